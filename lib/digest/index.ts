@@ -1,0 +1,3 @@
+export * from './digest.js'
+export * from './digester.js'
+export * from './verify.js'

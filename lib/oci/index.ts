@@ -1,0 +1,3 @@
+export * from './media-type.js'
+export * from './types.js'
+export * from './store.js'

@@ -1,0 +1,56 @@
+import type { Readable } from 'node:stream'
+import type { Digest } from '../digest/index.js'
+import type { MediaType } from './media-type.js'
+import type { Descriptor, ImageIndex, ImageManifest, Parsed } from './types.js'
+
+/** Progress of a blob transfer; `bytes` is cumulative. */
+export interface TransferEvent {
+  digest: Digest
+  kind: 'upload' | 'download' | 'mount' | 'exists' | 'skip'
+  bytes: number
+  total?: number
+  done?: boolean
+}
+
+/** Options for BlobStore.put. */
+export interface PutBlobOptions {
+  signal?: AbortSignal
+  onProgress?: (e: TransferEvent) => void
+}
+
+/**
+ * Content-addressed blob storage. One shape for a registry repository, an OCI layout and
+ * memory (regclient's lesson), so copy and push code is written once.
+ */
+export interface BlobStore {
+  /** HEAD: the blob's descriptor (size, digest) when present, else undefined. Auth errors throw. */
+  stat(d: Digest, signal?: AbortSignal): Promise<Descriptor | undefined>
+  /** A stream of the blob's bytes that fails at its end if they do not match `desc`. */
+  open(desc: Pick<Descriptor, 'digest' | 'size'> & Partial<Descriptor>, signal?: AbortSignal): Promise<Readable>
+  /**
+   * Stores bytes. When `expect.digest` is given the stored content is checked against it.
+   * A function body is called again for each attempt (retries need a fresh stream).
+   */
+  put(body: Uint8Array | (() => Readable | Promise<Readable>), expect?: Partial<Descriptor>, opts?: PutBlobOptions): Promise<Descriptor>
+  /** Cross-repository mount inside one registry; false when the registry did not mount. */
+  mount?(d: Digest, fromRepository: string, signal?: AbortSignal): Promise<boolean>
+}
+
+/** Manifest storage by tag or digest. */
+export interface ManifestStore {
+  /** HEAD: the descriptor a tag or digest resolves to, or undefined when absent. */
+  resolve(tagOrDigest: string, signal?: AbortSignal): Promise<Descriptor | undefined>
+  /** GET with the full Accept list; bytes verified when fetched by digest; ≤ 4 MiB. */
+  get(tagOrDigest: string, signal?: AbortSignal): Promise<Parsed<ImageManifest | ImageIndex>>
+  /** PUT bytes under a tag or digest; returns the descriptor of the bytes. */
+  put(tagOrDigest: string, bytes: Uint8Array, mediaType: MediaType, signal?: AbortSignal): Promise<Descriptor>
+}
+
+/** One repository: blobs, manifests and tags. */
+export interface Repository {
+  /** `registry/repository`, or `oci:DIR` for a layout. */
+  readonly name: string
+  readonly blobs: BlobStore
+  readonly manifests: ManifestStore
+  tags(signal?: AbortSignal): AsyncIterable<string>
+}
