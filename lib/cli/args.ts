@@ -1,0 +1,93 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { LadingError } from '../errors.js'
+
+/** Bad command-line usage; exit code 3. */
+export class UsageError extends LadingError {
+  constructor(message: string, readonly command?: string) {
+    super('ERR_USAGE', message)
+  }
+}
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>
+
+/** Flags every command accepts, before or after the command name. */
+export const GLOBAL_OPTIONS: OptionSpec = {
+  'insecure-registry': { type: 'string', multiple: true },
+  'ca-cert': { type: 'string', multiple: true },
+  quiet: { type: 'boolean', short: 'q' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+  verbose: { type: 'boolean', short: 'v' },
+}
+
+/** The global part of a parsed command line. */
+export interface GlobalFlags {
+  insecureRegistries: string[]
+  caCerts: string[]
+  quiet: boolean
+  json: boolean
+  help: boolean
+  version: boolean
+  verbose: boolean
+}
+
+/** Result of parsing argv for one command. */
+export interface ParsedArgs {
+  global: GlobalFlags
+  values: Record<string, string | boolean | string[] | boolean[] | undefined>
+  positionals: string[]
+}
+
+/**
+ * The command name: the first positional that names a known command (a command's own flag
+ * given before the name may leave its value as an earlier positional), else the first one.
+ */
+export function findCommand(argv: readonly string[], known: ReadonlySet<string>): string | undefined {
+  const { tokens } = parseArgs({ args: [...argv], options: GLOBAL_OPTIONS, strict: false, allowPositionals: true, tokens: true })
+  const positionals = (tokens ?? []).filter((t) => t.kind === 'positional').map((t) => (t as { value: string }).value)
+  return positionals.find((p) => known.has(p)) ?? positionals[0]
+}
+
+/**
+ * Parses argv with the global flags plus the command's own. Unknown flags and wrong arity
+ * are UsageErrors that name the flag, so a typo never silently does something else.
+ */
+export function parseCommandArgs(argv: readonly string[], command: string, options: OptionSpec): ParsedArgs {
+  const all = { ...GLOBAL_OPTIONS, ...options }
+  let parsed
+  try {
+    parsed = parseArgs({ args: [...argv], options: all, strict: true, allowPositionals: true })
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message.replace(/\. To specify a positional.*$/s, '')}`, command)
+  }
+  const positionals = [...parsed.positionals]
+  const idx = positionals.indexOf(command)
+  if (idx >= 0) positionals.splice(idx, 1)
+  const v = parsed.values as ParsedArgs['values']
+  return {
+    global: {
+      insecureRegistries: (v['insecure-registry'] as string[] | undefined) ?? [],
+      caCerts: (v['ca-cert'] as string[] | undefined) ?? [],
+      quiet: Boolean(v.quiet),
+      json: Boolean(v.json),
+      help: Boolean(v.help),
+      version: Boolean(v.version),
+      verbose: Boolean(v.verbose),
+    },
+    values: v,
+    positionals,
+  }
+}
+
+/** Checks the number of positionals, naming what is missing or extra. */
+export function expectPositionals(args: ParsedArgs, command: string, names: readonly string[], variadic = false): string[] {
+  const got = args.positionals
+  if (got.length < names.length) {
+    throw new UsageError(`missing ${names.slice(got.length).join(' ')}: usage: lading ${command} ${names.join(' ')}`, command)
+  }
+  if (!variadic && got.length > names.length) {
+    throw new UsageError(`unexpected argument ${JSON.stringify(got[names.length])}: usage: lading ${command} ${names.join(' ')}`, command)
+  }
+  return got
+}

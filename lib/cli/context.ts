@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs'
+import { isLayoutReference, openLayout, parseLayoutReference } from '../layout/index.js'
+import { parseReference, parsePlatform, type Platform, type Reference, type Repository } from '../oci/index.js'
+import { createRegistryClient, type RegistryClient } from '../registry/index.js'
+import type { GlobalFlags } from './args.js'
+import { UsageError } from './args.js'
+import type { Output } from './output.js'
+
+/** Where an image lives: a registry repository or an OCI layout, plus the tag/digest in it. */
+export interface Target {
+  repo: Repository
+  /** Tag or digest to read, or the tag to write. */
+  identifier: string
+  /** Tags to write when this is a destination (none for a digest-only reference). */
+  tags: string[]
+  /** Parsed registry reference; undefined for layouts. */
+  ref?: Reference
+  /** As the user wrote it, for messages. */
+  display: string
+}
+
+/** What every command gets: its output, and a lazily created registry client. */
+export class CommandContext {
+  #client: RegistryClient | undefined
+  constructor(readonly out: Output, readonly flags: GlobalFlags) {}
+
+  /** The registry client, configured from the global flags (created on first use). */
+  get registry(): RegistryClient {
+    if (!this.#client) {
+      for (const f of this.flags.caCerts) {
+        try {
+          readFileSync(f)
+        } catch (err) {
+          throw new UsageError(`--ca-cert ${f}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? err})`)
+        }
+      }
+      this.#client = createRegistryClient({
+        insecureRegistries: this.flags.insecureRegistries,
+        caCertFiles: this.flags.caCerts,
+        userAgent: 'lading/0.1',
+        log: (line) => this.out.debug(line),
+      })
+    }
+    return this.#client
+  }
+
+  /** Resolves a user's image argument (`oci:DIR[:TAG]` or a registry reference). */
+  async target(arg: string, opts: { create?: boolean } = {}): Promise<Target> {
+    if (isLayoutReference(arg)) {
+      const { dir, tag } = parseLayoutReference(arg)
+      const repo = await openLayout(dir, { create: Boolean(opts.create) })
+      const identifier = tag ?? 'latest'
+      return { repo, identifier, tags: identifier.includes(':') ? [] : [identifier], display: arg }
+    }
+    const ref = parseReference(arg)
+    const repo = this.registry.repository(ref)
+    const tags = ref.tag ? [ref.tag] : ref.digest ? [] : ['latest']
+    return { repo, identifier: ref.identifier(), tags, ref, display: ref.toString() }
+  }
+
+  /** Parses a `--platform os/arch[/variant]` flag. */
+  platform(value: unknown): Platform | undefined {
+    if (value === undefined) return undefined
+    try {
+      return parsePlatform(String(value))
+    } catch (err) {
+      throw new UsageError(`--platform ${String(value)}: ${(err as Error).message}`)
+    }
+  }
+
+  /** Releases network resources. */
+  async close(): Promise<void> {
+    await this.#client?.close()
+  }
+}

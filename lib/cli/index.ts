@@ -1,0 +1,1 @@
+export { main, run, COMMANDS, VERSION } from './main.js'

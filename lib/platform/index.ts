@@ -1,0 +1,1 @@
+export * from './exit-codes.js'

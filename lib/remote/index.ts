@@ -1,0 +1,7 @@
+export * from './fetch-image.js'
+export * from './push-image.js'
+export * from './copy.js'
+export * from './remote-layer.js'
+export * from './read-blob.js'
+export * from './mount-sources.js'
+export * from './ledger.js'

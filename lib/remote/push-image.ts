@@ -1,0 +1,79 @@
+import pLimit from 'p-limit'
+import { wrapError } from '../errors.js'
+import type { Image, Layer } from '../image/index.js'
+import { isForeignLayerType, type Descriptor, type Repository, type TransferEvent } from '../oci/index.js'
+import { mountSources } from './mount-sources.js'
+
+/** Options for pushImage. */
+export interface PushImageOptions {
+  /** Blob uploads in flight at once (default 4, as ggcr's `jobs`). */
+  concurrency?: number
+  onProgress?: (e: TransferEvent) => void
+  signal?: AbortSignal
+  /** Extra repositories (`registry/repo`) to try mounting every layer from. */
+  mountFrom?: readonly string[]
+}
+
+/** Per-blob extra options a registry store understands; a layout store ignores them. */
+interface PutExtras { mountFrom?: readonly string[] }
+
+/**
+ * Pushes `image` to `repo` and points each of `tags` at it; returns the manifest descriptor.
+ * Order (containers/image): layers (concurrently; existing skipped, same-registry sources
+ * mounted), config, manifest by digest, then tags — so a failure part-way never moves a tag.
+ */
+export async function pushImage(repo: Repository, image: Image, tags: readonly string[], opts: PushImageOptions = {}): Promise<Descriptor> {
+  const desc = await pushImageContent(repo, image, opts)
+  for (const tag of tags) {
+    await putManifestBytes(repo, tag, await image.rawManifest(), desc.mediaType, opts.signal)
+  }
+  return desc
+}
+
+/** Pushes layers, config and the manifest by digest, but moves no tag. */
+export async function pushImageContent(repo: Repository, image: Image, opts: PushImageOptions = {}): Promise<Descriptor> {
+  const [manifest, layers] = await Promise.all([image.manifest(), image.layers()])
+  const limit = pLimit(Math.max(1, opts.concurrency ?? 4))
+  await Promise.all(manifest.layers.map((d, i) => limit(async () => {
+    if (isForeignLayerType(d.mediaType)) return // foreign layers are fetched from their urls, never uploaded
+    await pushLayer(repo, layers[i]!, d, opts)
+  })))
+  const config = await image.rawConfig()
+  await putBlob(repo, config, manifest.config, {}, opts)
+  const desc = await image.descriptor()
+  await putManifestBytes(repo, desc.digest, await image.rawManifest(), desc.mediaType, opts.signal)
+  return desc
+}
+
+async function pushLayer(repo: Repository, layer: Layer, d: Descriptor, opts: PushImageOptions): Promise<void> {
+  const mountFrom = mountSources([...(layer.sources?.() ?? []), ...(opts.mountFrom ?? [])], repo.name)
+  await putBlob(repo, () => layer.compressed(opts.signal), d, { mountFrom }, opts)
+}
+
+/** Puts one blob, skipping it in stores that cannot mount when it already exists. */
+export async function putBlob(
+  repo: Repository, body: Uint8Array | (() => ReturnType<Layer['compressed']>), d: Descriptor, extras: PutExtras,
+  opts: PushImageOptions,
+): Promise<void> {
+  try {
+    if (!repo.blobs.mount) {
+      // Layouts have no HEAD round trip to save: check locally before reading the source.
+      if (await repo.blobs.stat(d.digest, opts.signal)) {
+        opts.onProgress?.({ digest: d.digest, kind: 'exists', bytes: d.size, total: d.size, done: true })
+        return
+      }
+    }
+    const putOpts = { signal: opts.signal, onProgress: opts.onProgress, ...extras }
+    await repo.blobs.put(body, { digest: d.digest, size: d.size, mediaType: d.mediaType }, putOpts)
+  } catch (err) {
+    throw wrapError(`push blob ${d.digest} to ${repo.name}`, err)
+  }
+}
+
+async function putManifestBytes(repo: Repository, ref: string, bytes: Uint8Array, mediaType: string, signal?: AbortSignal): Promise<void> {
+  try {
+    await repo.manifests.put(ref, bytes, mediaType, signal)
+  } catch (err) {
+    throw wrapError(`push manifest ${ref} to ${repo.name}`, err)
+  }
+}

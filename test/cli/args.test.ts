@@ -1,0 +1,33 @@
+import t from 'tap'
+import { findCommand, parseCommandArgs, expectPositionals, UsageError } from '../../lib/cli/args.js'
+
+const known = new Set(['copy', 'append', 'tags'])
+
+t.test('finds the command with global flags before or after it', async (t) => {
+  t.equal(findCommand(['copy', 'a', 'b'], known), 'copy')
+  t.equal(findCommand(['--insecure-registry', 'r:5000', 'copy', 'a', 'b'], known), 'copy')
+  t.equal(findCommand(['--layer', 'x:/y', 'append', 'a', 'b'], known), 'append')
+  t.equal(findCommand(['--json'], known), undefined)
+  t.equal(findCommand(['bogus'], known), 'bogus')
+})
+
+t.test('parses global and command flags anywhere', async (t) => {
+  const a = parseCommandArgs(['--insecure-registry', 'h1', 'copy', 'src', '--json', 'dst', '--insecure-registry=h2', '--all-platforms', '-q'],
+    'copy', { 'all-platforms': { type: 'boolean' } })
+  t.same(a.positionals, ['src', 'dst'])
+  t.same(a.global.insecureRegistries, ['h1', 'h2'])
+  t.equal(a.global.json, true)
+  t.equal(a.global.quiet, true)
+  t.equal(a.values['all-platforms'], true)
+})
+
+t.test('unknown flags and wrong arity are usage errors naming the problem', async (t) => {
+  const e = t.throws(() => parseCommandArgs(['copy', '--bogus'], 'copy', {})) as UsageError
+  t.type(e, UsageError)
+  t.equal(e.code, 'ERR_USAGE')
+  t.match(e.message, /--bogus/)
+  const args = parseCommandArgs(['copy', 'a'], 'copy', {})
+  t.throws(() => expectPositionals(args, 'copy', ['SRC', 'DST']), /missing DST/)
+  const extra = parseCommandArgs(['copy', 'a', 'b', 'c'], 'copy', {})
+  t.throws(() => expectPositionals(extra, 'copy', ['SRC', 'DST']), /unexpected argument "c"/)
+})

@@ -1,0 +1,32 @@
+import { PassThrough } from 'node:stream'
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { main } from '../../lib/cli/index.js'
+
+/** Runs the CLI in-process with captured output. */
+export async function runCli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string; stdoutBytes: Buffer }> {
+  const stdout = new PassThrough()
+  const stderr = new PassThrough()
+  const out: Buffer[] = []
+  let err = ''
+  stdout.on('data', (d: Buffer) => out.push(d))
+  stderr.on('data', (d) => (err += d))
+  const code = await main(argv, { stdout, stderr })
+  const stdoutBytes = Buffer.concat(out)
+  return { code, stdout: stdoutBytes.toString(), stderr: err, stdoutBytes }
+}
+
+/** Path of bin/lading. */
+export const LADING_BIN = fileURLToPath(new URL('../../bin/lading', import.meta.url))
+
+/** Runs bin/lading as a child process (the compiled CLI, as users run it). */
+export function runBin(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(LADING_BIN, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = '', stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    child.on('error', reject)
+    child.on('exit', (code) => resolve({ code, stdout, stderr }))
+  })
+}
