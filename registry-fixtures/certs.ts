@@ -50,7 +50,7 @@ async function makeTls(): Promise<TlsMaterial> {
     'extendedKeyUsage=serverAuth',
     '',
   ].join('\n'))
-  await runToolOk('openssl', ['x509', '-req', '-in', csr, '-CA', caFile, '-CAkey', caKey, '-CAcreateserial',
+  await runToolOk('openssl', ['x509', '-req', '-in', csr, '-CA', caFile, '-CAkey', caKey, '-CAcreateserial', '-CAserial', join(d, 'ca.srl'),
     '-out', certFile, '-days', '3650', '-extfile', ext])
   return { caFile, certDir, certFile, keyFile }
 }

@@ -62,19 +62,27 @@ ensure_toml_key() { # <file> <table> <key> <value>
     return 0
   fi
   if grep -Eq "^[[:space:]]*\[$table\][[:space:]]*\$" "$file"; then
-    sed -i -E "0,/^[[:space:]]*\[$table\][[:space:]]*\$/s//&\n$key = $value/" "$file"
+    # awk, not sed: values such as paths contain characters sed would need escaped.
+    local tmp="$file.lading-tmp"
+    awk -v t="[$table]" -v line="$key = $value" '
+      { print }
+      !done { h = $0; gsub(/[[:space:]]/, "", h); if (h == t) { print line; done = 1 } }' "$file" >"$tmp"
+    cat "$tmp" >"$file"
+    rm -f "$tmp"
   else
     printf '\n[%s]\n%s = %s\n' "$table" "$key" "$value" >>"$file"
   fi
 }
 
 # podman configuration (only as root; otherwise podman.ts's explicit flags still apply).
-if [ "$(id -u)" = "0" ]; then
-  mkdir -p /etc/containers
-  ensure_toml_key /etc/containers/containers.conf containers default_ulimits '[]'
-  ensure_toml_key /etc/containers/containers.conf engine runtime '"runc"'
-  ensure_toml_key /etc/containers/storage.conf storage driver '"vfs"'
-  ensure_toml_key /etc/containers/storage.conf storage runroot '"/run/containers/storage"'
-  ensure_toml_key /etc/containers/storage.conf storage graphroot '"/var/lib/containers/storage"'
+# LADING_CONTAINERS_DIR exists for the harness's own test; normally this is /etc/containers.
+conf_dir=${LADING_CONTAINERS_DIR:-/etc/containers}
+if [ "$(id -u)" = "0" ] || [ -n "${LADING_CONTAINERS_DIR:-}" ]; then
+  mkdir -p "$conf_dir"
+  ensure_toml_key "$conf_dir/containers.conf" containers default_ulimits '[]'
+  ensure_toml_key "$conf_dir/containers.conf" engine runtime '"runc"'
+  ensure_toml_key "$conf_dir/storage.conf" storage driver '"vfs"'
+  ensure_toml_key "$conf_dir/storage.conf" storage runroot '"/run/containers/storage"'
+  ensure_toml_key "$conf_dir/storage.conf" storage graphroot '"/var/lib/containers/storage"'
 fi
 exit 0

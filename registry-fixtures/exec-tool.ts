@@ -51,7 +51,9 @@ export async function runToolOk(cmd: string, args: readonly string[], opts: RunT
   const r = await runTool(cmd, args, opts)
   if (r.code !== 0) {
     const tail = (r.stderr || r.stdout).trim().split('\n').slice(-10).join('\n')
-    throw new FixtureError('ERR_FIXTURE_TOOL_FAILED', `${cmd} ${args.join(' ')} exited ${r.code}: ${tail}`)
+    // Credentials passed as flags (skopeo/podman --creds) stay out of error messages.
+    const shown = args.map((a, i) => (/^--(?:[a-z]+-)?creds$/.test(args[i - 1] ?? '') ? '***' : a))
+    throw new FixtureError('ERR_FIXTURE_TOOL_FAILED', `${cmd} ${shown.join(' ')} exited ${r.code}: ${tail}`)
   }
   return r.stdout
 }

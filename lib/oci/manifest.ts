@@ -31,7 +31,7 @@ export function parseJsonObject(bytes: Uint8Array, what: string): Json {
 
 /**
  * Parses manifest or index bytes; the media type comes from the body's `mediaType`, else from
- * `contentType` (parameters ignored), else from the shape (`manifests` → index, `config` +
+ * a manifest/index `contentType` (parameters ignored; generic types skipped), else from the shape (`manifests` → index, `config` +
  * `layers` → manifest). Returns the value, the bytes and their descriptor (digest of the bytes).
  * Throws UnsupportedMediaTypeError for schema1 and unknown kinds, InvalidManifestError otherwise.
  */
@@ -41,7 +41,9 @@ export function parseManifest(bytes: Uint8Array, contentType?: string): Parsed<I
   const o = parseJsonObject(bytes, 'manifest')
   if (o.schemaVersion === 1) throw new UnsupportedMediaTypeError(typeof o.mediaType === 'string' ? o.mediaType : MediaTypes.DOCKER_SCHEMA1, 'Docker schema1 manifests are not supported')
   if (o.mediaType !== undefined && typeof o.mediaType !== 'string') throw new InvalidManifestError('mediaType', 'must be a string')
-  const mediaType = (o.mediaType as string | undefined) ?? ct ?? sniff(o)
+  // A generic content type (application/json, octet-stream) says nothing: sniff the body instead.
+  const hint = ct && (isIndexType(ct) || isImageManifestType(ct)) ? ct : undefined
+  const mediaType = (o.mediaType as string | undefined) ?? hint ?? sniff(o)
   if (isSchema1Type(mediaType)) throw new UnsupportedMediaTypeError(mediaType, 'Docker schema1 manifests are not supported')
   if (o.schemaVersion !== 2) throw new InvalidManifestError('schemaVersion', `must be 2, got ${JSON.stringify(o.schemaVersion)}`)
   if (isIndexType(mediaType)) {

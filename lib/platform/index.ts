@@ -1,1 +1,7 @@
 export * from './exit-codes.js'
+export * from './errors.js'
+export * from './labels/index.js'
+export * from './files/index.js'
+export * from './target.js'
+export * from './run-image.js'
+export * from './rebase-check.js'

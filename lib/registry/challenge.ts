@@ -25,12 +25,15 @@ export function parseChallenges(header: string | readonly string[] | undefined):
 function parseOne(s: string, out: Challenge[]): void {
   let i = 0
   let cur: Challenge | undefined
+  // Right after a scheme, a bare token is its token68 credentials blob, not a new scheme.
+  let afterScheme = false
   const skipWs = (): void => {
     while (i < s.length && (s[i] === ' ' || s[i] === '\t')) i++
   }
   while (i < s.length) {
     skipWs()
     if (s[i] === ',') {
+      afterScheme = false
       i++
       continue
     }
@@ -60,12 +63,16 @@ function parseOne(s: string, out: Challenge[]): void {
         value = s.slice(vs, i)
       }
       cur.params[token.toLowerCase()] = value
+      afterScheme = false
     } else if (s[i] === '=' && !cur) {
       // token68 without a scheme: ignore the rest
       return
+    } else if (afterScheme) {
+      afterScheme = false
     } else {
       cur = { scheme: token.toLowerCase(), params: {} }
       out.push(cur)
+      afterScheme = true
     }
   }
 }

@@ -68,9 +68,8 @@ function codeOf(err: unknown): string | undefined {
   let e: unknown = err
   for (let i = 0; i < 4 && e && typeof e === 'object'; i++) {
     const c = (e as { code?: unknown }).code
-    if (typeof c === 'string' && (c.startsWith('E') || c.startsWith('UND_') || c.startsWith('ERR_TLS') || c.includes('CERT'))) {
-      return c
-    }
+    // Our own LadingError codes (ERR_REGISTRY_*) are not network codes: look through to the cause.
+    if (typeof c === 'string' && !c.startsWith('ERR_REGISTRY') && !c.startsWith('ERR_UNEXPECTED')) return c
     e = (e as { cause?: unknown }).cause
   }
   return undefined
@@ -98,6 +97,13 @@ export function isTransientNetworkError(err: unknown, seenAlive: boolean): boole
 export function isConnectError(err: unknown): boolean {
   const c = codeOf(err)
   return (c !== undefined && (UNREACHABLE_CODES.has(c) || c === 'UND_ERR_CONNECT_TIMEOUT')) || isTlsError(err)
+}
+
+/** True when `err` came from the network (socket, DNS, TLS, undici transport), not from a body stream or our own code. */
+export function isNetworkError(err: unknown): boolean {
+  const c = codeOf(err)
+  if (c === undefined) return false
+  return TRANSIENT_CODES.has(c) || UNREACHABLE_CODES.has(c) || c.startsWith('UND_ERR_') || isTlsError(err)
 }
 
 /** Wraps a network failure in an UnreachableError whose message says what to do. */

@@ -20,7 +20,7 @@ export async function runCli(argv: string[]): Promise<{ code: number; stdout: st
 export const LADING_BIN = fileURLToPath(new URL('../../bin/lading', import.meta.url))
 
 /** Runs bin/lading as a child process (the compiled CLI, as users run it). */
-export function runBin(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runBin(argv: string[], env: NodeJS.ProcessEnv = cleanEnv()): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(LADING_BIN, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = '', stderr = ''
@@ -29,4 +29,13 @@ export function runBin(argv: string[], env: NodeJS.ProcessEnv = process.env): Pr
     child.on('error', reject)
     child.on('exit', (code) => resolve({ code, stdout, stderr }))
   })
+}
+
+/** The test's environment without the test runner's loader hooks (they break a plain node child). */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra }
+  for (const k of Object.keys(env)) {
+    if (k === 'NODE_OPTIONS' || k.startsWith('TAP') || k.startsWith('_TAPJS') || k === 'TS_NODE_PROJECT') delete env[k]
+  }
+  return env
 }

@@ -1,0 +1,166 @@
+import { createWriteStream } from 'node:fs'
+import { chmod, chown, lchown, link, lutimes, mkdir, rename, rm, symlink, unlink, utimes } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
+import type { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import tarStream from 'tar-stream'
+import { LadingError, wrapError } from '../errors.js'
+import { UnsafePathError } from './errors.js'
+import { SafeRoot, lstatOrUndefined } from './safe-root.js'
+import { tarPathComponents } from './tar-path.js'
+import { WHITEOUT_PREFIX, applyWhiteout } from './whiteout.js'
+
+/** Options of extractLayer. */
+export interface ExtractOptions {
+  /** chown entries to their tar uid/gid; only done when running as root (default false). */
+  preserveOwner?: boolean
+  /** Apply `.wh.` whiteouts to what is already in destDir instead of writing them (default true). */
+  applyWhiteouts?: boolean
+}
+
+/** One entry as tar-stream yields it: its header and its data (read it fully before the next). */
+type Source = AsyncIterable<Buffer> & { header: tarStream.Header }
+interface Ctx { root: SafeRoot; written: Set<string>; dirTimes: Array<[string, Date]>; chown: boolean; whiteouts: boolean }
+
+/**
+ * Extracts an uncompressed layer tar into `destDir` (created if missing), on top of what is
+ * there, and resolves with the number of tar entries read. Safety: an entry that is absolute,
+ * has a `..` component, goes through a symlink resolving outside destDir, or is a hard link to
+ * such a path throws UnsafePathError naming the entry; symlinks are created verbatim but never
+ * followed out of destDir. Whiteouts (when applied) delete lower content and are not written.
+ * An existing directory hit by a directory entry keeps its contents and gets the new mode;
+ * anything else existing at a path is replaced. Files are written to a temp name and renamed,
+ * so a failure never leaves a half-written file at its final path. Modes (`& 0o7777`) and
+ * mtimes are set; directory mtimes are set last. Device and FIFO entries are skipped (Node
+ * cannot create them). Stops at the first error; earlier entries stay extracted.
+ */
+export async function extractLayer(tar: Readable, destDir: string, opts: ExtractOptions = {}): Promise<{ entries: number }> {
+  const ctx: Ctx = {
+    root: await SafeRoot.open(destDir),
+    written: new Set(),
+    dirTimes: [],
+    chown: opts.preserveOwner === true && process.getuid?.() === 0,
+    whiteouts: opts.applyWhiteouts !== false,
+  }
+  const ex = tarStream.extract()
+  tar.on('error', (err) => ex.destroy(err))
+  tar.pipe(ex as unknown as NodeJS.WritableStream)
+  let entries = 0
+  try {
+    for await (const entry of ex) {
+      entries++
+      await applyEntry(ctx, entry as Source)
+    }
+  } catch (err) {
+    tar.destroy()
+    ex.destroy()
+    throw err instanceof UnsafePathError ? err : wrapError(`extract layer into ${destDir}`, err)
+  }
+  // Deepest first, so setting a child's time never touches a parent's afterwards.
+  ctx.dirTimes.sort((a, b) => b[0].length - a[0].length)
+  for (const [p, t] of ctx.dirTimes) {
+    const st = await lstatOrUndefined(p)
+    // A later entry may have replaced or whited out this directory: nothing to stamp then.
+    if (st?.isDirectory()) await utimes(p, t, t)
+  }
+  return { entries }
+}
+
+async function applyEntry(ctx: Ctx, entry: Source): Promise<void> {
+  const h = entry.header
+  const parts = tarPathComponents(h.name)
+  const base = parts[parts.length - 1]
+  if (base === undefined || !isWritableType(h.type)) {
+    // The root itself, or a device/FIFO we cannot create: consume and move on.
+    await drain(entry)
+    return
+  }
+  const parentParts = parts.slice(0, -1)
+  if (ctx.whiteouts && base.startsWith(WHITEOUT_PREFIX)) {
+    await drain(entry)
+    await applyWhiteout(ctx.root, parentParts, base, h.name, ctx.written)
+    return
+  }
+  const dir = await ctx.root.dir(parentParts, h.name, true, (p) => ctx.written.add(ctx.root.rel(p)))
+  if (dir === undefined) throw new LadingError('ERR_LAYER_EXTRACT', `no parent for ${h.name}`)
+  const final = join(dir, base)
+  const mode = h.mode & 0o7777
+  if (h.type === 'directory') {
+    await drain(entry)
+    const st = await lstatOrUndefined(final)
+    if (!st?.isDirectory()) {
+      if (st) await removeExisting(ctx, final, st.isDirectory())
+      await mkdir(final, { mode: 0o700 })
+    }
+    await chmod(final, mode)
+    if (ctx.chown) await chown(final, h.uid, h.gid)
+    ctx.dirTimes.push([final, h.mtime])
+  } else if (h.type === 'link') {
+    await drain(entry)
+    await hardlink(ctx, h.name, h.linkname ?? '', final)
+  } else {
+    const tmp = join(dir, `.lading-tmp-${randomBytes(6).toString('hex')}`)
+    try {
+      if (h.type === 'symlink') {
+        await drain(entry)
+        await symlink(h.linkname ?? '', tmp)
+        if (ctx.chown) await lchown(tmp, h.uid, h.gid)
+        await lutimes(tmp, h.mtime, h.mtime)
+      } else {
+        await pipeline(entry, createWriteStream(tmp, { flags: 'wx', mode: 0o600 }))
+        if (ctx.chown) await chown(tmp, h.uid, h.gid)
+        // After chown: chown clears setuid/setgid bits.
+        await chmod(tmp, mode)
+        await utimes(tmp, h.mtime, h.mtime)
+      }
+      const st = await lstatOrUndefined(final)
+      // rename replaces files and symlinks in one step, but not a directory.
+      if (st?.isDirectory()) await removeExisting(ctx, final, true)
+      else if (st?.isSymbolicLink()) ctx.root.forget()
+      await rename(tmp, final)
+    } catch (err) {
+      await rm(tmp, { force: true })
+      throw err
+    }
+  }
+  ctx.written.add(ctx.root.rel(final))
+}
+
+async function hardlink(ctx: Ctx, entry: string, linkname: string, final: string): Promise<void> {
+  let parts: string[]
+  try {
+    parts = tarPathComponents(linkname, entry)
+  } catch (err) {
+    if (err instanceof UnsafePathError) throw new UnsafePathError(entry, `hard link target ${JSON.stringify(linkname)}: ${err.reason}`)
+    throw err
+  }
+  const name = parts[parts.length - 1]
+  if (name === undefined) throw new UnsafePathError(entry, 'hard link to the destination root')
+  const dir = await ctx.root.dir(parts.slice(0, -1), entry, false)
+  const src = dir === undefined ? undefined : join(dir, name)
+  const srcSt = src === undefined ? undefined : await lstatOrUndefined(src)
+  if (src === undefined || !srcSt) throw new LadingError('ERR_LAYER_EXTRACT', `tar entry ${JSON.stringify(entry)}: hard link target ${linkname} does not exist`)
+  if (srcSt.isDirectory()) throw new LadingError('ERR_LAYER_EXTRACT', `tar entry ${JSON.stringify(entry)}: hard link target ${linkname} is a directory`)
+  const st = await lstatOrUndefined(final)
+  if (st && st.ino === srcSt.ino && st.dev === srcSt.dev) return
+  if (st) await removeExisting(ctx, final, st.isDirectory())
+  await link(src, final)
+}
+
+async function removeExisting(ctx: Ctx, p: string, isDir: boolean): Promise<void> {
+  if (isDir) await rm(p, { recursive: true, force: true })
+  else await unlink(p)
+  ctx.root.forget()
+}
+
+function isWritableType(t: string): boolean {
+  return t === 'file' || t === 'contiguous-file' || t === 'directory' || t === 'symlink' || t === 'link'
+}
+
+/** Reads an entry's data to its end (tar-stream needs that before it yields the next entry). */
+async function drain(s: Source): Promise<void> {
+  for await (const _ of s) {
+    // discarded: whiteouts, directories, links and skipped types carry nothing we write
+  }
+}

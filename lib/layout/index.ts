@@ -1,0 +1,5 @@
+export * from './errors.js'
+export * from './reference.js'
+export * from './layout-blobs.js'
+export * from './layout-index.js'
+export * from './layout-repository.js'

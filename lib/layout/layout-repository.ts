@@ -1,0 +1,146 @@
+/** An OCI image layout as a Repository (image-spec image-layout.md): `oci-layout`, `index.json`, `blobs/`. */
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { DigestMismatchError, isDigest, sha256, type Digest } from '../digest/index.js'
+import { wrapError } from '../errors.js'
+import {
+  InvalidReferenceError, encodeJson, parseJsonObject, parseManifest,
+  type Descriptor, type ImageIndex, type ImageManifest, type ManifestStore, type MediaType, type Parsed, type Repository,
+} from '../oci/index.js'
+import { LayoutBlobStore } from './layout-blobs.js'
+import { LayoutIndex, emptyLayoutIndex } from './layout-index.js'
+import { LayoutEntryNotFoundError, LayoutInvalidError, LayoutNotFoundError } from './errors.js'
+import { REF_NAME_ANNOTATION, isValidRefName } from './reference.js'
+
+/** Largest manifest read from a layout, as for registries. */
+export const MAX_MANIFEST_SIZE = 4 << 20
+
+/** Options for openLayout. */
+export interface OpenLayoutOptions {
+  /** Create the layout (directory, `oci-layout`, empty `index.json`) when it does not exist. */
+  create?: boolean
+}
+
+/** A Repository over an OCI image layout directory; its `name` is `oci:DIR`. */
+export interface LayoutRepository extends Repository {
+  readonly dir: string
+  readonly blobs: LayoutBlobStore
+  readonly index: LayoutIndex
+}
+
+/**
+ * Opens the layout at `dir` (relative paths resolve against the working directory), creating
+ * it when asked. Throws LayoutNotFoundError when `oci-layout` is missing and `create` is not
+ * set, LayoutInvalidError for an unsupported `imageLayoutVersion` or a missing index.json.
+ */
+export async function openLayout(dir: string, opts: OpenLayoutOptions = {}): Promise<LayoutRepository> {
+  const marker = join(dir, 'oci-layout')
+  let text: Buffer | undefined
+  try {
+    text = await readFile(marker)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw wrapError(`open OCI layout ${dir}`, err)
+  }
+  const index = new LayoutIndex(dir)
+  if (text === undefined) {
+    if (!opts.create) throw new LayoutNotFoundError(dir, 'no oci-layout file')
+    await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true })
+    if (!(await exists(index.path))) await index.write(emptyLayoutIndex())
+    await writeFile(marker, encodeJson({ imageLayoutVersion: '1.0.0' }))
+  } else {
+    let version: unknown
+    try {
+      version = parseJsonObject(text, 'oci-layout').imageLayoutVersion
+    } catch (err) {
+      throw new LayoutInvalidError(dir, 'oci-layout is not valid JSON', { cause: err })
+    }
+    if (typeof version !== 'string' || !/^1\.\d+\.\d+$/.test(version)) {
+      throw new LayoutInvalidError(dir, `unsupported imageLayoutVersion ${JSON.stringify(version)}`)
+    }
+    if (!(await exists(index.path))) {
+      if (!opts.create) throw new LayoutInvalidError(dir, 'index.json is missing')
+      await index.write(emptyLayoutIndex())
+    }
+  }
+  const blobs = new LayoutBlobStore(dir)
+  return {
+    name: `oci:${dir}`,
+    dir,
+    blobs,
+    index,
+    manifests: new LayoutManifestStore(dir, blobs, index),
+    async * tags() {
+      const seen = new Set<string>()
+      for (const d of (await index.read()).manifests) {
+        const t = d.annotations?.[REF_NAME_ANNOTATION]
+        if (t !== undefined && !seen.has(t)) {
+          seen.add(t)
+          yield t
+        }
+      }
+    },
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p)
+    return true
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false
+    throw err
+  }
+}
+
+/**
+ * Manifests of a layout: tags are index.json entries with the ref-name annotation (what umoci
+ * and skopeo write); digests are blobs. Reads are verified; a tag put replaces that tag's entry.
+ */
+export class LayoutManifestStore implements ManifestStore {
+  constructor(readonly dir: string, readonly blobs: LayoutBlobStore, readonly index: LayoutIndex) {}
+
+  async resolve(tagOrDigest: string): Promise<Descriptor | undefined> {
+    const entries = (await this.index.read()).manifests
+    if (isDigest(tagOrDigest)) {
+      const st = await this.blobs.stat(tagOrDigest)
+      if (!st) return undefined
+      const listed = entries.find((d) => d.digest === tagOrDigest)
+      if (listed) return { mediaType: listed.mediaType, digest: listed.digest, size: listed.size }
+      if (st.size > MAX_MANIFEST_SIZE) throw new LayoutInvalidError(this.dir, `manifest ${tagOrDigest} is larger than ${MAX_MANIFEST_SIZE} bytes`)
+      return { ...(await this.#read(st)).descriptor }
+    }
+    const hit = entries.filter((d) => d.annotations?.[REF_NAME_ANNOTATION] === tagOrDigest).pop()
+    return hit ? structuredClone(hit) : undefined
+  }
+
+  async get(tagOrDigest: string): Promise<Parsed<ImageManifest | ImageIndex>> {
+    const desc = await this.resolve(tagOrDigest)
+    if (!desc) throw new LayoutEntryNotFoundError('manifest', tagOrDigest, this.dir)
+    if (desc.size > MAX_MANIFEST_SIZE) throw new LayoutInvalidError(this.dir, `manifest ${desc.digest} is larger than ${MAX_MANIFEST_SIZE} bytes`)
+    return this.#read(desc)
+  }
+
+  async #read(desc: Descriptor): Promise<Parsed<ImageManifest | ImageIndex>> {
+    const chunks: Buffer[] = []
+    for await (const c of await this.blobs.open(desc)) chunks.push(c as Buffer)
+    return parseManifest(Buffer.concat(chunks), desc.mediaType === 'application/octet-stream' ? undefined : desc.mediaType)
+  }
+
+  async put(tagOrDigest: string, bytes: Uint8Array, mediaType: MediaType): Promise<Descriptor> {
+    const digest: Digest = sha256(bytes)
+    if (isDigest(tagOrDigest)) {
+      if (tagOrDigest !== digest) throw new DigestMismatchError(tagOrDigest, digest, bytes.length)
+    } else if (!isValidRefName(tagOrDigest)) {
+      throw new InvalidReferenceError(`oci:${this.dir}:${tagOrDigest}`, `ref name ${JSON.stringify(tagOrDigest)} is not valid`)
+    }
+    await this.blobs.put(bytes, { digest, size: bytes.length, mediaType })
+    const desc: Descriptor = { mediaType, digest, size: bytes.length }
+    if (!isDigest(tagOrDigest)) {
+      await this.index.update((entries) => [
+        ...entries.filter((d) => d.annotations?.[REF_NAME_ANNOTATION] !== tagOrDigest),
+        { ...desc, annotations: { [REF_NAME_ANNOTATION]: tagOrDigest } },
+      ])
+    }
+    return desc
+  }
+}

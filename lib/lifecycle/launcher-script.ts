@@ -1,0 +1,215 @@
+/**
+ * The generic in-image launcher (cnb-spec.md §7): a POSIX sh program, identical bytes for every
+ * app so its layer is shared across images. Everything app-specific lives in the launch
+ * configuration written by `launchConfigScript` (launcher.ts). App images never need Node.
+ *
+ * Written without bash-isms; tested under dash and busybox sh. Keep the text free of tabs and
+ * trailing spaces: its digest is part of every image we build.
+ */
+
+/** Where the launcher lives in the image. */
+export const LAUNCHER_PATH = '/cnb/lifecycle/launcher'
+
+/** Where the process-type links live in the image: `/cnb/process/<type>` → LAUNCHER_PATH. */
+export const PROCESS_DIR = '/cnb/process'
+
+const SCRIPT = `#!/bin/sh
+# lading launcher: the same bytes in every image. The app's process table and launch environment
+# come from $CNB_LAYERS_DIR/config/launch.sh (written at build time next to metadata.toml).
+# Exit status: the process's own (the launcher execs it), or 82 for a launch error.
+# POSIX sh only: it must run under dash, busybox sh and bash alike.
+
+_lading_die() {
+  printf 'lading launcher: %s\\n' "$1" >&2
+  exit 82
+}
+
+# Sets _lading_q to $1 as one single-quoted shell word.
+_lading_quote() {
+  _lading_s=$1
+  _lading_q=
+  while :; do
+    case $_lading_s in
+      *\\'*)
+        _lading_q=$_lading_q\${_lading_s%%\\'*}\\'\\\\\\'\\'
+        _lading_s=\${_lading_s#*\\'}
+        ;;
+      *) break ;;
+    esac
+  done
+  _lading_q=\\'$_lading_q$_lading_s\\'
+}
+
+# Appends each argument, quoted, to the word list in _lading_argv (later: eval "set -- $_lading_argv").
+_lading_add() {
+  for _lading_a in "$@"; do
+    _lading_quote "$_lading_a"
+    _lading_argv="$_lading_argv $_lading_q"
+  done
+}
+
+# Sets _lading_x to $1 expanded as a double-quoted word ($VAR, $(cmd)), the way a shell process
+# expands each of its tokens.
+_lading_expand() {
+  _lading_s=$1
+  _lading_e=
+  while :; do
+    case $_lading_s in
+      *\\"*)
+        _lading_e=$_lading_e\${_lading_s%%\\"*}\\\\\\"
+        _lading_s=\${_lading_s#*\\"}
+        ;;
+      *) break ;;
+    esac
+  done
+  eval "_lading_x=\\"$_lading_e$_lading_s\\""
+}
+
+# _lading_op OP NAME VALUE DELIM PROCESS: one env file operation (cnb-spec 3.4); PROCESS limits it
+# to that process type.
+_lading_op() {
+  case $5 in
+    '' | "$_lading_type") ;;
+    *) return 0 ;;
+  esac
+  case $2 in
+    '' | [0-9]* | *[!A-Za-z0-9_]*) _lading_die "invalid environment variable name: $2" ;;
+  esac
+  eval "_lading_cur=\\\${$2-}"
+  case $1 in
+    override) _lading_new=$3 ;;
+    default)
+      [ -z "$_lading_cur" ] || return 0
+      _lading_new=$3
+      ;;
+    prepend)
+      if [ -n "$_lading_cur" ]; then _lading_new=$3$4$_lading_cur; else _lading_new=$3; fi
+      ;;
+    append)
+      if [ -n "$_lading_cur" ]; then _lading_new=$_lading_cur$4$3; else _lading_new=$3; fi
+      ;;
+    *) _lading_die "unknown environment operation $1 for $2" ;;
+  esac
+  eval "$2=\\$_lading_new"
+  export "$2"
+}
+
+# _lading_source FILE PROCESS: sources a profile.d script (for PROCESS only, when given).
+_lading_source() {
+  case $2 in
+    '' | "$_lading_type") ;;
+    *) return 0 ;;
+  esac
+  if [ -f "$1" ]; then . "$1"; fi
+}
+
+# Succeeds when $1 names an executable file: a path, or a name found on PATH.
+_lading_lookup() {
+  case $1 in
+    */*)
+      [ -f "$1" ] && [ -x "$1" ]
+      return
+      ;;
+  esac
+  _lading_rest=\${PATH-}:
+  while [ -n "$_lading_rest" ]; do
+    _lading_d=\${_lading_rest%%:*}
+    _lading_rest=\${_lading_rest#*:}
+    [ -n "$_lading_d" ] || _lading_d=.
+    if [ -f "$_lading_d/$1" ] && [ -x "$_lading_d/$1" ]; then return 0; fi
+  done
+  return 1
+}
+
+_lading_layers=\${CNB_LAYERS_DIR:-/layers}
+_lading_config=$_lading_layers/config/launch.sh
+[ -f "$_lading_config" ] || _lading_die "no launch configuration at $_lading_config"
+_lading_format=
+_lading_default=
+_lading_app_default=/workspace
+. "$_lading_config"
+[ "$_lading_format" = 1 ] || _lading_die "unsupported launch configuration in $_lading_config"
+_lading_app=\${CNB_APP_DIR:-$_lading_app_default}
+
+# Process selection (cnb-spec 7.2): our own name first (/cnb/process/<type> links here).
+_lading_self=\${0##*/}
+_lading_type=
+_lading_argv=
+_lading_cmd=
+_lading_args=
+_lading_wd=
+_lading_direct=1
+_lading_append=0
+if [ -n "$_lading_self" ] && _lading_process "$_lading_self"; then
+  _lading_type=$_lading_self
+elif [ $# -eq 0 ]; then
+  if [ -n "$_lading_default" ] && _lading_process "$_lading_default"; then
+    _lading_type=$_lading_default
+  else
+    _lading_die 'a command is required: no process type matches and there is no default process'
+  fi
+fi
+if [ -n "$_lading_type" ]; then
+  _lading_argv=$_lading_cmd
+  if [ $# -eq 0 ] || [ "$_lading_append" = 1 ]; then _lading_argv="$_lading_argv $_lading_args"; fi
+  _lading_add "$@"
+elif [ "$1" = -- ]; then
+  shift
+  [ $# -gt 0 ] || _lading_die 'a command is required after --'
+  _lading_direct=1
+  _lading_add "$@"
+else
+  _lading_direct=0
+  _lading_add "$@"
+fi
+
+# Environment (cnb-spec 7.3): drop the platform's own variables and our dirs from PATH.
+unset CNB_LAYERS_DIR CNB_APP_DIR CNB_PROCESS_TYPE CNB_PLATFORM_API CNB_DEPRECATION_MODE
+if [ -n "\${PATH+set}" ]; then
+  _lading_rest=$PATH:
+  _lading_path=
+  _lading_sep=
+  while [ -n "$_lading_rest" ]; do
+    _lading_d=\${_lading_rest%%:*}
+    _lading_rest=\${_lading_rest#*:}
+    case $_lading_d in
+      /cnb/process | /cnb/process/ | /cnb/lifecycle | /cnb/lifecycle/) ;;
+      *)
+        _lading_path=$_lading_path$_lading_sep$_lading_d
+        _lading_sep=:
+        ;;
+    esac
+  done
+  PATH=$_lading_path
+  export PATH
+fi
+cd "$_lading_app" || _lading_die "cannot change to the app directory $_lading_app"
+_lading_env
+_lading_profiles
+if [ -f "$_lading_app/.profile" ]; then . "$_lading_app/.profile"; fi
+[ -n "$_lading_wd" ] || _lading_wd=$_lading_app
+cd "$_lading_wd" || _lading_die "cannot change to the working directory $_lading_wd"
+
+eval "set -- $_lading_argv"
+if [ "$_lading_direct" != 1 ]; then
+  # One token holding shell syntax is a script; a plain word is a command like any other.
+  if [ $# -eq 1 ]; then
+    case $1 in
+      *[!A-Za-z0-9_./:@%+,=-]*) exec /bin/sh -c "$1" ;;
+    esac
+  fi
+  _lading_argv=
+  for _lading_t in "$@"; do
+    _lading_expand "$_lading_t"
+    _lading_add "$_lading_x"
+  done
+  eval "set -- $_lading_argv"
+fi
+_lading_lookup "$1" || _lading_die "command not found: $1"
+exec "$@"
+`
+
+/** Returns the launcher program text (#!/bin/sh); the same string on every call. */
+export function launcherScript(): string {
+  return SCRIPT
+}

@@ -1,0 +1,5 @@
+export * from './names.js'
+export * from './lifecycle-metadata.js'
+export * from './build-metadata.js'
+export * from './project-metadata.js'
+export { LenientReader, parseLabelJson } from './lenient.js'

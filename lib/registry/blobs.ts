@@ -1,0 +1,87 @@
+/**
+ * Blob reads and mounts (oci-registry.md §1.4, §1.6): HEAD stat, verified streamed GET (redirects
+ * followed without credentials by the wire layer), cross-repository mount.
+ */
+import { Transform, type Readable } from 'node:stream'
+import { verifyStream, type Digest } from '../digest/index.js'
+import type { Descriptor } from '../oci/index.js'
+import { pullScope, pushScope } from './challenge.js'
+import { repoPath, type RepoContext } from './context.js'
+import { header } from './http.js'
+import { resolveLocation } from './location.js'
+
+const OCTET = 'application/octet-stream'
+
+/**
+ * HEAD the blob: its descriptor (size from Content-Length) when present, undefined on 404.
+ * Auth and other failures throw. `scopes` default to pull (push flows pass their push scopes).
+ */
+export async function statBlob(ctx: RepoContext, digest: Digest, signal?: AbortSignal, scopes?: readonly string[]): Promise<Descriptor | undefined> {
+  const res = await ctx.session.request({
+    method: 'HEAD', url: `${repoPath(ctx)}/blobs/${digest}`, scopes: scopes ?? [pullScope(ctx.repository)], ok: [200, 404],
+    what: 'blob', subject: `${ctx.repository}@${digest}`, ...(signal ? { signal } : {}),
+  })
+  await res.body.dump().catch(() => {})
+  if (res.status === 404) return undefined
+  const len = Number(header(res.headers, 'content-length'))
+  return { mediaType: OCTET, digest, size: Number.isFinite(len) ? len : -1 }
+}
+
+/**
+ * GET the blob as a stream that errors at its end unless the bytes match `desc.digest` (and
+ * `desc.size` when given). Consumers must treat output as untrusted until the stream ends cleanly.
+ */
+export async function openBlob(ctx: RepoContext, desc: { digest: Digest; size?: number }, signal?: AbortSignal): Promise<Readable> {
+  const res = await ctx.session.request({
+    method: 'GET', url: `${repoPath(ctx)}/blobs/${desc.digest}`, scopes: [pullScope(ctx.repository)], ok: [200],
+    what: 'blob', subject: `${ctx.repository}@${desc.digest}`, ...(signal ? { signal } : {}),
+  })
+  const stats = ctx.stats
+  const count = new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      stats.bytesDownloaded += chunk.length
+      cb(null, chunk)
+    },
+  })
+  const verify = verifyStream(desc.size !== undefined && desc.size >= 0 ? { digest: desc.digest, size: desc.size } : { digest: desc.digest })
+  res.body.on('error', (err) => count.destroy(err))
+  count.on('error', (err) => verify.destroy(err))
+  verify.on('close', () => {
+    if (!res.body.destroyed) res.body.destroy()
+  })
+  res.body.pipe(count).pipe(verify)
+  return verify
+}
+
+/** Outcome of a mount attempt: mounted, or not mounted with the upload session the registry opened. */
+export type MountResult = { mounted: true } | { mounted: false; location?: string }
+
+/**
+ * POST `?mount=<digest>&from=<source>` into this repository. 201 → mounted; 202 → not mounted,
+ * the registry opened an upload session (its Location is returned for reuse or cancel). Errors
+ * throw (the caller falls back to a plain upload).
+ */
+export async function mountBlob(ctx: RepoContext, digest: Digest, fromRepository: string, signal?: AbortSignal): Promise<MountResult> {
+  const q = `mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(fromRepository)}`
+  const res = await ctx.session.request({
+    method: 'POST', url: `${repoPath(ctx)}/blobs/uploads/?${q}`, headers: { 'content-length': '0' },
+    scopes: [pushScope(ctx.repository), pullScope(fromRepository)], ok: [201, 202], what: 'upload',
+    subject: `${ctx.repository}@${digest} (mount from ${fromRepository})`, ...(signal ? { signal } : {}),
+  })
+  await res.body.dump().catch(() => {})
+  if (res.status === 201) return { mounted: true }
+  const loc = header(res.headers, 'location')
+  return loc ? { mounted: false, location: resolveLocation(res.url, loc) } : { mounted: false }
+}
+
+/** Best-effort DELETE of an upload session (it may need the delete action; failures are only logged). */
+export async function cancelUpload(ctx: RepoContext, location: string): Promise<void> {
+  try {
+    const res = await ctx.session.request({
+      method: 'DELETE', url: location, scopes: [pushScope(ctx.repository)], ok: [200, 202, 204, 400, 401, 403, 404, 405], retry: false,
+    })
+    await res.body.dump().catch(() => {})
+  } catch (err) {
+    ctx.log(`upload: cancel failed (ignored): ${(err as Error).message}`)
+  }
+}

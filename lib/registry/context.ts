@@ -1,0 +1,24 @@
+import type { RegistrySession, TransferStats } from './session.js'
+import type { RetryPolicy } from './retry.js'
+
+/** Upload strategy: see RegistryClientOptions.uploadMode. */
+export type UploadMode = 'auto' | 'stream' | 'chunked'
+
+/** What the blob, upload, manifest and tag operations of one repository share. */
+export interface RepoContext {
+  session: RegistrySession
+  /** Repository path inside the registry (`library/ubuntu`). */
+  repository: string
+  stats: TransferStats
+  retry: RetryPolicy
+  uploadMode: UploadMode
+  chunkSize: number
+  /** Registries that answered 413 to a whole-body upload: chunked from then on. */
+  chunkedRegistries: Set<string>
+  log: (line: string) => void
+}
+
+/** `/v2/<repository>` — the path prefix of every repository endpoint. */
+export function repoPath(ctx: RepoContext): string {
+  return `/v2/${ctx.repository}`
+}

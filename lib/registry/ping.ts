@@ -1,0 +1,73 @@
+/**
+ * `GET /v2/` (oci-registry.md §1.2, §4.3): picks the scheme and learns the auth challenge.
+ * HTTPS first; plain HTTP only for loopback or insecure-listed hosts, and only after a
+ * connection/TLS failure, never because of an HTTP status.
+ */
+import { pickChallenge, parseChallenges, type Challenge } from './challenge.js'
+import { errorFromResponse, ProtocolError } from './errors.js'
+import { isListedHost, isLoopbackHost, readCapped, type WireResponse } from './http.js'
+import { isConnectError } from './retry.js'
+
+/** What a ping learned about a registry host. */
+export interface PingResult {
+  /** `https://host[:port]` or `http://host[:port]`, no trailing slash. */
+  base: string
+  challenge: Challenge | undefined
+}
+
+/** Options for ping. */
+export interface PingOptions {
+  /** API host[:port] to ping. */
+  host: string
+  /** Registry name for messages (`docker.io`). */
+  registry: string
+  insecureRegistries: readonly string[]
+  /** Sends an unauthenticated GET (with the caller's retry policy) and returns the response. */
+  get: (url: string) => Promise<WireResponse>
+  log?: (line: string) => void
+}
+
+/** True when plain HTTP may be tried for `host`. */
+export function httpAllowed(host: string, insecure: readonly string[]): boolean {
+  return isLoopbackHost(host) || isListedHost(host, insecure)
+}
+
+/**
+ * Pings the registry and returns its base URL and challenge. 200 → anonymous; 401 → the first
+ * Basic/Bearer challenge; 404 → not a v2 registry (ProtocolError); others → typed error.
+ * Throws the HTTPS connection error when HTTP is not allowed or also fails to connect.
+ */
+export async function ping(o: PingOptions): Promise<PingResult> {
+  const schemes = httpAllowed(o.host, o.insecureRegistries) ? ['https', 'http'] : ['https']
+  let firstErr: unknown
+  for (const scheme of schemes) {
+    const base = `${scheme}://${o.host}`
+    let res: WireResponse
+    try {
+      res = await o.get(`${base}/v2/`)
+    } catch (err) {
+      firstErr ??= err
+      if (!isConnectError(err) && !isConnectError((err as { cause?: unknown }).cause)) throw err
+      o.log?.(`ping: ${base} failed to connect; ${scheme === 'https' && schemes.length > 1 ? 'trying http' : 'giving up'}`)
+      continue
+    }
+    const body = await readCapped(res.body)
+    // A TLS-only port answers plain HTTP with 400 ("HTTP request to an HTTPS server"): the HTTPS error is the real story.
+    if (firstErr !== undefined && res.status === 400) throw firstErr
+    if (res.status === 200) return { base, challenge: undefined }
+    if (res.status === 401) {
+      const challenge = pickChallenge(parseChallenges(res.headers['www-authenticate']))
+      if (!challenge) {
+        throw new ProtocolError(`registry ${o.registry} requires authentication but sent no Basic or Bearer challenge`,
+          { status: 401, method: 'GET', url: `${base}/v2/` })
+      }
+      return { base, challenge }
+    }
+    if (res.status === 404) {
+      throw new ProtocolError(`${o.registry} is not an OCI/Docker v2 registry (GET /v2/ → 404): check the registry host`,
+        { status: 404, method: 'GET', url: `${base}/v2/` })
+    }
+    throw errorFromResponse({ method: 'GET', url: `${base}/v2/`, status: res.status, body, registry: o.registry })
+  }
+  throw firstErr
+}

@@ -1,0 +1,255 @@
+/**
+ * Blob push (oci-registry.md §1.5, §1.6, §4.2): HEAD (exists → skip) → mount from same-registry
+ * sources → upload. Uploads are POST then one of: monolithic PUT (bytes), one streamed PATCH plus
+ * an empty PUT `?digest=` (streams, the default), or Content-Range chunks (opt-in, or after a 413).
+ * Any failed step restarts the whole upload from HEAD/POST with a fresh body.
+ */
+import { Readable, Transform } from 'node:stream'
+import { Digester, DigestMismatchError, SizeMismatchError, sha256, verifyBytes, type Digest } from '../digest/index.js'
+import type { Descriptor, PutBlobOptions } from '../oci/index.js'
+import { pushScope, pullScope } from './challenge.js'
+import { cancelUpload, mountBlob, statBlob } from './blobs.js'
+import { repoPath, type RepoContext } from './context.js'
+import { RegistryError, ProtocolError, UnreachableError } from './errors.js'
+import { header, type WireResponse } from './http.js'
+import { appendQuery, resolveLocation } from './location.js'
+import { backoffDelay, sleep } from './retry.js'
+
+/** Body of a blob upload: bytes, or a function returning a fresh stream for each attempt. */
+export type BlobBody = Uint8Array | (() => Readable | Promise<Readable>)
+
+/** Options of a registry blob put: the BlobStore ones plus same-registry mount sources. */
+export interface RegistryPutOptions extends PutBlobOptions {
+  /** Repositories to try mounting from: `path` or `registry/path` (other registries are skipped). */
+  mountFrom?: readonly string[]
+}
+
+const OCTET = 'application/octet-stream'
+
+/**
+ * Pushes a blob and returns its descriptor (mediaType from `expect`, else octet-stream). Bytes are
+ * checked against `expect.digest`/`size` before sending; a stream is hashed while sent and the
+ * commit is skipped (session cancelled) when it does not match.
+ */
+export async function putBlob(ctx: RepoContext, body: BlobBody, expect: Partial<Descriptor> = {}, opts: RegistryPutOptions = {}): Promise<Descriptor> {
+  const mediaType = expect.mediaType ?? OCTET
+  let digest = expect.digest
+  let size = expect.size
+  if (body instanceof Uint8Array) {
+    if (digest) verifyBytes(body, { digest, ...(size !== undefined ? { size } : {}) })
+    digest = sha256(body)
+    size = body.length
+  }
+  const sources = mountSourcesFor(ctx, opts.mountFrom ?? [])
+  const scopes = [pushScope(ctx.repository), ...sources.map(pullScope)]
+  const signal = opts.signal
+  const done = (d: Digest, n: number, kind: 'upload' | 'mount' | 'exists'): Descriptor => {
+    opts.onProgress?.({ digest: d, kind, bytes: n, total: n, done: true })
+    return { mediaType, digest: d, size: n }
+  }
+
+  let pending: string | undefined
+  if (digest) {
+    const have = await statBlob(ctx, digest, signal, scopes)
+    if (have) {
+      ctx.stats.blobsExisting++
+      ctx.stats.bytesExisting += size ?? have.size
+      return done(digest, size ?? have.size, 'exists')
+    }
+    for (const from of sources) {
+      try {
+        const r = await mountBlob(ctx, digest, from, signal)
+        if (r.mounted) {
+          ctx.stats.blobsMounted++
+          ctx.stats.bytesMounted += size ?? 0
+          ctx.log(`upload: mounted ${digest} from ${from}`)
+          return done(digest, size ?? 0, 'mount')
+        }
+        if (pending) await cancelUpload(ctx, pending)
+        pending = r.location
+      } catch (err) {
+        if (signal?.aborted) throw err
+        ctx.log(`upload: mount of ${digest} from ${from} failed, uploading instead: ${(err as Error).message}`)
+      }
+    }
+  }
+
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if (attempt > 1 && digest) {
+        // The failed attempt may have landed the blob after all.
+        const have = await statBlob(ctx, digest, signal, scopes)
+        if (have) return done(digest, size ?? have.size, 'upload')
+      }
+      const location = pending ?? (await startUpload(ctx, scopes, signal))
+      pending = undefined
+      const result = await uploadOnce(ctx, location, body, { digest, size }, scopes, opts)
+      ctx.stats.blobsUploaded++
+      ctx.stats.bytesUploaded += result.size
+      return done(result.digest, result.size, 'upload')
+    } catch (err) {
+      if (signal?.aborted) throw err
+      const tooLarge = err instanceof RegistryError && err.status === 413 && !ctx.chunkedRegistries.has(ctx.session.registry)
+      if (tooLarge) {
+        ctx.chunkedRegistries.add(ctx.session.registry)
+        ctx.log(`upload: ${ctx.session.registry} refused a whole-body upload (413); switching to chunks of ${ctx.chunkSize} bytes`)
+      }
+      if (!tooLarge && (!restartable(err) || attempt >= ctx.retry.maxAttempts)) throw err
+      ctx.stats.retries++
+      const ms = tooLarge ? 0 : retryAfterOf(err) ?? backoffDelay(attempt, ctx.retry)
+      ctx.log(`upload: restarting ${digest ?? 'blob'} from POST in ${ms}ms (attempt ${attempt + 1}): ${(err as Error).message}`)
+      await sleep(ms, signal)
+    }
+  }
+}
+
+/** Errors after which a fresh upload from POST may succeed. */
+function restartable(err: unknown): boolean {
+  if (err instanceof UnreachableError) return err.retryable
+  if (err instanceof RegistryError) return err.retryable || (err.status === 404 && err.errors.some((e) => e.code.startsWith('BLOB_UPLOAD_')))
+  return false
+}
+
+function retryAfterOf(err: unknown): number | undefined {
+  const v = (err as { retryAfterMs?: unknown }).retryAfterMs
+  return typeof v === 'number' ? v : undefined
+}
+
+/** Mount sources in this registry other than the target repository, as repository paths. */
+function mountSourcesFor(ctx: RepoContext, from: readonly string[]): string[] {
+  const prefix = `${ctx.session.registry}/`
+  const out = new Set<string>()
+  for (const f of from) {
+    let path = f
+    if (f.startsWith(prefix)) path = f.slice(prefix.length)
+    else if (/^[^/]*[.:][^/]*\//.test(f) || f.startsWith('localhost/')) continue // another registry
+    if (path && path !== ctx.repository) out.add(path)
+  }
+  return [...out]
+}
+
+/** POST an empty upload request; returns the session Location resolved against the response URL. */
+async function startUpload(ctx: RepoContext, scopes: readonly string[], signal?: AbortSignal): Promise<string> {
+  const res = await ctx.session.request({
+    method: 'POST', url: `${repoPath(ctx)}/blobs/uploads/`, headers: { 'content-length': '0' }, scopes, ok: [202],
+    what: 'repository', subject: ctx.repository, ...(signal ? { signal } : {}),
+  })
+  await res.body.dump().catch(() => {})
+  return nextLocation(res, 'POST')
+}
+
+function nextLocation(res: WireResponse, step: string): string {
+  const loc = header(res.headers, 'location')
+  if (!loc) throw new ProtocolError(`registry answered ${step} of a blob upload without a Location header`, { status: res.status, method: step, url: res.url })
+  return resolveLocation(res.url, loc)
+}
+
+interface Known { digest: Digest | undefined; size: number | undefined }
+
+async function uploadOnce(ctx: RepoContext, location: string, body: BlobBody, known: Known, scopes: readonly string[],
+  opts: RegistryPutOptions): Promise<{ digest: Digest; size: number }> {
+  const chunked = ctx.uploadMode === 'chunked' || ctx.chunkedRegistries.has(ctx.session.registry)
+  if (!chunked && body instanceof Uint8Array && ctx.uploadMode === 'auto') {
+    const digest = known.digest!
+    await commit(ctx, location, digest, scopes, opts.signal, body)
+    opts.onProgress?.({ digest, kind: 'upload', bytes: body.length, total: body.length })
+    return { digest, size: body.length }
+  }
+  const source = body instanceof Uint8Array ? Readable.from([Buffer.from(body)]) : await body()
+  const digester = new Digester()
+  const progress = progressCounter(known.digest, known.size, opts)
+  source.on('error', (err) => digester.destroy(err))
+  digester.on('error', (err) => progress.destroy(err))
+  source.pipe(digester).pipe(progress)
+  let loc = location
+  try {
+    loc = chunked ? await patchChunks(ctx, loc, progress, scopes, opts.signal) : await patchStream(ctx, loc, progress, known.size, scopes, opts.signal)
+  } finally {
+    if (!source.destroyed) source.destroy()
+  }
+  const got = await digester.result
+  try {
+    if (known.size !== undefined && got.size !== known.size) throw new SizeMismatchError(known.size, got.size, known.digest)
+    if (known.digest && got.digest !== known.digest) throw new DigestMismatchError(known.digest, got.digest, got.size)
+  } catch (err) {
+    await cancelUpload(ctx, loc)
+    throw err
+  }
+  await commit(ctx, loc, got.digest, scopes, opts.signal)
+  return got
+}
+
+/** One PATCH carrying the whole stream (no Content-Range); returns the next Location. */
+async function patchStream(ctx: RepoContext, loc: string, body: Readable, size: number | undefined, scopes: readonly string[], signal?: AbortSignal): Promise<string> {
+  const headers: Record<string, string> = { 'content-type': OCTET }
+  if (size !== undefined) headers['content-length'] = String(size)
+  const res = await ctx.session.request({ method: 'PATCH', url: loc, headers, body, scopes, ok: [202, 204], what: 'upload', retry: false, ...(signal ? { signal } : {}) })
+  await res.body.dump().catch(() => {})
+  return nextLocation(res, 'PATCH')
+}
+
+/** Content-Range PATCHes of `ctx.chunkSize` bytes; returns the Location after the last one. */
+async function patchChunks(ctx: RepoContext, loc: string, body: Readable, scopes: readonly string[], signal?: AbortSignal): Promise<string> {
+  let offset = 0
+  for await (const chunk of chunksOf(body, ctx.chunkSize)) {
+    const end = offset + chunk.length - 1
+    const res = await ctx.session.request({
+      method: 'PATCH', url: loc, body: chunk, scopes, ok: [202, 204], what: 'upload', retry: false,
+      headers: { 'content-type': OCTET, 'content-range': `${offset}-${end}`, 'content-length': String(chunk.length) },
+      ...(signal ? { signal } : {}),
+    })
+    await res.body.dump().catch(() => {})
+    // The server's Range is ambiguous for 0/1 bytes (distribution says 0-0 for both): trust our own offset
+    // and only use Range to detect a short write.
+    const range = /^(?:bytes=)?0-(\d+)$/.exec(header(res.headers, 'range') ?? '')
+    if (range && Number(range[1]) < end && end > 0) {
+      throw new RegistryError('ERR_REGISTRY_UPLOAD_SHORT', `registry stored only ${Number(range[1]) + 1} of ${end + 1} bytes of a chunked upload; restarting`,
+        { status: res.status, method: 'PATCH', url: res.url, retryable: true })
+    }
+    loc = nextLocation(res, 'PATCH')
+    offset = end + 1
+  }
+  return loc
+}
+
+/** PUT `?digest=` closing the session, with the whole body (monolithic) or empty. */
+async function commit(ctx: RepoContext, loc: string, digest: Digest, scopes: readonly string[], signal?: AbortSignal, body?: Uint8Array): Promise<void> {
+  const res = await ctx.session.request({
+    method: 'PUT', url: appendQuery(loc, 'digest', digest), scopes, ok: [201, 204], what: 'upload', retry: false,
+    headers: { 'content-type': OCTET, 'content-length': String(body?.length ?? 0) }, body: body ?? new Uint8Array(0),
+    ...(signal ? { signal } : {}),
+  })
+  await res.body.dump().catch(() => {})
+}
+
+/** Re-slices a stream into buffers of exactly `size` bytes (the last may be shorter). */
+async function* chunksOf(stream: Readable, size: number): AsyncGenerator<Buffer> {
+  let parts: Buffer[] = []
+  let n = 0
+  for await (const c of stream) {
+    let b = c as Buffer
+    while (b.length > 0) {
+      const take = Math.min(size - n, b.length)
+      parts.push(b.subarray(0, take))
+      n += take
+      b = b.subarray(take)
+      if (n === size) {
+        yield Buffer.concat(parts)
+        parts = []
+        n = 0
+      }
+    }
+  }
+  if (n > 0) yield Buffer.concat(parts)
+}
+
+function progressCounter(digest: Digest | undefined, total: number | undefined, opts: RegistryPutOptions): Transform {
+  let bytes = 0
+  return new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      bytes += chunk.length
+      opts.onProgress?.({ digest: digest ?? ('' as Digest), kind: 'upload', bytes, ...(total !== undefined ? { total } : {}) })
+      cb(null, chunk)
+    },
+  })
+}

@@ -1,0 +1,218 @@
+/**
+ * Fault-injecting HTTP proxy in front of a registry, for the failures the real registry cannot
+ * produce (shared/reference/oci-registry.md §5: 5xx, resets mid-body, 429 + Retry-After, fake
+ * invalid_token challenges, redirects to another host, Link injection). It forwards the Host
+ * header unchanged so distribution 2.8.2's absolute upload Locations point back at the proxy.
+ */
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage,
+  type OutgoingHttpHeaders, type ServerResponse } from 'node:http'
+import { request as httpsRequest } from 'node:https'
+import type { AddressInfo, Socket } from 'node:net'
+
+/** Answer instead of forwarding (with `status`), or forward and overlay headers/body (without). */
+export interface FaultAnswer { status?: number; headers?: Record<string, string>; body?: string }
+/** Forward, then destroy the connection after this many body bytes in the given direction. */
+export interface FaultReset { resetAfterBytes: number; direction: 'request' | 'response' }
+/** Answer 307 with Location = redirectTo + the request's path and query. */
+export interface FaultRedirect { redirectTo: string }
+
+/**
+ * A scripted fault. `match.path` is tested against the request target (path + query). Among the
+ * requests matching method+path, the rule fires for the `nth` (1-based, default 1) and the
+ * following `times - 1` ones; `times` defaults to 1 when `nth` is given, else unlimited.
+ * The first rule that fires wins.
+ */
+export interface FaultRule {
+  match: { method?: string; path?: RegExp; nth?: number; times?: number }
+  action: FaultAnswer | FaultReset | FaultRedirect
+}
+
+/** What the proxy saw and did for one request. Byte counts are body bytes only. */
+export interface ProxiedRequest {
+  method: string
+  path: string
+  /** Status sent to the client (0 if the connection was reset before a status was sent). */
+  status: number
+  bytesIn: number
+  bytesOut: number
+  headers: IncomingHttpHeaders
+  /** Index in the current rule list of the rule that fired, if any. */
+  fault?: number
+}
+
+/** A running fault proxy. */
+export interface FaultProxy {
+  host: string
+  url: string
+  requests: ProxiedRequest[]
+  /** Replaces the rules and resets their match counters. */
+  setRules(rules: FaultRule[]): void
+  stop(): Promise<void>
+}
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization',
+  'proxy-authenticate', 'te', 'trailer', 'upgrade'])
+
+function forwardHeaders(h: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {}
+  for (const [k, v] of Object.entries(h)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v
+  return out
+}
+
+/**
+ * Starts the proxy on `opts.bindHost` (default 127.0.0.1) at a free port, forwarding to
+ * `targetUrl` (http, or https verified against `opts.ca`). For an https target it adds
+ * `X-Forwarded-Proto: http` so Locations use the proxy's scheme.
+ */
+export async function startFaultProxy(targetUrl: string, rules: FaultRule[] = [],
+  opts: { bindHost?: string; ca?: string | Buffer } = {}): Promise<FaultProxy> {
+  const target = new URL(targetUrl)
+  const requests: ProxiedRequest[] = []
+  let current = rules
+  let counts = current.map(() => 0)
+  const sockets = new Set<Socket>()
+
+  const pick = (req: IncomingMessage): number | undefined => {
+    let fired: number | undefined
+    current.forEach((r, i) => {
+      if (r.match.method && r.match.method.toUpperCase() !== req.method) return
+      if (r.match.path && !r.match.path.test(req.url ?? '')) return
+      const n = (counts[i] = (counts[i] ?? 0) + 1)
+      const first = r.match.nth ?? 1
+      const times = r.match.times ?? (r.match.nth !== undefined ? 1 : Infinity)
+      if (fired === undefined && n >= first && n < first + times) fired = i
+    })
+    return fired
+  }
+
+  const server = createServer((req, res) => {
+    const rec: ProxiedRequest = { method: req.method ?? '', path: req.url ?? '', status: 0, bytesIn: 0, bytesOut: 0, headers: req.headers }
+    requests.push(rec)
+    const i = pick(req)
+    const rule = i === undefined ? undefined : current[i]
+    if (i !== undefined) rec.fault = i
+    const action = rule?.action
+    if (action && 'redirectTo' in action) {
+      return drainThen(req, rec, () => answer(res, rec, 307, { location: action.redirectTo.replace(/\/$/, '') + (req.url ?? '/') }, ''))
+    }
+    if (action && 'status' in action && action.status !== undefined) {
+      const { status, headers = {}, body = '' } = action
+      return drainThen(req, rec, () => answer(res, rec, status, headers, body))
+    }
+    forward(req, res, rec, action)
+  })
+  server.on('connection', (s: Socket) => {
+    sockets.add(s)
+    s.once('close', () => sockets.delete(s))
+  })
+
+  function forward(req: IncomingMessage, res: ServerResponse, rec: ProxiedRequest,
+    action: FaultAnswer | FaultReset | undefined): void {
+    const headers = forwardHeaders(req.headers)
+    if (target.protocol === 'https:') headers['x-forwarded-proto'] = 'http'
+    const reqOpts = { method: req.method, host: target.hostname, port: target.port, path: req.url, headers, agent: false as const }
+    const up = target.protocol === 'https:' ? httpsRequest({ ...reqOpts, ca: opts.ca }) : httpRequest(reqOpts)
+    const reset = action && 'resetAfterBytes' in action ? action : undefined
+    const overlay = action && !('resetAfterBytes' in action) ? action : undefined
+    let killed = false
+    const kill = (): void => {
+      killed = true
+      up.destroy()
+      req.socket.destroy()
+    }
+    up.on('error', () => {
+      if (killed) return
+      if (!res.headersSent) answer(res, rec, 502, { 'content-type': 'text/plain' }, 'fault-proxy: upstream error')
+      else res.destroy()
+    })
+    req.on('data', (chunk: Buffer) => {
+      if (reset?.direction === 'request' && rec.bytesIn + chunk.length >= reset.resetAfterBytes) {
+        const part = chunk.subarray(0, reset.resetAfterBytes - rec.bytesIn)
+        rec.bytesIn += part.length
+        if (part.length) up.write(part)
+        req.pause()
+        // Let the partial body reach the registry before both connections die.
+        setImmediate(kill)
+        return
+      }
+      rec.bytesIn += chunk.length
+      if (!up.write(chunk)) {
+        req.pause()
+        up.once('drain', () => req.resume())
+      }
+    })
+    req.on('end', () => up.end())
+    req.on('aborted', () => up.destroy())
+    up.on('response', (upRes) => {
+      const outHeaders = forwardHeaders(upRes.headers)
+      if (overlay?.headers) for (const [k, v] of Object.entries(overlay.headers)) outHeaders[k.toLowerCase()] = v
+      if (overlay?.body !== undefined) {
+        upRes.resume()
+        outHeaders['content-length'] = Buffer.byteLength(overlay.body)
+        delete outHeaders['transfer-encoding']
+        return answer(res, rec, upRes.statusCode ?? 502, outHeaders, overlay.body)
+      }
+      rec.status = upRes.statusCode ?? 502
+      res.writeHead(rec.status, outHeaders)
+      if (reset?.direction === 'response' && reset.resetAfterBytes === 0) {
+        res.flushHeaders()
+        upRes.destroy()
+        setImmediate(() => res.socket?.destroy())
+        return
+      }
+      upRes.on('data', (chunk: Buffer) => {
+        if (reset?.direction === 'response' && rec.bytesOut + chunk.length >= reset.resetAfterBytes) {
+          const part = chunk.subarray(0, reset.resetAfterBytes - rec.bytesOut)
+          rec.bytesOut += part.length
+          upRes.destroy()
+          // FIN after exactly `part`: the client sees a body shorter than Content-Length.
+          res.write(part, () => res.socket?.destroy())
+          return
+        }
+        rec.bytesOut += chunk.length
+        if (!res.write(chunk)) {
+          upRes.pause()
+          res.once('drain', () => upRes.resume())
+        }
+      })
+      upRes.on('end', () => res.end())
+      upRes.on('error', () => res.destroy())
+    })
+  }
+
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail)
+    server.listen(0, opts.bindHost ?? '127.0.0.1', () => ok())
+  })
+  const addr = server.address() as AddressInfo
+  const host = `${opts.bindHost ?? '127.0.0.1'}:${addr.port}`
+  return {
+    host,
+    url: `http://${host}`,
+    requests,
+    setRules(next) {
+      current = next
+      counts = next.map(() => 0)
+    },
+    stop: () => new Promise<void>((ok) => {
+      for (const s of sockets) s.destroy()
+      server.close(() => ok())
+    }),
+  }
+}
+
+function drainThen(req: IncomingMessage, rec: ProxiedRequest, then: () => void): void {
+  req.on('data', (c: Buffer) => { rec.bytesIn += c.length })
+  req.on('end', then)
+  req.on('error', () => {})
+}
+
+function answer(res: ServerResponse, rec: ProxiedRequest, status: number, headers: OutgoingHttpHeaders, body: string): void {
+  rec.status = status
+  const h: OutgoingHttpHeaders = {}
+  for (const [k, v] of Object.entries(headers)) h[k.toLowerCase()] = v
+  if (h['content-length'] === undefined) h['content-length'] = Buffer.byteLength(body)
+  res.writeHead(status, h)
+  if (body && rec.method !== 'HEAD') rec.bytesOut += Buffer.byteLength(body)
+  res.end(rec.method === 'HEAD' ? undefined : body)
+}

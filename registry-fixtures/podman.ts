@@ -1,0 +1,72 @@
+/**
+ * Runs an image with podman as an independent oracle ("does a real container runtime accept and
+ * run what we built?"). Flags that work on this machine (Debian 12, podman 4.3.1, root, hybrid
+ * cgroups) are documented in ensure-tools.sh: vfs storage, runc runtime, `--network none`.
+ */
+import { randomBytes } from 'node:crypto'
+import { mkdir, rm, symlink } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { trackDir, untrackDir } from './cleanup.js'
+import { runTool, runToolOk, type ToolResult } from './exec-tool.js'
+
+/** Options for {@link podmanRun}. */
+export interface PodmanRunOptions {
+  entrypoint?: string
+  args?: string[]
+  /** Verify TLS when pulling from a registry (default false: loopback test registries). */
+  tlsVerify?: boolean
+  env?: Record<string, string>
+  /** `user:password` for the pull. */
+  creds?: string
+  /** Directory with `ca.crt` (RegistryFixture.certDir) for a TLS registry. */
+  certDir?: string
+  /** Run as this user instead of the image's User. */
+  user?: string
+}
+
+/** Turns `host/repo:tag` into `docker://host/repo:tag`; refs with a transport are kept. */
+function withTransport(ref: string): string {
+  return /^(oci|docker|oci-archive|docker-archive|dir|containers-storage):/.test(ref) ? ref : `docker://${ref}`
+}
+
+/**
+ * Pulls `imageRef` (a registry reference such as `127.0.0.1:5000/app:latest`, or `oci:DIR:TAG`)
+ * into a private, throw-away podman storage, runs it once with `--rm`, and resolves with the
+ * container's output and exit code. Pull failures reject with ERR_FIXTURE_TOOL_FAILED. Using a
+ * private storage root per call means parallel tests never share or delete each other's images;
+ * the storage is removed afterwards.
+ */
+export async function podmanRun(imageRef: string, opts: PodmanRunOptions = {}): Promise<ToolResult> {
+  // Lower-case names only: podman names an `oci:` image after its directory path, and an
+  // upper-case letter there (mkdtemp suffixes, tap's fixture dirs) is an invalid reference.
+  const dir = join(tmpdir(), `lading-podman-${randomBytes(6).toString('hex')}`)
+  await mkdir(dir)
+  trackDir(dir)
+  const global = ['--root', join(dir, 'root'), '--runroot', join(dir, 'runroot'), '--tmpdir', join(dir, 'tmp'),
+    '--storage-driver', 'vfs', '--runtime', 'runc', '--cgroup-manager', 'cgroupfs', '--events-backend', 'none']
+  try {
+    const pull = [...global, 'pull', '--quiet', `--tls-verify=${opts.tlsVerify ?? false}`]
+    if (opts.creds) pull.push('--creds', opts.creds)
+    if (opts.certDir) pull.push('--cert-dir', opts.certDir)
+    let ref = withTransport(imageRef)
+    const oci = /^oci:(.+?)(?::([^:/]+))?$/.exec(ref)
+    if (oci) {
+      await symlink(oci[1] ?? '', join(dir, 'layout'))
+      ref = `oci:${join(dir, 'layout')}${oci[2] ? `:${oci[2]}` : ''}`
+    }
+    pull.push(ref)
+    const id = (await runToolOk('podman', pull)).trim().split('\n').pop() ?? ''
+    const run = [...global, 'run', '--rm', '--network', 'none', '--pull', 'never']
+    if (opts.entrypoint !== undefined) run.push('--entrypoint', opts.entrypoint)
+    if (opts.user !== undefined) run.push('--user', opts.user)
+    for (const [k, v] of Object.entries(opts.env ?? {})) run.push('--env', `${k}=${v}`)
+    run.push(id, ...(opts.args ?? []))
+    return await runTool('podman', run)
+  } finally {
+    // Unmount anything left over before deleting; vfs has no mounts, but be safe if configured otherwise.
+    await runTool('podman', [...global, 'rmi', '--all', '--force']).catch(() => undefined)
+    await rm(dir, { recursive: true, force: true })
+    untrackDir(dir)
+  }
+}

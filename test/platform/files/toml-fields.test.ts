@@ -1,0 +1,62 @@
+import t from 'tap'
+import { PlatformFileError } from '../../../lib/platform/index.js'
+import {
+  asTable, at, compact, optBool, optInt, optString, optStringArray, optTable, parseTomlText, plainCopy, reqString,
+  stringifyToml, tableArray,
+} from '../../../lib/platform/files/toml-fields.js'
+
+const ctx = { file: 'f.toml', path: 'a' }
+
+t.test('key paths', async (t) => {
+  t.same(at({ file: 'f', path: '' }, 'x'), { file: 'f', path: 'x' })
+  t.same(at(ctx, 'b'), { file: 'f.toml', path: 'a.b' })
+  t.same(at(ctx, 2), { file: 'f.toml', path: 'a[2]' })
+})
+
+t.test('parse errors name the file and position', async (t) => {
+  const err = (() => { try { parseTomlText('x = 1\ny = \n', 'f.toml') } catch (e) { return e } })() as PlatformFileError
+  t.type(err, PlatformFileError)
+  t.match(err.message, /^f\.toml: invalid TOML at line 2, column \d+: /)
+  t.equal(err.key, '')
+})
+
+t.test('field readers: good values', async (t) => {
+  const v = { s: 'x', b: true, i: 3, arr: ['a'], tab: { k: 1 }, tabs: [{ k: 1 }] }
+  t.equal(reqString(v, 's', ctx), 'x')
+  t.equal(optString(v, 'nope', ctx), undefined)
+  t.equal(optBool(v, 'b', ctx), true)
+  t.equal(optInt(v, 'i', ctx), 3)
+  t.same(optStringArray(v, 'arr', ctx), ['a'])
+  t.same(optTable(v, 'tab', ctx), { k: 1 })
+  t.same(tableArray(v, 'tabs', ctx), [{ table: { k: 1 }, ctx: { file: 'f.toml', path: 'a.tabs[0]' } }])
+  t.same(tableArray(v, 'none', ctx), [])
+  t.equal(reqString({ s: '' }, 's', ctx, false), '')
+})
+
+const BAD: Array<[string, () => unknown, RegExp]> = [
+  ['req missing', () => reqString({}, 's', ctx), /f\.toml: key "a\.s": is required/],
+  ['req empty', () => reqString({ s: '' }, 's', ctx), /"a\.s": must not be empty/],
+  ['string type', () => optString({ s: [] }, 's', ctx), /"a\.s": must be a string, got an array/],
+  ['bool type', () => optBool({ b: 'true' }, 'b', ctx), /"a\.b": must be a boolean, got a string/],
+  ['int type', () => optInt({ i: 1.5 }, 'i', ctx), /"a\.i": must be an integer/],
+  ['array item', () => optStringArray({ x: ['a', 2] }, 'x', ctx), /"a\.x\[1\]": must be a string/],
+  ['table type', () => optTable({ x: new Date(0) }, 'x', ctx), /"a\.x": must be a table, got a date/],
+  ['asTable null', () => asTable(null, ctx), /"a": must be a table, got null/],
+  ['tables type', () => tableArray({ x: {} }, 'x', ctx), /"a\.x": must be an array of tables, got a object/],
+]
+for (const [name, fn, re] of BAD) {
+  t.test(`field readers reject: ${name}`, async (t) => {
+    t.throws(fn, { code: 'ERR_PLATFORM_FILE_INVALID', message: re })
+  })
+}
+
+t.test('stringify: no integer separators, strings untouched', async (t) => {
+  const text = stringifyToml({ n: 1234567, s: '1_000', neg: -12345, t: { m: 1000 } })
+  t.equal(text, 'n = 1234567\ns = "1_000"\nneg = -12345\n\n[t]\nm = 1000\n')
+})
+
+t.test('plainCopy and compact', async (t) => {
+  const doc = parseTomlText('d = 1979-05-27T07:32:00Z\n[x]\ny = [1, 2]\n', 'f')
+  t.same(plainCopy(doc), { d: '1979-05-27T07:32:00.000Z', x: { y: [1, 2] } })
+  t.same(compact({ a: 1, b: undefined, c: null }), { a: 1, c: null })
+})
