@@ -49,7 +49,8 @@ async function platformEnvFiles(dir: string): Promise<[string, string][]> {
   const out: [string, string][] = []
   for (const n of names) {
     const p = join(dir, n)
-    if ((await stat(p)).isFile()) out.push([n, await readFile(p, 'utf8')])
+    // A dangling symlink or a subdirectory is not a variable.
+    if ((await stat(p).catch(() => undefined))?.isFile()) out.push([n, await readFile(p, 'utf8')])
   }
   return out
 }

@@ -1,9 +1,19 @@
 import { LadingError } from '../errors.js'
-import { isComposite, type BuildpackDescriptor, type GroupRef, type OrderGroup } from './descriptor.js'
+import { isComposite, type BuildpackDescriptor } from './descriptor.js'
 import {
   elementKey, outcomeStatus, resolveGroup, type DetectOutcome, type GroupElement, type GroupResolution, type ResolvedGroup,
 } from './resolve.js'
 import { anyTargetMatches, type RunTarget } from './target.js'
+
+/** One buildpack reference of an order group (order.toml, a composite's buildpack.toml or --buildpack flags). */
+export interface OrderRef {
+  id: string
+  version?: string
+  optional?: boolean
+}
+
+/** An order: groups tried in turn. Both this folder's OrderGroup and platform's order.toml shape fit. */
+export type OrderInput = readonly { readonly group: readonly OrderRef[] }[]
 
 /** Finds a buildpack descriptor by id and optional version (e.g. a BuildpackStore's lookup); throws when unknown. */
 export type BuildpackLookup = (id: string, version?: string) => BuildpackDescriptor
@@ -17,7 +27,7 @@ interface Walk {
 
 // Mirrors the lifecycle's detectOrder: sub-groups of a composite get the remaining outer elements
 // appended; an optional composite whose sub-groups all fail is retried without it.
-async function walkOrder(w: Walk, order: readonly OrderGroup[], done: GroupElement[], next: readonly GroupRef[], optional: boolean): Promise<GroupResolution> {
+async function walkOrder(w: Walk, order: OrderInput, done: GroupElement[], next: readonly OrderRef[], optional: boolean): Promise<GroupResolution> {
   let errored = false
   for (const g of order) {
     const r = await walkGroup(w, [...g.group, ...next], done)
@@ -28,15 +38,15 @@ async function walkOrder(w: Walk, order: readonly OrderGroup[], done: GroupEleme
   return { ok: false, errored }
 }
 
-async function walkGroup(w: Walk, refs: readonly GroupRef[], doneIn: readonly GroupElement[]): Promise<GroupResolution> {
+async function walkGroup(w: Walk, refs: readonly OrderRef[], doneIn: readonly GroupElement[]): Promise<GroupResolution> {
   const done = [...doneIn]
   for (let i = 0; i < refs.length; i++) {
-    const ref = refs[i] as GroupRef
+    const ref = refs[i] as OrderRef
     // A buildpack runs at most once per group walk, however many composites bring it in.
     if (done.some((d) => d.id === ref.id)) continue
     const desc = w.lookup(ref.id, ref.version)
-    if (isComposite(desc)) return walkOrder(w, desc.order, done, refs.slice(i + 1), ref.optional)
-    const el: GroupElement = { id: desc.id, version: desc.version, api: desc.api, optional: ref.optional }
+    if (isComposite(desc)) return walkOrder(w, desc.order, done, refs.slice(i + 1), ref.optional === true)
+    const el: GroupElement = { id: desc.id, version: desc.version, api: desc.api, optional: ref.optional === true }
     if (desc.homepage !== undefined) el.homepage = desc.homepage
     done.push(el)
   }
@@ -47,7 +57,7 @@ async function walkGroup(w: Walk, refs: readonly GroupRef[], doneIn: readonly Gr
  * Returns every candidate group the order expands to, in the order detection tries them
  * (composites expanded depth-first, duplicates skipped, optional composites also tried without).
  */
-export async function expandOrder(order: readonly OrderGroup[], lookup: BuildpackLookup): Promise<GroupElement[][]> {
+export async function expandOrder(order: OrderInput, lookup: BuildpackLookup): Promise<GroupElement[][]> {
   const out: GroupElement[][] = []
   await walkOrder({ lookup, tryGroup: async (els) => (out.push(els), { ok: false, errored: false }) }, order, [], [], false)
   return out
@@ -75,6 +85,8 @@ export type RunDetect = (bp: BuildpackDescriptor) => Promise<DetectOutcome>
 export interface DetectOptions {
   /** Run-image target; when given, a buildpack with no matching target errors without running. */
   target?: RunTarget
+  /** When aborted, a rejecting runDetect ends detection with that rejection instead of an error row. */
+  signal?: AbortSignal
 }
 
 /**
@@ -82,7 +94,7 @@ export interface DetectOptions {
  * bin/detect of a group's new buildpacks in parallel, each id@version at most once overall, and
  * resolves each group with resolveGroup. Lookup failures throw; detect failures become rows.
  */
-export async function detect(order: readonly OrderGroup[], lookup: BuildpackLookup, runDetect: RunDetect, opts: DetectOptions = {}): Promise<DetectResult> {
+export async function detect(order: OrderInput, lookup: BuildpackLookup, runDetect: RunDetect, opts: DetectOptions = {}): Promise<DetectResult> {
   const memo = new Map<string, Promise<DetectOutcome>>()
   const settled = new Map<string, DetectOutcome>()
   const run = (el: GroupElement): Promise<DetectOutcome> => {
@@ -94,7 +106,10 @@ export async function detect(order: readonly OrderGroup[], lookup: BuildpackLook
         const t = opts.target
         p = Promise.resolve({ code: -1, output: '', error: `no target of ${key} matches the run image (${t.os}/${t.arch}${t.variant ? `/${t.variant}` : ''})` })
       } else {
-        p = runDetect(desc).catch((err: unknown) => ({ code: -1, output: '', error: err instanceof Error ? err.message : String(err) }))
+        p = runDetect(desc).catch((err: unknown) => {
+          if (opts.signal?.aborted) throw err
+          return { code: -1, output: '', error: err instanceof Error ? err.message : String(err) }
+        })
       }
       memo.set(key, p)
       void p.then((o) => settled.set(key, o))

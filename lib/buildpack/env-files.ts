@@ -55,6 +55,8 @@ export interface EnvOp {
   value: string
   /** Delimiter for prepend/append; '' when none was given (the lifecycle's default). */
   delim: string
+  /** Set when the op applies to that process type only (from `env.launch/<type>/`). */
+  process?: string
 }
 
 /** Applies one operation (cnb-spec.md §3.4): default sets only an empty variable; prepend/append skip the delimiter when the variable is empty. */

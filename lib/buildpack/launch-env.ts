@@ -1,3 +1,4 @@
+import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { escapeId } from './descriptor.js'
 import { readEnvDir, rootDirOps, type EnvOp, type PathMapper } from './env-files.js'
@@ -9,7 +10,10 @@ export interface LaunchEnvOptions {
   layersDir: string
   /** The build group, in order. */
   group: readonly { id: string }[]
-  /** Process type whose `env.launch/<type>/` also applies; omitted → none. */
+  /**
+   * Process type whose `env.launch/<type>/` also applies. Omitted → the ops of every
+   * `env.launch/<type>/` are included, each tagged with `process: <type>`.
+   */
   processType?: string
   /** Maps host paths to in-image paths (e.g. host layers dir → /layers). */
   toImagePath?: PathMapper
@@ -17,25 +21,82 @@ export interface LaunchEnvOptions {
   includeLayer?: (layer: LayerInfo) => boolean
 }
 
+async function subdirs(dir: string): Promise<string[]> {
+  let names: string[]
+  try {
+    names = (await readdir(dir)).sort()
+  } catch {
+    return []
+  }
+  const out: string[] = []
+  for (const n of names) if ((await stat(join(dir, n)).catch(() => undefined))?.isDirectory()) out.push(n)
+  return out
+}
+
+async function launchLayers(o: LaunchEnvOptions, id: string): Promise<LayerInfo[]> {
+  const include = o.includeLayer ?? ((l: LayerInfo) => l.types.launch && l.hasDir)
+  return (await readLayersDir(join(o.layersDir, escapeId(id)))).filter(include)
+}
+
 /**
- * Returns, as data, the ordered env operations the launcher performs for one process type
- * (cnb-spec.md §3.4): per buildpack in group order, first the root dirs of all its layers (bin →
- * PATH, lib → LD_LIBRARY_PATH, ':'), then per layer `env/`, `env.launch/`, `env.launch/<type>/`
- * (no suffix = override). Computed from the files on disk at export time.
+ * Returns, as data, the ordered env operations the launcher performs (cnb-spec.md §3.4): per
+ * buildpack in group order, first the root dirs of all its layers (bin → PATH, lib →
+ * LD_LIBRARY_PATH, ':'), then per layer `env/`, `env.launch/`, `env.launch/<type>/` (no suffix =
+ * override). Filtering the all-types result to ops without `process` or with `process === t` gives
+ * exactly the result for `processType: t`. Computed from the files on disk at export time.
  */
 export async function launchEnvOps(o: LaunchEnvOptions): Promise<EnvOp[]> {
-  const include = o.includeLayer ?? ((l: LayerInfo) => l.types.launch && l.hasDir)
   const ops: EnvOp[] = []
   for (const bp of o.group) {
-    const layers = (await readLayersDir(join(o.layersDir, escapeId(bp.id)))).filter(include)
+    const layers = await launchLayers(o, bp.id)
     for (const l of layers) ops.push(...(await rootDirOps(l.dir, 'launch', o.toImagePath)))
     for (const l of layers) {
       ops.push(...(await readEnvDir(join(l.dir, 'env'), { defaultSuffix: 'override' })))
       ops.push(...(await readEnvDir(join(l.dir, 'env.launch'), { defaultSuffix: 'override' })))
-      if (o.processType) {
-        ops.push(...(await readEnvDir(join(l.dir, 'env.launch', o.processType), { defaultSuffix: 'override' })))
+      const types = o.processType !== undefined ? [o.processType] : await subdirs(join(l.dir, 'env.launch'))
+      for (const type of types) {
+        const procOps = await readEnvDir(join(l.dir, 'env.launch', type), { defaultSuffix: 'override' })
+        ops.push(...(o.processType !== undefined ? procOps : procOps.map((op) => ({ ...op, process: type }))))
       }
     }
   }
   return ops
+}
+
+/** A profile.d script the launcher sources (shell processes only), optionally for one process type. */
+export interface ProfileScript {
+  /** In-image path (through toImagePath). */
+  path: string
+  process?: string
+}
+
+/**
+ * Returns the profile.d scripts in the order the launcher sources them: buildpacks in group order,
+ * layers ascending, per layer `profile.d/*` then every `profile.d/<type>/*` (tagged), files ascending.
+ * The app's `.profile` is not included (the launcher adds it last).
+ */
+export async function launchProfileScripts(o: Omit<LaunchEnvOptions, 'processType'>): Promise<ProfileScript[]> {
+  const map = o.toImagePath ?? ((p: string) => p)
+  const files = async (dir: string): Promise<string[]> => {
+    let names: string[]
+    try {
+      names = (await readdir(dir)).sort()
+    } catch {
+      return []
+    }
+    const out: string[] = []
+    for (const n of names) if ((await stat(join(dir, n)).catch(() => undefined))?.isFile()) out.push(join(dir, n))
+    return out
+  }
+  const out: ProfileScript[] = []
+  for (const bp of o.group) {
+    for (const l of await launchLayers(o, bp.id)) {
+      const base = join(l.dir, 'profile.d')
+      for (const f of await files(base)) out.push({ path: map(f) })
+      for (const type of await subdirs(base)) {
+        for (const f of await files(join(base, type))) out.push({ path: map(f), process: type })
+      }
+    }
+  }
+  return out
 }

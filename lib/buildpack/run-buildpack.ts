@@ -68,6 +68,7 @@ async function invoke(bp: BuildpackDescriptor, stage: 'detect' | 'build', ctx: R
     const { exitCode } = await ctx.runner.run(map(join(bp.dir, 'bin', stage)), args, o)
     return { exitCode, output }
   } catch (err) {
+    if (ctx.signal?.aborted) throw ctx.signal.reason ?? err
     throw new BuildpackError(bp.id, stage, -1, `buildpack ${bp.id}: cannot run bin/${stage}: ${(err as Error).message}`, { cause: err })
   }
 }
@@ -93,6 +94,8 @@ export async function runDetect(bp: BuildpackDescriptor, ctx: RunContext): Promi
     try {
       r = await invoke(bp, 'detect', ctx, [map(ctx.platformDir), map(planPath)], vars, true)
     } catch (err) {
+      // Cancellation is not a buildpack error: let it end the whole detect.
+      if (ctx.signal?.aborted) throw ctx.signal.reason ?? err
       return { code: -1, output: '', error: (err as Error).message }
     }
     if (r.exitCode !== 0) return { code: r.exitCode, output: r.output }

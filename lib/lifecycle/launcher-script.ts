@@ -3,6 +3,21 @@
  * app so its layer is shared across images. Everything app-specific lives in the launch
  * configuration written by `launchConfigScript` (launcher.ts). App images never need Node.
  *
+ * Behaviour (cnb-spec.md §7, with the differences a POSIX sh launcher implies):
+ * - the process type is the basename of $0 when the configuration has it (`/cnb/process/<type>`
+ *   links here); else no args → the default type, or exit 82 "a command is required";
+ *   `launcher -- cmd args` runs cmd directly; `launcher cmd args` is a shell command: each token is
+ *   expanded like a double-quoted word ($VAR, $(..)) with token boundaries kept, and a single token
+ *   holding shell syntax runs as `/bin/sh -c TOKEN`;
+ * - user args replace the process args (appended for Buildpack API < 0.9 processes);
+ * - env: CNB_LAYERS_DIR, CNB_APP_DIR, CNB_PROCESS_TYPE, CNB_PLATFORM_API, CNB_DEPRECATION_MODE are
+ *   removed, /cnb/process and /cnb/lifecycle dropped from PATH, then the env ops, then profile.d
+ *   scripts and `<app>/.profile` are sourced (for every process, direct ones included, since the
+ *   shell is always there; the Go launcher sources them only for shell processes);
+ * - cwd: the app dir while env and profiles apply, then the process working dir;
+ * - the command is looked up on the modified PATH (exit 82 when absent) and exec'd, so the exit
+ *   status is the process's own. CNB_PLATFORM_API is not checked. exec.d is not supported.
+ *
  * Written without bash-isms; tested under dash and busybox sh. Keep the text free of tabs and
  * trailing spaces: its digest is part of every image we build.
  */

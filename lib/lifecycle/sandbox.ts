@@ -39,7 +39,10 @@ export interface SandboxOptions {
   binds: SandboxBind[]
   uid: number
   gid: number
-  /** Share the host network namespace (`--network`); default: only a private loopback. */
+  /**
+   * Share the host network namespace (`--network`); else only a private loopback. With a rootfs,
+   * the host's /etc/resolv.conf is bound over the image's so names resolve as on the host.
+   */
   network: boolean
   /** Sandbox paths to hide behind empty tmpfs; default for the host rootfs: DEFAULT_HIDDEN, else none. */
   hide?: string[]
@@ -55,6 +58,17 @@ export const DEFAULT_HIDDEN = [
   '/root', '/home', '/run/user', '/run/containers', '/run/podman', '/run/docker', '/run/docker.sock',
   '/var/lib/containers', '/var/lib/docker',
 ]
+
+const RESOLV_CONF = '/etc/resolv.conf'
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await access(p)
+    return true
+  } catch {
+    return false
+  }
+}
 
 /** Thrown when bubblewrap is missing or cannot set up the sandbox here. */
 export class SandboxUnavailableError extends LadingError {
@@ -172,7 +186,12 @@ async function mountArgs(rootfs: string, binds: SandboxBind[], hide: string[]): 
 export async function bwrapArgs(opts: SandboxOptions, file: string, args: readonly string[], cwd: string): Promise<string[]> {
   checkIds(opts.uid, opts.gid)
   const hostRoot = opts.rootfs === undefined
-  const mounts = await mountArgs(opts.rootfs ?? '/', opts.binds, opts.hide ?? (hostRoot ? DEFAULT_HIDDEN : []))
+  const binds = [...opts.binds]
+  // a build image's resolv.conf describes its builder's network, not ours
+  if (opts.network && !hostRoot && !binds.some((b) => b.target === RESOLV_CONF) && await exists(RESOLV_CONF)) {
+    binds.push({ source: RESOLV_CONF, target: RESOLV_CONF, readOnly: true })
+  }
+  const mounts = await mountArgs(opts.rootfs ?? '/', binds, opts.hide ?? (hostRoot ? DEFAULT_HIDDEN : []))
   return [
     '--unshare-all', '--unshare-user', ...(opts.network ? ['--share-net'] : []),
     '--uid', String(opts.uid), '--gid', String(opts.gid),

@@ -90,7 +90,9 @@ function checkTarget(input: RebaseCheckInput, problems: string[]): void {
   if (app[LABELS.REBASABLE] === 'false') problems.push(`app image is not marked as rebasable (${LABELS.REBASABLE}=false)`)
   const a = input.app
   const b = input.newBase
-  if ((a.os ?? '') !== (b.os ?? '')) problems.push(`incompatible os: new run image os "${b.os ?? ''}" does not match app image os "${a.os ?? ''}"`)
+  if ((a.os ?? '') !== (b.os ?? '')) {
+    problems.push(`incompatible os: new run image os "${b.os ?? ''}" does not match app image os "${a.os ?? ''}"`)
+  }
   if ((a.architecture ?? '') !== (b.architecture ?? '')) {
     problems.push(`incompatible architecture: new run image "${b.architecture ?? ''}" does not match app image "${a.architecture ?? ''}"`)
   }

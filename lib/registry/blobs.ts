@@ -2,9 +2,10 @@
  * Blob reads and mounts (oci-registry.md §1.4, §1.6): HEAD stat, verified streamed GET (redirects
  * followed without credentials by the wire layer), cross-repository mount.
  */
-import { Transform, type Readable } from 'node:stream'
-import { verifyStream, type Digest } from '../digest/index.js'
+import type { Readable } from 'node:stream'
+import type { Digest } from '../digest/index.js'
 import type { Descriptor } from '../oci/index.js'
+import { readBlobResuming } from './blob-reader.js'
 import { pullScope, pushScope } from './challenge.js'
 import { repoPath, type RepoContext } from './context.js'
 import { header } from './http.js'
@@ -29,28 +30,15 @@ export async function statBlob(ctx: RepoContext, digest: Digest, signal?: AbortS
 
 /**
  * GET the blob as a stream that errors at its end unless the bytes match `desc.digest` (and
- * `desc.size` when given). Consumers must treat output as untrusted until the stream ends cleanly.
+ * `desc.size` when given); a dropped connection is resumed with a Range request. Consumers must
+ * treat output as untrusted until the stream ends cleanly.
  */
 export async function openBlob(ctx: RepoContext, desc: { digest: Digest; size?: number }, signal?: AbortSignal): Promise<Readable> {
   const res = await ctx.session.request({
     method: 'GET', url: `${repoPath(ctx)}/blobs/${desc.digest}`, scopes: [pullScope(ctx.repository)], ok: [200],
     what: 'blob', subject: `${ctx.repository}@${desc.digest}`, ...(signal ? { signal } : {}),
   })
-  const stats = ctx.stats
-  const count = new Transform({
-    transform(chunk: Buffer, _e, cb) {
-      stats.bytesDownloaded += chunk.length
-      cb(null, chunk)
-    },
-  })
-  const verify = verifyStream(desc.size !== undefined && desc.size >= 0 ? { digest: desc.digest, size: desc.size } : { digest: desc.digest })
-  res.body.on('error', (err) => count.destroy(err))
-  count.on('error', (err) => verify.destroy(err))
-  verify.on('close', () => {
-    if (!res.body.destroyed) res.body.destroy()
-  })
-  res.body.pipe(count).pipe(verify)
-  return verify
+  return readBlobResuming(ctx, res, desc, signal)
 }
 
 /** Outcome of a mount attempt: mounted, or not mounted with the upload session the registry opened. */

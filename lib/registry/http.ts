@@ -165,7 +165,7 @@ export async function readCapped(body: Dispatcher.ResponseData['body'], limit = 
   } catch {
     // a body cut short still gives what arrived; the status already tells the story
   } finally {
-    body.destroy()
+    discard(body)
   }
   return Buffer.concat(chunks).toString('utf8')
 }
@@ -174,4 +174,10 @@ export async function readCapped(body: Dispatcher.ResponseData['body'], limit = 
 export function header(h: WireResponse['headers'], name: string): string | undefined {
   const v = h[name]
   return Array.isArray(v) ? v[0] : v
+}
+
+/** Drops a response body we will not read; its abort error has nowhere useful to go. */
+export function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => {})
+  body.destroy()
 }

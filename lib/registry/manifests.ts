@@ -8,7 +8,7 @@ import { isSchema1Type, MANIFEST_ACCEPT, MediaTypes, type Descriptor, type Image
 import { pullScope, pushScope } from './challenge.js'
 import { repoPath, type RepoContext } from './context.js'
 import { ProtocolError } from './errors.js'
-import { header, type WireResponse } from './http.js'
+import { discard, header, type WireResponse } from './http.js'
 import { isTransientNetworkError, unreachable } from './retry.js'
 
 /** Largest manifest read or written (distribution rejects larger; c/image reads at most this). */
@@ -136,7 +136,7 @@ async function readManifestBody(res: WireResponse, ctx: RepoContext, ref: string
     { status: res.status, method: 'GET', url: res.url }, 'ERR_MANIFEST_TOO_LARGE')
   const len = Number(header(res.headers, 'content-length'))
   if (Number.isFinite(len) && len > MAX_MANIFEST_BYTES) {
-    res.body.destroy()
+    discard(res.body)
     throw tooLarge(len)
   }
   const chunks: Buffer[] = []
@@ -144,7 +144,7 @@ async function readManifestBody(res: WireResponse, ctx: RepoContext, ref: string
   for await (const c of res.body) {
     n += (c as Buffer).length
     if (n > MAX_MANIFEST_BYTES) {
-      res.body.destroy()
+      discard(res.body)
       throw tooLarge(n)
     }
     chunks.push(c as Buffer)

@@ -165,7 +165,10 @@ async function uploadOnce(ctx: RepoContext, location: string, body: BlobBody, kn
   try {
     loc = chunked ? await patchChunks(ctx, loc, progress, scopes, opts.signal) : await patchStream(ctx, loc, progress, known.size, scopes, opts.signal)
   } finally {
-    if (!source.destroyed) source.destroy()
+    if (!source.destroyed) {
+      source.on('error', () => {})
+      source.destroy()
+    }
   }
   const got = await digester.result
   try {

@@ -124,3 +124,10 @@ t.test('works with a BuildpackStore lookup and versions', async (t) => {
   t.ok(r.ok)
   if (r.ok) t.same(r.group, [{ id: 'A', version: '2.0.0', api: '0.10' }])
 })
+
+t.test('accepts the platform order.toml shape (optional omitted)', async (t) => {
+  const lookup = lookupOf([component('A'), component('B')])
+  const r = await detect([{ group: [{ id: 'A' }, { id: 'B', optional: true }] }], lookup, fakeRun({ A: {}, B: { code: 100 } }, []))
+  t.ok(r.ok)
+  if (r.ok) t.same(r.group.map((g) => g.id), ['A'])
+})

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { join } from 'node:path'
-import { applyEnvOps, Env, launchEnvOps } from '../../lib/buildpack/index.js'
+import { applyEnvOps, Env, launchEnvOps, launchProfileScripts } from '../../lib/buildpack/index.js'
 import { tempDir, writeTree } from './fixtures.js'
 
 t.test('launchEnvOps orders ops as the launcher applies them', async (t) => {
@@ -48,4 +48,34 @@ t.test('launchEnvOps orders ops as the launcher applies them', async (t) => {
   const worker = await launchEnvOps({ layersDir: layers, group: [{ id: 'acme/a' }], processType: 'worker' })
   t.notOk(worker.some((o) => o.value === 'a-one-web'))
   t.same(await launchEnvOps({ layersDir: layers, group: [{ id: 'acme/missing' }] }), [])
+
+  const all = await launchEnvOps({ layersDir: layers, group: [{ id: 'acme/a' }, { id: 'acme/b' }], toImagePath: toImage })
+  t.same(all.find((x) => x.value === 'a-one-web'), { op: 'override', name: 'V', value: 'a-one-web', delim: '', process: 'web' })
+  t.same(all.filter((x) => x.process === undefined || x.process === 'web').map(({ process: _p, ...rest }) => rest), ops,
+    'filtering the all-types ops gives the per-type ops')
+})
+
+t.test('launchProfileScripts lists profile.d files in launcher order', async (t) => {
+  const dir = await tempDir(t)
+  const layers = join(dir, 'layers')
+  await writeTree(layers, {
+    'acme_a/l2.toml': '[types]\nlaunch = true',
+    'acme_a/l2/profile.d/b.sh': 'b',
+    'acme_a/l1.toml': '[types]\nlaunch = true',
+    'acme_a/l1/profile.d/z.sh': 'z',
+    'acme_a/l1/profile.d/a.sh': 'a',
+    'acme_a/l1/profile.d/web/w.sh': 'w',
+    'acme_a/cacheonly.toml': '[types]\ncache = true',
+    'acme_a/cacheonly/profile.d/no.sh': 'no',
+    'acme_b/x.toml': '[types]\nlaunch = true',
+    'acme_b/x/profile.d/x.sh': 'x',
+  })
+  const got = await launchProfileScripts({ layersDir: layers, group: [{ id: 'acme/a' }, { id: 'acme/b' }], toImagePath: (p) => p.replace(layers, '/layers') })
+  t.same(got, [
+    { path: '/layers/acme_a/l1/profile.d/a.sh' },
+    { path: '/layers/acme_a/l1/profile.d/z.sh' },
+    { path: '/layers/acme_a/l1/profile.d/web/w.sh', process: 'web' },
+    { path: '/layers/acme_a/l2/profile.d/b.sh' },
+    { path: '/layers/acme_b/x/profile.d/x.sh' },
+  ])
 })

@@ -2,7 +2,7 @@ import t from 'tap'
 import { readdir, readFile, stat, symlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
-  accumulateBuildLayers, BuildpackError, BuildpackFileError, buildpackPlanFor, Env, initialBuildEnv, readBuildpackDescriptor,
+  accumulateBuildLayers, detect, findBuildpacks, removeMetEntries, BuildpackError, BuildpackFileError, buildpackPlanFor, Env, initialBuildEnv, readBuildpackDescriptor,
   runBuild, runDetect, type RunContext,
 } from '../../lib/buildpack/index.js'
 import { bpToml, hostRunner, script, tempDir, writeTree } from './fixtures.js'
@@ -181,4 +181,42 @@ t.test('toContainer maps every path the process sees', async (t) => {
   t.match(out, new RegExp(`ARGS=${alias}/layers/acme_m ${alias}/platform ${alias}/tmp/plan`))
   t.match(out, /CWD=\S+\/app\n/, "cwd is the app dir (bash reports the physical path)")
   t.ok(new Env().clone())
+})
+
+t.test('end to end: find, detect with real bin/detect, build in group order', async (t) => {
+  const { root, ctx } = await world(t)
+  const layersDir = join(root, 'layers')
+  await writeTree(root, {
+    'bps/node/buildpack.toml': bpToml('acme/node', '1.0.0'),
+    'bps/node/bin/detect': script('printf \'[[provides]]\\nname = "node"\\n[[requires]]\\nname = "node"\\n[requires.metadata]\\nv = "20"\\n\' > "$2"'),
+    'bps/node/bin/build': script('cat "$3"; mkdir -p "$1/rt/bin"; printf \'#!/bin/sh\\necho node-ok\\n\' > "$1/rt/bin/fake-node"; chmod +x "$1/rt/bin/fake-node"; printf \'[types]\\nbuild = true\\nlaunch = true\\n\' > "$1/rt.toml"'),
+    'bps/app/buildpack.toml': bpToml('acme/app', '1.0.0'),
+    'bps/app/bin/detect': script('test -f package.json || exit 100; printf \'[[requires]]\\nname = "node"\\n\' > "$2"'),
+    'bps/app/bin/build': script('echo "plan:"; cat "$3"; fake-node'),
+    'bps/never/buildpack.toml': bpToml('acme/never', '1.0.0'),
+    'bps/never/bin/detect': script('exit 100'),
+    'bps/stack/buildpack.toml': bpToml('acme/stack', '1.0.0', '0.10', '[[order]]\n[[order.group]]\nid = "acme/node"\n[[order.group]]\nid = "acme/app"\n[[order.group]]\nid = "acme/never"\noptional = true'),
+    'app/package.json': '{}',
+  })
+  const store = await findBuildpacks(join(root, 'bps'))
+  const r = await detect([{ group: [{ id: 'acme/stack' }] }], (id, v) => store.lookup(id, v), (bp) => runDetect(bp, ctx))
+  if (!r.ok) throw new Error('detect failed')
+  t.same(r.group.map((g) => g.id), ['acme/node', 'acme/app'])
+  t.same(r.plan, [{
+    providers: [{ id: 'acme/node', version: '1.0.0' }],
+    requires: [{ name: 'node', metadata: { v: '20' } }, { name: 'node' }],
+  }])
+  let entries = r.plan
+  const env = ctx.env.clone()
+  let out = ''
+  for (const g of r.group) {
+    const bp = store.lookup(g.id, g.version)
+    const plan = buildpackPlanFor(entries, bp.id)
+    const res = await runBuild(bp, { ...ctx, env, layersDir, plan, onOutput: (c) => (out += c) })
+    entries = removeMetEntries(entries, plan, res.unmet)
+    await accumulateBuildLayers(env, res.layersDir)
+  }
+  t.match(out, /\[\[entries\]\]\nname = "node"\n\n {2}\[entries.metadata\]\n {2}v = "20"/)
+  t.match(out, /plan:\nentries = \[ ?\]\nnode-ok\n$/, 'app gets an empty plan (it provided nothing) and sees node on PATH')
+  t.same(entries, [])
 })

@@ -164,3 +164,19 @@ t.test('devices and FIFOs are skipped, counted as entries', async (t) => {
   t.equal(r.entries, 2)
   t.same(await readdir(dest), ['ok'])
 })
+
+t.test('preserveOwner chowns when running as root; off by default', { skip: process.getuid?.() !== 0 && 'needs root' }, async (t) => {
+  const tmp = await tempDir(t)
+  const entries: RawEntry[] = [
+    { name: 'd/', type: 'directory', uid: 1234, gid: 5678 }, { name: 'd/f', content: 'x', uid: 1234, gid: 5678, mode: 0o4755 },
+    { name: 'd/l', type: 'symlink', linkname: 'f', uid: 1234, gid: 5678 },
+  ]
+  await extract(entries, join(tmp, 'owned'), { preserveOwner: true })
+  for (const p of ['d', 'd/f', 'd/l']) {
+    const st = await lstat(join(tmp, 'owned', p))
+    t.same([st.uid, st.gid], [1234, 5678], p)
+  }
+  t.equal((await stat(join(tmp, 'owned/d/f'))).mode & 0o7777, 0o4755, 'setuid survives the chown')
+  await extract(entries, join(tmp, 'plain'))
+  t.equal((await stat(join(tmp, 'plain/d/f'))).uid, process.getuid?.())
+})

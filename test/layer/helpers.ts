@@ -24,6 +24,8 @@ export interface RawEntry {
   linkname?: string
   mode?: number
   mtime?: Date
+  uid?: number
+  gid?: number
 }
 
 /** Builds an uncompressed tar with tar-stream, entry headers exactly as given. */
@@ -37,7 +39,7 @@ export async function rawTar(entries: RawEntry[]): Promise<Buffer> {
     const type = e.type ?? 'file'
     await new Promise<void>((resolve, reject) => {
       pack.entry({
-        name: e.name, type, mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644), uid: 0, gid: 0,
+        name: e.name, type, mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644), uid: e.uid ?? 0, gid: e.gid ?? 0,
         mtime: e.mtime ?? new Date('2001-02-03T04:05:06Z'), linkname: e.linkname ?? '',
         size: type === 'file' ? Buffer.byteLength(e.content ?? '') : 0,
       }, type === 'file' ? (e.content ?? '') : '', (err) => (err ? reject(err) : resolve()))

@@ -123,6 +123,14 @@ t.test('a build image rootfs', async (t) => {
   t.equal(r.exitCode, 0)
   t.equal(out, 'from the image\nimage file\n1000\nok\nro\nno-host-usr\n')
   t.same(readdirSync(join(root, 'cnb')), ['lifecycle'], 'nothing created in the rootfs itself')
+  writeFileSync(join(root, 'etc', 'resolv.conf'), 'nameserver 192.0.2.1 # from the image\n')
+  const resolv = async (network: boolean) => {
+    let text = ''
+    await createSandboxRunner({ ...opts, network }).run('cat', ['/etc/resolv.conf'], { cwd: '/', env: { PATH: '/bin' }, onOutput: (c) => (text += c) })
+    return text
+  }
+  t.equal(await resolv(false), 'nameserver 192.0.2.1 # from the image\n')
+  t.equal(await resolv(true), readFileSync('/etc/resolv.conf', 'utf8'), "with network: the host's resolv.conf")
 })
 
 t.test('errors', async (t) => {

@@ -13,11 +13,19 @@ import {
   reqString, tableArray,
 } from './toml-fields.js'
 
-/** A buildpack named by the project: by id (and version) or by uri. */
+/** An inline buildpack (`[...group.script]`): its build script run by `shell` (default /bin/sh). */
+export interface InlineScript {
+  api: string
+  inline: string
+  shell: string
+}
+
+/** A buildpack named by the project: by id (and version), by uri, or inline (id + script). */
 export interface ProjectBuildpack {
   id?: string
   version?: string
   uri?: string
+  script?: InlineScript
 }
 
 /** The normalized project descriptor. `include` and `exclude` are never both set. */
@@ -43,12 +51,18 @@ export interface ProjectDescriptor {
 
 function buildpacksFrom(t: Table, key: string, ctx: FieldContext): ProjectBuildpack[] {
   return tableArray(t, key, ctx).map(({ table, ctx: bc }) => {
+    const script = optTable(table, 'script', bc)
+    const sc = at(bc, 'script')
     const bp = compact<ProjectBuildpack>({
       id: optString(table, 'id', bc) || undefined,
       version: optString(table, 'version', bc) || undefined,
       uri: optString(table, 'uri', bc) || undefined,
+      script: script
+        ? { api: reqString(script, 'api', sc), inline: reqString(script, 'inline', sc), shell: optString(script, 'shell', sc) || '/bin/sh' }
+        : undefined,
     })
     if (!bp.id && !bp.uri) throw new PlatformFileError(bc.file, bc.path, 'a buildpack needs an "id" or a "uri"')
+    if (bp.script && !bp.id) throw new PlatformFileError(bc.file, at(bc, 'id').path, 'is required for an inline buildpack (script)')
     return bp
   })
 }

@@ -2,7 +2,9 @@
  * `run.toml` (cnb-spec.md §9.3): the run images a build may use, each with mirrors; and the
  * legacy `stack.toml` (`[run-image] image, mirrors`, Platform < 0.12) read into the same shape.
  */
-import { type Table, optStringArray, optTable, parseTomlText, readTomlFile, reqString, stringifyToml, tableArray, at, optString } from './toml-fields.js'
+import {
+  type Table, at, optString, optStringArray, optTable, parseTomlText, readTomlFile, reqString, stringifyToml, tableArray,
+} from './toml-fields.js'
 
 /** One run image with its mirrors (image names as written, usually tag references). */
 export interface RunImageEntry {

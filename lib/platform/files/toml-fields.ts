@@ -51,8 +51,9 @@ export async function readTomlFile(path: string, optional = false): Promise<Tabl
 }
 
 // @iarna/toml writes integers >= 1000 with `_` separators (valid TOML, but surprising for
-// `manifest-size` readers and diffs); strip them on bare `key = 1_234` lines only.
-const UNDERSCORE_INT = /^(\s*[A-Za-z0-9_"'.-]+ = )(-?\d{1,3}(?:_\d{3})+)$/gm
+// `manifest-size` readers and diffs); strip them on bare `key = 1_234` lines, never inside a
+// multi-line string.
+const UNDERSCORE_INT = /^(\s*[A-Za-z0-9_"'.-]+ = )(-?\d{1,3}(?:_\d{3})+)$/
 
 /**
  * Returns TOML text for `doc`: keys in insertion order, simple values before tables (TOML
@@ -60,8 +61,19 @@ const UNDERSCORE_INT = /^(\s*[A-Za-z0-9_"'.-]+ = )(-?\d{1,3}(?:_\d{3})+)$/gm
  * `undefined` values are dropped; callers must not pass `null`.
  */
 export function stringifyToml(doc: Table): string {
-  const text = TOML.stringify(doc as TOML.JsonMap)
-  return text.replace(UNDERSCORE_INT, (_m, head: string, num: string) => head + num.replace(/_/g, ''))
+  const lines = TOML.stringify(doc as TOML.JsonMap).split('\n')
+  let inMultiline = false
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!
+    if (!inMultiline) {
+      const m = UNDERSCORE_INT.exec(line)
+      if (m) lines[i] = m[1]! + m[2]!.replace(/_/g, '')
+    }
+    // An odd number of """ or ''' delimiters on a line opens or closes a multi-line string.
+    const delims = (line.match(/"""|'''/g) ?? []).length
+    if (delims % 2 === 1) inMultiline = !inMultiline
+  }
+  return lines.join('\n')
 }
 
 function describe(v: unknown): string {

@@ -97,7 +97,12 @@ export function decodeBuildMetadata(text: string): Decoded<BuildMetadataLabel> {
     buildpacks: decodeRefs(rd, o['buildpacks'], 'buildpacks'),
     launcher: {
       version: rd.str(launcher['version'], 'launcher.version'),
-      source: { git: { repository: rd.str(git['repository'], 'launcher.source.git.repository'), commit: rd.str(git['commit'], 'launcher.source.git.commit') } },
+      source: {
+        git: {
+          repository: rd.str(git['repository'], 'launcher.source.git.repository'),
+          commit: rd.str(git['commit'], 'launcher.source.git.commit'),
+        },
+      },
     },
     processes: rd.arr(o['processes'], 'processes').flatMap((x, i) => {
       const path = `processes[${i}]`

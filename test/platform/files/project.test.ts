@@ -100,7 +100,18 @@ t.test('tables of the other schema are ignored with a warning', async (t) => {
   t.match(b.warnings, [/\[io\.buildpacks\] is ignored/])
 })
 
+t.test('inline buildpacks (script)', async (t) => {
+  const p = parseProject('[_]\nschema-version = "0.2"\n[[io.buildpacks.group]]\nid = "me/inline"\n[io.buildpacks.group.script]\napi = "0.10"\ninline = "echo hi"\n')
+  t.same(p.buildpacks, [{ id: 'me/inline', script: { api: '0.10', inline: 'echo hi', shell: '/bin/sh' } }])
+  const q = parseProject('[[build.buildpacks]]\nid = "x"\n[build.buildpacks.script]\napi = "0.9"\ninline = "true"\nshell = "/bin/bash"\n')
+  t.same(q.buildpacks[0]!.script, { api: '0.9', inline: 'true', shell: '/bin/bash' })
+})
+
 const BAD: Array<[string, string, RegExp]> = [
+  ['script without id', '[[build.buildpacks]]\nuri = "x"\n[build.buildpacks.script]\napi = "0.9"\ninline = "true"\n',
+    /key "build\.buildpacks\[0\]\.id": is required for an inline buildpack/],
+  ['script without api', '[[build.buildpacks]]\nid = "x"\n[build.buildpacks.script]\ninline = "true"\n',
+    /key "build\.buildpacks\[0\]\.script\.api": is required/],
   ['include and exclude (0.2)', '[_]\nschema-version = "0.2"\n[io.buildpacks]\ninclude = ["a"]\nexclude = ["b"]\n',
     /p\.toml: key "io\.buildpacks\.include": cannot be combined with "io\.buildpacks\.exclude"/],
   ['include and exclude (0.1)', '[build]\ninclude = ["a"]\nexclude = ["b"]\n', /key "build\.include": cannot be combined with "build\.exclude"/],
@@ -126,5 +137,5 @@ t.test('readProjectFile: missing file is undefined, present file parsed', async 
   await writeFile(join(dir, 'project.toml'), V02)
   t.equal((await readProjectFile(join(dir, 'project.toml')))?.schemaVersion, '0.2')
   await writeFile(join(dir, 'bad.toml'), '[build]\ninclude = ["a"]\nexclude = ["b"]\n')
-  await t.rejects(readProjectFile(join(dir, 'bad.toml')), { file: join(dir, 'bad.toml') })
+  await t.rejects(readProjectFile(join(dir, 'bad.toml')), { code: 'ERR_PLATFORM_FILE_INVALID', file: join(dir, 'bad.toml') })
 })

@@ -59,5 +59,5 @@ t.test('readRunFile: run.toml first, then stack.toml, then empty', async (t) => 
   await writeFile(run, RUN)
   t.equal((await readRunFile(run, stack)).images.length, 2)
   await writeFile(run, '[[images]]\n')
-  await t.rejects(readRunFile(run, stack), { file: run, key: 'images[0].image' })
+  await t.rejects(readRunFile(run, stack), { code: 'ERR_PLATFORM_FILE_INVALID', file: run, key: 'images[0].image' })
 })

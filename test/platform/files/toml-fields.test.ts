@@ -53,6 +53,9 @@ for (const [name, fn, re] of BAD) {
 t.test('stringify: no integer separators, strings untouched', async (t) => {
   const text = stringifyToml({ n: 1234567, s: '1_000', neg: -12345, t: { m: 1000 } })
   t.equal(text, 'n = 1234567\ns = "1_000"\nneg = -12345\n\n[t]\nm = 1000\n')
+  const multi = stringifyToml({ a: 'first\nx = 1_000\nlast', b: 2000 })
+  t.match(multi, /\nx = 1_000\n/, 'multi-line string content untouched')
+  t.match(multi, /\nb = 2000\n/)
 })
 
 t.test('plainCopy and compact', async (t) => {
