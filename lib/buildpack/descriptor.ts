@@ -70,6 +70,11 @@ export function escapeId(id: string): string {
   return id.replaceAll('/', '_')
 }
 
+/** Returns where the platform places a buildpack: `<buildpacksDir>/<escaped-id>/<version>`. */
+export function buildpackPath(id: string, version: string, buildpacksDir = '/cnb/buildpacks'): string {
+  return `${buildpacksDir.replace(/\/+$/, '')}/${escapeId(id)}/${version}`
+}
+
 /** Throws BuildpackDescriptorError (via `fail`) unless `id` is a valid, unreserved buildpack id. */
 export function validateBuildpackId(id: string, fail: FileErrorFactory, key = 'buildpack.id'): void {
   if (id === '') throw fail(key, 'is required')

@@ -83,7 +83,7 @@ export type RunDetect = (bp: BuildpackDescriptor) => Promise<DetectOutcome>
 
 /** Options of detect. */
 export interface DetectOptions {
-  /** Run-image target; when given, a buildpack with no matching target errors without running. */
+  /** Run-image target; when given, a required buildpack with no matching target errors without running. */
   target?: RunTarget
   /** When aborted, a rejecting runDetect ends detection with that rejection instead of an error row. */
   signal?: AbortSignal
@@ -102,17 +102,18 @@ export async function detect(order: OrderInput, lookup: BuildpackLookup, runDete
     let p = memo.get(key)
     if (!p) {
       const desc = lookup(el.id, el.version)
-      if (opts.target && !anyTargetMatches(desc.targets, opts.target)) {
+      // As the lifecycle: only a required buildpack's target mismatch is an error; an optional one just runs.
+      if (opts.target && !el.optional && !anyTargetMatches(desc.targets, opts.target)) {
         const t = opts.target
         p = Promise.resolve({ code: -1, output: '', error: `no target of ${key} matches the run image (${t.os}/${t.arch}${t.variant ? `/${t.variant}` : ''})` })
       } else {
-        p = runDetect(desc).catch((err: unknown) => {
+        p = Promise.resolve().then(() => runDetect(desc)).catch((err: unknown) => {
           if (opts.signal?.aborted) throw err
           return { code: -1, output: '', error: err instanceof Error ? err.message : String(err) }
         })
       }
       memo.set(key, p)
-      void p.then((o) => settled.set(key, o))
+      p.then((o) => settled.set(key, o), () => undefined)
     }
     return p
   }
@@ -126,7 +127,7 @@ export async function detect(order: OrderInput, lookup: BuildpackLookup, runDete
   const rows: DetectRow[] = []
   for (const key of memo.keys()) {
     const o = settled.get(key) ?? (await memo.get(key)) as DetectOutcome
-    const at = key.lastIndexOf('@')
+    const at = key.indexOf('@') // ids never contain '@'
     const row: DetectRow = { id: key.slice(0, at), version: key.slice(at + 1), status: outcomeStatus(o), code: o.code, output: o.output }
     if (o.error !== undefined) row.error = o.error
     rows.push(row)
@@ -135,14 +136,19 @@ export async function detect(order: OrderInput, lookup: BuildpackLookup, runDete
   return { ok: false, exitCode: r.errored ? 21 : 20, rows }
 }
 
-/** Returns a readable table, one line per buildpack: `id@version  pass|fail|error (…)`. */
-export function formatDetectTable(rows: readonly DetectRow[]): string {
+/**
+ * Returns a readable table, one line per buildpack: `id@version  pass|fail|error (…)`; with
+ * `withOutput`, an errored buildpack's output follows its line, indented (as the lifecycle logs it).
+ */
+export function formatDetectTable(rows: readonly DetectRow[], opts: { withOutput?: boolean } = {}): string {
   const width = Math.max(0, ...rows.map((r) => r.id.length + r.version.length + 1))
   return rows
     .map((r) => {
       const name = `${r.id}@${r.version}`.padEnd(width)
       const why = r.status === 'error' ? (r.error ?? `exit code ${r.code}`) : ''
-      return `${name}  ${r.status}${why ? ` (${why})` : ''}`
+      const line = `${name}  ${r.status}${why ? ` (${why})` : ''}`
+      if (!opts.withOutput || r.status !== 'error' || r.output.trim() === '') return line
+      return `${line}\n${r.output.trimEnd().split('\n').map((l) => `    ${l}`).join('\n')}`
     })
     .join('\n')
 }

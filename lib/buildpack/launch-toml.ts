@@ -74,7 +74,8 @@ function parseProcess(p: Table, i: number, fail: FileErrorFactory, bp: { id: str
     buildpackApi: bp.api,
   }
   const wd = optString(p, 'working-dir', fail, k('working-dir'))
-  if (wd) proc.workingDir = wd
+  // The lifecycle ignores working-dir before Buildpack API 0.8.
+  if (wd && apiAtLeast(bp.api, '0.8')) proc.workingDir = wd
   if (p['exec-env'] !== undefined) proc.execEnv = optStringArray(p, 'exec-env', fail, k('exec-env'))
   return proc
 }

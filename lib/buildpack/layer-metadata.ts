@@ -143,6 +143,23 @@ export async function readBuildpackSbomFiles(bpLayersDir: string): Promise<{ lau
   return { launch: pick('launch'), build: pick('build') }
 }
 
+/** Returns the paths of `*.sbom.*` files in a buildpack's layers dir whose extension is not in SBOM_EXTENSIONS. */
+export async function findUnsupportedSbomFiles(bpLayersDir: string): Promise<string[]> {
+  let names: string[]
+  try {
+    names = (await readdir(bpLayersDir)).sort()
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw err
+  }
+  return names
+    .filter((n) => {
+      const i = n.indexOf('.sbom.')
+      return i > 0 && SBOM_EXTENSIONS[n.slice(i + '.sbom.'.length)] === undefined
+    })
+    .map((n) => join(bpLayersDir, n))
+}
+
 /**
  * Run right after a buildpack's bin/build: renames every layer directory whose three type flags are
  * false to `<name>.ignore` (replacing an older one), so it is neither exported nor cached. Returns

@@ -8,7 +8,7 @@ import { escapeId, type BuildpackDescriptor } from './descriptor.js'
 import type { Env, PathMapper } from './env-files.js'
 import { BuildpackError, BuildpackFileError } from './errors.js'
 import { parseLaunchToml, type LaunchToml } from './launch-toml.js'
-import { finalizeLayers, readBuildpackSbomFiles, readLayersDir, type LayerInfo, type SbomFile } from './layer-metadata.js'
+import { finalizeLayers, findUnsupportedSbomFiles, readBuildpackSbomFiles, readLayersDir, SBOM_EXTENSIONS, type LayerInfo, type SbomFile } from './layer-metadata.js'
 import { formatBuildpackPlan, type BuildpackPlan } from './plan.js'
 import type { DetectOutcome } from './resolve.js'
 import { parseStoreToml, type StoreToml } from './store-toml.js'
@@ -155,6 +155,9 @@ async function readResults(bp: BuildpackDescriptor, bpLayersDir: string, plan: B
   const store = storeText === undefined ? undefined : parseStoreToml(storeText, storePath)
   const before = await readLayersDir(bpLayersDir)
   const sbom = await readBuildpackSbomFiles(bpLayersDir)
+  for (const path of await findUnsupportedSbomFiles(bpLayersDir)) {
+    throw new BuildpackFileError('ERR_BUILDPACK_SBOM', path, undefined, `unsupported SBOM format (use one of .sbom.${Object.keys(SBOM_EXTENSIONS).join(', .sbom.')})`)
+  }
   checkSbom(bp, [...before.flatMap((l) => l.sbomFiles), ...sbom.launch, ...sbom.build])
   const ignored = await finalizeLayers(bpLayersDir)
   const layers = ignored.length ? await readLayersDir(bpLayersDir) : before

@@ -12,10 +12,10 @@ export interface SbomCopy {
 }
 
 /**
- * Returns where each buildpack-written SBOM file goes (cnb-spec.md §3.6), in group order: a launch
- * layer's (or `launch.sbom.*`) → `sbom/launch/<id>/[<layer>/]sbom.<ext>`; a cache layer's →
- * `sbom/cache/<id>/<layer>/`; a build layer's that is not cached (or `build.sbom.*`) →
- * `sbom/build/<id>/[<layer>/]`. A file may go to several places; all-false layers are dropped.
+ * Returns where each buildpack-written SBOM file goes (cnb-spec.md §3.6, lifecycle rules), in
+ * group order: a launch layer's (or `launch.sbom.*`) → `sbom/launch/<id>/[<layer>/]sbom.<ext>`; any
+ * other layer's (or `build.sbom.*`) → `sbom/build/<id>/[<layer>/]`; a cache layer's also →
+ * `sbom/cache/<id>/<layer>/`. SBOM files of names without a layer toml are ignored.
  * The caller wipes `<layers>/sbom/` first and copies.
  */
 export async function planSbomCopies(layersDir: string, group: readonly { id: string }[]): Promise<SbomCopy[]> {
@@ -26,12 +26,10 @@ export async function planSbomCopies(layersDir: string, group: readonly { id: st
     const own = await readBuildpackSbomFiles(dir)
     for (const f of own.launch) out.push({ from: f.path, to: `sbom/launch/${id}/sbom.${f.ext}`, kind: 'launch' })
     for (const l of await readLayersDir(dir)) {
-      const { launch, build, cache } = l.types
-      const kinds: SbomCopy['kind'][] = []
-      if (launch) kinds.push('launch')
-      // Cached layers keep their SBOM under cache/ so it can be restored with the layer.
-      if (cache) kinds.push('cache')
-      if (build && !cache) kinds.push('build')
+      // As the lifecycle: launch layers' SBOMs go to launch, every other layer's to build, and cached
+      // layers' also to cache (so they can be restored with the layer).
+      const kinds: SbomCopy['kind'][] = [l.types.launch ? 'launch' : 'build']
+      if (l.types.cache) kinds.push('cache')
       for (const kind of kinds) {
         for (const f of l.sbomFiles) out.push({ from: f.path, to: `sbom/${kind}/${id}/${l.name}/sbom.${f.ext}`, kind })
       }

@@ -29,13 +29,19 @@ export function targetMatches(target: BuildpackTarget, run: RunTarget): boolean 
   if (!fieldMatches(target.os, run.os) || !fieldMatches(target.arch, run.arch)) return false
   if (!fieldMatches(target.variant, run.variant)) return false
   if (target.distros.length === 0) return true
-  // Without distro data for the run image there is nothing to refute the buildpack's claim.
-  if (!run.distro) return true
+  // As the lifecycle: a buildpack that names distros needs the run image's distro to be known
+  // (the caller fills it from labels, else /etc/os-release of the build image).
+  if (!run.distro) return false
   const d = run.distro
   return target.distros.some((x) => fieldMatches(x.name, d.name) && fieldMatches(x.version, d.version))
 }
 
-/** Returns true when any of `targets` accepts `run`; an empty list accepts everything. */
+/**
+ * Returns true when any of `targets` accepts `run`. As the lifecycle's detector: an empty list, a
+ * target with neither os nor arch (whatever its distros), or a run target with neither, accepts.
+ */
 export function anyTargetMatches(targets: readonly BuildpackTarget[], run: RunTarget): boolean {
-  return targets.length === 0 || targets.some((t) => targetMatches(t, run))
+  if (targets.length === 0 || (!run.os && !run.arch)) return true
+  if (targets.some((t) => !t.os && !t.arch)) return true
+  return targets.some((t) => targetMatches(t, run))
 }

@@ -24,7 +24,7 @@ export interface TarOptions {
 export interface LayerFromDirectoryOptions extends TarOptions {
   /** Absolute path in the image where the directory goes, e.g. `/workspace`. */
   target: string
-  /** Content-addressed store: the blob lands at `<storeDir>/sha256/<hex>`. */
+  /** Content-addressed store: the blob lands at `<storeDir>/sha256/<hex>`. Must not be inside `dir`. */
   storeDir: string
   /** Return true to leave a path out (POSIX, relative to the directory); excluded dirs are not descended. */
   exclude?: (relPath: string) => boolean

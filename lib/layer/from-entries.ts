@@ -10,7 +10,8 @@ export interface TarEntry {
   /** Absolute path in the image, e.g. `/cnb/lifecycle/launcher`. */
   path: string
   type: 'file' | 'directory' | 'symlink' | 'link'
-  /** Permission bits (default: file/link 0o644, directory 0o755, symlink 0o777). */
+  /** Permission bits (default: file 0o644, directory 0o755, symlink 0o777; a link with no
+   *  mode/uid/gid of its own takes its target's). */
   mode?: number
   /** Owner (default: the options' uid/gid). */
   uid?: number
@@ -39,6 +40,8 @@ export async function layerFromEntries(entries: TarEntry[], opts: TarOptions & {
   const owner = { uid: opts.uid ?? 0, gid: opts.gid ?? 0 }
   const parent: EntryAttrs = { uid: opts.parentUid ?? 0, gid: opts.parentGid ?? 0, mode: opts.parentMode ?? 0o755 }
   const produce = async (writer: TarWriter): Promise<void> => {
+    // A hard link shares its target's inode, so by default its header carries the target's attributes.
+    const fileAttrs = new Map<string, EntryAttrs>()
     for (const { rel, entry: e } of plan) {
       if (!e) {
         await writer.directory(rel, parent)
@@ -47,10 +50,14 @@ export async function layerFromEntries(entries: TarEntry[], opts: TarOptions & {
       const attrs: EntryAttrs = { uid: e.uid ?? owner.uid, gid: e.gid ?? owner.gid, mode: e.mode ?? DEFAULT_MODE[e.type] }
       if (e.type === 'directory') await writer.directory(rel, attrs)
       else if (e.type === 'symlink') await writer.symlink(rel, e.linkname ?? '', attrs)
-      else if (e.type === 'link') await writer.hardlink(rel, imagePathComponents(e.linkname ?? '').join('/'), attrs)
-      else {
+      else if (e.type === 'link') {
+        const to = imagePathComponents(e.linkname ?? '').join('/')
+        const target = fileAttrs.get(to)
+        await writer.hardlink(rel, to, target && e.mode === undefined && e.uid === undefined && e.gid === undefined ? target : attrs)
+      } else {
         const bytes = typeof e.content === 'string' ? Buffer.from(e.content, 'utf8') : e.content ?? new Uint8Array(0)
         await writer.file(rel, attrs, bytes.byteLength, bytes)
+        fileAttrs.set(rel, attrs)
       }
     }
   }

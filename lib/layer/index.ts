@@ -1,3 +1,8 @@
+/**
+ * Layers on the local file system: deterministic creation (directory or in-memory entries →
+ * tar → gzip, one pass, content-addressed store) and safe extraction (no path escapes,
+ * whiteouts applied). oci-registry.md §3.4–3.6; architecture.md §2.5 and habit 5.
+ */
 export { UnsafePathError, UnsupportedFileTypeError, FileChangedError } from './errors.js'
 export { TarWriter, DEFAULT_MTIME, type EntryAttrs, type FileSource } from './tar-writer.js'
 export { walkDirectory, type WalkEntry, type WalkOptions } from './walk.js'

@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream'
 import { parseDigest, verifyStream, type Digest } from '../digest/index.js'
 import { LadingError, wrapError } from '../errors.js'
 import { MediaTypes, type Descriptor, type MediaType } from '../oci/index.js'
-import type { Layer } from '../image/model.js'
+import type { Layer } from '../image/index.js'
 import { gunzipIfNeeded } from './gzip.js'
 
 /**

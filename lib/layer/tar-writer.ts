@@ -73,33 +73,27 @@ export class TarWriter {
 
   /**
    * Adds a regular file of exactly `size` bytes. From a file handle it reads in chunks at
-   * explicit offsets, waiting for the consumer between chunks; throws FileChangedError if the
-   * file is shorter than `size` (and aborts the stream: the tar cannot be completed); bytes
-   * beyond `size` are not read.
+   * explicit offsets, waiting for the consumer between chunks; bytes beyond `size` are not
+   * read. Once the header is out the tar cannot be completed without the promised bytes, so
+   * any failure while reading (FileChangedError when the file turns out shorter, or an I/O
+   * error) also aborts the stream.
    */
   async file(path: string, attrs: EntryAttrs, size: number, source: FileSource): Promise<void> {
+    if (source instanceof Uint8Array && source.byteLength !== size) {
+      throw new LadingError('ERR_LAYER_INVALID_ENTRY', `${path}: content is ${source.byteLength} bytes, header says ${size}`)
+    }
     const { sink, done } = this.#entry(path, 'file', attrs, size)
-    // Surface entry failures (e.g. the pack was destroyed) even while we wait on reads.
+    // `done` is awaited only at the end; until then a rejection must not count as unhandled.
     done.catch(() => {})
-    if (source instanceof Uint8Array) {
-      if (source.byteLength !== size) throw new LadingError('ERR_LAYER_INVALID_ENTRY', `${path}: content is ${source.byteLength} bytes, header says ${size}`)
-      if (size > 0) await writeChunk(sink, Buffer.from(source.buffer, source.byteOffset, source.byteLength))
-    } else {
-      let pos = 0
-      while (pos < size) {
-        const n = Math.min(CHUNK, size - pos)
-        // A fresh buffer per chunk: the pack keeps a reference until the consumer reads it.
-        const buf = Buffer.allocUnsafe(n)
-        const { bytesRead } = await source.handle.read(buf, 0, n, pos)
-        if (bytesRead === 0) {
-          // The header already promised `size` bytes: this tar cannot be completed.
-          const err = new FileChangedError(source.path, size, pos)
-          this.abort(err)
-          throw err
-        }
-        pos += bytesRead
-        await writeChunk(sink, bytesRead === n ? buf : buf.subarray(0, bytesRead))
+    try {
+      if (source instanceof Uint8Array) {
+        if (size > 0) await writeChunk(sink, Buffer.from(source.buffer, source.byteOffset, source.byteLength))
+      } else {
+        await copyFile(source, size, sink)
       }
+    } catch (err) {
+      if (!(err instanceof LadingError && err.code === 'ERR_LAYER_TAR_CLOSED')) this.abort(err as Error)
+      throw err
     }
     sink.end(undefined) // streamx types want an argument; undefined means "no more data"
     await done
@@ -174,6 +168,20 @@ function stripSlashes(p: string): string {
 function checkId(what: string, v: number): void {
   if (!Number.isSafeInteger(v) || v < 0 || v > 0xffffffff) {
     throw new LadingError('ERR_LAYER_INVALID_ENTRY', `${what} must be an integer in 0..2^32-1, got ${v}`)
+  }
+}
+
+/** Streams `size` bytes of an open file into `sink`, one fresh buffer per chunk. */
+async function copyFile(source: { handle: FileHandle; path: string }, size: number, sink: Sink): Promise<void> {
+  let pos = 0
+  while (pos < size) {
+    const n = Math.min(CHUNK, size - pos)
+    // A fresh buffer per chunk: the pack keeps a reference until the consumer reads it.
+    const buf = Buffer.allocUnsafe(n)
+    const { bytesRead } = await source.handle.read(buf, 0, n, pos)
+    if (bytesRead === 0) throw new FileChangedError(source.path, size, pos)
+    pos += bytesRead
+    await writeChunk(sink, bytesRead === n ? buf : buf.subarray(0, bytesRead))
   }
 }
 

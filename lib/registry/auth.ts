@@ -6,7 +6,7 @@
 import { redactUrl } from '../errors.js'
 import { errorFromResponse, ProtocolError } from './errors.js'
 import { normalizeScopes, parseChallenges, pickChallenge, scopesCover, type Challenge } from './challenge.js'
-import { header, isListedHost, isLoopbackHost, readCapped, type WireRequest, type WireResponse } from './http.js'
+import { isListedHost, isLoopbackHost, readCapped, type WireRequest, type WireResponse } from './http.js'
 import { credentialSecrets, type Credential, type Keychain } from './keychain.js'
 import { appendQuery } from './location.js'
 
@@ -128,6 +128,7 @@ export class Authenticator {
     const service = ch.params.service
     let res: WireResponse | undefined
     let url = realm
+    let method = 'POST'
     if (cred && 'identityToken' in cred) {
       // OAuth2 refresh grant (ACR, `az acr login`); registries without it answer 404 → GET below.
       const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: cred.identityToken, client_id: 'lading' })
@@ -141,6 +142,7 @@ export class Authenticator {
       }
     }
     if (!res) {
+      method = 'GET'
       if (service) url = appendQuery(url, 'service', service)
       for (const s of scopes) url = appendQuery(url, 'scope', s)
       const headers = this.#headers({})
@@ -154,7 +156,7 @@ export class Authenticator {
     }
     const text = await readCapped(res.body, 1 << 20)
     if (res.status !== 200) {
-      const err = errorFromResponse({ method: res.status === 404 ? 'GET' : 'GET', url, status: res.status, registry: this.#o.registry,
+      const err = errorFromResponse({ method, url, status: res.status, registry: this.#o.registry,
         body: this.#scrub(text), what: 'token', subject: `token for ${scopes.join(' ') || this.#o.registry}`, anonymous: !cred })
       throw err
     }
@@ -163,12 +165,12 @@ export class Authenticator {
       body = JSON.parse(text) as typeof body
     } catch {
       throw new ProtocolError(`token server ${redactUrl(realm)} for ${this.#o.registry} answered with something that is not JSON`,
-        { status: res.status, method: 'GET', url })
+        { status: res.status, method, url })
     }
     const token = typeof body.token === 'string' && body.token ? body.token
       : typeof body.access_token === 'string' ? body.access_token : ''
     if (!token) {
-      throw new ProtocolError(`token server ${redactUrl(realm)} for ${this.#o.registry} returned no token`, { status: res.status, method: 'GET', url })
+      throw new ProtocolError(`token server ${redactUrl(realm)} for ${this.#o.registry} returned no token`, { status: res.status, method, url })
     }
     this.#seen.add(token)
     const ttlS = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : DEFAULT_TTL_S

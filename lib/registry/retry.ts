@@ -103,7 +103,8 @@ export function isConnectError(err: unknown): boolean {
 export function isNetworkError(err: unknown): boolean {
   const c = codeOf(err)
   if (c === undefined) return false
-  return TRANSIENT_CODES.has(c) || UNREACHABLE_CODES.has(c) || c.startsWith('UND_ERR_') || isTlsError(err)
+  // UND_ERR_REQ_* are about our request body (e.g. a Content-Length the stream did not honour), not the network.
+  return TRANSIENT_CODES.has(c) || UNREACHABLE_CODES.has(c) || (c.startsWith('UND_ERR_') && !c.startsWith('UND_ERR_REQ_')) || isTlsError(err)
 }
 
 /** Wraps a network failure in an UnreachableError whose message says what to do. */

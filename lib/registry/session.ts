@@ -65,6 +65,7 @@ export class RegistrySession {
   #ping: Promise<PingResult> | undefined
   #base: string | undefined
   #alive = false
+  #warned = new Set<string>()
 
   constructor(registry: string, c: SessionContext) {
     this.registry = registry
@@ -187,6 +188,7 @@ export class RegistrySession {
   async #sendOnce(req: WireRequest): Promise<WireResponse> {
     const res = await sendWire(req, this.#c.dispatcherFor, () => this.#c.stats.requests++)
     this.#alive = true
+    this.#warn(res.headers.warning)
     return res
   }
 
@@ -209,6 +211,18 @@ export class RegistrySession {
           throw alive ? unreachable(err, req.method, req.url, new URL(req.url).host) : err
         }
         await this.#backoff(attempt, `${req.method} ${redactUrl(req.url)}: ${(err as Error).message}`, undefined, req.signal)
+      }
+    }
+  }
+
+  /** Shows each registry `Warning: 299 - "text"` once; never acted upon (distribution-spec). */
+  #warn(h: string | string[] | undefined): void {
+    for (const v of h === undefined ? [] : Array.isArray(h) ? h : [h]) {
+      const m = /^\s*299\s+\S+\s+"((?:[^"\\]|\\.)*)"/.exec(v)
+      const text = m?.[1]
+      if (text && !this.#warned.has(text) && this.#warned.size < 100) {
+        this.#warned.add(text)
+        this.#c.log(`warning from ${this.registry}: ${this.#scrub(text.slice(0, 512))}`)
       }
     }
   }

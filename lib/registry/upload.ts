@@ -106,7 +106,11 @@ export async function putBlob(ctx: RepoContext, body: BlobBody, expect: Partial<
 /** Errors after which a fresh upload from POST may succeed. */
 function restartable(err: unknown): boolean {
   if (err instanceof UnreachableError) return err.retryable
-  if (err instanceof RegistryError) return err.retryable || (err.status === 404 && err.errors.some((e) => e.code.startsWith('BLOB_UPLOAD_')))
+  if (err instanceof RegistryError) {
+    // 404 BLOB_UPLOAD_*: the session is gone; 400 DIGEST_INVALID: bytes damaged in transit (we hashed them ourselves).
+    return err.retryable || (err.status === 404 && err.errors.some((e) => e.code.startsWith('BLOB_UPLOAD_'))) ||
+      (err.status === 400 && err.errors.some((e) => e.code === 'DIGEST_INVALID'))
+  }
   return false
 }
 
@@ -164,6 +168,11 @@ async function uploadOnce(ctx: RepoContext, location: string, body: BlobBody, kn
   let loc = location
   try {
     loc = chunked ? await patchChunks(ctx, loc, progress, scopes, opts.signal) : await patchStream(ctx, loc, progress, known.size, scopes, opts.signal)
+  } catch (err) {
+    if ((err as { code?: string }).code === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH' && known.size !== undefined) {
+      throw new SizeMismatchError(known.size, digester.bytes, known.digest)
+    }
+    throw err
   } finally {
     if (!source.destroyed) {
       source.on('error', () => {})

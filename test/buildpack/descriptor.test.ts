@@ -1,7 +1,7 @@
 import t from 'tap'
 import { IncompatibleApiError } from '../../lib/api-version.js'
 import {
-  BuildpackDescriptorError, escapeId, inferTargets, isComposite, parseBuildpackDescriptor, readBuildpackDescriptor,
+  BuildpackDescriptorError, buildpackPath, escapeId, inferTargets, isComposite, parseBuildpackDescriptor, readBuildpackDescriptor,
 } from '../../lib/buildpack/index.js'
 import { bpToml, script, tempDir, writeTree } from './fixtures.js'
 
@@ -132,6 +132,8 @@ t.test('escapeId replaces every slash', async (t) => {
   t.equal(escapeId('acme/node'), 'acme_node')
   t.equal(escapeId('a/b/c'), 'a_b_c')
   t.equal(escapeId('plain'), 'plain')
+  t.equal(buildpackPath('acme/node', '2.1.0'), '/cnb/buildpacks/acme_node/2.1.0')
+  t.equal(buildpackPath('a', '1', '/x/bps/'), '/x/bps/a/1')
 })
 
 t.test('target inference from stacks and bin', async (t) => {

@@ -84,6 +84,8 @@ t.test('detect failure: 20 vs 21 and the table', async (t) => {
   t.match(table, /^A@1\.0\.0 +pass$/m)
   t.match(table, /^B@1\.0\.0 +error \(exit code 2\)$/m)
   t.match(table, /^C@1\.0\.0 +fail$/m)
+  const loud = await detect(order(['B']), lookup, fakeRun({ B: { code: 2, output: 'line one\nline two\n' } }, []))
+  t.equal(formatDetectTable(loud.rows, { withOutput: true }), 'B@1.0.0  error (exit code 2)\n    line one\n    line two')
   const e = new DetectFailedError(21, errored.rows)
   t.equal(e.code, 'ERR_DETECT_FAILED')
   t.equal(e.exitCode, 21)
@@ -112,8 +114,11 @@ t.test('target mismatch errors without running', async (t) => {
   if (r.ok) t.same(r.group.map((g) => g.id), ['A'])
   t.same(calls, ['A'])
   t.match(r.rows.find((x) => x.id === 'ARM')?.error, /no target/)
-  const withOpt = await detect(order(['A', ['ARM', true]]), lookup, fakeRun({ A: {}, ARM: {} }, []), { target: { os: 'linux', arch: 'amd64' } })
+  const optCalls: string[] = []
+  const withOpt = await detect(order(['A', ['ARM', true]]), lookup, fakeRun({ A: {}, ARM: {} }, optCalls), { target: { os: 'linux', arch: 'amd64' } })
   t.ok(withOpt.ok)
+  if (withOpt.ok) t.same(withOpt.group.map((g) => g.id), ['A', 'ARM'], 'an optional mismatch still runs detect (lifecycle)')
+  t.same(optCalls.sort(), ['A', 'ARM'])
 })
 
 t.test('works with a BuildpackStore lookup and versions', async (t) => {
@@ -130,4 +135,17 @@ t.test('accepts the platform order.toml shape (optional omitted)', async (t) => 
   const r = await detect([{ group: [{ id: 'A' }, { id: 'B', optional: true }] }], lookup, fakeRun({ A: {}, B: { code: 100 } }, []))
   t.ok(r.ok)
   if (r.ok) t.same(r.group.map((g) => g.id), ['A'])
+})
+
+t.test('an abort ends detection instead of becoming an error row', async (t) => {
+  const lookup = lookupOf([component('A'), component('B')])
+  const ac = new AbortController()
+  const run = async (bp: BuildpackDescriptor): Promise<DetectOutcome> => {
+    if (bp.id === 'B') {
+      ac.abort()
+      throw ac.signal.reason
+    }
+    return { code: 0, output: '' }
+  }
+  await t.rejects(detect(order(['A', 'B']), lookup, run, { signal: ac.signal }), { name: 'AbortError' })
 })

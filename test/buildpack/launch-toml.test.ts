@@ -33,6 +33,8 @@ paths = ["public/**", "static/*"]
 })
 
 t.test('API < 0.9: string command plus direct', async (t) => {
+  t.equal(parseLaunchToml('[[processes]]\ntype = "w"\ncommand = "x"\nworking-dir = "/w"', P, { id: 'o', api: '0.7' }).processes[0]?.workingDir,
+    undefined, 'working-dir ignored before API 0.8')
   const bp = { id: 'old', api: '0.8' }
   const l = parseLaunchToml(`
 [[processes]]
@@ -43,7 +45,9 @@ args = ["-p", "80"]
 type = "direct"
 command = "/bin/server"
 direct = true
+working-dir = "/srv"
 `, P, bp)
+  t.equal(l.processes[1]?.workingDir, '/srv')
   t.same(l.processes.map((p) => [p.type, p.command, p.args, p.direct]), [
     ['web', ['bundle exec rails s'], ['-p', '80'], false],
     ['direct', ['/bin/server'], [], true],

@@ -2,7 +2,7 @@ import t from 'tap'
 import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
-  finalizeLayers, formatRestoredLayerMetadata, parseLayerMetadata, readBuildpackSbomFiles, readLayersDir,
+  findUnsupportedSbomFiles, finalizeLayers, formatRestoredLayerMetadata, parseLayerMetadata, readBuildpackSbomFiles, readLayersDir,
   writeRestoredLayerMetadata, RESERVED_LAYER_NAMES,
 } from '../../lib/buildpack/index.js'
 import { tempDir, writeTree } from './fixtures.js'
@@ -84,6 +84,8 @@ t.test('readLayersDir lists layers sorted with dirs and SBOMs; finalizeLayers re
   t.same(sb.launch.map((s) => s.ext), ['cdx.json'])
   t.same(sb.build.map((s) => s.mediaType), ['application/vnd.syft+json'])
 
+  t.same(await findUnsupportedSbomFiles(dir), [join(dir, 'alpha.sbom.unknown.json')])
+  t.same(await findUnsupportedSbomFiles(join(dir, 'missing')), [])
   t.same(await finalizeLayers(dir), ['scratch'])
   t.equal(await readFile(join(dir, 'scratch.ignore/file'), 'utf8'), 'tmp')
   await t.rejects(stat(join(dir, 'scratch.ignore/old')), { code: 'ENOENT' }, 'old .ignore replaced')

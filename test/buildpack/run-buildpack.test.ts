@@ -67,6 +67,9 @@ t.test('runDetect: argv, env, plan file and outcomes', async (t) => {
   const nobin = await runDetect(await readBuildpackDescriptor(join(root, 'bp/nobin')), ctx)
   t.equal(nobin.code, -1)
   t.match(nobin.error, /acme\/nobin: cannot run bin\/detect/)
+  const ac = new AbortController()
+  ac.abort()
+  await t.rejects(runDetect(await readBuildpackDescriptor(join(root, 'bp/fail')), { ...ctx, signal: ac.signal }), { name: 'AbortError' })
   const old = await runDetect(await readBuildpackDescriptor(join(root, 'bp/old')), ctx)
   t.match(old.output, `CNB_BUILDPACK_DIR=${root}/bp/old\nCNB_PLATFORM_DIR=<unset>\nCNB_BUILD_PLAN_PATH=<unset>`, 'API 0.7: no CNB_* path vars')
   t.match(old.output, 'CNB_TARGET_OS=<unset>', 'API < 0.10: no CNB_TARGET_*')
@@ -141,6 +144,8 @@ t.test('runBuild failures name the buildpack', async (t) => {
     'bp/sbom/buildpack.toml': bpToml('acme/sbom', '1.0.0'),
     'bp/sbom/bin/build': script('printf "{}" > "$1/launch.sbom.spdx.json"'),
     'bp/nobin/buildpack.toml': bpToml('acme/nobin', '1.0.0'),
+    'bp/sbomext/buildpack.toml': bpToml('acme/sbomext', '1.0.0', '0.10', 'sbom-formats = ["application/spdx+json"]'),
+    'bp/sbomext/bin/build': script('printf "{}" > "$1/x.sbom.weird.json"'),
   })
   const run = async (name: string) =>
     runBuild(await readBuildpackDescriptor(join(root, 'bp', name)), { ...ctx, layersDir, plan: { entries: [] } })
@@ -152,6 +157,7 @@ t.test('runBuild failures name the buildpack', async (t) => {
     ['types', 'ERR_BUILDPACK_LAYER_TOML', 'launch'],
     ['unmet', 'ERR_BUILDPACK_BUILD_TOML', 'unmet[0].name'],
     ['sbom', 'ERR_BUILDPACK_SBOM', undefined],
+    ['sbomext', 'ERR_BUILDPACK_SBOM', undefined],
   ]
   for (const [name, code, key] of cases) {
     const err = await run(name).then(() => undefined, (x: unknown) => x)

@@ -72,6 +72,7 @@ t.test('diffID, digest and size equal an independent check; GNU tar reads it', a
   t.equal(layer.digestValue, sha256(blob))
   t.equal(layer.sizeValue, blob.length)
   t.equal(layer.diffIdValue, sha256(gunzipSync(blob)))
+  t.same([...blob.subarray(3, 8)], [0, 0, 0, 0, 0], 'gzip header: no FNAME flag, MTIME 0')
   t.equal(await layer.digest(), layer.digestValue)
   t.equal(await layer.diffId(), layer.diffIdValue)
   t.equal(await layer.size(), blob.length)

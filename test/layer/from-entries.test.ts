@@ -27,7 +27,7 @@ t.test('sorted, with parents, same determinism rules; array order does not matte
     ['cnb/', 'directory', 0o750, 1000, 1000],
     ['cnb/lifecycle/', 'directory', 0o711, 0, 0],
     ['cnb/lifecycle/launcher', 'file', 0o755, 1000, 1000],
-    ['cnb/lifecycle/launcher-copy', 'link', 0o644, 1000, 1000],
+    ['cnb/lifecycle/launcher-copy', 'link', 0o755, 1000, 1000],
     ['cnb/process/', 'directory', 0o711, 0, 0],
     ['cnb/process/web', 'symlink', 0o777, 1000, 1000],
     ['etc/', 'directory', 0o711, 0, 0],

@@ -61,11 +61,25 @@ t.test('large uid/gid go into PAX records', async (t) => {
   await t.rejects(new TarWriter().file('f', { mode: 0, uid: -1, gid: 0 }, 0, new Uint8Array(0)), { code: 'ERR_LAYER_INVALID_ENTRY' })
 })
 
-t.test('refuses empty names, empty symlink targets and wrong content sizes', async (t) => {
+t.test('refuses empty names, empty symlink targets and wrong content sizes, staying usable', async (t) => {
   const w = new TarWriter()
-  await t.rejects(w.directory('/', { mode: 0o755, uid: 0, gid: 0 }), { code: 'ERR_LAYER_INVALID_ENTRY' })
-  await t.rejects(w.symlink('s', '', { mode: 0o777, uid: 0, gid: 0 }), { code: 'ERR_LAYER_INVALID_ENTRY' })
-  w.abort(new Error('stop'))
+  const tar = await collect(w, async () => {
+    await t.rejects(w.directory('/', { mode: 0o755, uid: 0, gid: 0 }), { code: 'ERR_LAYER_INVALID_ENTRY' })
+    await t.rejects(w.symlink('s', '', { mode: 0o777, uid: 0, gid: 0 }), { code: 'ERR_LAYER_INVALID_ENTRY' })
+    await t.rejects(w.file('f', { mode: 0o644, uid: 0, gid: 0 }, 3, Buffer.from('four')), { code: 'ERR_LAYER_INVALID_ENTRY' })
+    await w.file('ok', { mode: 0o644, uid: 0, gid: 0 }, 2, Buffer.from('ok'))
+  })
+  t.same((await listTar(tar)).map((e) => e.name), ['ok'])
+})
+
+t.test('an I/O error while reading a file aborts the stream', async (t) => {
+  const tmp = await tempDir(t)
+  const handle = await open(tmp, 'r') // a directory: read() fails with EISDIR
+  t.teardown(() => handle.close())
+  const w = new TarWriter()
+  const reading = (async () => { for await (const _ of w.stream) { /* drain */ } })()
+  await t.rejects(w.file('f', { mode: 0o644, uid: 0, gid: 0 }, 10, { handle, path: tmp }), { code: 'EISDIR' })
+  await t.rejects(reading, { code: 'EISDIR' })
 })
 
 t.test('reads a file in chunks, only as fast as the consumer reads', async (t) => {

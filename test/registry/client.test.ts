@@ -115,6 +115,30 @@ t.test('identity token: OAuth2 refresh_token grant', async (t) => {
   t.same(last.scopes, ['repository:id/a:pull,push'])
 })
 
+t.test('short-lived tokens (expires_in 2 s) are refreshed before use between pushes', async (t) => {
+  const reg = await registry(t, { variant: 'token', tokenTtlSeconds: 2 })
+  const c = client(t, reg)
+  const repo = c.repository({ registry: reg.host, repository: 'ttl/a' })
+  await repo.blobs.put(blob(100).bytes)
+  await new Promise((r) => setTimeout(r, 2500))
+  await repo.blobs.put(blob(100).bytes)
+  t.equal(reg.tokenIssuer!.requests.length, 2)
+  t.ok(reg.tokenIssuer!.requests.every((r) => r.status === 200))
+})
+
+t.test('parallel pushes share one ping and one token request', async (t) => {
+  const reg = await registry(t, { variant: 'token' })
+  const p = await proxy(t, reg.url)
+  const c = client(t, reg, { host: p.host })
+  const repo = c.repository({ registry: p.host, repository: 'par/a' })
+  const blobs = Array.from({ length: 8 }, () => blob(5000))
+  const ds = await Promise.all(blobs.map((b, i) => i % 2 ? repo.blobs.put(b.bytes) : repo.blobs.put(() => readableOf(b.bytes), { digest: b.digest, size: b.size })))
+  t.same(ds.map((d) => d.digest), blobs.map((b) => b.digest))
+  t.equal(p.requests.filter((r) => r.path === '/v2/').length, 1, 'one ping (the https probe never gets past TLS)')
+  t.equal(reg.tokenIssuer!.requests.length, 1)
+  t.equal(c.stats.blobsUploaded, 8)
+})
+
 t.test('registry down: fails fast with a clear unreachable error, no retries', async (t) => {
   const port = await freePort()
   const c = client(t, undefined, { retry: { maxAttempts: 4, baseDelayMs: 1000 } })

@@ -53,3 +53,13 @@ t.test('abort signal stops a request', async (t) => {
   ac.abort()
   await t.rejects(c.repository({ registry: reg.host, repository: 'ses/a' }).manifests.get('v1', ac.signal))
 })
+
+t.test('Warning: 299 headers are logged once and otherwise ignored', async (t) => {
+  const p = await proxy(t, reg.url, [{ match: { method: 'GET', path: /manifests/ }, action: { headers: { warning: '299 - "this registry is deprecated"' } } }])
+  const lines: string[] = []
+  const c = client(t, reg, { host: p.host, lines })
+  const repo = c.repository({ registry: p.host, repository: 'ses/a' })
+  await repo.manifests.get('v1')
+  await repo.manifests.get('v1')
+  t.same(lines.filter((l) => l.startsWith('warning')), [`warning from ${p.host}: this registry is deprecated`])
+})

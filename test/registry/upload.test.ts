@@ -229,3 +229,20 @@ t.test('401 invalid_token on a streamed PATCH (token registry): new token, uploa
   t.same(p.requests.filter((r) => r.method === 'PATCH').map((r) => r.status), [401, 202])
   t.same(await readAll(await repo.blobs.open(d)), b.bytes)
 })
+
+t.test('400 DIGEST_INVALID on commit: one full re-upload', async (t) => {
+  const p = await proxy(t, reg.url, [{ match: { method: 'PUT', nth: 1 }, action: { status: 400, body: '{"errors":[{"code":"DIGEST_INVALID","message":"provided digest did not match uploaded content"}]}' } }])
+  const c = client(t, reg, { host: p.host })
+  const b = blob(3000)
+  const repo = c.repository({ registry: p.host, repository: 'up/digest-invalid' })
+  t.equal((await repo.blobs.put(() => Readable.from([b.bytes]), { digest: b.digest, size: b.size })).digest, b.digest)
+  t.same(p.requests.filter((r) => r.method === 'PUT').map((r) => r.status), [400, 201])
+})
+
+t.test('a stream shorter than expect.size: SizeMismatchError, nothing committed', async (t) => {
+  const c = client(t, reg)
+  const b = blob(3000)
+  const repo = c.repository({ registry: reg.host, repository: 'up/short' })
+  await t.rejects(repo.blobs.put(() => Readable.from([b.bytes.subarray(0, 2000)]), { digest: b.digest, size: b.size }), { code: 'ERR_SIZE_MISMATCH' })
+  t.equal(await repo.blobs.stat(b.digest), undefined)
+})

@@ -63,3 +63,39 @@ t.test('plainCopy and compact', async (t) => {
   t.same(plainCopy(doc), { d: '1979-05-27T07:32:00.000Z', x: { y: [1, 2] } })
   t.same(compact({ a: 1, b: undefined, c: null }), { a: 1, c: null })
 })
+
+// Independent oracle: Python's tomllib (a strict TOML 1.0 reader, like the Go lifecycle's) must
+// read every file our writers produce, and see the same data our own reader sees.
+t.test('writer output parses under an independent TOML 1.0 reader', async (t) => {
+  const { spawnSync } = await import('node:child_process')
+  const p = await import('../../../lib/platform/index.js')
+  const md = p.emptyLayersMetadata()
+  md.app = [{ sha: 'sha256:a' }]
+  md.buildpacks = [{ key: 'a/b', version: '1', layers: { 'my.layer': { sha: 's', data: { n: 1234, list: ['x'], t: { deep: true } }, build: true, launch: true, cache: false } } }]
+  const docs: Record<string, string> = {
+    order: p.stringifyOrder([{ group: [{ id: 'a', version: '1', optional: true }, { id: 'b' }] }]),
+    group: p.stringifyGroup([{ id: 'a', version: '1', api: '0.10', homepage: 'h' }], [{ id: 'e', version: '1', api: '0.10', extension: true }]),
+    plan: p.stringifyPlan([{ providers: [{ id: 'a', version: '1' }], requires: [{ name: 'n', metadata: { v: '1', k: [1, 2] } }] }]),
+    bpPlan: p.stringifyBuildpackPlan([{ name: 'n', metadata: { v: '1' } }, { name: 'n' }]),
+    run: p.stringifyRun({ images: [{ image: 'a/run:1', mirrors: [] }, { image: 'b/run:1', mirrors: ['c/run:1', 'registry.example.test/long/name/run:with-a-long-tag'] }] }),
+    report: p.stringifyReport({ image: { tags: ['a:1', 'a:2'], digest: 'sha256:x', manifestSize: 123456 } }),
+    metadata: p.stringifyMetadataToml({
+      buildpackDefaultProcessType: 'web', buildpacks: [{ id: 'a', version: '1', api: '0.10' }],
+      processes: [{ type: 'web', command: ['node', 'a "quoted" arg'], args: [], direct: true, buildpackId: 'a', workingDir: '/w' }],
+      labels: [{ key: 'k', value: 'multi\nline' }], slices: [{ paths: ['a/**', 'b'] }],
+    }),
+    analyzed: p.stringifyAnalyzed({
+      previousImage: { reference: 'r@sha256:1' },
+      runImage: { reference: 'run@sha256:2', image: 'run:1', target: { os: 'linux', arch: 'amd64', distro: { name: 'ubuntu', version: '22.04' } } },
+      metadata: md,
+    }),
+  }
+  const py = spawnSync('python3', ['-c', 'import sys, json, tomllib\nd = json.load(sys.stdin)\nprint(json.dumps({k: tomllib.loads(v) for k, v in d.items()}))'],
+    { input: JSON.stringify(docs), encoding: 'utf8' })
+  t.equal(py.status, 0, py.stderr)
+  const theirs = JSON.parse(py.stdout) as Record<string, unknown>
+  for (const [name, text] of Object.entries(docs)) {
+    t.same(theirs[name], plainCopy(parseTomlText(text, name)), `${name}.toml reads the same`)
+  }
+  t.equal((theirs['report'] as any).image['manifest-size'], 123456)
+})
