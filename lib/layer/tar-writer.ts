@@ -19,7 +19,7 @@ const CHUNK = 256 * 1024
 const S_IFREG = 0o100000
 const S_IFDIR = 0o040000
 const S_IFLNK = 0o120000
-// ustar's uid/gid fields hold 7 octal digits; larger ids go into a PAX record.
+// tar-stream writes uid/gid as 6 octal digits (it would clamp larger ids): those go into PAX records.
 const MAX_USTAR_ID = 0o777777
 
 type Kind = 'file' | 'directory' | 'symlink' | 'link'
@@ -31,7 +31,8 @@ type Sink = ReturnType<tarStream.Pack['entry']>
  * zero device numbers, and a normalized mode. Mode normalization: keep `mode & 0o7777`
  * (permission, setuid/setgid and sticky bits), drop everything else; the entry type comes from
  * `kind`, never from the mode. Directory names end in `/`; names never start with `/`. Names or
- * link names that do not fit ustar (long, non-ASCII) get a PAX header from tar-stream.
+ * link names that do not fit ustar (long, non-ASCII) get a PAX header from tar-stream; sizes of
+ * 8 GiB and more use the base-256 size field (read by GNU tar, Go, BuildKit, containerd).
  *
  * Use: call the add methods one at a time, awaiting each (they respect backpressure: a file is
  * read only as fast as `stream` is consumed), then `finish()`. `abort(err)` fails the stream.

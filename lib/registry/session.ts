@@ -207,6 +207,9 @@ export class RegistrySession {
         }
         return res
       } catch (err) {
+        // A failing body stream (a digest check of the layer being sent) is the caller's error, not the network's.
+        const own = ownError(err)
+        if (own) throw own
         if (req.signal?.aborted || attempt >= this.#c.retry.maxAttempts || !isTransientNetworkError(err, alive || this.#alive)) {
           throw alive ? unreachable(err, req.method, req.url, new URL(req.url).host) : err
         }
@@ -236,4 +239,11 @@ export class RegistrySession {
     for (const s of this.secrets()) if (s && s.length >= 4) out = out.split(s).join('***')
     return out
   }
+}
+
+/** The first LadingError in `err`'s cause chain when the failure is not a network one. */
+function ownError(err: unknown): LadingError | undefined {
+  if (isNetworkError(err)) return undefined
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) if (e instanceof LadingError) return e
+  return undefined
 }

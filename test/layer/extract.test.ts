@@ -41,12 +41,15 @@ t.test('refuses entries that escape the destination, naming the entry', async (t
   const tmp = await tempDir(t)
   const outside = join(tmp, 'outside')
   await mkdir(outside)
+  const probe = `lading-escape-probe-${process.pid}-${Date.now()}`
   const cases: Array<[string, RawEntry[], string, RegExp]> = [
     ['dot-dot', [{ name: '../x', content: 'evil' }], '../x', /"\.\.\/x": path contains a "\.\." component/],
     ['absolute', [{ name: '/abs', content: 'evil' }], '/abs', /"\/abs": absolute path/],
     ['inner dot-dot', [{ name: 'a/../../x', content: 'evil' }], 'a/../../x', /\.\./],
     ['symlink escape', [{ name: 'link', type: 'symlink', linkname: outside }, { name: 'link/file', content: 'evil' }],
       'link/file', /"link\/file": parent link is a symlink that resolves outside/],
+    ['symlink to /tmp', [{ name: 'link', type: 'symlink', linkname: '/tmp' }, { name: `link/${probe}`, content: 'evil' }],
+      `link/${probe}`, /parent link is a symlink that resolves outside/],
     ['relative symlink escape', [{ name: 'd/', type: 'directory' }, { name: 'd/up', type: 'symlink', linkname: '../../outside' },
       { name: 'd/up/file', content: 'evil' }], 'd/up/file', /resolves outside/],
     ['symlink chain escape', [{ name: 'l1', type: 'symlink', linkname: 'l2' }, { name: 'l2', type: 'symlink', linkname: outside },
@@ -69,6 +72,7 @@ t.test('refuses entries that escape the destination, naming the entry', async (t
   t.same((await readdir(outside)).sort(), ['secret'], 'nothing written outside')
   t.equal(await readFile(join(outside, 'secret'), 'utf8'), 'secret')
   t.notOk(await exists(join(tmp, 'x')))
+  t.notOk(await exists(join('/tmp', probe)), 'nothing written through link -> /tmp')
 })
 
 t.test('symlinks that stay inside may be written through', async (t) => {

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { TarWriter, DEFAULT_MTIME, FileChangedError } from '../../lib/layer/index.js'
-import { listTar, tempDir } from './helpers.js'
+import { listTar, systemTarList, tempDir } from './helpers.js'
 
 async function collect(w: TarWriter, produce: () => Promise<void>): Promise<Buffer> {
   const chunks: Buffer[] = []
@@ -58,6 +58,9 @@ t.test('large uid/gid go into PAX records', async (t) => {
   const tar = await collect(w, () => w.file('f', { mode: 0o644, uid: 1_000_000, gid: 2_000_000 }, 0, new Uint8Array(0)))
   t.ok(tar.includes(Buffer.from(' uid=1000000\n')))
   t.ok(tar.includes(Buffer.from(' gid=2000000\n')))
+  const p = join(await tempDir(t), 'x.tar')
+  await writeFile(p, tar)
+  t.match(systemTarList(p, false)[0], /^-rw-r--r-- 1000000\/2000000 /, 'GNU tar reads the PAX ids')
   await t.rejects(new TarWriter().file('f', { mode: 0, uid: -1, gid: 0 }, 0, new Uint8Array(0)), { code: 'ERR_LAYER_INVALID_ENTRY' })
 })
 

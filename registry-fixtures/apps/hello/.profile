@@ -1,0 +1,2 @@
+# Sourced by the launcher at startup (busybox sh on the run image).
+export PROFILE_SOURCED=yes
