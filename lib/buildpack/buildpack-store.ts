@@ -109,15 +109,22 @@ async function isDirectory(path: string): Promise<boolean> {
 /**
  * Walks `rootDir` (at most `maxDepth` levels, following symlinked directories) and returns a store
  * holding every directory that contains a buildpack.toml; such a directory is not searched further.
- * A malformed buildpack.toml fails the whole call, naming the file.
+ * A malformed buildpack.toml fails the whole call, naming the file, unless `onError` is given: then
+ * that buildpack is left out and reported (one broken buildpack in a shared directory should not
+ * stop builds that never use it).
  */
-export async function findBuildpacks(rootDir: string, opts: { maxDepth?: number } = {}): Promise<BuildpackStore> {
+export async function findBuildpacks(rootDir: string, opts: { maxDepth?: number; onError?: (dir: string, err: Error) => void } = {}): Promise<BuildpackStore> {
   const store = new DirBuildpackStore()
   const maxDepth = opts.maxDepth ?? 4
   const walk = async (dir: string, depth: number): Promise<void> => {
     const names = (await readdir(dir)).sort()
     if (names.includes('buildpack.toml')) {
-      await store.fromDir(dir)
+      try {
+        await store.fromDir(dir)
+      } catch (err) {
+        if (!opts.onError) throw err
+        opts.onError(dir, err as Error)
+      }
       return
     }
     if (depth >= maxDepth) return

@@ -4,6 +4,7 @@ import { exitCodeFor, ExitCodes } from '../platform/index.js'
 import { findCommand, parseCommandArgs, UsageError } from './args.js'
 import type { Command } from './command.js'
 import { appendCommand } from './commands/append.js'
+import { buildCommand } from './commands/build.js'
 import { configCommand } from './commands/config.js'
 import { copyCommand } from './commands/copy.js'
 import { digestCommand } from './commands/digest.js'
@@ -16,7 +17,7 @@ export const VERSION = '0.1.0'
 
 /** Every command, in the order `--help` lists them. */
 export const COMMANDS: readonly Command[] = [
-  copyCommand, appendCommand, manifestCommand, configCommand, digestCommand, tagsCommand,
+  buildCommand, copyCommand, appendCommand, manifestCommand, configCommand, digestCommand, tagsCommand,
 ]
 
 const GLOBAL_HELP = `Global flags (before or after the command):

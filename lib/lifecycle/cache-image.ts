@@ -14,6 +14,8 @@ export interface ImageCacheOptions {
   /** For messages. */
   display: string
   concurrency?: number
+  /** Repositories to mount layers from (the app image's: launch+cache layers are already there). */
+  mountFrom?: readonly string[]
 }
 
 /**
@@ -52,7 +54,7 @@ export function imageCache(opts: ImageCacheOptions): BuildCache {
       image = appendLayers(image, ...layers.map((layer) => ({ layer, history: { created_by: 'lading cache layer' } })))
       image = withLabels(image, { [LABELS.CACHE_METADATA]: encodeCacheMetadata(md) })
       try {
-        await pushImage(opts.repo, image, [opts.tag], { concurrency: opts.concurrency ?? 4 })
+        await pushImage(opts.repo, image, [opts.tag], { concurrency: opts.concurrency ?? 4, ...(opts.mountFrom ? { mountFrom: opts.mountFrom } : {}) })
       } catch (err) {
         throw wrapError(`write cache image ${opts.display}`, err)
       }

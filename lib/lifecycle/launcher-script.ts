@@ -11,9 +11,11 @@
  *   holding shell syntax runs as `/bin/sh -c TOKEN`;
  * - user args replace the process args (appended for Buildpack API < 0.9 processes);
  * - env: CNB_LAYERS_DIR, CNB_APP_DIR, CNB_PROCESS_TYPE, CNB_PLATFORM_API, CNB_DEPRECATION_MODE are
- *   removed, /cnb/process and /cnb/lifecycle dropped from PATH, then the env ops, then profile.d
- *   scripts and `<app>/.profile` are sourced (for every process, direct ones included, since the
- *   shell is always there; the Go launcher sources them only for shell processes);
+ *   removed, /cnb/process and /cnb/lifecycle dropped from PATH; then, read from the launch layers
+ *   at launch time (launcher-env-script.ts), the root dirs and env files of each buildpack, then
+ *   the configuration's extra env ops, then the layers' profile.d scripts and `<app>/.profile` are
+ *   sourced (for every process, direct ones included, since the shell is always there; the Go
+ *   launcher sources them only for shell processes);
  * - cwd: the app dir while env and profiles apply, then the process working dir;
  * - the command is looked up on the modified PATH (exit 82 when absent) and exec'd, so the exit
  *   status is the process's own. CNB_PLATFORM_API is not checked. exec.d is not supported.
@@ -21,6 +23,8 @@
  * Written without bash-isms; tested under dash and busybox sh. Keep the text free of tabs and
  * trailing spaces: its digest is part of every image we build.
  */
+
+import { LAUNCHER_ENV_FUNCTIONS } from './launcher-env-script.js'
 
 /** Where the launcher lives in the image. */
 export const LAUNCHER_PATH = '/cnb/lifecycle/launcher'
@@ -80,44 +84,7 @@ _lading_expand() {
   eval "_lading_x=\\"$_lading_e$_lading_s\\""
 }
 
-# _lading_op OP NAME VALUE DELIM PROCESS: one env file operation (cnb-spec 3.4); PROCESS limits it
-# to that process type.
-_lading_op() {
-  case $5 in
-    '' | "$_lading_type") ;;
-    *) return 0 ;;
-  esac
-  case $2 in
-    '' | [0-9]* | *[!A-Za-z0-9_]*) _lading_die "invalid environment variable name: $2" ;;
-  esac
-  eval "_lading_cur=\\\${$2-}"
-  case $1 in
-    override) _lading_new=$3 ;;
-    default)
-      [ -z "$_lading_cur" ] || return 0
-      _lading_new=$3
-      ;;
-    prepend)
-      if [ -n "$_lading_cur" ]; then _lading_new=$3$4$_lading_cur; else _lading_new=$3; fi
-      ;;
-    append)
-      if [ -n "$_lading_cur" ]; then _lading_new=$_lading_cur$4$3; else _lading_new=$3; fi
-      ;;
-    *) _lading_die "unknown environment operation $1 for $2" ;;
-  esac
-  eval "$2=\\$_lading_new"
-  export "$2"
-}
-
-# _lading_source FILE PROCESS: sources a profile.d script (for PROCESS only, when given).
-_lading_source() {
-  case $2 in
-    '' | "$_lading_type") ;;
-    *) return 0 ;;
-  esac
-  if [ -f "$1" ]; then . "$1"; fi
-}
-
+${LAUNCHER_ENV_FUNCTIONS}
 # Succeeds when $1 names an executable file: a path, or a name found on PATH.
 _lading_lookup() {
   case $1 in
@@ -143,7 +110,7 @@ _lading_format=
 _lading_default=
 _lading_app_default=/workspace
 . "$_lading_config"
-[ "$_lading_format" = 1 ] || _lading_die "unsupported launch configuration in $_lading_config"
+[ "$_lading_format" = 2 ] || _lading_die "unsupported launch configuration in $_lading_config"
 _lading_app=\${CNB_APP_DIR:-$_lading_app_default}
 
 # Process selection (cnb-spec 7.2): our own name first (/cnb/process/<type> links here).
@@ -199,8 +166,9 @@ if [ -n "\${PATH+set}" ]; then
   export PATH
 fi
 cd "$_lading_app" || _lading_die "cannot change to the app directory $_lading_app"
+_lading_buildpacks _lading_bp_env
 _lading_env
-_lading_profiles
+_lading_buildpacks _lading_bp_profile
 if [ -f "$_lading_app/.profile" ]; then . "$_lading_app/.profile"; fi
 [ -n "$_lading_wd" ] || _lading_wd=$_lading_app
 cd "$_lading_wd" || _lading_die "cannot change to the working directory $_lading_wd"

@@ -5,6 +5,9 @@
  * The launch configuration is a sh file sourced by the launcher, written to
  * `<layers>/config/launch.sh` next to metadata.toml (so it travels in the config layer). Every
  * value in it is single-quoted, so arbitrary text (spaces, quotes, `$`, newlines) survives as is.
+ * It lists each buildpack's launch layer dirs, not their env files: the launcher reads env files
+ * and profile.d from those dirs when it starts (launcher-env-script.ts), because a layer reused
+ * from the previous image has no files on disk at export time.
  */
 import { LadingError } from '../errors.js'
 export { LAUNCHER_PATH, PROCESS_DIR, launcherScript } from './launcher-script.js'
@@ -44,18 +47,27 @@ export interface ProfileScript {
   process?: string
 }
 
+/** One buildpack's launch layers, as the launcher finds them in the image. */
+export interface LaunchBuildpack {
+  id: string
+  /** Absolute in-image dirs of its launch layers (e.g. `/layers/acme_node/runtime`), in name order. */
+  layers: string[]
+}
+
 /** Input of launchConfigScript. */
 export interface LaunchConfigInput {
   processes: LaunchProcess[]
   defaultType?: string
-  envOps: EnvOp[]
   /**
-   * Complete op lists for some process types, used for that type INSTEAD of `envOps` (so a
-   * caller can hand over buildpack/launch-env.ts output computed per type, interleaving kept).
+   * In group order. At launch, per buildpack: root dirs of all its layers, then per layer `env/`,
+   * `env.launch/`, `env.launch/<type>/`; after all env, each layer's `profile.d/` and
+   * `profile.d/<type>/` (cnb-spec.md §3.4, §3.5). Missing dirs are skipped.
    */
+  buildpacks: LaunchBuildpack[]
+  /** Extra ops (e.g. platform-provided values) applied after the layers' env files. */
+  envOps?: EnvOp[]
+  /** Extra op lists for some process types, used for that type INSTEAD of `envOps`. */
   envOpsByProcess?: Record<string, EnvOp[]>
-  /** Absolute paths in sourcing order (cnb-spec.md §3.5); a plain string applies to every process. */
-  profileScripts: (string | ProfileScript)[]
   /** The app dir the launcher uses when CNB_APP_DIR is unset; default `/workspace`. */
   appDir?: string
 }
@@ -69,11 +81,16 @@ export class LaunchConfigError extends LadingError {
 
 const TYPE_RE = /^[A-Za-z0-9._-]+$/
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/
+/** Names bash (/bin/sh on some run images) will not let a script assign; the launcher skips them. */
+const SHELL_READONLY = new Set(['BASHOPTS', 'BASH_VERSINFO', 'EUID', 'PPID', 'SHELLOPTS', 'UID'])
 const OPS = new Set(['override', 'default', 'prepend', 'append'])
 
-/** True when `name` can be set by a POSIX shell (and so by our launcher). */
+/**
+ * True when our sh launcher can set `name`: a POSIX shell name, not `_lading_*` (the launcher's
+ * own) and not read-only in bash. The launcher skips env files with other names.
+ */
 export function isPortableEnvName(name: string): boolean {
-  return NAME_RE.test(name)
+  return NAME_RE.test(name) && !name.startsWith('_lading_') && !SHELL_READONLY.has(name)
 }
 
 /** Returns `s` as one single-quoted POSIX shell word; throws on NUL (no shell can hold it). */
@@ -85,7 +102,7 @@ export function shellQuote(s: string): string {
 function checkProcesses(processes: LaunchProcess[], defaultType: string | undefined): void {
   const seen = new Set<string>()
   for (const p of processes) {
-    if (!TYPE_RE.test(p.type)) throw new LaunchConfigError(`invalid process type ${JSON.stringify(p.type)}`)
+    if (!TYPE_RE.test(p.type) || p.type === '.' || p.type === '..') throw new LaunchConfigError(`invalid process type ${JSON.stringify(p.type)}`)
     if (seen.has(p.type)) throw new LaunchConfigError(`process type ${p.type} is defined twice`)
     seen.add(p.type)
     if (p.command.length === 0 || p.command[0] === '') {
@@ -99,8 +116,8 @@ function checkProcesses(processes: LaunchProcess[], defaultType: string | undefi
 
 function checkOp(o: EnvOp): void {
   if (!OPS.has(o.op)) throw new LaunchConfigError(`unknown env operation ${JSON.stringify(o.op)} for ${o.name}`)
-  if (!NAME_RE.test(o.name)) {
-    throw new LaunchConfigError(`environment variable name ${JSON.stringify(o.name)} cannot be set by a POSIX shell`)
+  if (!isPortableEnvName(o.name)) {
+    throw new LaunchConfigError(`environment variable name ${JSON.stringify(o.name)} cannot be set by the launcher`)
   }
   if (o.process !== undefined && !TYPE_RE.test(o.process)) {
     throw new LaunchConfigError(`invalid process type ${JSON.stringify(o.process)} for ${o.name}`)
@@ -116,18 +133,28 @@ function opLines(ops: EnvOp[]): string[] {
   })
 }
 
+function buildpackLines(buildpacks: LaunchBuildpack[]): string[] {
+  return buildpacks.map((bp) => {
+    for (const l of bp.layers) {
+      if (!l.startsWith('/')) throw new LaunchConfigError(`launch layer dir ${JSON.stringify(l)} of ${bp.id} is not absolute`)
+    }
+    return `  "$1" ${[bp.id, ...bp.layers].map(q).join(' ')}`
+  })
+}
+
 /**
  * Returns the text of `<layers>/config/launch.sh` for the generic launcher: the process table,
- * the default type and the ordered env operations and profile scripts. Deterministic: the same
- * input gives the same bytes. Throws LaunchConfigError (ERR_LAUNCH_CONFIG) for a process type
- * outside [A-Za-z0-9._-], a duplicate type, an empty command, an unknown default type, a variable
- * name a shell cannot set (filter with isPortableEnvName first to skip those) or a NUL anywhere.
+ * the default type, each buildpack's launch layer dirs (whose env files and profile.d the launcher
+ * reads at launch) and the extra env ops. Deterministic: the same input gives the same bytes.
+ * Throws LaunchConfigError (ERR_LAUNCH_CONFIG) for a process type outside [A-Za-z0-9._-] (or `.`,
+ * `..`), a duplicate type, an empty command, an unknown default type, a relative layer dir, an
+ * extra op whose name the launcher cannot set (filter with isPortableEnvName) or a NUL anywhere.
  */
 export function launchConfigScript(input: LaunchConfigInput): string {
   checkProcesses(input.processes, input.defaultType)
   const lines = [
     '# lading launch configuration: generated at build time, sourced by /cnb/lifecycle/launcher.',
-    '_lading_format=1',
+    '_lading_format=2',
     `_lading_default=${q(input.defaultType ?? '')}`,
     `_lading_app_default=${q(input.appDir ?? '/workspace')}`,
     '_lading_process() {',
@@ -142,21 +169,14 @@ export function launchConfigScript(input: LaunchConfigInput): string {
       '      ;;',
     )
   }
-  lines.push('    *) return 1 ;;', '  esac', '}', '_lading_env() {', '  case $_lading_type in')
+  lines.push('    *) return 1 ;;', '  esac', '}', '# Calls $1 ID LAYER_DIR... per buildpack, in group order.', '_lading_buildpacks() {', '  :')
+  lines.push(...buildpackLines(input.buildpacks), '}', '_lading_env() {', '  case $_lading_type in')
   const byType = Object.entries(input.envOpsByProcess ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
   for (const [type, ops] of byType) {
     if (!TYPE_RE.test(type)) throw new LaunchConfigError(`invalid process type ${JSON.stringify(type)} in envOpsByProcess`)
     lines.push(`    ${q(type)})`, '      :', ...opLines(ops), '      ;;')
   }
-  lines.push('    *)', '      :', ...opLines(input.envOps), '      ;;', '  esac', '}', '_lading_profiles() {', '  :')
-  for (const s of input.profileScripts) {
-    const p = typeof s === 'string' ? { path: s } : s
-    if (p.process !== undefined && !TYPE_RE.test(p.process)) {
-      throw new LaunchConfigError(`invalid process type ${JSON.stringify(p.process)} for ${p.path}`)
-    }
-    lines.push(`  _lading_source ${q(p.path)} ${q(p.process ?? '')}`)
-  }
-  lines.push('}', '')
+  lines.push('    *)', '      :', ...opLines(input.envOps ?? []), '      ;;', '  esac', '}', '')
   return lines.join('\n')
 }
 

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { launcherScript, LAUNCHER_PATH, PROCESS_DIR } from '../../lib/lifecycle/launcher-script.js'
 import { launchConfigScript, type LaunchConfigInput } from '../../lib/lifecycle/launcher.js'
@@ -64,6 +64,7 @@ t.test('constants and text', async (t) => {
 
 for (const [name, sh] of SHELLS) {
   t.test(`under ${name}`, async (t) => {
+    const layer = (rel: string) => join(t.testdirName, 'layers', rel)
     const tr = tree(t.testdir(), {
       defaultType: 'web',
       processes: [
@@ -77,32 +78,39 @@ for (const [name, sh] of SHELLS) {
         { type: 'env', command: ['printenv'], args: [], direct: true },
         { type: 'show', command: ['sh', '-c', 'printf "%s\\n" "$1"', 'sh'], args: ['$FOO'], direct: true },
       ].map((p) => (p.workingDir ? { ...p, workingDir: join(t.testdirName, 'workspace', 'sub dir') } : p)),
-      envOps: [
-        { op: 'override', name: 'FOO', value: 'foo-value', delim: '' },
-        { op: 'override', name: 'TRICKY', value: TRICKY, delim: '' },
-        { op: 'default', name: 'KEEP', value: 'from-default', delim: '' },
-        { op: 'default', name: 'FRESH', value: 'from-default', delim: '' },
-        { op: 'default', name: 'FRESH', value: 'second-default', delim: '' },
-        { op: 'prepend', name: 'LIST', value: 'pre', delim: ':' },
-        { op: 'append', name: 'LIST', value: 'post', delim: ';' },
-        { op: 'prepend', name: 'EMPTYPRE', value: 'only', delim: ':' },
-        { op: 'prepend', name: 'NODELIM', value: 'a', delim: '' },
-        { op: 'append', name: 'NODELIM', value: 'b', delim: '' },
-        { op: 'prepend', name: 'PATH', value: join(t.testdirName, 'bin'), delim: ':' },
-        { op: 'override', name: 'ONLY_ENV', value: 'for env process', delim: '', process: 'env' },
+      buildpacks: [
+        { id: 'acme/node', layers: [layer('acme_node/node'), layer('acme_node/runtime')] },
+        { id: 'acme/web', layers: [layer('acme_web/srv')] },
       ],
-      profileScripts: [
-        join(t.testdirName, 'profile.d', 'one.sh'),
-        { path: join(t.testdirName, 'profile.d', 'env', 'two.sh'), process: 'env' },
-        join(t.testdirName, 'profile.d', 'absent.sh'),
-      ],
+      // Extra ops (platform values) come after every layer's env files.
+      envOps: [{ op: 'append', name: 'PRE', value: 'platform', delim: ':' }],
     }, {
-      'profile.d/one.sh': 'export ORDER="${ORDER:-}one"\n',
-      'profile.d/env/two.sh': 'export ORDER="${ORDER}two"\n',
-      'workspace/.profile': 'export ORDER="${ORDER}app"\nexport SEEN_FOO="$FOO"\n',
-      'bin/from-layer': '#!/bin/sh\necho "layer bin: $*"\n',
+      'layers/acme_node/node/bin/from-layer': '#!/bin/sh\necho "layer bin: $*"\n',
+      'layers/acme_node/node/env/FOO': 'foo-value',
+      'layers/acme_node/node/env/TRICKY': TRICKY + '\n',
+      'layers/acme_node/node/env/KEEP.default': 'from-default',
+      'layers/acme_node/node/env/FRESH.default': 'from-default',
+      'layers/acme_node/runtime/env/FRESH.default': 'second-default',
+      'layers/acme_node/node/env/LIST.prepend': 'pre',
+      'layers/acme_node/node/env/LIST.delim': ':',
+      'layers/acme_node/runtime/env/LIST.append': 'post',
+      'layers/acme_node/runtime/env/LIST.delim': ';',
+      'layers/acme_node/node/env/EMPTYPRE.prepend': 'only',
+      'layers/acme_node/node/env/NODELIM.prepend': 'a',
+      'layers/acme_node/node/env/NODELIM.append': 'b',
+      'layers/acme_node/node/env.launch/env/ONLY_ENV': 'for env process',
+      'layers/acme_node/node/env/OVR': 'node',
+      'layers/acme_web/srv/env/OVR': 'web-bp',
+      'layers/acme_node/node/env/PRE.prepend': 'n',
+      'layers/acme_node/node/env/PRE.delim': ':',
+      'layers/acme_web/srv/env/PRE.prepend': 'w',
+      'layers/acme_web/srv/env/PRE.delim': ':',
+      'layers/acme_node/node/profile.d/one.sh': 'export ORDER="${ORDER:-}one"\n',
+      'layers/acme_node/node/profile.d/env/two.sh': 'export ORDER="${ORDER}two"\n',
+      'layers/acme_web/srv/profile.d/three.sh': 'export ORDER="${ORDER}three"\n',
+      'workspace/.profile': 'export ORDER="${ORDER}app"\nexport SEEN_PRE="$PRE"\n',
     })
-    chmodSync(join(tr.root, 'bin', 'from-layer'), 0o755)
+    chmodSync(join(tr.layers, 'acme_node', 'node', 'bin', 'from-layer'), 0o755)
 
     t.test('default process with its args, when started as the launcher', async (t) => {
       const r = run(sh, tr, tr.launcher, [])
@@ -125,12 +133,12 @@ for (const [name, sh] of SHELLS) {
     t.test('-- runs the command directly, no expansion', async (t) => {
       t.same(run(sh, tr, tr.launcher, ['--', 'printf', '%s|', '$FOO', "it's"]), { code: 0, out: "$FOO|it's|", err: '' })
     })
-    t.test('env ops of every kind, values survive byte for byte', async (t) => {
+    t.test('layer env files of every kind, read at launch, values byte for byte', async (t) => {
       const r = run(sh, tr, tr.proc('show'), [])
       t.equal(r.out, '$FOO\n', 'direct processes get their args unexpanded')
       const env = (name: string, extra: Record<string, string> = {}) =>
         run(sh, tr, tr.proc('env'), [name], extra)
-      t.equal(env('TRICKY').out, TRICKY + '\n')
+      t.equal(env('TRICKY').out, TRICKY + '\n\n', 'trailing newline kept')
       t.equal(env('FOO').out, 'foo-value\n')
       t.equal(env('KEEP', { KEEP: 'from-container' }).out, 'from-container\n', 'default does not override')
       t.equal(env('KEEP', { KEEP: '' }).out, 'from-default\n', 'default fills an empty value')
@@ -139,8 +147,10 @@ for (const [name, sh] of SHELLS) {
       t.equal(env('LIST').out, 'pre;post\n', 'no delimiter before an empty value')
       t.equal(env('EMPTYPRE').out, 'only\n')
       t.equal(env('NODELIM').out, 'ab\n', 'empty default delimiter')
-      t.equal(env('PATH').out, `${join(tr.root, 'bin')}:/usr/bin:/bin\n`, '/cnb dirs dropped from PATH')
-      t.equal(env('ONLY_ENV').out, 'for env process\n', 'per-process op applies to its type')
+      t.equal(env('PATH').out, `${join(tr.layers, 'acme_node', 'node', 'bin')}:/usr/bin:/bin\n`, 'layer bin; /cnb dirs dropped')
+      t.equal(env('OVR').out, 'web-bp\n', 'a later buildpack overrides')
+      t.equal(env('PRE').out, 'w:n:platform\n', 'a later buildpack prepends first; extra ops last')
+      t.equal(env('ONLY_ENV').out, 'for env process\n', 'env.launch/<type>/ applies to its type')
       t.equal(run(sh, tr, tr.launcher, ['--', 'printenv', 'ONLY_ENV']).code, 1, 'and only to it')
     })
     t.test('platform variables are removed', async (t) => {
@@ -151,10 +161,17 @@ for (const [name, sh] of SHELLS) {
       t.notMatch(out, /^_lading/m, 'no launcher internals exported')
     })
     t.test('profile.d scripts then the app .profile are sourced', async (t) => {
-      t.equal(run(sh, tr, tr.proc('env'), ['ORDER']).out, 'onetwoapp\n')
+      t.equal(run(sh, tr, tr.proc('env'), ['ORDER']).out, 'onetwothreeapp\n')
       t.equal(run(sh, tr, tr.proc('web'), ['ignored']).code, 0)
-      t.equal(run(sh, tr, tr.launcher, ['--', 'printenv', 'ORDER']).out, 'oneapp\n', 'per-process script only for its type')
-      t.equal(run(sh, tr, tr.proc('env'), ['SEEN_FOO']).out, 'foo-value\n', 'after the env ops')
+      t.equal(run(sh, tr, tr.launcher, ['--', 'printenv', 'ORDER']).out, 'onethreeapp\n', 'profile.d/<type>/ only for its type')
+      t.equal(run(sh, tr, tr.proc('env'), ['SEEN_PRE']).out, 'w:n:platform\n', 'after all env')
+    })
+    t.test('files written after the configuration are seen (nothing is precomputed)', async (t) => {
+      const dir = join(tr.layers, 'acme_web', 'srv', 'env.launch', 'env')
+      mkdirSync(dir, { recursive: true })
+      writeFileSync(join(dir, 'LATE'), 'late value\n')
+      t.equal(run(sh, tr, tr.proc('env'), ['LATE']).out, 'late value\n\n')
+      rmSync(dir, { recursive: true })
     })
     t.test('working directory', async (t) => {
       t.equal(run(sh, tr, tr.proc('wd'), []).out, join(tr.app, 'sub dir') + '\n')
@@ -174,7 +191,7 @@ for (const [name, sh] of SHELLS) {
 }
 
 t.test('no default process and no command: exit 82 with a message', async (t) => {
-  const tr = tree(t.testdir(), { processes: [{ type: 'web', command: ['true'], args: [], direct: true }], envOps: [], profileScripts: [] })
+  const tr = tree(t.testdir(), { processes: [{ type: 'web', command: ['true'], args: [], direct: true }], buildpacks: [] })
   const r = run(['/usr/bin/dash'], tr, tr.launcher, [])
   t.equal(r.code, 82)
   t.match(r.err, /a command is required/)
@@ -182,7 +199,7 @@ t.test('no default process and no command: exit 82 with a message', async (t) =>
 })
 
 t.test('runs through its #! line, and CNB_APP_DIR moves the app', async (t) => {
-  const tr = tree(t.testdir(), { processes: [{ type: 'web', command: ['pwd'], args: [], direct: true }], defaultType: 'web', envOps: [], profileScripts: [] })
+  const tr = tree(t.testdir(), { processes: [{ type: 'web', command: ['pwd'], args: [], direct: true }], defaultType: 'web', buildpacks: [] })
   const other = join(tr.root, 'other-app')
   mkdirSync(other)
   const r = spawnSync(tr.proc('web'), [], { env: { PATH: '/usr/bin:/bin', CNB_LAYERS_DIR: tr.layers, CNB_APP_DIR: other }, encoding: 'utf8' })

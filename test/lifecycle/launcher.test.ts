@@ -22,52 +22,56 @@ t.test('shellQuote survives sh for any text', async (t) => {
 
 t.test('isPortableEnvName', async (t) => {
   for (const n of ['PATH', '_x', 'A1_b']) t.ok(isPortableEnvName(n), n)
-  for (const n of ['', '1A', 'A-B', 'A.B', 'A B', 'A=B']) t.notOk(isPortableEnvName(n), n)
+  for (const n of ['', '1A', 'A-B', 'A.B', 'A B', 'A=B', '_lading_type', 'PPID', 'UID']) t.notOk(isPortableEnvName(n), n)
 })
 
 t.test('launchConfigScript output', async (t) => {
   const input = {
     processes: [web, worker], defaultType: 'web', appDir: '/workspace',
-    envOps: [op({ op: 'prepend', name: 'PATH', value: '/layers/a_b/node/bin', delim: ':' }), op({ op: 'override', name: 'X', value: "it's", process: 'worker' })],
-    profileScripts: ['/layers/a_b/node/profile.d/a.sh', { path: '/layers/a_b/node/profile.d/web/b.sh', process: 'web' }],
+    buildpacks: [{ id: 'a/b', layers: ['/layers/a_b/node', "/layers/a_b/it's"] }, { id: 'c', layers: [] }],
+    envOps: [op({ op: 'prepend', name: 'PATH', value: '/platform/bin', delim: ':' }), op({ op: 'override', name: 'X', value: "it's", process: 'worker' })],
   }
   const s = launchConfigScript(input)
   t.equal(LAUNCH_CONFIG_FILE, 'launch.sh')
   t.equal(s, launchConfigScript(input), 'deterministic')
-  t.match(s, /^_lading_format=1$/m)
+  t.match(s, /^_lading_format=2$/m)
   t.match(s, /^_lading_default='web'$/m)
   t.match(s, /_lading_add 'node' 'server\.js'/)
   t.match(s, /_lading_op override X 'it'\\''s' '' 'worker'/)
-  t.match(s, /_lading_source '\/layers\/a_b\/node\/profile\.d\/web\/b\.sh' 'web'/)
+  t.match(s, /^  "\$1" 'a\/b' '\/layers\/a_b\/node' '\/layers\/a_b\/it'\\''s'$/m, 'layer dirs, quoted, in order')
+  t.match(s, /^  "\$1" 'c'$/m)
   for (const sh of [['/usr/bin/dash'], ['/usr/bin/busybox', 'sh']]) {
     t.equal(spawnSync(sh[0]!, [...sh.slice(1), '-n', '-c', s]).status, 0, `${sh.join(' ')} parses it`)
   }
-  const empty = launchConfigScript({ processes: [], envOps: [], profileScripts: [] })
+  const empty = launchConfigScript({ processes: [], buildpacks: [] })
   t.match(empty, /^_lading_default=''$/m)
   t.equal(spawnSync('/usr/bin/dash', ['-n', '-c', empty]).status, 0, 'empty tables still parse')
 })
 
 t.test('launchConfigScript rejects what the launcher cannot represent', async (t) => {
-  const base = { processes: [web], envOps: [] as EnvOp[], profileScripts: [] }
+  const base = { processes: [web], envOps: [] as EnvOp[], buildpacks: [] }
   const bad: [string, Parameters<typeof launchConfigScript>[0]][] = [
     ['bad type', { ...base, processes: [{ ...web, type: 'a/b' }] }],
+    ['dot type', { ...base, processes: [{ ...web, type: '..' }] }],
     ['duplicate type', { ...base, processes: [web, web] }],
     ['empty command', { ...base, processes: [{ ...web, command: [] }] }],
     ['unknown default', { ...base, defaultType: 'nope' }],
     ['bad env name', { ...base, envOps: [op({ op: 'override', name: 'A-B', value: 'x' })] }],
+    ['launcher env name', { ...base, envOps: [op({ op: 'override', name: '_lading_type', value: 'x' })] }],
     ['unknown op', { ...base, envOps: [{ op: 'replace' as EnvOp['op'], name: 'A', value: 'x', delim: '' }] }],
     ['NUL in value', { ...base, envOps: [op({ op: 'override', name: 'A', value: 'x\0' })] }],
     ['NUL in arg', { ...base, processes: [{ ...web, args: ['\0'] }] }],
     ['bad op process', { ...base, envOps: [op({ op: 'override', name: 'A', value: 'x', process: 'a b' })] }],
     ['bad byProcess key', { ...base, envOpsByProcess: { 'a;b': [] } }],
-    ['bad profile process', { ...base, profileScripts: [{ path: '/p', process: 'x|y' }] }],
+    ['relative layer dir', { ...base, buildpacks: [{ id: 'a', layers: ['layers/a/b'] }] }],
+    ['NUL in layer dir', { ...base, buildpacks: [{ id: 'a', layers: ['/layers/a\0'] }] }],
   ]
   for (const [name, input] of bad) {
     t.throws(() => launchConfigScript(input), LaunchConfigError, name)
   }
 })
 
-t.test('envOpsByProcess replaces the shared ops for its type (run under dash)', async (t) => {
+t.test('envOpsByProcess replaces the extra ops for its type (run under dash)', async (t) => {
   const dir = t.testdir()
   mkdirSync(join(dir, 'layers', 'config'), { recursive: true })
   mkdirSync(join(dir, 'workspace'))
@@ -78,7 +82,7 @@ t.test('envOpsByProcess replaces the shared ops for its type (run under dash)', 
     defaultType: 'web', appDir: join(dir, 'workspace'),
     envOps: [op({ op: 'override', name: 'V', value: 'shared' })],
     envOpsByProcess: { web: [op({ op: 'override', name: 'V', value: 'a' }), op({ op: 'append', name: 'V', value: 'b', delim: '+' })] },
-    profileScripts: [],
+    buildpacks: [],
   }))
   const env = { PATH: '/usr/bin:/bin', CNB_LAYERS_DIR: join(dir, 'layers') }
   t.equal(spawnSync(join(dir, 'launcher'), [], { env, encoding: 'utf8' }).stdout, 'a+b\n')

@@ -1,0 +1,81 @@
+import { readFile, stat } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { createBuildpackStore, findBuildpacks, type BuildpackStore, type OrderInput, type OrderRef } from '../buildpack/index.js'
+import { readOrderFile, type ProjectDescriptor } from '../platform/index.js'
+import { UsageError } from './args.js'
+
+/** The buildpacks a build may use and the order to detect with. */
+export interface BuildpackChoice { store: BuildpackStore; order: OrderInput; source: string }
+
+async function isDir(p: string): Promise<boolean> {
+  return (await stat(p).catch(() => undefined))?.isDirectory() ?? false
+}
+
+/** Splits `ID[@VERSION]`. */
+function parseIdVersion(s: string): OrderRef {
+  const at = s.lastIndexOf('@')
+  return at > 0 ? { id: s.slice(0, at), version: s.slice(at + 1) } : { id: s }
+}
+
+/**
+ * Resolves where the buildpacks come from (as pack does): `--buildpack` flags form the single
+ * group, in order (a directory holding buildpack.toml, or ID[@VERSION] found under
+ * --buildpacks-dir); else `--order FILE`; else the group in the app's project.toml (ids, or
+ * `uri`s relative to the app). Composites' members are looked up in the same store.
+ */
+export async function chooseBuildpacks(o: { buildpacks: string[]; buildpacksDir?: string; orderFile?: string; appDir: string; project?: ProjectDescriptor; onSkipped?: (msg: string) => void }): Promise<BuildpackChoice> {
+  const onError = (_dir: string, err: Error): void => o.onSkipped?.(`skipped buildpack: ${err.message}`)
+  const store = o.buildpacksDir ? await findBuildpacks(resolve(o.buildpacksDir), { onError }) : createBuildpackStore()
+  const refFor = async (spec: string, base: string): Promise<OrderRef> => {
+    const dir = resolve(base, spec)
+    if (await isDir(dir)) {
+      const d = await store.fromDir(dir)
+      return { id: d.id, version: d.version }
+    }
+    const ref = parseIdVersion(spec)
+    store.lookup(ref.id, ref.version) // fails now, naming the buildpack, rather than mid-detect
+    return ref
+  }
+  if (o.buildpacks.length > 0) {
+    const group = []
+    for (const b of o.buildpacks) group.push(await refFor(b, process.cwd()))
+    return { store, order: [{ group }], source: '--buildpack' }
+  }
+  if (o.orderFile) {
+    const { order } = await readOrderFile(resolve(o.orderFile))
+    return { store, order, source: o.orderFile }
+  }
+  const listed = o.project?.buildpacks ?? []
+  if (listed.length > 0) {
+    const group: OrderRef[] = []
+    for (const b of listed) {
+      if (b.uri) group.push(await refFor(b.uri.replace(/^file:\/\//, ''), o.appDir))
+      else if (b.id) group.push(await refFor(b.version ? `${b.id}@${b.version}` : b.id, o.appDir))
+      else throw new UsageError('project.toml lists a buildpack with neither id nor uri (inline buildpacks are not supported yet)', 'build')
+    }
+    return { store, order: [{ group }], source: 'project.toml' }
+  }
+  throw new UsageError('no buildpacks: pass --buildpack DIR|ID[@VERSION], --order FILE, or list them in the app\'s project.toml', 'build')
+}
+
+/** `K=V` pairs from --env flags and --env-file files (`K=V` lines; `#` comments; `K` alone takes nothing). */
+export async function parseBuildEnv(flags: string[], files: string[]): Promise<Record<string, string>> {
+  const env: Record<string, string> = {}
+  const add = (line: string, where: string): void => {
+    const i = line.indexOf('=')
+    if (i <= 0) throw new UsageError(`${where}: expected NAME=VALUE, got ${JSON.stringify(line)}`, 'build')
+    env[line.slice(0, i)] = line.slice(i + 1)
+  }
+  for (const f of files) {
+    const text = await readFile(resolve(f), 'utf8').catch((err: NodeJS.ErrnoException) => {
+      throw new UsageError(`--env-file ${f}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`, 'build')
+    })
+    for (const raw of text.split('\n')) {
+      const line = raw.replace(/\r$/, '')
+      if (line.trim() === '' || line.trimStart().startsWith('#')) continue
+      add(line, `--env-file ${f}`)
+    }
+  }
+  for (const e of flags) add(e, '--env')
+  return env
+}

@@ -1,0 +1,130 @@
+import { writeFile } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { expectPositionals, UsageError, type ParsedArgs } from '../args.js'
+import type { Command } from '../command.js'
+import type { CommandContext } from '../context.js'
+import { chooseBuildpacks, parseBuildEnv } from '../build-inputs.js'
+import { formatBytes } from '../output.js'
+import { createImage, dirCache, imageCache, unpackBuildImage, CNB_PATHS, type BuildCache, type ImageTarget } from '../../lifecycle/index.js'
+import { hostPlatform } from '../../oci/index.js'
+import { readProjectFile, readProjectMetadataFile, stringifyReport } from '../../platform/index.js'
+import { parseConcurrency } from './copy.js'
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+const EPOCH = new Date('1980-01-01T00:00:01Z')
+
+/** `lading build IMAGE`: source to a published image with buildpacks, no daemon. */
+export const buildCommand: Command = {
+  name: 'build',
+  summary: 'Build an app image from source with Cloud Native Buildpacks and publish it',
+  usage: 'build IMAGE --path DIR --run-image REF [--buildpack DIR|ID[@VERSION] ...] [flags]',
+  help: `Detects which buildpacks apply, runs their bin/detect and bin/build in a rootless sandbox
+(bubblewrap), and writes the layers they make as an image on the run image: to a registry
+(IMAGE = registry reference) or an OCI layout (IMAGE = oci:DIR[:TAG]). Unchanged layers of
+the previous image are reused by digest and never uploaded again.
+
+Flags:
+  --path DIR               the app source (default: .)
+  --buildpack B            a buildpack dir or ID[@VERSION] (repeatable; forms the group, in order)
+  --buildpacks-dir DIR     where ID[@VERSION] buildpacks are found
+  --order FILE             an order.toml (when no --buildpack is given)
+  --run-image REF          the base of the app image (required)
+  --build-image REF        the root filesystem buildpacks run in (default: this host's, read-only)
+  --env K=V, --env-file F  build-time environment for buildpacks (repeatable)
+  --cache-image REF        keep cached layers in an image (registry or oci:DIR)
+  --cache-dir DIR          keep cached layers in a directory
+  --clear-cache            ignore the cache this time (it is rewritten)
+  --previous-image REF     the image to reuse layers from (default: IMAGE)
+  --tag REF                another tag to write (repeatable)
+  --launcher sh|none       sh: a POSIX-sh launcher (default); none: bake the default process
+  --process-type TYPE      the process the image starts by default
+  --no-sandbox             run buildpacks directly, in /workspace, /layers, /platform (CI images)
+  --network                let buildpacks use the network
+  --report FILE            write report.toml
+  --concurrency N          uploads in flight (default 4)
+
+Examples:
+  lading build registry.example.com/team/app:1 --path . --run-image registry.example.com/base/run:jammy
+  lading build oci:./out:app --path ./app --buildpack ./buildpacks/node --run-image oci:./base:run`,
+  options: {
+    path: { type: 'string' }, buildpack: { type: 'string', multiple: true }, 'buildpacks-dir': { type: 'string' },
+    order: { type: 'string' }, 'run-image': { type: 'string' }, 'build-image': { type: 'string' },
+    env: { type: 'string', multiple: true }, 'env-file': { type: 'string', multiple: true },
+    'cache-image': { type: 'string' }, 'cache-dir': { type: 'string' }, 'clear-cache': { type: 'boolean' },
+    'previous-image': { type: 'string' }, tag: { type: 'string', multiple: true }, launcher: { type: 'string' },
+    'process-type': { type: 'string' }, 'no-sandbox': { type: 'boolean' }, network: { type: 'boolean' },
+    report: { type: 'string' }, concurrency: { type: 'string' },
+  },
+  async run(ctx, args) {
+    const [imageArg] = expectPositionals(args, 'build', ['IMAGE'])
+    const v = args.values
+    const str = (k: string): string | undefined => v[k] as string | undefined
+    const list = (k: string): string[] => (v[k] as string[] | undefined) ?? []
+    if (!str('run-image')) throw new UsageError('--run-image REF is required', 'build')
+    if (str('cache-image') && str('cache-dir')) throw new UsageError('--cache-image and --cache-dir exclude each other', 'build')
+    const launcher = str('launcher') ?? 'sh'
+    if (launcher !== 'sh' && launcher !== 'none') throw new UsageError(`--launcher must be sh or none, got ${JSON.stringify(launcher)}`, 'build')
+    const appDir = resolve(str('path') ?? '.')
+    const project = await readProjectFile(join(appDir, 'project.toml'))
+    project?.warnings.forEach((w) => ctx.out.warn(`project.toml: ${w}`))
+    const choice = await chooseBuildpacks({ buildpacks: list('buildpack'), appDir, onSkipped: (m) => ctx.out.debug(m), ...(str('buildpacks-dir') ? { buildpacksDir: str('buildpacks-dir')! } : {}), ...(str('order') ? { orderFile: str('order')! } : {}), ...(project ? { project } : {}) })
+    const env = { ...(project?.env ?? {}), ...await parseBuildEnv(list('env'), list('env-file')) }
+    const targets = [await imageTarget(ctx, imageArg!)]
+    for (const t of list('tag')) targets.push(await imageTarget(ctx, t))
+    const run = await ctx.target(str('run-image')!)
+    const previous = await ctx.target(str('previous-image') ?? imageArg!)
+    const cache = await openCache(ctx, args, targets[0]!)
+    const platform = hostPlatform()
+    const buildImage = str('build-image')
+      ? await unpackBuildImage(await ctx.target(str('build-image')!), join(homedir(), '.cache', 'lading', 'rootfs'), platform)
+      : undefined
+    const sandbox = !v['no-sandbox']
+    const started = Date.now()
+    const result = await createImage({
+      targets, appDir, appFilter: { ...(project?.include ? { include: project.include } : {}), ...(project?.exclude ? { exclude: project.exclude } : {}) },
+      order: choice.order, store: choice.store,
+      run: { repo: run.repo, identifier: run.identifier, display: run.display, name: run.display, mirrors: [] },
+      previous: { repo: previous.repo, identifier: previous.identifier, display: previous.display },
+      ...(cache ? { cache } : {}), clearCache: Boolean(v['clear-cache']), platformEnv: env, launcher, sandbox,
+      network: Boolean(v.network), buildPath: buildImage?.path ?? DEFAULT_PATH, uid: buildImage?.uid ?? 1000, gid: buildImage?.gid ?? 1000,
+      ...(buildImage ? { rootfs: buildImage.rootfs } : {}), ...(str('process-type') ? { processType: str('process-type')! } : {}),
+      created: EPOCH, project: await readProjectMetadataFile(join(appDir, 'project-metadata.toml')).catch(() => ({})), platform,
+      concurrency: parseConcurrency(v.concurrency),
+      ...(sandbox ? {} : { dirs: { root: '/', workspace: CNB_PATHS.workspace, layers: CNB_PATHS.layers, platform: CNB_PATHS.platform } }),
+    }, {
+      phase: (name) => ctx.out.info(`===> ${name.toUpperCase()}`),
+      info: (line) => ctx.out.info(line),
+      warn: (line) => ctx.out.warn(line),
+      output: (chunk) => ctx.out.info(chunk.replace(/\n$/, '')),
+      transfer: ctx.out.progress,
+    })
+    if (str('report')) {
+      await writeFile(resolve(str('report')!), stringifyReport({ image: { tags: result.tags, digest: result.image.digest, manifestSize: result.image.size } }))
+    }
+    if (ctx.flags.json) {
+      ctx.out.data(`${JSON.stringify({ ...result, digest: result.image.digest, ms: Date.now() - started })}\n`)
+    } else {
+      const t = result.transfer
+      ctx.out.info(`reused ${result.reused.length} layer(s) from the previous image; uploaded ${formatBytes(t.bytesUploaded)}, mounted ${t.blobsMounted}, already present ${t.blobsExisting}`)
+      for (const tag of result.tags) ctx.out.info(`wrote ${tag}`)
+      ctx.out.data(`${result.image.digest}\n`)
+    }
+    return 0
+  },
+}
+
+async function imageTarget(ctx: CommandContext, arg: string): Promise<ImageTarget> {
+  const t = await ctx.target(arg, { create: true })
+  const base = t.ref ? t.ref.name() : arg.replace(/:[^:/]*$/, '')
+  return { repo: t.repo, tags: t.tags, display: t.display, refs: t.tags.map((tag) => `${base}:${tag}`) }
+}
+
+async function openCache(ctx: CommandContext, args: ParsedArgs, target: ImageTarget): Promise<BuildCache | undefined> {
+  const dir = args.values['cache-dir'] as string | undefined
+  if (dir) return dirCache(resolve(dir))
+  const ref = args.values['cache-image'] as string | undefined
+  if (!ref) return undefined
+  const t = await ctx.target(ref, { create: true })
+  return imageCache({ repo: t.repo, tag: t.tags[0] ?? t.identifier, display: t.display, mountFrom: [target.repo.name] })
+}

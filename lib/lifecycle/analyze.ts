@@ -1,0 +1,87 @@
+import type { RunTarget } from '../buildpack/index.js'
+import { wrapError } from '../errors.js'
+import type { Image } from '../image/index.js'
+import type { Platform, Repository } from '../oci/index.js'
+import {
+  decodeLifecycleMetadata, LABELS, targetFromImageConfig, type CacheMetadata, type LayersMetadata,
+} from '../platform/index.js'
+import { fetchImage, isNotFound } from '../remote/index.js'
+import type { BuildCache } from './cache.js'
+import { PhaseError } from './errors.js'
+
+/** An image location: repository plus tag or digest, and how the user named it. */
+export interface ImageSource { repo: Repository; identifier: string; display: string }
+
+/** What analyze found (cnb-spec.md §5.1). */
+export interface Analyzed {
+  runImage: Image
+  /** `<repo>@<digest>` of the platform-specific run image manifest (runImage.reference). */
+  runReference: string
+  runTarget: RunTarget
+  previous?: { image: Image; metadata: LayersMetadata }
+  cache: CacheMetadata
+  warnings: string[]
+}
+
+/** Inputs of analyze. */
+export interface AnalyzeInput {
+  run: ImageSource
+  previous?: ImageSource
+  cache?: BuildCache
+  clearCache: boolean
+  platform?: Platform
+}
+
+/**
+ * Reads the run image (must exist: exit 30s otherwise), the previous image's lifecycle metadata
+ * (absent is fine: a first build), and the cache metadata. Reads manifests, configs and labels only.
+ */
+export async function analyze(input: AnalyzeInput, signal?: AbortSignal): Promise<Analyzed> {
+  const warnings: string[] = []
+  const opts = { ...(input.platform ? { platform: input.platform } : {}), ...(signal ? { signal } : {}) }
+  let runImage: Image
+  let runConfig
+  try {
+    runImage = await fetchImage(input.run.repo, input.run.identifier, opts)
+    runConfig = await runImage.config()
+  } catch (err) {
+    throw new PhaseError('analyze', 30, wrapError(`run image ${input.run.display}`, err).message, { cause: err })
+  }
+  const t = targetFromImageConfig(runConfig)
+  const runTarget: RunTarget = { os: t.os, arch: t.arch, ...(t.archVariant ? { variant: t.archVariant } : {}), ...(t.distro ? { distro: t.distro } : {}) }
+  const runReference = `${input.run.repo.name}@${await runImage.digest()}`
+  const previous = input.previous ? await readPrevious(input.previous, warnings, opts) : undefined
+  let cache: CacheMetadata = { buildpacks: [] }
+  if (input.cache && !input.clearCache) {
+    try {
+      cache = await input.cache.metadata()
+    } catch (err) {
+      throw new PhaseError('analyze', 31, wrapError(`cache ${input.cache.describe()}`, err).message, { cause: err })
+    }
+  }
+  return { runImage, runReference, runTarget, ...(previous ? { previous } : {}), cache, warnings }
+}
+
+async function readPrevious(src: ImageSource, warnings: string[], opts: { platform?: Platform; signal?: AbortSignal }): Promise<Analyzed['previous']> {
+  let image: Image
+  try {
+    image = await fetchImage(src.repo, src.identifier, opts)
+  } catch (err) {
+    if (isNotFound(err)) return undefined // a first build: nothing to reuse
+    throw new PhaseError('analyze', 32, wrapError(`previous image ${src.display}`, err).message, { cause: err })
+  }
+  const label = (await image.config()).config?.Labels?.[LABELS.LIFECYCLE_METADATA]
+  if (!label) {
+    warnings.push(`previous image ${src.display} has no ${LABELS.LIFECYCLE_METADATA} label: nothing to reuse`)
+    return undefined
+  }
+  try {
+    const decoded = decodeLifecycleMetadata(label)
+    warnings.push(...decoded.warnings)
+    return { image, metadata: decoded.value }
+  } catch (err) {
+    // The lifecycle treats an undecodable label as empty; so do we, loudly.
+    warnings.push(`previous image ${src.display}: ${(err as Error).message}; nothing reused`)
+    return undefined
+  }
+}

@@ -1,0 +1,76 @@
+import { mkdir, rm, symlink } from 'node:fs/promises'
+import { join } from 'node:path'
+import { escapeId, type BuildpackDescriptor, type PathMapper, type ProcessRunner } from '../buildpack/index.js'
+import { LadingError } from '../errors.js'
+import { createHostRunner } from './host-runner.js'
+import { createSandboxRunner } from './sandbox.js'
+import type { BuildDirs } from './workspace.js'
+
+/** Where buildpacks see things: the CNB paths (cnb-spec.md: /workspace, /layers, /platform, /cnb/buildpacks). */
+export const CNB_PATHS = { workspace: '/workspace', layers: '/layers', platform: '/platform', buildpacks: '/cnb/buildpacks', tmp: '/tmp/cnb' } as const
+
+/** How buildpacks run: the process runner and the host→CNB path mapping that goes with it. */
+export interface Execution {
+  runner: ProcessRunner
+  toContainer: PathMapper
+  /** Host dir for temporary plan files, visible to buildpacks. */
+  tmpDir: string
+}
+
+/** Options of createExecution. */
+export interface ExecutionOptions {
+  dirs: BuildDirs
+  buildpacks: readonly BuildpackDescriptor[]
+  sandbox: boolean
+  network: boolean
+  uid: number
+  gid: number
+  /** Unpacked build image rootfs; default: the host's `/`, read-only. */
+  rootfs?: string
+}
+
+/**
+ * Prepares how buildpacks run. In the sandbox, each build dir and each buildpack is bound at its
+ * CNB path, so buildpacks see exactly /workspace, /layers, /platform, /cnb/buildpacks/<id>/<v>.
+ * Without it (`--no-sandbox`, for CI jobs already inside a build image), the build dirs must BE
+ * those paths; buildpacks are linked into /cnb/buildpacks.
+ */
+export async function createExecution(o: ExecutionOptions): Promise<Execution> {
+  const tmpDir = join(o.dirs.root, 'tmp')
+  await mkdir(tmpDir, { recursive: true })
+  const pairs: [string, string][] = [
+    [o.dirs.workspace, CNB_PATHS.workspace], [o.dirs.layers, CNB_PATHS.layers], [o.dirs.platform, CNB_PATHS.platform],
+    [tmpDir, CNB_PATHS.tmp],
+    ...o.buildpacks.map((bp): [string, string] => [bp.dir, `${CNB_PATHS.buildpacks}/${escapeId(bp.id)}/${bp.version}`]),
+  ]
+  if (!o.sandbox) {
+    for (const [host, cnb] of pairs.slice(0, 3)) {
+      if (host !== cnb) throw new LadingError('ERR_NO_SANDBOX_PATHS', `--no-sandbox builds in ${cnb} itself, but the build directory is ${host}`)
+    }
+    for (const bp of o.buildpacks) {
+      const link = `${CNB_PATHS.buildpacks}/${escapeId(bp.id)}/${bp.version}`
+      if (link === bp.dir) continue
+      await mkdir(join(link, '..'), { recursive: true })
+      await rm(link, { recursive: true, force: true })
+      await symlink(bp.dir, link)
+    }
+    return { runner: createHostRunner(), toContainer: (p) => p, tmpDir }
+  }
+  const runner = createSandboxRunner({
+    binds: pairs.map(([source, target], i) => ({ source, target, readOnly: i >= 4 })),
+    uid: o.uid, gid: o.gid, network: o.network, ...(o.rootfs ? { rootfs: o.rootfs } : {}),
+  })
+  return { runner, toContainer: mapperFor(pairs), tmpDir }
+}
+
+/** Maps host paths under any bound source to the matching sandbox path (longest source wins). */
+export function mapperFor(pairs: readonly (readonly [string, string])[]): PathMapper {
+  const sorted = [...pairs].sort((a, b) => b[0].length - a[0].length)
+  return (p: string) => {
+    for (const [host, cnb] of sorted) {
+      if (p === host) return cnb
+      if (p.startsWith(`${host}/`)) return cnb + p.slice(host.length)
+    }
+    return p
+  }
+}

@@ -1,0 +1,42 @@
+import { mkdir, rename, rm, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { digestHex } from '../digest/index.js'
+import { wrapError } from '../errors.js'
+import { extractLayer } from '../layer/index.js'
+import type { Platform } from '../oci/index.js'
+import { fetchImage } from '../remote/index.js'
+import type { ImageSource } from './analyze.js'
+import { PhaseError } from './errors.js'
+
+/** An unpacked build image: its root filesystem and what its config says about the build user. */
+export interface BuildImage { rootfs: string; uid: number; gid: number; path: string }
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+
+/**
+ * Pulls and unpacks the build image under `cacheDir/<manifest digest>` once; later builds reuse
+ * the unpacked tree. The build user comes from CNB_USER_ID/CNB_GROUP_ID in its Env (1000:1000
+ * when absent), as pack takes it from a builder.
+ */
+export async function unpackBuildImage(src: ImageSource, cacheDir: string, platform?: Platform): Promise<BuildImage> {
+  try {
+    const image = await fetchImage(src.repo, src.identifier, platform ? { platform } : {})
+    const env = new Map(((await image.config()).config?.Env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)] as const))
+    const rootfs = join(cacheDir, digestHex(await image.digest()))
+    if (!(await stat(rootfs).catch(() => undefined))) {
+      const partial = `${rootfs}.partial-${process.pid}`
+      await rm(partial, { recursive: true, force: true })
+      await mkdir(partial, { recursive: true })
+      for (const layer of await image.layers()) await extractLayer(await layer.uncompressed(), partial)
+      await rename(partial, rootfs)
+    }
+    return { rootfs, uid: id(env.get('CNB_USER_ID')), gid: id(env.get('CNB_GROUP_ID')), path: env.get('PATH') ?? DEFAULT_PATH }
+  } catch (err) {
+    throw new PhaseError('analyze', 33, wrapError(`build image ${src.display}`, err).message, { cause: err })
+  }
+}
+
+function id(v: string | undefined): number {
+  const n = Number(v)
+  return v !== undefined && Number.isInteger(n) && n >= 0 ? n : 1000
+}

@@ -1,0 +1,84 @@
+import { copyFile, mkdir, rm } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import {
+  accumulateBuildLayers, buildpackPlanFor, escapeId, mergeLabels, mergeProcesses, planSbomCopies, removeMetEntries,
+  runBuild, BuildpackError, type BuildOutcome, type BuildpackDescriptor, type Env, type LabelDef, type PlanEntry,
+  type ProcessDef, type RunTarget, type SliceDef,
+} from '../buildpack/index.js'
+import { LadingError } from '../errors.js'
+import type { Execution } from './build-context.js'
+import { PhaseError } from './errors.js'
+import type { BuildDirs } from './workspace.js'
+
+/** What the build phase produced, for export. */
+export interface Built {
+  outcomes: { bp: BuildpackDescriptor; outcome: BuildOutcome }[]
+  processes: ProcessDef[]
+  defaultType?: string
+  labels: LabelDef[]
+  slices: SliceDef[]
+  warnings: string[]
+}
+
+/** Inputs of the build phase. */
+export interface BuildPhaseInput {
+  group: readonly BuildpackDescriptor[]
+  plan: readonly PlanEntry[]
+  dirs: BuildDirs
+  exec: Execution
+  env: Env
+  target: RunTarget
+  signal?: AbortSignal
+  onOutput?: (chunk: string) => void
+  onBuildpack?: (bp: BuildpackDescriptor) => void
+}
+
+/**
+ * Runs each buildpack's bin/build in group order (cnb-spec.md §3): its plan, then the env its
+ * build layers give to the buildpacks after it, then met plan entries removed. A failing
+ * buildpack stops the build with exit 51 naming it; malformed files it wrote, exit 50s.
+ */
+export async function buildPhase(i: BuildPhaseInput): Promise<Built> {
+  let entries: PlanEntry[] = [...i.plan]
+  const outcomes: Built['outcomes'] = []
+  for (const bp of i.group) {
+    i.onBuildpack?.(bp)
+    const bpPlan = buildpackPlanFor(entries, bp.id)
+    const layersDir = join(i.dirs.layers, escapeId(bp.id))
+    await mkdir(layersDir, { recursive: true })
+    let outcome: BuildOutcome
+    try {
+      outcome = await runBuild(bp, {
+        runner: i.exec.runner, appDir: i.dirs.workspace, platformDir: i.dirs.platform, tmpDir: i.exec.tmpDir,
+        env: i.env, target: i.target, toContainer: i.exec.toContainer, layersDir: i.dirs.layers, plan: bpPlan,
+        ...(i.signal ? { signal: i.signal } : {}), ...(i.onOutput ? { onOutput: i.onOutput } : {}),
+      })
+    } catch (err) {
+      if (err instanceof BuildpackError) throw new PhaseError('build', 51, err.message, { cause: err })
+      if (err instanceof LadingError) throw new PhaseError('build', 52, err.message, { cause: err })
+      throw err
+    }
+    outcomes.push({ bp, outcome })
+    entries = removeMetEntries(entries, bpPlan, outcome.unmet)
+    await accumulateBuildLayers(i.env, layersDir, i.exec.toContainer)
+  }
+  const merged = mergeProcesses(outcomes.map((o) => o.outcome.launch.processes))
+  await copySboms(i.dirs.layers, i.group)
+  return {
+    outcomes,
+    processes: merged.processes,
+    ...(merged.defaultType ? { defaultType: merged.defaultType } : {}),
+    labels: mergeLabels(outcomes.map((o) => o.outcome.launch.labels)),
+    slices: outcomes.flatMap((o) => o.outcome.launch.slices),
+    warnings: merged.warnings,
+  }
+}
+
+/** Places SBOM files under <layers>/sbom/{launch,build,cache} as the lifecycle's builder does (§3.6). */
+async function copySboms(layersDir: string, group: readonly BuildpackDescriptor[]): Promise<void> {
+  await rm(join(layersDir, 'sbom'), { recursive: true, force: true })
+  for (const c of await planSbomCopies(layersDir, group)) {
+    await mkdir(dirname(c.to), { recursive: true })
+    await copyFile(c.from, c.to)
+  }
+}

@@ -1,0 +1,96 @@
+import { escapeId, type BuildpackDescriptor, type LayerInfo } from '../buildpack/index.js'
+import type { Digest } from '../digest/index.js'
+import type { Addendum, Image, Layer } from '../image/index.js'
+import { layerFromDirectory, type StoredLayer } from '../layer/index.js'
+import type { BuildpackLayersMetadata, CacheMetadata, LayersMetadata } from '../platform/index.js'
+import type { Built } from './build-phase.js'
+import { CNB_PATHS } from './build-context.js'
+import type { BuildCache, CacheEntry } from './cache.js'
+import { PhaseError } from './errors.js'
+
+/** Inputs of buildpackLayers. */
+export interface BuildpackLayersInput {
+  built: Built
+  previous?: { image: Image; metadata: LayersMetadata }
+  cache?: BuildCache
+  oldCache: CacheMetadata
+  uid: number
+  gid: number
+  storeDir: string
+}
+
+/** Launch layers for the image, the label entries, and the cache's next contents. */
+export interface BuildpackLayers {
+  adds: Addendum[]
+  buildpacks: BuildpackLayersMetadata[]
+  cacheEntries: CacheEntry[]
+  cacheMetadata: CacheMetadata
+  /** `<id>/<layer>` reused from the previous image without re-tarring or uploading. */
+  reused: string[]
+  warnings: string[]
+}
+
+/**
+ * Turns each buildpack's layers into image layers and cache entries (cnb-spec.md §4.1 step 3,
+ * §4.5). A layer directory is tarred once and the same tar serves the image and the cache. A
+ * launch layer kept as metadata only (`launch = true`, no directory) is the previous image's layer,
+ * referenced by digest: never downloaded, never uploaded. Exit 60s for layers that cannot be exported.
+ */
+export async function buildpackLayers(i: BuildpackLayersInput): Promise<BuildpackLayers> {
+  const out: BuildpackLayers = { adds: [], buildpacks: [], cacheEntries: [], cacheMetadata: { buildpacks: [] }, reused: [], warnings: [] }
+  for (const { bp, outcome } of i.built.outcomes) {
+    const md: BuildpackLayersMetadata = { key: bp.id, version: bp.version, layers: {}, ...(outcome.store ? { store: { metadata: outcome.store.metadata } } : {}) }
+    const cacheMd: BuildpackLayersMetadata = { key: bp.id, version: bp.version, layers: {} }
+    const prev = i.previous?.metadata.buildpacks.find((b) => b.key === bp.id)
+    const oldCache = i.oldCache.buildpacks.find((b) => b.key === bp.id)
+    for (const l of outcome.layers) {
+      const { launch, cache, build } = l.types
+      if (!launch && !cache) continue
+      const stored = l.hasDir ? await tarLayer(bp, l, i) : undefined
+      const entry = (sha: string) => ({ sha, data: l.metadata, build, launch, cache })
+      if (launch) {
+        const { layer, sha, reused } = await launchLayer(bp, l, stored, prev?.layers[l.name]?.sha, i)
+        if (reused) out.reused.push(`${bp.id}/${l.name}`)
+        out.adds.push({ layer, history: { created_by: `Layer: '${l.name}', Created by buildpack: ${bp.id}@${bp.version}` } })
+        md.layers[l.name] = entry(sha)
+      }
+      if (cache) {
+        if (!stored) {
+          out.warnings.push(`layer ${bp.id}/${l.name} is cache=true but has no contents: not cached`)
+          continue
+        }
+        const sha = stored.diffIdValue
+        const old = oldCache?.layers[l.name]?.sha === sha && i.cache ? await i.cache.reuse(sha) : undefined
+        out.cacheEntries.push({ layer: old ?? stored })
+        cacheMd.layers[l.name] = entry(sha)
+      }
+    }
+    out.buildpacks.push(md)
+    out.cacheMetadata.buildpacks.push(cacheMd)
+  }
+  return out
+}
+
+function tarLayer(bp: BuildpackDescriptor, l: LayerInfo, i: BuildpackLayersInput): Promise<StoredLayer> {
+  return layerFromDirectory(l.dir, {
+    target: `${CNB_PATHS.layers}/${escapeId(bp.id)}/${l.name}`, uid: i.uid, gid: i.gid, parentUid: i.uid, parentGid: i.gid, storeDir: i.storeDir,
+  })
+}
+
+async function launchLayer(
+  bp: BuildpackDescriptor, l: LayerInfo, stored: StoredLayer | undefined, prevSha: string | undefined, i: BuildpackLayersInput,
+): Promise<{ layer: Layer; sha: string; reused: boolean }> {
+  const name = `${bp.id}/${l.name}`
+  if (stored) {
+    // Same diffID as last time: point at the previous image's blob so a push mounts or skips it.
+    if (prevSha === stored.diffIdValue && i.previous) return { layer: await i.previous.image.layerByDiffId(prevSha as Digest), sha: prevSha, reused: true }
+    return { layer: stored, sha: stored.diffIdValue, reused: false }
+  }
+  if (l.types.cache) {
+    throw new PhaseError('export', 61, `layer ${name} is launch=true and cache=true but has no directory: a cached launch layer needs its contents`)
+  }
+  if (!prevSha || !i.previous) {
+    throw new PhaseError('export', 62, `layer ${name} is launch=true with no directory (reuse), but the previous image has no such layer: the buildpack must write ${l.name}/`)
+  }
+  return { layer: await i.previous.image.layerByDiffId(prevSha as Digest), sha: prevSha, reused: true }
+}

@@ -1,0 +1,145 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { initialBuildEnv, type BuildpackStore, type OrderInput } from '../buildpack/index.js'
+import type { Descriptor, Platform, Repository, TransferEvent } from '../oci/index.js'
+import type { ProjectMetadata } from '../platform/index.js'
+import { pushImage, TransferLedger, type LedgerTotals } from '../remote/index.js'
+import { analyze, type ImageSource } from './analyze.js'
+import { buildPhase } from './build-phase.js'
+import { createExecution } from './build-context.js'
+import type { BuildCache } from './cache.js'
+import { detectPhase } from './detect-phase.js'
+import { exportImage } from './export.js'
+import { restore } from './restore.js'
+import { copyApp, prepareBuildDirs, writePlatformEnv, type AppFilter, type BuildDirs } from './workspace.js'
+
+/** Where the app image goes: one repository and its tags, plus other repositories to tag. */
+export interface ImageTarget {
+  repo: Repository
+  tags: string[]
+  display: string
+  /** The full references written, for reports (`registry/repo:tag`, `oci:DIR:tag`). */
+  refs: string[]
+}
+
+/** Everything one build needs, resolved by the caller (the CLI). */
+export interface BuildRequest {
+  targets: ImageTarget[]
+  appDir: string
+  appFilter: AppFilter
+  order: OrderInput
+  store: BuildpackStore
+  run: ImageSource & { name: string; mirrors: string[] }
+  previous?: ImageSource
+  cache?: BuildCache
+  clearCache: boolean
+  platformEnv: Record<string, string>
+  launcher: 'sh' | 'none'
+  sandbox: boolean
+  network: boolean
+  /** Unpacked build image; default: the host's root, read-only. */
+  rootfs?: string
+  /** PATH inside the build environment (the build image's, else a standard one). */
+  buildPath: string
+  uid: number
+  gid: number
+  processType?: string
+  created: Date
+  project?: ProjectMetadata
+  platform?: Platform
+  concurrency?: number
+  /** Build directories; default: a fresh temp dir (removed afterwards). `--no-sandbox` passes the CNB paths. */
+  dirs?: BuildDirs
+  signal?: AbortSignal
+}
+
+/** Progress hooks; all optional. */
+export interface BuildEvents {
+  phase?(name: string): void
+  info?(line: string): void
+  warn?(line: string): void
+  output?(chunk: string): void
+  transfer?(ev: TransferEvent): void
+}
+
+/** What a build did. */
+export interface BuildResult {
+  image: Descriptor
+  tags: string[]
+  group: { id: string; version: string }[]
+  reused: string[]
+  restored: { metadataOnly: string[]; fromCache: string[] }
+  transfer: LedgerTotals
+  timingsMs: Record<string, number>
+}
+
+/**
+ * Runs a whole build, as the lifecycle's creator does: analyze, detect, restore, build, export,
+ * then the cache. Phases return data; a failing phase throws PhaseError with its exit code and
+ * nothing is pushed: tags only move after every blob and the manifest are in place.
+ */
+export async function createImage(req: BuildRequest, ev: BuildEvents = {}): Promise<BuildResult> {
+  const timingsMs: Record<string, number> = {}
+  const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
+    ev.phase?.(name)
+    const t0 = Date.now()
+    try {
+      return await f()
+    } finally {
+      timingsMs[name] = Date.now() - t0
+    }
+  }
+  const work = await mkdtemp(join(tmpdir(), 'lading-build-'))
+  try {
+    const dirs = req.dirs ?? await prepareBuildDirs(work)
+    const storeDir = join(work, 'blobs')
+    await copyApp(req.appDir, dirs.workspace, req.appFilter)
+    await writePlatformEnv(dirs.platform, req.platformEnv)
+    const analyzed = await timed('analyze', () => analyze({
+      run: req.run, clearCache: req.clearCache, ...(req.previous ? { previous: req.previous } : {}),
+      ...(req.cache ? { cache: req.cache } : {}), ...(req.platform ? { platform: req.platform } : {}),
+    }, req.signal))
+    analyzed.warnings.forEach((w) => ev.warn?.(w))
+    const exec = await createExecution({
+      dirs, buildpacks: req.store.all(), sandbox: req.sandbox, network: req.network, uid: req.uid, gid: req.gid,
+      ...(req.rootfs ? { rootfs: req.rootfs } : {}),
+    })
+    const env = initialBuildEnv({ PATH: req.buildPath, HOME: '/tmp' })
+    const common = { dirs, exec, env, target: analyzed.runTarget, ...(req.signal ? { signal: req.signal } : {}), ...(ev.output ? { onOutput: ev.output } : {}) }
+    const detected = await timed('detect', () => detectPhase({ ...common, order: req.order, store: req.store }))
+    ev.info?.(detected.table)
+    const restored = await timed('restore', () => restore({
+      group: detected.group, dirs, cacheMetadata: analyzed.cache, ...(analyzed.previous ? { previous: analyzed.previous.metadata } : {}),
+      ...(req.cache ? { cache: req.cache } : {}),
+    }))
+    restored.warnings.forEach((w) => ev.warn?.(w))
+    const built = await timed('build', () => buildPhase({ ...common, group: detected.group, plan: detected.plan, onBuildpack: (bp) => ev.info?.(`building with ${bp.id}@${bp.version}`) }))
+    const exported = await timed('export', () => exportImage({
+      group: detected.group, built, dirs, runImage: analyzed.runImage, runReference: analyzed.runReference, runName: req.run.name,
+      runMirrors: req.run.mirrors, launcher: req.launcher, created: req.created, storeDir, uid: req.uid, gid: req.gid,
+      oldCache: analyzed.cache, ...(analyzed.previous ? { previous: analyzed.previous } : {}), ...(req.cache ? { cache: req.cache } : {}),
+      ...(req.processType ? { processType: req.processType } : {}), ...(req.project ? { project: req.project } : {}),
+    }))
+    exported.warnings.forEach((w) => ev.warn?.(w))
+    const ledger = new TransferLedger()
+    const onProgress = (e: TransferEvent): void => {
+      ledger.record(e)
+      ev.transfer?.(e)
+    }
+    const [first, ...rest] = req.targets
+    const image = await timed('publish', async () => {
+      const desc = await pushImage(first!.repo, exported.image, first!.tags, { onProgress, concurrency: req.concurrency ?? 4 })
+      for (const t of rest) await pushImage(t.repo, exported.image, t.tags, { onProgress, concurrency: req.concurrency ?? 4, mountFrom: [first!.repo.name] })
+      return desc
+    })
+    if (req.cache) await timed('cache', () => req.cache!.save(exported.cacheEntries, exported.cacheMetadata))
+    return {
+      image, tags: req.targets.flatMap((t) => t.refs),
+      group: detected.group.map((g) => ({ id: g.id, version: g.version })), reused: exported.reused,
+      restored: { metadataOnly: restored.metadataOnly, fromCache: restored.fromCache }, transfer: ledger.totals, timingsMs,
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true })
+  }
+}

@@ -1,0 +1,49 @@
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import {
+  detect, formatDetectTable, runDetect, type BuildpackDescriptor, type BuildpackStore, type Env, type OrderInput,
+  type PlanEntry, type RunTarget,
+} from '../buildpack/index.js'
+import { stringifyGroup, stringifyPlan } from '../platform/index.js'
+import type { Execution } from './build-context.js'
+import { PhaseError } from './errors.js'
+import type { BuildDirs } from './workspace.js'
+
+/** The group that passed detection, as descriptors in order, and its build plan. */
+export interface Detected { group: BuildpackDescriptor[]; plan: PlanEntry[]; table: string }
+
+/** Inputs of the detect phase. */
+export interface DetectPhaseInput {
+  order: OrderInput
+  store: BuildpackStore
+  dirs: BuildDirs
+  exec: Execution
+  env: Env
+  target: RunTarget
+  signal?: AbortSignal
+  onOutput?: (chunk: string) => void
+}
+
+/**
+ * Runs detection (cnb-spec.md §2) and writes group.toml and plan.toml into the layers dir.
+ * When no group passes: PhaseError with exit 20 (all failed) or 21 (some errored) whose
+ * message is a table of what each buildpack said.
+ */
+export async function detectPhase(i: DetectPhaseInput): Promise<Detected> {
+  const ctx = {
+    runner: i.exec.runner, appDir: i.dirs.workspace, platformDir: i.dirs.platform, tmpDir: i.exec.tmpDir, env: i.env,
+    target: i.target, toContainer: i.exec.toContainer, ...(i.signal ? { signal: i.signal } : {}),
+    ...(i.onOutput ? { onOutput: i.onOutput } : {}),
+  }
+  const lookup = (id: string, version?: string): BuildpackDescriptor => i.store.lookup(id, version)
+  const result = await detect(i.order, lookup, (bp) => runDetect(bp, ctx), { target: i.target, ...(i.signal ? { signal: i.signal } : {}) })
+  const table = formatDetectTable(result.rows)
+  if (!result.ok) {
+    const why = result.exitCode === 21 ? 'no buildpack group passed detection, and a buildpack errored' : 'no buildpack group passed detection'
+    throw new PhaseError('detect', result.exitCode, `${why}:\n${formatDetectTable(result.rows, { withOutput: true })}`)
+  }
+  const group = result.group.map((g) => i.store.lookup(g.id, g.version))
+  await writeFile(join(i.dirs.layers, 'group.toml'), stringifyGroup(result.group))
+  await writeFile(join(i.dirs.layers, 'plan.toml'), stringifyPlan(result.plan))
+  return { group, plan: result.plan, table }
+}

@@ -1,0 +1,171 @@
+import { mkdir, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { apiAtLeast, PLATFORM_API } from '../api-version.js'
+import { escapeId, type BuildpackDescriptor } from '../buildpack/index.js'
+import { appendLayers, withConfig, type Addendum, type Image } from '../image/index.js'
+import { layerFromDirectory, layerFromEntries } from '../layer/index.js'
+import type { ContainerConfig, History } from '../oci/index.js'
+import {
+  buildMetadataFromToml, encodeBuildMetadata, encodeLifecycleMetadata, encodeProjectMetadata, LABELS, stringifyMetadataToml,
+  type BuildMetadataToml, type CacheMetadata, type LauncherMetadata, type LayersMetadata, type ProjectMetadata,
+} from '../platform/index.js'
+import { appLayers } from './app-layers.js'
+import type { Built } from './build-phase.js'
+import { CNB_PATHS } from './build-context.js'
+import { buildpackLayers, type BuildpackLayersInput } from './buildpack-layers.js'
+import type { CacheEntry } from './cache.js'
+import { PhaseError } from './errors.js'
+import {
+  bakedConfig, LAUNCH_CONFIG_FILE, LAUNCHER_PATH, launchConfigScript, launcherScript, PROCESS_DIR, type LaunchProcess,
+} from './launcher.js'
+import type { BuildDirs } from './workspace.js'
+
+/** Inputs of exportImage. */
+export interface ExportInput extends Omit<BuildpackLayersInput, 'storeDir'> {
+  group: readonly BuildpackDescriptor[]
+  dirs: BuildDirs
+  runImage: Image
+  runReference: string
+  runName: string
+  runMirrors: string[]
+  launcher: 'sh' | 'none'
+  /** Process type for the entrypoint (CNB_PROCESS_TYPE); default: the buildpacks' default. */
+  processType?: string
+  created: Date
+  project?: ProjectMetadata
+  storeDir: string
+}
+
+/** The image to publish, plus what the cache should hold next. */
+export interface Exported {
+  image: Image
+  metadata: LayersMetadata
+  cacheEntries: CacheEntry[]
+  cacheMetadata: CacheMetadata
+  reused: string[]
+  warnings: string[]
+}
+
+/** The build metadata label's launcher entry: ours, the POSIX-sh launcher. */
+const LAUNCHER: LauncherMetadata = { version: '0.1.0', source: { git: { repository: 'github.com/lading/lading', commit: '' } } }
+
+/**
+ * Builds the app image on the run image, in the lifecycle's layer order (cnb-spec.md §4.1):
+ * buildpack launch layers, SBOM, app, launcher, config, process types; then config Env,
+ * Entrypoint, WorkingDir and the io.buildpacks labels (§4.3, §4.4). Nothing is pushed here.
+ */
+export async function exportImage(i: ExportInput): Promise<Exported> {
+  const own = { uid: i.uid, gid: i.gid, storeDir: i.storeDir }
+  const bpl = await buildpackLayers({ ...i, storeDir: i.storeDir })
+  const md = await writeLaunchConfig(i)
+  const adds: Addendum[] = [...bpl.adds]
+  const meta: LayersMetadata = {
+    app: [], buildpacks: bpl.buildpacks,
+    runImage: { topLayer: await topLayer(i.runImage), reference: i.runReference, image: i.runName, mirrors: i.runMirrors },
+  }
+  const sbomDir = join(i.dirs.layers, 'sbom', 'launch')
+  if (await isDir(sbomDir)) {
+    const l = await layerFromDirectory(sbomDir, { ...own, target: `${CNB_PATHS.layers}/sbom/launch`, parentUid: i.uid, parentGid: i.gid })
+    adds.push({ layer: l, history: { created_by: 'Software Bill-of-Materials' } })
+    meta.sbom = { sha: l.diffIdValue }
+  }
+  const prevApp = new Set(i.previous?.metadata.app.map((a) => a.sha) ?? [])
+  for (const a of await appLayers(i.dirs.workspace, i.built.slices, own)) {
+    const sha = a.layer.diffIdValue
+    const layer = prevApp.has(sha) && i.previous ? await i.previous.image.layerByDiffId(sha) : a.layer
+    adds.push({ layer, history: { created_by: a.createdBy } })
+    meta.app.push({ sha })
+  }
+  if (i.launcher === 'sh') {
+    const l = await layerFromEntries([{ path: LAUNCHER_PATH, type: 'file', mode: 0o755, content: launcherScript() }], { uid: 0, gid: 0, storeDir: i.storeDir })
+    adds.push({ layer: l, history: { created_by: 'Buildpacks Application Launcher' } })
+    meta.launcher = { sha: l.diffIdValue }
+  }
+  const cfg = await layerFromDirectory(join(i.dirs.layers, 'config'), { ...own, target: `${CNB_PATHS.layers}/config`, parentUid: i.uid, parentGid: i.gid })
+  adds.push({ layer: cfg, history: { created_by: 'Buildpacks Launcher Config' } })
+  meta.config = { sha: cfg.diffIdValue }
+  if (i.launcher === 'sh' && i.built.processes.length > 0) {
+    const entries = i.built.processes.map((p) => ({ path: `${PROCESS_DIR}/${p.type}`, type: 'symlink' as const, linkname: LAUNCHER_PATH, mode: 0o755 }))
+    const l = await layerFromEntries(entries, { uid: 0, gid: 0, storeDir: i.storeDir })
+    adds.push({ layer: l, history: { created_by: 'Buildpacks Process Types' } })
+    meta.processTypes = { sha: l.diffIdValue }
+  }
+  const labels: Record<string, string> = {
+    [LABELS.LIFECYCLE_METADATA]: encodeLifecycleMetadata(meta),
+    [LABELS.BUILD_METADATA]: encodeBuildMetadata(buildMetadataFromToml(md, LAUNCHER)),
+    [LABELS.PROJECT_METADATA]: encodeProjectMetadata(i.project),
+  }
+  for (const l of i.built.labels) labels[l.key] = l.value
+  const created = i.created.toISOString()
+  const image = withConfig(appendLayers(i.runImage, ...adds), (c) => ({
+    ...c,
+    created,
+    history: normalizedHistory(c.history ?? [], c.rootfs.diff_ids.length, created),
+    config: containerConfig(c.config ?? {}, i, labels),
+  }))
+  return { image, metadata: meta, cacheEntries: bpl.cacheEntries, cacheMetadata: bpl.cacheMetadata, reused: bpl.reused, warnings: [...i.built.warnings, ...bpl.warnings] }
+}
+
+function containerConfig(run: ContainerConfig, i: ExportInput, labels: Record<string, string>): ContainerConfig {
+  const env = new Map((run.Env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)] as const))
+  const type = i.processType ?? i.built.defaultType
+  if (i.processType && !i.built.processes.some((p) => p.type === i.processType)) {
+    throw new PhaseError('export', 63, `process type ${JSON.stringify(i.processType)} does not exist (have: ${i.built.processes.map((p) => p.type).join(', ') || 'none'})`)
+  }
+  const out: ContainerConfig = { ...run, Labels: { ...(run.Labels ?? {}), ...labels }, WorkingDir: CNB_PATHS.workspace, Cmd: null }
+  if (i.launcher === 'none') {
+    const baked = bakedConfig({ processes: i.built.processes.map(launchProcess), ...(type ? { defaultType: type } : {}), envOps: [], appDir: CNB_PATHS.workspace, baseEnv: run.Env ?? [] })
+    return { ...out, Entrypoint: baked.Entrypoint, Cmd: baked.Cmd, Env: baked.Env, WorkingDir: baked.WorkingDir }
+  }
+  env.set('CNB_LAYERS_DIR', CNB_PATHS.layers)
+  env.set('CNB_APP_DIR', CNB_PATHS.workspace)
+  env.set('CNB_PLATFORM_API', PLATFORM_API)
+  env.set('CNB_DEPRECATION_MODE', 'quiet')
+  env.set('PATH', `${PROCESS_DIR}:/cnb/lifecycle${env.get('PATH') ? `:${env.get('PATH')}` : ''}`)
+  return { ...out, Env: [...env].map(([k, v]) => `${k}=${v}`), Entrypoint: [type ? `${PROCESS_DIR}/${type}` : LAUNCHER_PATH] }
+}
+
+function launchProcess(p: Built['processes'][number]): LaunchProcess {
+  return { type: p.type, command: p.command, args: p.args, direct: p.direct, ...(p.workingDir ? { workingDir: p.workingDir } : {}), ...(apiAtLeast(p.buildpackApi, '0.9') ? {} : { appendArgs: true }) }
+}
+
+/** Writes <layers>/config/metadata.toml (for the Go launcher and tools) and launch.sh (for ours). */
+async function writeLaunchConfig(i: ExportInput): Promise<BuildMetadataToml> {
+  const dir = join(i.dirs.layers, 'config')
+  await mkdir(dir, { recursive: true })
+  const md: BuildMetadataToml = {
+    buildpacks: i.group.map((b) => ({ id: b.id, version: b.version, api: b.api, ...(b.homepage ? { homepage: b.homepage } : {}) })),
+    processes: i.built.processes.map((p) => ({ type: p.type, command: p.command, args: p.args, direct: p.direct, buildpackId: p.buildpackId, ...(p.workingDir ? { workingDir: p.workingDir } : {}) })),
+    labels: i.built.labels, slices: i.built.slices,
+    ...(i.built.defaultType ? { buildpackDefaultProcessType: i.built.defaultType } : {}),
+  }
+  await writeFile(join(dir, 'metadata.toml'), stringifyMetadataToml(md))
+  const buildpacks = i.built.outcomes.map(({ bp, outcome }) => ({
+    id: bp.id,
+    layers: outcome.layers.filter((l) => l.types.launch).map((l) => `${CNB_PATHS.layers}/${escapeId(bp.id)}/${l.name}`),
+  }))
+  const script = launchConfigScript({
+    processes: i.built.processes.map(launchProcess), buildpacks, appDir: CNB_PATHS.workspace,
+    ...(i.processType ?? i.built.defaultType ? { defaultType: (i.processType ?? i.built.defaultType)! } : {}),
+  })
+  await writeFile(join(dir, LAUNCH_CONFIG_FILE), script)
+  return md
+}
+
+/**
+ * History as imgutil saves it: empty-layer entries dropped, every `created` set to the build
+ * time, and blank entries when what is left does not pair with the layers.
+ */
+function normalizedHistory(history: readonly History[], layers: number, created: string): History[] {
+  const kept = history.filter((h) => !h.empty_layer).map((h) => ({ ...h, created }))
+  return kept.length === layers ? kept : Array.from({ length: layers }, () => ({ created }))
+}
+
+async function topLayer(run: Image): Promise<string> {
+  const ids = (await run.config()).rootfs.diff_ids
+  return ids[ids.length - 1] ?? ''
+}
+
+async function isDir(p: string): Promise<boolean> {
+  return (await stat(p).catch(() => undefined))?.isDirectory() ?? false
+}

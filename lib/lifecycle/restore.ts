@@ -1,0 +1,81 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { escapeId, formatStoreToml, writeRestoredLayerMetadata, type BuildpackDescriptor, type Table } from '../buildpack/index.js'
+import type { Digest } from '../digest/index.js'
+import { wrapError } from '../errors.js'
+import { extractLayer } from '../layer/index.js'
+import type { BuildpackLayerMetadata, CacheMetadata, LayersMetadata } from '../platform/index.js'
+import type { BuildCache } from './cache.js'
+import { PhaseError } from './errors.js'
+import type { BuildDirs } from './workspace.js'
+
+/** Inputs of restore. */
+export interface RestoreInput {
+  group: readonly BuildpackDescriptor[]
+  dirs: BuildDirs
+  previous?: LayersMetadata
+  cacheMetadata: CacheMetadata
+  cache?: BuildCache
+}
+
+/** What restore did, per `<buildpack>/<layer>`. */
+export interface Restored { metadataOnly: string[]; fromCache: string[]; warnings: string[] }
+
+/**
+ * Restores layer metadata and cached layer contents (cnb-spec.md §5.2, the lifecycle's table):
+ * launch-only layers get their `<layer>.toml` ([metadata] only) and no contents, so a buildpack
+ * can keep them and the exporter reuses them by digest; launch+cache layers come back from the
+ * cache only when its diffID equals the app image's; cache-only layers come from the cache.
+ * store.toml is restored from the previous image. Exit 40s on failure.
+ */
+export async function restore(i: RestoreInput): Promise<Restored> {
+  const out: Restored = { metadataOnly: [], fromCache: [], warnings: [] }
+  try {
+    for (const bp of i.group) {
+      const dir = join(i.dirs.layers, escapeId(bp.id))
+      await mkdir(dir, { recursive: true })
+      const prev = i.previous?.buildpacks.find((b) => b.key === bp.id)
+      const cached = i.cacheMetadata.buildpacks.find((b) => b.key === bp.id)
+      if (prev?.store) await writeFile(join(dir, 'store.toml'), formatStoreToml({ metadata: prev.store.metadata } as Table))
+      const names = new Set([...Object.keys(prev?.layers ?? {}), ...Object.keys(cached?.layers ?? {})])
+      for (const name of [...names].sort()) {
+        const app = prev?.layers[name]
+        const c = cached?.layers[name]
+        const source = pick(app, c)
+        if (!source) continue
+        const key = `${bp.id}/${name}`
+        if (source.contents) {
+          if (!await restoreContents(i, source.meta.sha as Digest, join(dir, name), key, out)) continue
+          out.fromCache.push(key)
+        } else {
+          out.metadataOnly.push(key)
+        }
+        await writeRestoredLayerMetadata(join(dir, `${name}.toml`), (source.meta.data ?? {}) as Table)
+      }
+    }
+  } catch (err) {
+    if (err instanceof PhaseError) throw err
+    throw new PhaseError('restore', 40, wrapError('restore layers', err).message, { cause: err })
+  }
+  return out
+}
+
+/** Which metadata to restore and whether contents come from the cache (the lifecycle's table). */
+function pick(app: BuildpackLayerMetadata | undefined, c: BuildpackLayerMetadata | undefined): { meta: BuildpackLayerMetadata; contents: boolean } | undefined {
+  if (app?.launch && !app.cache) return { meta: app, contents: false }
+  if (app?.launch && app.cache) return c?.cache && c.sha === app.sha ? { meta: app, contents: true } : undefined
+  if (c?.cache && !c.launch) return { meta: c, contents: true }
+  return undefined
+}
+
+async function restoreContents(i: RestoreInput, sha: Digest, layerDir: string, key: string, out: Restored): Promise<boolean> {
+  const tar = i.cache ? await i.cache.open(sha) : undefined
+  if (!tar) {
+    out.warnings.push(`cached layer ${key} (${sha}) is missing from the cache: not restored`)
+    return false
+  }
+  // Cache tars hold paths under layers/<id>/<layer>, so they extract at the build root.
+  await rm(layerDir, { recursive: true, force: true })
+  await extractLayer(tar, i.dirs.root)
+  return true
+}
