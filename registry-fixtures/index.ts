@@ -17,3 +17,4 @@ export { makeBaseImages, pushBaseImages, hostArchitecture, BASE_IMAGE_LABELS, ty
   type PushBaseImagesOptions } from './base-images.js'
 export { podmanRun, type PodmanRunOptions } from './podman.js'
 export { skopeoInspect, skopeoRawManifest, umociUnpack, type SkopeoInspectOptions } from './oracles.js'
+export { SAMPLES, EXPECTED, webOutput, sampleId, SAMPLE_VERSION } from './samples.js'

@@ -162,6 +162,6 @@ export const EXPECTED = {
     'old-api': { exitCode: 12, text: '0.2' },
     'fails-build': { exitCode: 51, text: 'intentional build failure' },
     'bad-layer-toml': { exitCode: 50, text: 'broken.toml' },
-    'bad-process': { exitCode: 60, text: 'does-not-exist' },
+    'bad-process': { exitCode: 64, text: 'does-not-exist' },
   },
 } as const

@@ -104,7 +104,9 @@ function report(io: CliIo, err: unknown, command: Command | undefined, verbose: 
   } else if (verbose && err instanceof Error) {
     io.stderr.write(`${inspect(err, { depth: 4 })}\n`)
   }
-  return exitCodeFor(code)
+  // Phase errors carry the lifecycle's exit code for their phase; everything else maps by code.
+  const phaseCode = (err as { exitCode?: unknown }).exitCode
+  return typeof phaseCode === 'number' && err instanceof LadingError ? phaseCode : exitCodeFor(code)
 }
 
 /** Entry point for bin/lading: the only place that touches process.argv and process.exit. */

@@ -55,7 +55,7 @@ export async function buildPhase(i: BuildPhaseInput): Promise<Built> {
       })
     } catch (err) {
       if (err instanceof BuildpackError) throw new PhaseError('build', 51, err.message, { cause: err })
-      if (err instanceof LadingError) throw new PhaseError('build', 52, err.message, { cause: err })
+      if (err instanceof LadingError) throw new PhaseError('build', 50, err.message, { cause: err })
       throw err
     }
     outcomes.push({ bp, outcome })

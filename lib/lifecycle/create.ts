@@ -11,6 +11,7 @@ import { createExecution } from './build-context.js'
 import type { BuildCache } from './cache.js'
 import { detectPhase } from './detect-phase.js'
 import { exportImage } from './export.js'
+import { checkDefaultProcess } from './process-check.js'
 import { restore } from './restore.js'
 import { copyApp, prepareBuildDirs, writePlatformEnv, type AppFilter, type BuildDirs } from './workspace.js'
 
@@ -49,6 +50,8 @@ export interface BuildRequest {
   project?: ProjectMetadata
   platform?: Platform
   concurrency?: number
+  /** Where run images' file lists are kept between builds (for the default-process check). */
+  indexDir?: string
   /** Build directories; default: a fresh temp dir (removed afterwards). `--no-sandbox` passes the CNB paths. */
   dirs?: BuildDirs
   signal?: AbortSignal
@@ -115,12 +118,15 @@ export async function createImage(req: BuildRequest, ev: BuildEvents = {}): Prom
     }))
     restored.warnings.forEach((w) => ev.warn?.(w))
     const built = await timed('build', () => buildPhase({ ...common, group: detected.group, plan: detected.plan, onBuildpack: (bp) => ev.info?.(`building with ${bp.id}@${bp.version}`) }))
-    const exported = await timed('export', () => exportImage({
+    const exported = await timed('export', async () => {
+      await checkDefaultProcess(built, req.processType ?? built.defaultType, dirs, analyzed.runImage, req.indexDir ?? join(work, 'run-index'))
+      return exportImage({
       group: detected.group, built, dirs, runImage: analyzed.runImage, runReference: analyzed.runReference, runName: req.run.name,
       runMirrors: req.run.mirrors, launcher: req.launcher, created: req.created, storeDir, uid: req.uid, gid: req.gid,
       oldCache: analyzed.cache, ...(analyzed.previous ? { previous: analyzed.previous } : {}), ...(req.cache ? { cache: req.cache } : {}),
       ...(req.processType ? { processType: req.processType } : {}), ...(req.project ? { project: req.project } : {}),
-    }))
+      })
+    })
     exported.warnings.forEach((w) => ev.warn?.(w))
     const ledger = new TransferLedger()
     const onProgress = (e: TransferEvent): void => {

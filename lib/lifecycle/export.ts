@@ -96,7 +96,8 @@ export async function exportImage(i: ExportInput): Promise<Exported> {
     [LABELS.PROJECT_METADATA]: encodeProjectMetadata(i.project),
   }
   for (const l of i.built.labels) labels[l.key] = l.value
-  const created = i.created.toISOString()
+  // RFC 3339 without fractional seconds, as the lifecycle writes it.
+  const created = i.created.toISOString().replace(/\.\d{3}Z$/, 'Z')
   const image = withConfig(appendLayers(i.runImage, ...adds), (c) => ({
     ...c,
     created,

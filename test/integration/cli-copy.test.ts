@@ -117,7 +117,7 @@ t.test('a layer whose bytes do not match its digest is refused (exit 4)', async 
   const layer = manifest.layers[0].digest.slice(7)
   const path = join(layout, 'blobs', 'sha256', layer)
   const bytes = await readFile(path)
-  bytes[bytes.length - 10] ^= 0xff
+  bytes[bytes.length - 10] = bytes[bytes.length - 10]! ^ 0xff
   await writeFile(path, bytes)
   const r = await runCli(['copy', `oci:${layout}:v1`, `${reg.host}/tampered:v1`])
   t.equal(r.code, 4, r.stderr)

@@ -67,7 +67,7 @@ Examples:
       for (const s of specs) {
         const layer = await layerFromDirectory(s.dir, { target: s.path, uid, gid, mtime: EPOCH, storeDir: store })
         ctx.out.info(`layer ${s.dir} → ${s.path}: ${layer.digestValue} (${formatBytes(layer.sizeValue)})`)
-        layers.push({ layer, history: { created: EPOCH.toISOString(), created_by: `lading append ${s.path}` } })
+        layers.push({ layer, history: { created: EPOCH.toISOString().replace(/\.\d{3}Z$/, 'Z'), created_by: `lading append ${s.path}` } })
       }
       const image = appendLayers(base, ...layers)
       const ledger = new TransferLedger()

@@ -90,7 +90,7 @@ Examples:
       network: Boolean(v.network), buildPath: buildImage?.path ?? DEFAULT_PATH, uid: buildImage?.uid ?? 1000, gid: buildImage?.gid ?? 1000,
       ...(buildImage ? { rootfs: buildImage.rootfs } : {}), ...(str('process-type') ? { processType: str('process-type')! } : {}),
       created: EPOCH, project: await readProjectMetadataFile(join(appDir, 'project-metadata.toml')).catch(() => ({})), platform,
-      concurrency: parseConcurrency(v.concurrency),
+      concurrency: parseConcurrency(v.concurrency), indexDir: join(homedir(), '.cache', 'lading', 'run-index'),
       ...(sandbox ? {} : { dirs: { root: '/', workspace: CNB_PATHS.workspace, layers: CNB_PATHS.layers, platform: CNB_PATHS.platform } }),
     }, {
       phase: (name) => ctx.out.info(`===> ${name.toUpperCase()}`),
