@@ -3,7 +3,8 @@
  * tests never grade lading's image code with lading's own output. Generated on demand, not
  * committed as binaries.
  */
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, chownSync, copyFileSync, existsSync, lutimesSync, mkdirSync, readdirSync, rmdirSync, symlinkSync, utimesSync,
+  writeFileSync } from 'node:fs'
 import { cp, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -31,7 +32,7 @@ export const BASE_IMAGE_LABELS = {
 const BUSYBOX = '/bin/busybox'
 const APPLETS = ['sh', 'cat', 'echo', 'ls', 'env', 'id']
 const PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
-// Fixed timestamps keep configs stable across runs (layer tars still carry file mtimes).
+// Fixed timestamps (configs, history and every file mtime) keep the images identical across runs.
 const CREATED = '2020-01-01T00:00:00Z'
 
 /** GOARCH-style architecture of this host (amd64, arm64, ...). */
@@ -72,29 +73,51 @@ async function umoci(args: string[]): Promise<void> {
   await runToolOk('umoci', args)
 }
 
+/** Sets every entry under `dir` (itself included, symlinks not followed) to the fixed mtime. */
+function pinTimes(dir: string): void {
+  const t = new Date(CREATED)
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name)
+    if (e.isDirectory()) pinTimes(p)
+    else lutimesSync(p, t, t)
+  }
+  utimesSync(dir, t, t)
+}
+
+/**
+ * Adds one layer to `<layout>:<from>`, saved as `<layout>:<to>`: unpack, let `write` change the
+ * rootfs, repack. Not `umoci insert`: 0.4.7's insert leaves the layer tar without its end blocks
+ * and the last file unpadded, which GNU tar and tar-stream reject. repack's diff holds only what
+ * `write` changed, because every mtime is pinned to {@link CREATED} before and after.
+ */
+async function addLayer(layout: string, from: string, to: string, bundle: string, createdBy: string,
+  write: (rootfs: string) => void): Promise<void> {
+  await umoci(['unpack', ...rootlessArgs(), '--image', `${layout}:${from}`, bundle])
+  const rootfs = join(bundle, 'rootfs')
+  write(rootfs)
+  pinTimes(rootfs)
+  await umoci(['repack', ...rootlessArgs(), '--image', `${layout}:${to}`, '--history.created', CREATED,
+    '--history.created_by', createdBy, bundle])
+}
+
 async function buildLayout(layout: string, work: string): Promise<void> {
   await umoci(['init', '--layout', layout])
-  await umoci(['new', '--image', `${layout}:base`])
-  const base = join(work, 'base')
-  writeBaseRootfs(base)
-  await umoci(['insert', ...rootlessArgs(), '--image', `${layout}:base`, '--history.created', CREATED,
-    '--history.created_by', 'lading fixtures: busybox rootfs', base, '/'])
+  await umoci(['new', '--image', `${layout}:empty`])
+  await addLayer(layout, 'empty', 'base', join(work, 'base'), 'lading fixtures: busybox rootfs', writeBaseRootfs)
   const common = ['--os', 'linux', '--architecture', hostArchitecture(), '--created', CREATED,
     '--history.created', CREATED, '--config.env', PATH_ENV,
     '--config.label', `io.buildpacks.stack.id=${BASE_IMAGE_LABELS.stackId}`,
     '--config.label', `io.buildpacks.base.distro.name=${BASE_IMAGE_LABELS.distroName}`]
   for (const v of [1, 2] as const) {
     const tag = `run-v${v}`
-    const layer = join(work, tag)
-    writeRunLayer(layer, v)
-    await umoci(['insert', ...rootlessArgs(), '--image', `${layout}:base`, '--tag', tag, '--history.created', CREATED,
-      '--history.created_by', `lading fixtures: run image v${v}`, layer, '/'])
+    await addLayer(layout, 'base', tag, join(work, tag), `lading fixtures: run image v${v}`, (dir) => writeRunLayer(dir, v))
     await umoci(['config', '--image', `${layout}:${tag}`, ...common, '--config.user', '1000:1000',
       '--config.label', `io.buildpacks.base.distro.version=${v}`, '--config.workingdir', '/workspace'])
   }
   await umoci(['config', '--image', `${layout}:base`, '--tag', 'build', ...common, '--config.user', '1000:1000',
     '--config.env', 'CNB_USER_ID=1000', '--config.env', 'CNB_GROUP_ID=1000',
     '--config.label', `io.buildpacks.base.id=${BASE_IMAGE_LABELS.buildBaseId}`, '--config.workingdir', '/workspace'])
+  await umoci(['rm', '--image', `${layout}:empty`])
   await umoci(['rm', '--image', `${layout}:base`])
   await umoci(['gc', '--layout', layout])
 }

@@ -1,7 +1,7 @@
 import { mkdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { apiAtLeast, PLATFORM_API } from '../api-version.js'
-import { escapeId, type BuildpackDescriptor } from '../buildpack/index.js'
+import { escapeId, launchEnvOps, type BuildpackDescriptor, type EnvOp } from '../buildpack/index.js'
 import { appendLayers, withConfig, type Addendum, type Image } from '../image/index.js'
 import { layerFromDirectory, layerFromEntries } from '../layer/index.js'
 import type { ContainerConfig, History } from '../oci/index.js'
@@ -34,6 +34,8 @@ export interface ExportInput extends Omit<BuildpackLayersInput, 'storeDir'> {
   created: Date
   project?: ProjectMetadata
   storeDir: string
+  /** With `launcher: 'none'`: the launch env of the default process, computed from the layers on disk. */
+  bakedEnvOps?: EnvOp[]
 }
 
 /** The image to publish, plus what the cache should hold next. */
@@ -56,6 +58,15 @@ const LAUNCHER: LauncherMetadata = { version: '0.1.0', source: { git: { reposito
  */
 export async function exportImage(i: ExportInput): Promise<Exported> {
   const own = { uid: i.uid, gid: i.gid, storeDir: i.storeDir }
+  if (i.launcher === 'none') {
+    const type = i.processType ?? i.built.defaultType
+    // No shell at launch: the env is applied now, from the layers on disk (a layer reused by
+    // metadata only has no files here, so its env files cannot be baked).
+    i = { ...i, bakedEnvOps: await launchEnvOps({
+      layersDir: i.dirs.layers, group: i.group, ...(type ? { processType: type } : {}),
+      toImagePath: (p) => p.startsWith(i.dirs.layers) ? CNB_PATHS.layers + p.slice(i.dirs.layers.length) : p,
+    }) }
+  }
   const bpl = await buildpackLayers({ ...i, storeDir: i.storeDir })
   const md = await writeLaunchConfig(i)
   const adds: Addendum[] = [...bpl.adds]
@@ -115,7 +126,7 @@ function containerConfig(run: ContainerConfig, i: ExportInput, labels: Record<st
   }
   const out: ContainerConfig = { ...run, Labels: { ...(run.Labels ?? {}), ...labels }, WorkingDir: CNB_PATHS.workspace, Cmd: null }
   if (i.launcher === 'none') {
-    const baked = bakedConfig({ processes: i.built.processes.map(launchProcess), ...(type ? { defaultType: type } : {}), envOps: [], appDir: CNB_PATHS.workspace, baseEnv: run.Env ?? [] })
+    const baked = bakedConfig({ processes: i.built.processes.map(launchProcess), ...(type ? { defaultType: type } : {}), envOps: i.bakedEnvOps ?? [], appDir: CNB_PATHS.workspace, baseEnv: run.Env ?? [] })
     return { ...out, Entrypoint: baked.Entrypoint, Cmd: baked.Cmd, Env: baked.Env, WorkingDir: baked.WorkingDir }
   }
   env.set('CNB_LAYERS_DIR', CNB_PATHS.layers)

@@ -1,8 +1,31 @@
 import t from 'tap'
-import { readFileSync, readlinkSync, statSync } from 'node:fs'
+import { createReadStream, readFileSync, readlinkSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { BASE_IMAGE_LABELS, hostArchitecture, makeBaseImages, pushBaseImages, skopeoInspect, startRegistry,
+import { pipeline } from 'node:stream/promises'
+import { createGunzip } from 'node:zlib'
+import tarStream from 'tar-stream'
+import { BASE_IMAGE_LABELS, hostArchitecture, makeBaseImages, pushBaseImages, runTool, skopeoInspect, startRegistry,
   umociUnpack } from '../../registry-fixtures/index.js'
+
+interface Desc { digest: string; mediaType: string; annotations?: Record<string, string> }
+
+function blobPath(layout: string, digest: string): string {
+  const [alg, hex] = digest.split(':')
+  return join(layout, 'blobs', alg ?? '', hex ?? '')
+}
+
+/** Parses a gzipped layer with tar-stream to its end; rejects on a truncated or malformed tar. */
+async function tarStreamNames(file: string): Promise<string[]> {
+  const names: string[] = []
+  const extract = tarStream.extract()
+  extract.on('entry', (header, stream, next) => {
+    names.push(header.name)
+    stream.on('end', next)
+    stream.resume()
+  })
+  await pipeline(createReadStream(file), createGunzip(), extract)
+  return names
+}
 
 t.test('layout has run-v1, run-v2 and build with the promised config', async (t) => {
   const dir = t.testdir()
@@ -33,6 +56,27 @@ t.test('layout has run-v1, run-v2 and build with the promised config', async (t)
   t.equal(v1.rootfs.diff_ids[0], v2.rootfs.diff_ids[0], 'run images share the busybox layer')
   t.equal(v1.rootfs.diff_ids[0], build.rootfs.diff_ids[0], 'build image too')
   t.not(v1.rootfs.diff_ids[1], v2.rootfs.diff_ids[1])
+})
+
+t.test('every layer of every tag is a complete tar (GNU tar and tar-stream)', async (t) => {
+  const dir = t.testdir()
+  const imgs = await makeBaseImages(join(dir, 'layout'))
+  const index = JSON.parse(readFileSync(join(imgs.layout, 'index.json'), 'utf8')) as { manifests: Desc[] }
+  t.equal(index.manifests.length, 3)
+  for (const m of index.manifests) {
+    const tag = m.annotations?.['org.opencontainers.image.ref.name'] ?? m.digest
+    const manifest = JSON.parse(readFileSync(blobPath(imgs.layout, m.digest), 'utf8')) as { layers: Desc[] }
+    t.ok(manifest.layers.length > 0, `${tag} has layers`)
+    for (const layer of manifest.layers) {
+      const file = blobPath(imgs.layout, layer.digest)
+      t.equal(layer.mediaType, 'application/vnd.oci.image.layer.v1.tar+gzip', `${tag} ${layer.digest} is a gzipped tar`)
+      const gnu = await runTool('tar', ['tzf', file])
+      t.equal(gnu.code, 0, `${tag} ${layer.digest}: tar tzf exits 0 ${gnu.stderr}`)
+      const names = await tarStreamNames(file)
+      t.same(names.filter((n) => n !== '').sort(), gnu.stdout.split('\n').filter((n) => n !== '').sort(),
+        `${tag} ${layer.digest}: tar-stream reads the same entries as GNU tar`)
+    }
+  }
 })
 
 t.test('contents, read back with umoci', async (t) => {

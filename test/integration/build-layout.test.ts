@@ -1,0 +1,88 @@
+import t from 'tap'
+import { cp, mkdir, mkdtemp, rm, readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { makeBaseImages, podmanRun, umociUnpack, SAMPLES, EXPECTED, type BaseImages } from '../../registry-fixtures/index.js'
+import { runCli } from '../helpers/cli.js'
+
+let work: string
+let base: BaseImages
+
+t.before(async () => {
+  work = await mkdtemp(join(tmpdir(), 'lading-it-build-layout-'))
+  base = await makeBaseImages(join(work, 'base'))
+})
+t.teardown(() => rm(work, { recursive: true, force: true }))
+
+const buildArgs = (image: string, app: string, extra: string[] = []) => [
+  'build', image, '--path', app, '--buildpacks-dir', SAMPLES.buildpacksDir, '--run-image', base.runV1, '--json', ...extra,
+]
+
+t.test('OCI layout output (no registry): same inputs give the same digest; cache dir restores the cache-only layer', async (t) => {
+  const cacheDir = join(work, 'cache')
+  const a = await runCli(buildArgs(`oci:${join(work, 'out-a')}:app`, SAMPLES.apps.hello, ['--cache-dir', cacheDir]))
+  t.equal(a.code, 0, a.stderr)
+  const b = await runCli(buildArgs(`oci:${join(work, 'out-b')}:app`, SAMPLES.apps.hello))
+  t.equal(b.code, 0, b.stderr)
+  t.equal(JSON.parse(a.stdout).digest, JSON.parse(b.stdout).digest, 'deterministic across output locations')
+  const second = await runCli(buildArgs(`oci:${join(work, 'out-a')}:app`, SAMPLES.apps.hello, ['--cache-dir', cacheDir]))
+  t.equal(second.code, 0, second.stderr)
+  t.match(second.stderr, EXPECTED.buildLog.compileCacheRestored(2))
+  t.match(second.stderr, 'deps: reusing cached layer')
+  const out = JSON.parse(second.stdout)
+  t.ok(out.restored.fromCache.includes('lading-test/deps/compile-cache'))
+  const cleared = await runCli(buildArgs(`oci:${join(work, 'out-a')}:app`, SAMPLES.apps.hello, ['--cache-dir', cacheDir, '--clear-cache']))
+  t.equal(cleared.code, 0, cleared.stderr)
+  t.match(cleared.stderr, 'compile-cache: fresh', '--clear-cache ignores the cache')
+  const run = await podmanRun(`oci:${join(work, 'out-a')}:app`)
+  t.equal(run.stdout, EXPECTED.web.stdout, run.stderr)
+  const bundle = join(work, 'bundle')
+  await umociUnpack(join(work, 'out-a'), 'app', bundle)
+  t.ok((await readFile(join(bundle, 'rootfs', 'layers', 'config', 'metadata.toml'), 'utf8')).includes('[[processes]]'))
+})
+
+t.test('legacy project.toml with buildpacks by uri; --order; --report', async (t) => {
+  const app = join(work, 'legacy')
+  await cp(SAMPLES.apps.legacyProject, app, { recursive: true })
+  const r = await runCli(['build', `oci:${join(work, 'out-legacy')}:x`, '--path', SAMPLES.apps.legacyProject, '--run-image', base.runV1, '--report', join(work, 'report.toml')])
+  t.equal(r.code, 0, r.stderr)
+  const report = await readFile(join(work, 'report.toml'), 'utf8')
+  t.match(report, `digest = "${r.stdout.trim()}"`)
+  t.match(report, /manifest-size = \d+\n/)
+  const run = await podmanRun(`oci:${join(work, 'out-legacy')}:x`)
+  t.match(run.stdout, EXPECTED.messages.legacyProject)
+  const ord = await runCli(['build', `oci:${join(work, 'out-order')}:x`, '--path', SAMPLES.apps.bench, '--buildpacks-dir', SAMPLES.buildpacksDir, '--order', SAMPLES.orderFile, '--run-image', base.runV1, '--json'])
+  t.equal(ord.code, 0, ord.stderr)
+  t.same(JSON.parse(ord.stdout).group.map((g: { id: string }) => g.id), EXPECTED.group, 'the second order group resolved')
+})
+
+t.test('--launcher none bakes the default process into the config', async (t) => {
+  const r = await runCli(buildArgs(`oci:${join(work, 'out-none')}:x`, SAMPLES.apps.hello, ['--launcher', 'none']))
+  t.equal(r.code, 0, r.stderr)
+  const cfg = JSON.parse((await runCli(['config', `oci:${join(work, 'out-none')}:x`])).stdout)
+  t.equal(cfg.config.Entrypoint[0], 'greet')
+  const run = await podmanRun(`oci:${join(work, 'out-none')}:x`)
+  t.match(run.stdout, /Hello, world!/, run.stderr)
+})
+
+t.test('failing buildpacks: the lifecycle exit code and a message naming the problem', async (t) => {
+  for (const [name, want] of Object.entries(EXPECTED.failures)) {
+    const r = await runCli(['build', `oci:${join(work, `out-${name}`)}:x`, '--path', SAMPLES.apps.hello, '--buildpack', SAMPLES.buildpack(name as never), '--run-image', base.runV1])
+    t.equal(r.code, want.exitCode, `${name}: ${r.stderr}`)
+    t.match(r.stderr, want.text, name)
+    const tags = await runCli(['tags', `oci:${join(work, `out-${name}`)}`])
+    t.not(tags.stdout.trim(), 'x', `${name}: nothing tagged`)
+  }
+})
+
+t.test('bad flags are usage errors', async (t) => {
+  t.equal((await runCli(['build', 'oci:/tmp/x', '--path', SAMPLES.apps.hello])).code, 3, 'no --run-image')
+  t.equal((await runCli(['build', 'oci:/tmp/x', '--run-image', base.runV1, '--path', join(work, 'empty-app-none')])).code !== 0, true)
+  const both = await runCli(['build', 'oci:/tmp/x', '--run-image', base.runV1, '--cache-dir', '/tmp/a', '--cache-image', 'oci:/tmp/b'])
+  t.equal(both.code, 3)
+  const bare = join(work, 'bare-app')
+  await mkdir(bare, { recursive: true })
+  const nobp = await runCli(['build', 'oci:/tmp/x', '--run-image', base.runV1, '--path', bare])
+  t.equal(nobp.code, 3, nobp.stderr)
+  t.match(nobp.stderr, /--buildpack/)
+})
