@@ -12,6 +12,7 @@ interface BenchModule { run(opts: Record<string, unknown>): Promise<Record<strin
 const BENCHMARKS: Record<string, () => Promise<BenchModule>> = {
   'layer-create': () => import('./layer-create.js') as Promise<BenchModule>,
   'push-large-layer': () => import('./push.js') as Promise<BenchModule>,
+  'build-publish': () => import('./build.js') as Promise<BenchModule>,
 }
 
 async function main(): Promise<void> {
