@@ -7,6 +7,7 @@ import type { Built } from './build-phase.js'
 import { CNB_PATHS } from './build-context.js'
 import type { BuildCache, CacheEntry } from './cache.js'
 import { PhaseError } from './errors.js'
+import { treeFingerprint } from './fingerprint.js'
 
 /** Inputs of buildpackLayers. */
 export interface BuildpackLayersInput {
@@ -17,6 +18,8 @@ export interface BuildpackLayersInput {
   uid: number
   gid: number
   storeDir: string
+  /** Layers restored from the cache, with their diffID and tree fingerprint at restore time. */
+  snapshots?: ReadonlyMap<string, { sha: string; fingerprint: string }>
 }
 
 /** Launch layers for the image, the label entries, and the cache's next contents. */
@@ -46,22 +49,30 @@ export async function buildpackLayers(i: BuildpackLayersInput): Promise<Buildpac
     for (const l of outcome.layers) {
       const { launch, cache, build } = l.types
       if (!launch && !cache) continue
-      const stored = l.hasDir ? await tarLayer(bp, l, i) : undefined
+      // A restored layer the buildpack did not touch keeps its diffID: no need to tar it again.
+      const snap = l.hasDir ? i.snapshots?.get(l.dir) : undefined
+      const known = snap && snap.fingerprint === await treeFingerprint(l.dir) ? snap.sha : undefined
+      let stored: StoredLayer | undefined
+      const tar = async (): Promise<StoredLayer> => (stored ??= await tarLayer(bp, l, i))
       const entry = (sha: string) => ({ sha, data: l.metadata, build, launch, cache })
       if (launch) {
-        const { layer, sha, reused } = await launchLayer(bp, l, stored, prev?.layers[l.name]?.sha, i)
+        const prevSha = prev?.layers[l.name]?.sha
+        const { layer, sha, reused } = known && known === prevSha && i.previous
+          ? { layer: await i.previous.image.layerByDiffId(known as Digest), sha: known, reused: true }
+          : await launchLayer(bp, l, l.hasDir ? await tar() : undefined, prevSha, i)
         if (reused) out.reused.push(`${bp.id}/${l.name}`)
         out.adds.push({ layer, history: { created_by: `Layer: '${l.name}', Created by buildpack: ${bp.id}@${bp.version}` } })
         md.layers[l.name] = entry(sha)
       }
       if (cache) {
-        if (!stored) {
+        if (!l.hasDir) {
           out.warnings.push(`layer ${bp.id}/${l.name} is cache=true but has no contents: not cached`)
           continue
         }
-        const sha = stored.diffIdValue
-        const old = oldCache?.layers[l.name]?.sha === sha && i.cache ? await i.cache.reuse(sha) : undefined
-        out.cacheEntries.push({ layer: old ?? stored })
+        const kept = known && oldCache?.layers[l.name]?.sha === known && i.cache ? await i.cache.reuse(known as Digest) : undefined
+        const sha = kept ? known! : (await tar()).diffIdValue
+        const old = !kept && oldCache?.layers[l.name]?.sha === sha && i.cache ? await i.cache.reuse(sha as Digest) : undefined
+        out.cacheEntries.push({ layer: kept ?? old ?? (await tar()) })
         cacheMd.layers[l.name] = entry(sha)
       }
     }

@@ -123,7 +123,7 @@ export async function createImage(req: BuildRequest, ev: BuildEvents = {}): Prom
       return exportImage({
       group: detected.group, built, dirs, runImage: analyzed.runImage, runReference: analyzed.runReference, runName: req.run.name,
       runMirrors: req.run.mirrors, launcher: req.launcher, created: req.created, storeDir, uid: req.uid, gid: req.gid,
-      oldCache: analyzed.cache, ...(analyzed.previous ? { previous: analyzed.previous } : {}), ...(req.cache ? { cache: req.cache } : {}),
+      oldCache: analyzed.cache, snapshots: restored.snapshots, ...(analyzed.previous ? { previous: analyzed.previous } : {}), ...(req.cache ? { cache: req.cache } : {}),
       ...(req.processType ? { processType: req.processType } : {}), ...(req.project ? { project: req.project } : {}),
       })
     })

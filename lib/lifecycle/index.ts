@@ -11,3 +11,4 @@ export { createImage, type BuildRequest, type BuildEvents, type BuildResult, typ
 export type { ImageSource } from './analyze.js'
 export { type AppFilter, type BuildDirs } from './workspace.js'
 export { unpackBuildImage, type BuildImage } from './build-image.js'
+export * from './inspect.js'

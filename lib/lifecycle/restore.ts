@@ -1,4 +1,4 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { escapeId, formatStoreToml, writeRestoredLayerMetadata, type BuildpackDescriptor, type Table } from '../buildpack/index.js'
 import type { Digest } from '../digest/index.js'
@@ -7,6 +7,7 @@ import { extractLayer } from '../layer/index.js'
 import type { BuildpackLayerMetadata, CacheMetadata, LayersMetadata } from '../platform/index.js'
 import type { BuildCache } from './cache.js'
 import { PhaseError } from './errors.js'
+import { treeFingerprint } from './fingerprint.js'
 import type { BuildDirs } from './workspace.js'
 
 /** Inputs of restore. */
@@ -19,7 +20,13 @@ export interface RestoreInput {
 }
 
 /** What restore did, per `<buildpack>/<layer>`. */
-export interface Restored { metadataOnly: string[]; fromCache: string[]; warnings: string[] }
+export interface Restored {
+  metadataOnly: string[]
+  fromCache: string[]
+  /** Restored layer dir (host path) → its diffID and tree fingerprint right after extraction. */
+  snapshots: Map<string, { sha: Digest; fingerprint: string }>
+  warnings: string[]
+}
 
 /**
  * Restores layer metadata and cached layer contents (cnb-spec.md §5.2, the lifecycle's table):
@@ -29,7 +36,7 @@ export interface Restored { metadataOnly: string[]; fromCache: string[]; warning
  * store.toml is restored from the previous image. Exit 40s on failure.
  */
 export async function restore(i: RestoreInput): Promise<Restored> {
-  const out: Restored = { metadataOnly: [], fromCache: [], warnings: [] }
+  const out: Restored = { metadataOnly: [], fromCache: [], snapshots: new Map(), warnings: [] }
   try {
     for (const bp of i.group) {
       const dir = join(i.dirs.layers, escapeId(bp.id))
@@ -77,5 +84,6 @@ async function restoreContents(i: RestoreInput, sha: Digest, layerDir: string, k
   // Cache tars hold paths under layers/<id>/<layer>, so they extract at the build root.
   await rm(layerDir, { recursive: true, force: true })
   await extractLayer(tar, i.dirs.root)
+  if (await stat(layerDir).catch(() => undefined)) out.snapshots.set(layerDir, { sha, fingerprint: await treeFingerprint(layerDir) })
   return true
 }
