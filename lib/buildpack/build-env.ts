@@ -1,6 +1,6 @@
-import { readFile, readdir, stat } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { applyEnvDir, applyEnvOp, applyRootDirs, Env, type PathMapper } from './env-files.js'
+import { applyEnvDir, applyEnvOp, applyRootDirs, Env, listFiles, type PathMapper } from './env-files.js'
 import { readLayersDir } from './layer-metadata.js'
 
 /** Path-list variables: `<platform>/env` prepends to these instead of replacing them. */
@@ -38,20 +38,9 @@ export async function accumulateBuildLayers(env: Env, bpLayersDir: string, toCon
 }
 
 async function platformEnvFiles(dir: string): Promise<[string, string][]> {
-  let names: string[]
-  try {
-    names = (await readdir(dir)).sort()
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    if (code === 'ENOENT' || code === 'ENOTDIR') return []
-    throw err
-  }
+  // Only regular files are variables: a dangling symlink or a subdirectory is not.
   const out: [string, string][] = []
-  for (const n of names) {
-    const p = join(dir, n)
-    // A dangling symlink or a subdirectory is not a variable.
-    if ((await stat(p).catch(() => undefined))?.isFile()) out.push([n, await readFile(p, 'utf8')])
-  }
+  for (const n of await listFiles(dir)) out.push([n, await readFile(join(dir, n), 'utf8')])
   return out
 }
 

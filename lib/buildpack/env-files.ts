@@ -100,7 +100,7 @@ async function isDir(p: string): Promise<boolean> {
 }
 
 /** Lists the regular files (symlinks followed) of `dir` in name order; a missing dir yields []. */
-async function listFiles(dir: string): Promise<string[]> {
+export async function listFiles(dir: string): Promise<string[]> {
   let names: string[]
   try {
     names = (await readdir(dir)).sort()

@@ -1,6 +1,6 @@
 import { expectPositionals } from '../args.js'
 import type { Command } from '../command.js'
-import { narrowToImage } from '../../remote/index.js'
+import { manifestFor } from './manifest.js'
 
 /** `lading digest REF`: the digest a reference resolves to. */
 export const digestCommand: Command = {
@@ -17,10 +17,7 @@ Examples:
   options: { platform: { type: 'string' } },
   async run(ctx, args) {
     const [ref] = expectPositionals(args, 'digest', ['REF'])
-    const t = await ctx.target(ref!)
-    let parsed = await t.repo.manifests.get(t.identifier)
-    const platform = ctx.platform(args.values.platform)
-    if (platform) parsed = await narrowToImage(t.repo, parsed, platform)
+    const { target: t, parsed } = await manifestFor(ctx, ref!, args.values.platform)
     const d = parsed.descriptor
     if (ctx.flags.json) {
       ctx.out.data(`${JSON.stringify({ reference: t.display, digest: d.digest, mediaType: d.mediaType, size: d.size })}\n`)

@@ -1,5 +1,7 @@
 import { expectPositionals } from '../args.js'
 import type { Command } from '../command.js'
+import type { CommandContext, Target } from '../context.js'
+import type { ImageIndex, ImageManifest, Parsed } from '../../oci/index.js'
 import { narrowToImage } from '../../remote/index.js'
 
 /** `lading manifest REF`: the manifest's exact bytes, as the registry stores them. */
@@ -16,11 +18,16 @@ Examples:
   options: { platform: { type: 'string' } },
   async run(ctx, args) {
     const [ref] = expectPositionals(args, 'manifest', ['REF'])
-    const t = await ctx.target(ref!)
-    let parsed = await t.repo.manifests.get(t.identifier)
-    const platform = ctx.platform(args.values.platform)
-    if (platform) parsed = await narrowToImage(t.repo, parsed, platform)
-    ctx.out.data(parsed.bytes)
+    ctx.out.data((await manifestFor(ctx, ref!, args.values.platform)).parsed.bytes)
     return 0
   },
+}
+
+/** The manifest REF names, narrowed to `--platform` when one is given. */
+export async function manifestFor(ctx: CommandContext, ref: string, platformFlag: unknown): Promise<{ target: Target; parsed: Parsed<ImageManifest | ImageIndex> }> {
+  const target = await ctx.target(ref)
+  let parsed = await target.repo.manifests.get(target.identifier)
+  const platform = ctx.platform(platformFlag)
+  if (platform) parsed = await narrowToImage(target.repo, parsed, platform)
+  return { target, parsed }
 }
