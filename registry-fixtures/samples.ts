@@ -26,7 +26,7 @@ const HERE = fileURLToPath(new URL('.', import.meta.url))
 /** Directory names under `registry-fixtures/buildpacks/`. */
 export type SampleBuildpackName =
   | 'base' | 'deps' | 'procs' | 'meta' | 'optional-fails' | 'optional-errors' | 'fails-build'
-  | 'bad-layer-toml' | 'bad-process' | 'never' | 'detect-error' | 'old-api' | 'version-require'
+  | 'bad-layer-toml' | 'bad-process' | 'never' | 'detect-error' | 'old-api' | 'version-require' | 'writes-outside'
 
 /** Every sample buildpack version (all the same). */
 export const SAMPLE_VERSION = '0.0.1'
@@ -46,6 +46,7 @@ export const SAMPLE_APIS: Readonly<Record<SampleBuildpackName, string>> = {
   'detect-error': '0.10',
   'old-api': '0.2',
   'version-require': '0.10',
+  'writes-outside': '0.10',
 }
 
 /** Returns the buildpack id of a sample: `lading-test/<name>`. */
@@ -163,5 +164,6 @@ export const EXPECTED = {
     'fails-build': { exitCode: 51, text: 'intentional build failure' },
     'bad-layer-toml': { exitCode: 50, text: 'broken.toml' },
     'bad-process': { exitCode: 64, text: 'does-not-exist' },
+    'writes-outside': { exitCode: 53, text: 'wrote outside its layers directory: /layers/stray' },
   },
 } as const

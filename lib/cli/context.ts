@@ -44,6 +44,11 @@ export class CommandContext {
     return this.#client
   }
 
+  /** Network totals so far (requests, bytes downloaded), or undefined when no registry was used. */
+  registryStats(): { requests: number; bytesDownloaded: number } | undefined {
+    return this.#client?.stats
+  }
+
   /** Resolves a user's image argument (`oci:DIR[:TAG]` or a registry reference). */
   async target(arg: string, opts: { create?: boolean } = {}): Promise<Target> {
     if (isLayoutReference(arg)) {

@@ -40,14 +40,13 @@ export async function analyze(input: AnalyzeInput, signal?: AbortSignal): Promis
   const warnings: string[] = []
   const opts = { ...(input.platform ? { platform: input.platform } : {}), ...(signal ? { signal } : {}) }
   let runImage: Image
-  let runConfig
+  let t
   try {
     runImage = await fetchImage(input.run.repo, input.run.identifier, opts)
-    runConfig = await runImage.config()
+    t = targetFromImageConfig(await runImage.config())
   } catch (err) {
     throw new PhaseError('analyze', 30, wrapError(`run image ${input.run.display}`, err).message, { cause: err })
   }
-  const t = targetFromImageConfig(runConfig)
   const runTarget: RunTarget = { os: t.os, arch: t.arch, ...(t.archVariant ? { variant: t.archVariant } : {}), ...(t.distro ? { distro: t.distro } : {}) }
   const runReference = `${input.run.repo.name}@${await runImage.digest()}`
   const previous = input.previous ? await readPrevious(input.previous, warnings, opts) : undefined

@@ -1,4 +1,4 @@
-import { copyFile, mkdir, rm } from 'node:fs/promises'
+import { copyFile, mkdir, readdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import {
   accumulateBuildLayers, buildpackPlanFor, escapeId, mergeLabels, mergeProcesses, planSbomCopies, removeMetEntries,
@@ -46,6 +46,7 @@ export async function buildPhase(i: BuildPhaseInput): Promise<Built> {
     const bpPlan = buildpackPlanFor(entries, bp.id)
     const layersDir = join(i.dirs.layers, escapeId(bp.id))
     await mkdir(layersDir, { recursive: true })
+    const before = new Set(await readdir(i.dirs.layers))
     let outcome: BuildOutcome
     try {
       outcome = await runBuild(bp, {
@@ -57,6 +58,11 @@ export async function buildPhase(i: BuildPhaseInput): Promise<Built> {
       if (err instanceof BuildpackError) throw new PhaseError('build', 51, err.message, { cause: err })
       if (err instanceof LadingError) throw new PhaseError('build', 50, err.message, { cause: err })
       throw err
+    }
+    // A buildpack owns <layers>/<its id> only: anything new beside it would be exported by nobody.
+    const strays = (await readdir(i.dirs.layers)).filter((n) => !before.has(n))
+    if (strays.length > 0) {
+      throw new PhaseError('build', 53, `buildpack ${bp.id} wrote outside its layers directory: ${strays.map((n) => `/layers/${n}`).join(', ')} (it may only write under /layers/${escapeId(bp.id)})`)
     }
     outcomes.push({ bp, outcome })
     entries = removeMetEntries(entries, bpPlan, outcome.unmet)

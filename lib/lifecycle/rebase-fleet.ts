@@ -4,6 +4,7 @@
  */
 import pLimit from 'p-limit'
 import { LadingError } from '../errors.js'
+import { exitCodeFor } from '../platform/index.js'
 import { rebaseImage, type RebaseOptions, type RebaseResult, type RebaseTarget } from './rebase.js'
 import { RebaseError } from './rebase-errors.js'
 
@@ -75,6 +76,6 @@ function failure(image: string, err: unknown): FleetItem {
   const reason = err instanceof Error ? err.message : String(err)
   const code = err instanceof LadingError ? err.code : 'ERR_UNKNOWN'
   const own = (err as { exitCode?: unknown }).exitCode
-  const exitCode = typeof own === 'number' ? own : 70
+  const exitCode = typeof own === 'number' ? own : exitCodeFor(code)
   return { ok: false, image, status: err instanceof RebaseError && err.skipped ? 'skipped' : 'failed', reason, code, exitCode }
 }

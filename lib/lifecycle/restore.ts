@@ -43,7 +43,7 @@ export async function restore(i: RestoreInput): Promise<Restored> {
       await mkdir(dir, { recursive: true })
       const prev = i.previous?.buildpacks.find((b) => b.key === bp.id)
       const cached = i.cacheMetadata.buildpacks.find((b) => b.key === bp.id)
-      if (prev?.store) await writeFile(join(dir, 'store.toml'), formatStoreToml({ metadata: prev.store.metadata } as Table))
+      if (prev?.store) await writeFile(join(dir, 'store.toml'), formatStoreToml(prev.store.metadata as Table))
       const names = new Set([...Object.keys(prev?.layers ?? {}), ...Object.keys(cached?.layers ?? {})])
       for (const name of [...names].sort()) {
         const app = prev?.layers[name]

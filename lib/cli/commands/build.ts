@@ -103,7 +103,8 @@ Examples:
       await writeFile(resolve(str('report')!), stringifyReport({ image: { tags: result.tags, digest: result.image.digest, manifestSize: result.image.size } }))
     }
     if (ctx.flags.json) {
-      ctx.out.data(`${JSON.stringify({ ...result, digest: result.image.digest, ms: Date.now() - started })}\n`)
+      const net = ctx.registryStats()
+      ctx.out.data(`${JSON.stringify({ ...result, digest: result.image.digest, ...(net ? { requests: net.requests, bytesDownloaded: net.bytesDownloaded } : {}), ms: Date.now() - started })}\n`)
     } else {
       const t = result.transfer
       ctx.out.info(`reused ${result.reused.length} layer(s) from the previous image; uploaded ${formatBytes(t.bytesUploaded)}, mounted ${t.blobsMounted}, already present ${t.blobsExisting}`)
