@@ -37,6 +37,6 @@ export async function unpackBuildImage(src: ImageSource, cacheDir: string, platf
 }
 
 function id(v: string | undefined): number {
-  const n = Number(v)
-  return v !== undefined && Number.isInteger(n) && n >= 0 ? n : 1000
+  // Digits only: Number('') and Number(' ') are 0, which would silently make the build user root.
+  return v !== undefined && /^\d+$/.test(v) && Number.isSafeInteger(Number(v)) ? Number(v) : 1000
 }

@@ -84,7 +84,9 @@ export async function buildPhase(i: BuildPhaseInput): Promise<Built> {
 async function copySboms(layersDir: string, group: readonly BuildpackDescriptor[]): Promise<void> {
   await rm(join(layersDir, 'sbom'), { recursive: true, force: true })
   for (const c of await planSbomCopies(layersDir, group)) {
-    await mkdir(dirname(c.to), { recursive: true })
-    await copyFile(c.from, c.to)
+    // c.to is relative to the layers dir (not to the process's working directory).
+    const to = join(layersDir, c.to)
+    await mkdir(dirname(to), { recursive: true })
+    await copyFile(c.from, to)
   }
 }

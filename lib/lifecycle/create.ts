@@ -13,7 +13,7 @@ import { detectPhase } from './detect-phase.js'
 import { exportImage } from './export.js'
 import { checkDefaultProcess } from './process-check.js'
 import { restore } from './restore.js'
-import { copyApp, prepareBuildDirs, writePlatformEnv, type AppFilter, type BuildDirs } from './workspace.js'
+import { copyApp, emptyCnbDirs, prepareBuildDirs, prepareCnbDirs, writePlatformEnv, type AppFilter, type BuildDirs } from './workspace.js'
 
 /** Where the app image goes: one repository and its tags, plus other repositories to tag. */
 export interface ImageTarget {
@@ -94,10 +94,13 @@ export async function createImage(req: BuildRequest, ev: BuildEvents = {}): Prom
     }
   }
   const work = await mkdtemp(join(tmpdir(), 'lading-build-'))
+  let copiedInto: BuildDirs | undefined
   try {
     const dirs = req.dirs ?? await prepareBuildDirs(work)
     const storeDir = join(work, 'blobs')
-    await copyApp(req.appDir, dirs.workspace, req.appFilter)
+    const { copyApp: copy } = req.dirs ? await prepareCnbDirs(req.dirs, req.appDir) : { copyApp: true }
+    if (copy) await copyApp(req.appDir, dirs.workspace, req.appFilter)
+    if (copy && req.dirs) copiedInto = req.dirs
     await writePlatformEnv(dirs.platform, req.platformEnv)
     const analyzed = await timed('analyze', () => analyze({
       run: req.run, clearCache: req.clearCache, ...(req.previous ? { previous: req.previous } : {}),
@@ -147,5 +150,7 @@ export async function createImage(req: BuildRequest, ev: BuildEvents = {}): Prom
     }
   } finally {
     await rm(work, { recursive: true, force: true })
+    // --no-sandbox: leave the CNB paths as we found them (empty) for the next build.
+    if (copiedInto) await emptyCnbDirs(copiedInto)
   }
 }

@@ -57,6 +57,10 @@ const LAUNCHER: LauncherMetadata = { version: '0.1.0', source: { git: { reposito
  * Entrypoint, WorkingDir and the io.buildpacks labels (§4.3, §4.4). Nothing is pushed here.
  */
 export async function exportImage(i: ExportInput): Promise<Exported> {
+  // Checked first: the launch config and the (lazy) image config both assume the type exists.
+  if (i.processType && !i.built.processes.some((p) => p.type === i.processType)) {
+    throw new PhaseError('export', 63, `process type ${JSON.stringify(i.processType)} does not exist (have: ${i.built.processes.map((p) => p.type).join(', ') || 'none'})`)
+  }
   const own = { uid: i.uid, gid: i.gid, storeDir: i.storeDir }
   if (i.launcher === 'none') {
     const type = i.processType ?? i.built.defaultType
@@ -121,9 +125,6 @@ export async function exportImage(i: ExportInput): Promise<Exported> {
 function containerConfig(run: ContainerConfig, i: ExportInput, labels: Record<string, string>): ContainerConfig {
   const env = new Map((run.Env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)] as const))
   const type = i.processType ?? i.built.defaultType
-  if (i.processType && !i.built.processes.some((p) => p.type === i.processType)) {
-    throw new PhaseError('export', 63, `process type ${JSON.stringify(i.processType)} does not exist (have: ${i.built.processes.map((p) => p.type).join(', ') || 'none'})`)
-  }
   const out: ContainerConfig = { ...run, Labels: { ...(run.Labels ?? {}), ...labels }, WorkingDir: CNB_PATHS.workspace, Cmd: null }
   if (i.launcher === 'none') {
     const baked = bakedConfig({ processes: i.built.processes.map(launchProcess), ...(type ? { defaultType: type } : {}), envOps: i.bakedEnvOps ?? [], appDir: CNB_PATHS.workspace, baseEnv: run.Env ?? [] })

@@ -1,5 +1,5 @@
-import { copyFile, lstat, mkdir, readdir, readlink, symlink, writeFile, chmod } from 'node:fs/promises'
-import { join } from 'node:path'
+import { copyFile, lstat, mkdir, readdir, readlink, rm, symlink, writeFile, chmod } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
 import ignore from 'ignore'
 import { LadingError } from '../errors.js'
 
@@ -19,6 +19,32 @@ export async function prepareBuildDirs(root: string): Promise<BuildDirs> {
   const dirs = { root, workspace: join(root, 'workspace'), layers: join(root, 'layers'), platform: join(root, 'platform') }
   await Promise.all([dirs.workspace, dirs.layers, join(dirs.platform, 'env')].map((d) => mkdir(d, { recursive: true })))
   return dirs
+}
+
+/**
+ * Prepares the CNB paths themselves for `--no-sandbox` (a CI job inside a build image): /layers
+ * and /platform are emptied (they hold only build state); /workspace is left as it is when the app
+ * already lives there, and must otherwise be empty so no one's files are overwritten.
+ */
+export async function prepareCnbDirs(dirs: BuildDirs, appDir: string): Promise<{ copyApp: boolean }> {
+  for (const d of [dirs.layers, dirs.platform]) {
+    await mkdir(d, { recursive: true })
+    for (const n of await readdir(d)) await rm(join(d, n), { recursive: true, force: true })
+  }
+  await mkdir(join(dirs.platform, 'env'), { recursive: true })
+  if (resolve(appDir) === resolve(dirs.workspace)) return { copyApp: false }
+  await mkdir(dirs.workspace, { recursive: true })
+  if ((await readdir(dirs.workspace)).length > 0) {
+    throw new LadingError('ERR_APP_DIR', `--no-sandbox builds in ${dirs.workspace}, which is not empty: pass --path ${dirs.workspace} to build the app that is there, or empty it`)
+  }
+  return { copyApp: true }
+}
+
+/** Empties the CNB paths a `--no-sandbox` build filled. */
+export async function emptyCnbDirs(dirs: BuildDirs): Promise<void> {
+  for (const d of [dirs.workspace, dirs.layers, dirs.platform]) {
+    for (const n of await readdir(d).catch(() => [])) await rm(join(d, n), { recursive: true, force: true })
+  }
 }
 
 /** Which app files to take: gitignore-style patterns, as project.toml's include/exclude. */

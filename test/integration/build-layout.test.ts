@@ -86,3 +86,14 @@ t.test('bad flags are usage errors', async (t) => {
   t.equal(nobp.code, 3, nobp.stderr)
   t.match(nobp.stderr, /--buildpack/)
 })
+
+t.test('--no-sandbox builds in the CNB paths themselves and gives the same image', async (t) => {
+  const { readdir } = await import('node:fs/promises')
+  const busy = (await readdir('/workspace').catch(() => [])).length > 0
+  if (process.getuid?.() !== 0 || busy) return t.skip('needs root and an empty /workspace')
+  const a = await runCli(buildArgs(`oci:${join(work, 'out-ns')}:a`, SAMPLES.apps.hello, ['--no-sandbox']))
+  t.equal(a.code, 0, a.stderr)
+  const b = await runCli(buildArgs(`oci:${join(work, 'out-ns')}:b`, SAMPLES.apps.hello))
+  t.equal(JSON.parse(a.stdout).digest, JSON.parse(b.stdout).digest, 'sandbox and no-sandbox agree')
+  t.same(await readdir('/workspace'), [], '/workspace left empty')
+})

@@ -54,7 +54,7 @@ Examples:
     const extraTags = (v.tag as string[] | undefined) ?? []
     if (extraTags.length && refs.length > 1) throw new UsageError('--tag needs exactly one IMAGE', 'rebase')
     const dryRun = Boolean(v['dry-run'])
-    const runImages = new RunImageCache(async (name) => ctx.target(name))
+    const runImages = new RunImageCache((name) => openRunImage(ctx, name))
     const single = refs.length === 1 && typeof v.from !== 'string'
     const { items, summary } = await rebaseFleet(refs, async (ref) => openTarget(ctx, ref), {
       runImages, dryRun, force: Boolean(v.force), fleetConcurrency: parseConcurrency(v.concurrency, 8),
@@ -89,6 +89,13 @@ async function readRefs(file: string): Promise<string[]> {
     throw new UsageError(`--from ${file}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? err})`, 'rebase')
   }
   return text.split('\n').map((l) => l.replace(/#.*/, '').trim()).filter((l) => l !== '')
+}
+
+/** Opens a run image name; `oci:DIR@sha256:…` (a recorded reference to a layout) is read by digest. */
+async function openRunImage(ctx: CommandContext, name: string): Promise<{ repo: RebaseTarget['repo']; identifier: string }> {
+  const at = name.indexOf('@')
+  if (name.startsWith('oci:') && at > 0) return { repo: (await ctx.target(name.slice(0, at))).repo, identifier: name.slice(at + 1) }
+  return ctx.target(name)
 }
 
 async function openTarget(ctx: CommandContext, ref: string): Promise<RebaseTarget> {
