@@ -9,7 +9,7 @@ log=$(mktemp)
 npx tap "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 # tap's summary line looks like "# { total: 40, pass: 39, fail: 1, skip: 0 }"
-summary=$(grep -E '^# \{ total: [0-9]+' "$log" | tail -n 1)
+summary=$(grep -aE '^# \{ total: [0-9]+' "$log" | tail -n 1)
 rm -f "$log"
 pass=$(sed -nE 's/.*pass: ([0-9]+).*/\1/p' <<<"$summary")
 fail=$(sed -nE 's/.*fail: ([0-9]+).*/\1/p' <<<"$summary")
