@@ -8,8 +8,9 @@ import { sha256, type Digest } from '../digest/index.js'
 import { encodeJson, formatPlatform, isAttestation, isIndex, parseReference, type Descriptor, type ImageIndex, type ImageManifest,
   type Parsed, type Repository, type TransferEvent } from '../oci/index.js'
 import type { ParseImageName } from '../platform/index.js'
-import { pushImage, pushImageContent, TransferLedger } from '../remote/index.js'
+import { TransferLedger } from '../remote/index.js'
 import { planImageRebase, type BaseSide, type ImagePlan, type PlanOptions } from './rebase-image.js'
+import { pushRebased } from './rebase-push.js'
 import type { RunImageCache } from './rebase-run-images.js'
 
 /** The app image to rebase. */
@@ -30,8 +31,6 @@ export interface RebaseOptions {
   runImage?: string
   force?: boolean
   dryRun?: boolean
-  /** Blob pushes in flight per image (default 4). */
-  concurrency?: number
   onProgress?: (e: TransferEvent) => void
   signal?: AbortSignal
 }
@@ -115,14 +114,12 @@ async function writeImage(target: RebaseTarget, p: ImagePlan, opts: RebaseOption
   const newDigest = await p.next.digest()
   if (opts.dryRun) return { ...base, status: 'would-rebase', newDigest, bytes: sum([p]) }
   const ledger = new TransferLedger()
-  await pushImage(target.repo, p.next, target.tags, pushOptions(p, opts, ledger))
+  await pushRebased(target.repo, p, target.tags, pushOptions(opts, ledger))
   return { ...base, status: 'rebased', newDigest, bytes: fromLedger(ledger, p.bytes.copy) }
 }
 
-function pushOptions(p: ImagePlan, opts: RebaseOptions, ledger: TransferLedger) {
+function pushOptions(opts: RebaseOptions, ledger: TransferLedger) {
   return {
-    mountFrom: [p.newBase.repo.name],
-    concurrency: opts.concurrency ?? 4,
     onProgress: (ev: TransferEvent) => {
       ledger.record(ev)
       opts.onProgress?.(ev)
@@ -153,9 +150,11 @@ async function writeIndex(target: RebaseTarget, top: Parsed<ImageIndex>, plans: 
   for (const p of all) {
     if (!p.next || pushed.has(await p.next.digest())) continue
     pushed.add(await p.next.digest())
-    await pushImageContent(target.repo, p.next, pushOptions(p, opts, ledger))
+    await pushRebased(target.repo, p, [], pushOptions(opts, ledger))
   }
-  for (const ref of [newDigest, ...target.tags]) await target.repo.manifests.put(ref, bytes, mediaType, opts.signal)
+  // One tag: a single PUT moves it or not. More: by digest first, so a failure leaves tags whole.
+  const refs = target.tags.length === 1 ? target.tags : [newDigest, ...target.tags]
+  for (const ref of refs) await target.repo.manifests.put(ref, bytes, mediaType, opts.signal)
   const copied = all.reduce((n, p) => n + p.bytes.copy, 0)
   return { ...base, status: 'rebased', newDigest, bytes: fromLedger(ledger, copied) }
 }

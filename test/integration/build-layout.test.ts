@@ -1,6 +1,7 @@
 import t from 'tap'
 import { cp, mkdir, mkdtemp, rm, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
+import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { makeBaseImages, podmanRun, umociUnpack, SAMPLES, EXPECTED, type BaseImages } from '../../registry-fixtures/index.js'
 import { runCli } from '../helpers/cli.js'
@@ -87,10 +88,9 @@ t.test('bad flags are usage errors', async (t) => {
   t.match(nobp.stderr, /--buildpack/)
 })
 
-t.test('--no-sandbox builds in the CNB paths themselves and gives the same image', async (t) => {
+const noSandboxReady = process.getuid?.() === 0 && !(existsSync('/workspace') && readdirSync('/workspace').length > 0)
+t.test('--no-sandbox builds in the CNB paths themselves and gives the same image', { skip: noSandboxReady ? false : 'needs root and an empty /workspace' }, async (t) => {
   const { readdir } = await import('node:fs/promises')
-  const busy = (await readdir('/workspace').catch(() => [])).length > 0
-  if (process.getuid?.() !== 0 || busy) return t.skip('needs root and an empty /workspace')
   const a = await runCli(buildArgs(`oci:${join(work, 'out-ns')}:a`, SAMPLES.apps.hello, ['--no-sandbox']))
   t.equal(a.code, 0, a.stderr)
   const b = await runCli(buildArgs(`oci:${join(work, 'out-ns')}:b`, SAMPLES.apps.hello))

@@ -1,0 +1,64 @@
+import t from 'tap'
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { findBuildpacks, initialBuildEnv, type BuildpackStore, type OrderInput } from '../../lib/buildpack/index.js'
+import { PhaseError } from '../../lib/lifecycle/errors.js'
+import { createHostRunner } from '../../lib/lifecycle/host-runner.js'
+import { detectPhase } from '../../lib/lifecycle/detect-phase.js'
+import { copyApp, prepareBuildDirs } from '../../lib/lifecycle/workspace.js'
+import { parseGroup, parsePlan } from '../../lib/platform/index.js'
+import { EXPECTED, hostArchitecture, SAMPLES } from '../../registry-fixtures/index.js'
+
+let work: string
+let store: BuildpackStore
+t.before(async () => {
+  work = await mkdtemp(join(tmpdir(), 'lading-detect-'))
+  store = await findBuildpacks(SAMPLES.buildpacksDir, { onError: () => {} })
+})
+t.teardown(() => rm(work, { recursive: true, force: true }))
+
+let n = 0
+async function run(order: OrderInput, onOutput?: (c: string) => void) {
+  const dirs = await prepareBuildDirs(join(work, `b${n++}`))
+  await copyApp(SAMPLES.apps.hello, dirs.workspace)
+  const exec = { runner: createHostRunner(), toContainer: (p: string) => p, tmpDir: join(dirs.root, 'tmp') }
+  await mkdir(exec.tmpDir)
+  const env = initialBuildEnv({ PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/tmp' })
+  const target = { os: 'linux', arch: hostArchitecture() }
+  return { dirs, result: detectPhase({ order, store, dirs, exec, env, target, ...(onOutput ? { onOutput } : {}) }) }
+}
+
+t.test('a passing group: descriptors in order, the plan, group.toml and plan.toml in the layers dir', async (t) => {
+  let output = ''
+  const { dirs, result } = await run([{ group: [{ id: 'lading-test/meta' }] }], (c) => { output += c })
+  const d = await result
+  t.same(d.group.map((g) => g.id), EXPECTED.group)
+  t.ok(d.group.every((g) => g.dir.startsWith(SAMPLES.buildpacksDir)), 'real descriptors from the store')
+  t.same(Object.fromEntries(d.plan.map((p) => [p.requires[0]!.name, p.providers.map((x) => x.id)])), EXPECTED.plan)
+  t.match(d.table, /lading-test\/base/)
+  t.match(output, 'base: pass', 'bin/detect output is streamed')
+  t.same(parseGroup(await readFile(join(dirs.layers, 'group.toml'), 'utf8')).group.map((g) => g.id), EXPECTED.group)
+  t.same(parsePlan(await readFile(join(dirs.layers, 'plan.toml'), 'utf8')).map((p) => p.providers.map((x) => x.id)), Object.values(EXPECTED.plan))
+})
+
+t.test('no group passes: exit 20 (all failed) with a table naming them; nothing written', async (t) => {
+  const { dirs, result } = await run([{ group: [{ id: 'lading-test/never' }] }])
+  await t.rejects(result, { constructor: PhaseError, phase: 'detect', exitCode: 20, message: /no buildpack group passed detection:\n[^]*lading-test\/never/ })
+  await t.rejects(readFile(join(dirs.layers, 'group.toml')), { code: 'ENOENT' })
+})
+
+t.test('a buildpack errored: exit 21; its output is in the message', async (t) => {
+  const { result } = await run([{ group: [{ id: 'lading-test/detect-error' }] }])
+  await t.rejects(result, { exitCode: 21, message: /a buildpack errored[^]*lading-test\/detect-error/ })
+})
+
+t.test('an order whose first group fails falls through to the next', async (t) => {
+  const { result } = await run([{ group: [{ id: 'lading-test/never' }, { id: 'lading-test/optional-errors' }] }, { group: [{ id: 'lading-test/base' }] }])
+  t.same((await result).group.map((g) => g.id), ['lading-test/base'])
+})
+
+t.test('an unknown buildpack id is an error from the store, not a detect failure', async (t) => {
+  const { result } = await run([{ group: [{ id: 'lading-test/does-not-exist' }] }])
+  await t.rejects(result, { message: /lading-test\/does-not-exist/ })
+})
