@@ -17,25 +17,34 @@ import type { BuildCache, CacheEntry } from './cache.js'
 export function dirCache(dir: string): BuildCache {
   const committed = join(dir, 'committed')
   const tarPath = (d: Digest): string => join(committed, `${d}.tar`)
+  const backup = join(dir, 'committed-backup')
+  // A save that died between its two renames left the previous cache only in the backup: use it.
+  let recovered: Promise<void> | undefined
+  const recover = (): Promise<void> => (recovered ??= (async () => {
+    if (!(await stat(committed).catch(() => undefined)) && await stat(backup).catch(() => undefined)) await rename(backup, committed)
+  })())
   return {
     kind: 'dir',
     describe: () => dir,
     async metadata() {
+      await recover()
       const text = await readFile(join(committed, LABELS.CACHE_METADATA), 'utf8').catch(() => undefined)
       return text ? decodeCacheMetadata(text).value : { buildpacks: [] }
     },
     async open(diffId): Promise<Readable | undefined> {
+      await recover()
       const st = await stat(tarPath(diffId)).catch(() => undefined)
       return st ? createReadStream(tarPath(diffId)) : undefined
     },
     async reuse(diffId) {
+      await recover()
       const st = await stat(tarPath(diffId)).catch(() => undefined)
       return st ? tarFileLayer(tarPath(diffId), diffId, st.size) : undefined
     },
     async save(entries: CacheEntry[], md: CacheMetadata) {
       const staging = join(dir, 'staging')
-      const backup = join(dir, 'committed-backup')
       try {
+        await recover()
         await rm(staging, { recursive: true, force: true })
         await mkdir(staging, { recursive: true })
         for (const { layer } of entries) {

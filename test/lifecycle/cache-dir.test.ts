@@ -109,3 +109,16 @@ t.test('saving no entries gives a metadata-only cache', async (t) => {
   t.same(await readdir(join(dir, 'committed')), [LABELS.CACHE_METADATA])
   t.match(await readFile(join(dir, 'committed', LABELS.CACHE_METADATA), 'utf8'), /"buildpacks"/)
 })
+
+t.test('a save that died between its renames: the previous cache is taken from the backup', async (t) => {
+  const { mkdtemp, mkdir, writeFile, rm } = await import('node:fs/promises')
+  const { tmpdir } = await import('node:os')
+  const { join } = await import('node:path')
+  const { dirCache } = await import('../../lib/lifecycle/index.js')
+  const dir = await mkdtemp(join(tmpdir(), 'lading-cache-recover-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  await mkdir(join(dir, 'committed-backup'), { recursive: true })
+  await writeFile(join(dir, 'committed-backup', 'io.buildpacks.lifecycle.cache.metadata'), JSON.stringify({ buildpacks: [{ key: 'a/b', version: '1', layers: {} }] }))
+  const md = await dirCache(dir).metadata()
+  t.equal(md.buildpacks[0]?.key, 'a/b')
+})
