@@ -13,6 +13,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchModule>> = {
   'layer-create': () => import('./layer-create.js') as Promise<BenchModule>,
   'push-large-layer': () => import('./push.js') as Promise<BenchModule>,
   'build-publish': () => import('./build.js') as Promise<BenchModule>,
+  rebase: () => import('./rebase.js') as Promise<BenchModule>,
 }
 
 async function main(): Promise<void> {

@@ -5,6 +5,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 bash registry-fixtures/ensure-tools.sh || exit 1
 npx tsc -p tsconfig.json --noEmit || { echo "type check failed"; exit 1; }
+# Tests run bin/lading, which loads the bundle: rebuild it so it matches the sources.
+npm run --silent build || { echo "build failed"; exit 1; }
 log=$(mktemp)
 npx tap "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
