@@ -58,7 +58,7 @@ export async function chooseBuildpacks(o: { buildpacks: string[]; buildpacksDir?
   throw new UsageError('no buildpacks: pass --buildpack DIR|ID[@VERSION], --order FILE, or list them in the app\'s project.toml', 'build')
 }
 
-/** `K=V` pairs from --env flags and --env-file files (`K=V` lines; `#` comments; `K` alone takes nothing). */
+/** `K=V` pairs from --env flags and --env-file files (`K=V` lines; `#` comments; a line without `=` is an error). */
 export async function parseBuildEnv(flags: string[], files: string[]): Promise<Record<string, string>> {
   const env: Record<string, string> = {}
   const add = (line: string, where: string): void => {

@@ -1,7 +1,7 @@
 import { LadingError } from '../errors.js'
 import { toImage, type Image } from '../image/index.js'
 import {
-  hostPlatform, isIndex, selectManifest, formatPlatform, type ImageIndex, type ImageManifest, type Parsed,
+  availablePlatforms, hostPlatform, isIndex, selectManifest, formatPlatform, type ImageIndex, type ImageManifest, type Parsed,
   type Platform, type Repository,
 } from '../oci/index.js'
 import { readBlob } from './read-blob.js'
@@ -34,7 +34,7 @@ export async function narrowToImage(
     if (depth >= 4) throw new LadingError('ERR_MANIFEST_INVALID', `index nesting deeper than 4 levels in ${repo.name}`)
     const desc = selectManifest(cur.value as ImageIndex, platform)
     if (!desc) {
-      const have = (cur.value as ImageIndex).manifests.filter((m) => m.platform).map((m) => formatPlatform(m.platform!))
+      const have = availablePlatforms(cur.value as ImageIndex)
       throw new LadingError('ERR_PLATFORM_NOT_FOUND',
         `${repo.name} has no image for ${formatPlatform(platform)} (available: ${have.join(', ') || 'none'}); pass --platform`)
     }

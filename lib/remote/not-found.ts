@@ -7,7 +7,10 @@ const NOT_FOUND = new Set(['ERR_REGISTRY_NOT_FOUND', 'ERR_NOT_FOUND', 'ERR_LAYOU
  * where absence is a normal case (no previous image, first build without cache).
  */
 export function isNotFound(err: unknown): boolean {
-  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
+  // `seen` ends a cause chain that loops back on itself.
+  const seen = new Set<unknown>()
+  for (let e: unknown = err; e && !seen.has(e); e = (e as { cause?: unknown }).cause) {
+    seen.add(e)
     if (e instanceof LadingError && NOT_FOUND.has(e.code)) return true
   }
   return false

@@ -117,7 +117,8 @@ Examples:
 
 async function imageTarget(ctx: CommandContext, arg: string): Promise<ImageTarget> {
   const t = await ctx.target(arg, { create: true })
-  const base = t.ref ? t.ref.name() : arg.replace(/:[^:/]*$/, '')
+  // A layout's repo name is `oci:DIR` as written (stripping `:TAG` from `arg` breaks `oci:DIR` without a tag).
+  const base = t.ref ? t.ref.name() : t.repo.name
   return { repo: t.repo, tags: t.tags, display: t.display, refs: t.tags.map((tag) => `${base}:${tag}`) }
 }
 

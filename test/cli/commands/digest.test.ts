@@ -1,0 +1,69 @@
+import t from 'tap'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { sha256 } from '../../../lib/digest/index.js'
+import { imageFromParts, type Image } from '../../../lib/image/index.js'
+import { openLayout } from '../../../lib/layout/index.js'
+import { encodeJson, MediaTypes } from '../../../lib/oci/index.js'
+import { pushImage } from '../../../lib/remote/index.js'
+import { runCli } from '../../helpers/cli.js'
+import { randomImage, randomLayer } from '../../helpers/random.js'
+
+let work: string
+let layout: string
+let single: Image
+let amd: Image
+let arm: Image
+let indexDigest: string
+
+t.before(async () => {
+  work = await mkdtemp(join(tmpdir(), 'lading-cmd-digest-'))
+  layout = join(work, 'l')
+  const repo = await openLayout(layout, { create: true })
+  single = await randomImage(1, 128)
+  await pushImage(repo, single, ['v1'])
+  amd = imageFromParts({ platform: { os: 'linux', architecture: 'amd64' }, layers: [await randomLayer(64)] })
+  arm = imageFromParts({ platform: { os: 'linux', architecture: 'arm64' }, layers: [await randomLayer(64)] })
+  const children = [
+    { ...await pushImage(repo, amd, []), platform: { os: 'linux', architecture: 'amd64' } },
+    { ...await pushImage(repo, arm, []), platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
+  ]
+  const bytes = encodeJson({ schemaVersion: 2, mediaType: MediaTypes.OCI_INDEX, manifests: children })
+  indexDigest = sha256(bytes)
+  await repo.manifests.put('multi', bytes, MediaTypes.OCI_INDEX)
+})
+t.teardown(() => rm(work, { recursive: true, force: true }))
+
+t.test('prints the digest of the bytes; of the index unless --platform picks an image', async (t) => {
+  const r = await runCli(['digest', `oci:${layout}:v1`])
+  t.equal(r.code, 0, r.stderr)
+  t.equal(r.stdout, `${await single.digest()}\n`)
+  t.equal((await runCli(['digest', `oci:${layout}:multi`])).stdout, `${indexDigest}\n`)
+  t.equal((await runCli(['digest', `oci:${layout}:multi`, '--platform', 'linux/amd64'])).stdout, `${await amd.digest()}\n`)
+  t.equal((await runCli(['digest', `oci:${layout}:multi`, '--platform', 'linux/arm64/v8'])).stdout, `${await arm.digest()}\n`)
+  const byDigest = await runCli(['digest', `oci:${layout}:${await single.digest()}`])
+  t.equal(byDigest.stdout, r.stdout)
+})
+
+t.test('--json: reference, digest, media type and size', async (t) => {
+  const r = await runCli(['digest', `oci:${layout}:multi`, '--json'])
+  t.equal(r.code, 0, r.stderr)
+  const out = JSON.parse(r.stdout)
+  t.same(Object.keys(out), ['reference', 'digest', 'mediaType', 'size'])
+  t.same(out, { reference: `oci:${layout}:multi`, digest: indexDigest, mediaType: MediaTypes.OCI_INDEX, size: out.size })
+  t.ok(out.size > 0)
+  const narrowed = JSON.parse((await runCli(['digest', `oci:${layout}:multi`, '--json', '--platform', 'linux/arm64'])).stdout)
+  t.same(narrowed, { reference: `oci:${layout}:multi`, digest: await arm.digest(), mediaType: MediaTypes.OCI_MANIFEST, size: (await arm.rawManifest()).length })
+})
+
+t.test('errors: usage 3, not found 6, no platform 4', async (t) => {
+  t.equal((await runCli(['digest'])).code, 3)
+  t.equal((await runCli(['digest', 'a', 'b'])).code, 3)
+  t.equal((await runCli(['digest', `oci:${layout}:v1`, '--platform', 'bad'])).code, 3)
+  t.equal((await runCli(['digest', `oci:${layout}:missing`])).code, 6)
+  t.equal((await runCli(['digest', `oci:${layout}:multi`, '--platform', 'linux/s390x'])).code, 4)
+  const badRef = await runCli(['digest', 'not a ref'])
+  t.equal(badRef.code, 4)
+  t.match(badRef.stderr, /invalid reference/)
+})
