@@ -123,3 +123,21 @@ t.test('a build failure pushes nothing and moves no tag', async (t) => {
   t.ok(unreachable.code >= 30 && unreachable.code < 40, `analyze exit code (${unreachable.code})`)
   t.match(unreachable.stderr, /run image 127\.0\.0\.1:9\/run:v1/)
 })
+
+t.test('a run image mirror in the target registry is used: its layers are mounted, the label names both', async (t) => {
+  const other = await startRegistry({ variant: 'http' })
+  t.teardown(() => other.stop())
+  const base = await makeBaseImages(join(work, 'base-other'))
+  await pushBaseImages(base.layout, other.host)
+  const mark = proxy.requests.length
+  const r = await runCli(['build', `${proxy.host}/mirrored:1`, '--path', app, '--buildpacks-dir', SAMPLES.buildpacksDir,
+    '--run-image', `${other.host}/run:v1`, '--run-image-mirror', `${proxy.host}/run:v1`, '--json'])
+  t.equal(r.code, 0, r.stderr)
+  const runLayers: { digest: string; size: number }[] = JSON.parse((await runCli(['manifest', `${reg.host}/run:v1`])).stdout).layers
+  const runBytes = runLayers.reduce((n, l) => n + l.size, 0)
+  t.ok(JSON.parse(r.stdout).transfer.bytesMounted >= runBytes, 'run image layers mounted from the mirror')
+  const md = JSON.parse(JSON.parse((await runCli(['config', `${reg.host}/mirrored:1`])).stdout).config.Labels['io.buildpacks.lifecycle.metadata'])
+  t.equal(md.runImage.image, `${other.host}/run:v1`)
+  t.same(md.runImage.mirrors, [`${proxy.host}/run:v1`])
+  t.ok(layerBytesUploaded(mark) < runBytes + 2 * 1024 * 1024, 'the run image was not uploaded again')
+})

@@ -7,8 +7,8 @@ import type { CommandContext } from '../context.js'
 import { chooseBuildpacks, parseBuildEnv } from '../build-inputs.js'
 import { formatBytes } from '../output.js'
 import { createImage, dirCache, imageCache, unpackBuildImage, CNB_PATHS, type BuildCache, type ImageTarget } from '../../lifecycle/index.js'
-import { hostPlatform } from '../../oci/index.js'
-import { readProjectFile, readProjectMetadataFile, stringifyReport } from '../../platform/index.js'
+import { hostPlatform, parseReference } from '../../oci/index.js'
+import { pickReadable, readProjectFile, readProjectMetadataFile, stringifyReport } from '../../platform/index.js'
 import { parseConcurrency } from './copy.js'
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
@@ -30,6 +30,8 @@ Flags:
   --buildpacks-dir DIR     where ID[@VERSION] buildpacks are found
   --order FILE             an order.toml (when no --buildpack is given)
   --run-image REF          the base of the app image (required)
+  --run-image-mirror REF   another name of the same run image (repeatable); one in IMAGE's
+                           registry is used first, so its layers are mounted, not copied
   --build-image REF        the root filesystem buildpacks run in (default: this host's, read-only)
   --env K=V, --env-file F  build-time environment for buildpacks (repeatable)
   --cache-image REF        keep cached layers in an image (registry or oci:DIR)
@@ -49,7 +51,7 @@ Examples:
   lading build oci:./out:app --path ./app --buildpack ./buildpacks/node --run-image oci:./base:run`,
   options: {
     path: { type: 'string' }, buildpack: { type: 'string', multiple: true }, 'buildpacks-dir': { type: 'string' },
-    order: { type: 'string' }, 'run-image': { type: 'string' }, 'build-image': { type: 'string' },
+    order: { type: 'string' }, 'run-image': { type: 'string' }, 'run-image-mirror': { type: 'string', multiple: true }, 'build-image': { type: 'string' },
     env: { type: 'string', multiple: true }, 'env-file': { type: 'string', multiple: true },
     'cache-image': { type: 'string' }, 'cache-dir': { type: 'string' }, 'clear-cache': { type: 'boolean' },
     'previous-image': { type: 'string' }, tag: { type: 'string', multiple: true }, launcher: { type: 'string' },
@@ -72,7 +74,8 @@ Examples:
     const env = { ...(project?.env ?? {}), ...await parseBuildEnv(list('env'), list('env-file')) }
     const targets = [await imageTarget(ctx, imageArg!)]
     for (const t of list('tag')) targets.push(await imageTarget(ctx, t))
-    const run = await ctx.target(str('run-image')!)
+    const mirrors = list('run-image-mirror')
+    const run = await ctx.target(await chooseRunImage(ctx, [str('run-image')!, ...mirrors], targets[0]!))
     const previous = await ctx.target(str('previous-image') ?? imageArg!)
     const cache = await openCache(ctx, args, targets[0]!)
     const platform = hostPlatform()
@@ -84,7 +87,7 @@ Examples:
     const result = await createImage({
       targets, appDir, appFilter: { ...(project?.include ? { include: project.include } : {}), ...(project?.exclude ? { exclude: project.exclude } : {}) },
       order: choice.order, store: choice.store,
-      run: { repo: run.repo, identifier: run.identifier, display: run.display, name: run.display, mirrors: [] },
+      run: { repo: run.repo, identifier: run.identifier, display: run.display, name: canonicalName(str('run-image')!), mirrors: mirrors.map(canonicalName) },
       previous: { repo: previous.repo, identifier: previous.identifier, display: previous.display },
       ...(cache ? { cache } : {}), clearCache: Boolean(v['clear-cache']), platformEnv: env, launcher, sandbox,
       network: Boolean(v.network), buildPath: buildImage?.path ?? DEFAULT_PATH, uid: buildImage?.uid ?? 1000, gid: buildImage?.gid ?? 1000,
@@ -129,4 +132,24 @@ async function openCache(ctx: CommandContext, args: ParsedArgs, target: ImageTar
   if (!ref) return undefined
   const t = await ctx.target(ref, { create: true })
   return imageCache({ repo: t.repo, tag: t.tags[0] ?? t.identifier, display: t.display, mountFrom: [target.repo.name] })
+}
+
+/**
+ * The run image to build on, among --run-image and its mirrors (cnb-spec.md §9.3): a readable one
+ * in the app image's registry first (its layers are then mounted, never copied), else the first
+ * readable one. Readable = its manifest answers a HEAD.
+ */
+async function chooseRunImage(ctx: CommandContext, names: string[], target: ImageTarget): Promise<string> {
+  if (names.length === 1) return names[0]!
+  const registryOf = (n: string): string => n.startsWith('oci:') ? 'oci' : parseReference(n).registry
+  const appRegistry = target.repo.name.startsWith('oci:') ? 'oci' : target.repo.name.split('/')[0]!
+  return pickReadable(names, appRegistry, (n) => ({ registry: registryOf(n), repository: n }), async (n) => {
+    const t = await ctx.target(n)
+    return (await t.repo.manifests.resolve(t.identifier).catch(() => undefined)) !== undefined
+  })
+}
+
+/** The canonical form recorded in the label (`registry/repo:tag`), or the layout reference as given. */
+function canonicalName(name: string): string {
+  return name.startsWith('oci:') ? name : parseReference(name).toString()
 }
