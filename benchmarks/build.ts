@@ -5,31 +5,19 @@
  * loopback registry per tool.
  * Usage: npx tsx benchmarks/build.ts [--size-mb 256]
  */
-import { cp, mkdtemp, rm, writeFile, mkdir, open } from 'node:fs/promises'
-import { createCipheriv } from 'node:crypto'
+import { cp, mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { startRegistry, startFaultProxy, makeBaseImages, pushBaseImages, SAMPLES, type FaultProxy } from '../registry-fixtures/index.js'
 import { timeChild, machine } from './lib/measure.js'
+import { uploadedBytes, writeDeps } from './lib/data.js'
 
 const LADING = fileURLToPath(new URL('../bin/lading', import.meta.url))
 type Step = { ms: number; bytesUploaded: number }
 
-const uploaded = (p: FaultProxy, from: number): number => p.requests.slice(from)
-  .filter((q) => /\/blobs\/uploads\//.test(q.path) && (q.method === 'PATCH' || q.method === 'PUT')).reduce((n, q) => n + q.bytesIn, 0)
-
-/** The same kind of bytes the deps buildpack makes: incompressible, deterministic. */
-async function writeDeps(path: string, mib: number): Promise<void> {
-  const cipher = createCipheriv('aes-128-ctr', Buffer.alloc(16), Buffer.alloc(16))
-  const fh = await open(path, 'w')
-  try {
-    for (let i = 0; i < mib; i++) await fh.write(cipher.update(Buffer.alloc(1 << 20)))
-  } finally {
-    await fh.close()
-  }
-}
+const uploaded = uploadedBytes
 
 async function withRegistry<T>(work: string, fn: (proxy: FaultProxy, host: string) => Promise<T>): Promise<T> {
   const reg = await startRegistry({ variant: 'http' })

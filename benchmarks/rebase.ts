@@ -5,8 +5,7 @@
  * FROM the patched run image + `buildah push`), in the same run, through a byte-counting proxy.
  * Usage: npx tsx benchmarks/rebase.ts [--size-mb 64] [--images 100] [--runs 3]
  */
-import { cp, mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises'
-import { createCipheriv } from 'node:crypto'
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -17,24 +16,14 @@ import { parseReference } from '../lib/oci/index.js'
 import { createRegistryClient } from '../lib/registry/index.js'
 import { copyImage, fetchImage, pushImage } from '../lib/remote/index.js'
 import { timeChild, median, machine } from './lib/measure.js'
+import { uploadedBytes, writeDeps } from './lib/data.js'
 
 const LADING = fileURLToPath(new URL('../bin/lading', import.meta.url))
 
-const uploaded = (p: FaultProxy, from: number): number => p.requests.slice(from)
-  .filter((q) => /\/blobs\/uploads\//.test(q.path) && (q.method === 'PATCH' || q.method === 'PUT')).reduce((n, q) => n + q.bytesIn, 0)
+const uploaded = uploadedBytes
 /** Bytes of blob GETs: a rebase reads configs only, never layers. */
 const blobGets = (p: FaultProxy, from: number): number => p.requests.slice(from)
   .filter((q) => q.method === 'GET' && /\/blobs\/sha256:/.test(q.path)).reduce((n, q) => n + q.bytesOut, 0)
-
-async function writeDeps(path: string, mib: number): Promise<void> {
-  const cipher = createCipheriv('aes-128-ctr', Buffer.alloc(16), Buffer.alloc(16))
-  const fh = await open(path, 'w')
-  try {
-    for (let i = 0; i < mib; i++) await fh.write(cipher.update(Buffer.alloc(1 << 20)))
-  } finally {
-    await fh.close()
-  }
-}
 
 async function lading(args: string[]): Promise<number> {
   const r = await timeChild(LADING, args)
