@@ -2,11 +2,11 @@ import t from 'tap'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { appendLayers, imageFromParts, layerFromBytes, withConfig, withLabels } from '../../lib/image/index.js'
-import { openLayout } from '../../lib/layout/index.js'
-import { emptyLayersMetadata, encodeLifecycleMetadata, LABELS } from '../../lib/platform/index.js'
-import { pushImage } from '../../lib/remote/index.js'
-import { runCli } from '../helpers/cli.js'
+import { appendLayers, imageFromParts, layerFromBytes, withConfig, withLabels } from '../../../lib/image/index.js'
+import { openLayout } from '../../../lib/layout/index.js'
+import { emptyLayersMetadata, encodeLifecycleMetadata, LABELS } from '../../../lib/platform/index.js'
+import { pushImage } from '../../../lib/remote/index.js'
+import { runCli } from '../../helpers/cli.js'
 
 let dir: string
 let app: string
