@@ -239,8 +239,13 @@ function probe(url: string, ca: Buffer | undefined): Promise<number> {
     const req = url.startsWith('https:')
       ? httpsRequest(url, { ca, agent: false }, (res) => { res.resume(); resolve(res.statusCode ?? 0) })
       : httpRequest(url, { agent: false }, (res) => { res.resume(); resolve(res.statusCode ?? 0) })
+    // A socket that accepts but never answers must not hang the probe: every end resolves.
     req.on('error', () => resolve(0))
-    req.setTimeout(2000, () => req.destroy())
+    req.on('close', () => resolve(0))
+    req.setTimeout(2000, () => {
+      resolve(0)
+      req.destroy()
+    })
     req.end()
   })
 }
