@@ -4,7 +4,7 @@
  * offset (a 200 means the range was ignored: fail rather than splice). Bounded by maxAttempts.
  */
 import { once } from 'node:events'
-import type { Readable } from 'node:stream'
+import type { Readable, Transform } from 'node:stream'
 import { verifyStream, type Digest } from '../digest/index.js'
 import { pullScope } from './challenge.js'
 import { repoPath, type RepoContext } from './context.js'
@@ -28,7 +28,7 @@ export function readBlobResuming(ctx: RepoContext, res: WireResponse, desc: { di
           offset += b.length
           ctx.stats.bytesDownloaded += b.length
           if (out.destroyed) break
-          if (!out.write(b)) await Promise.race([once(out, 'drain'), once(out, 'close')])
+          if (!out.write(b)) await drained(out)
           if (out.destroyed) break
         }
         if (out.destroyed) discard(cur.body)
@@ -61,4 +61,15 @@ async function resume(ctx: RepoContext, digest: Digest, offset: number, signal?:
       { status: res.status, method: 'GET', url: res.url })
   }
   return res
+}
+
+/** Waits for `out` to drain or close, removing both listeners afterwards (a race alone leaks one per wait). */
+async function drained(out: Transform): Promise<void> {
+  const ac = new AbortController()
+  const wait = (ev: string): Promise<unknown> => once(out, ev, { signal: ac.signal }).catch(() => undefined)
+  try {
+    await Promise.race([wait('drain'), wait('close')])
+  } finally {
+    ac.abort()
+  }
 }
