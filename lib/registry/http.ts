@@ -72,7 +72,15 @@ export function createDispatchers(o: DispatcherOptions): Dispatchers {
       return secure
     },
     async close() {
-      await Promise.all([secure.close(), insecure?.close()])
+      // A graceful close waits for every request to finish, and one whose response body nobody
+      // read never does: give them a moment, then destroy what is left.
+      const agents = [secure, ...(insecure ? [insecure] : [])]
+      let timer: NodeJS.Timeout | undefined
+      const graceful = Promise.all(agents.map((a) => a.close())).then(() => true)
+      const late = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), 1000) })
+      const closed = await Promise.race([graceful, late])
+      clearTimeout(timer)
+      if (!closed) await Promise.all(agents.map((a) => a.destroy().catch(() => undefined)))
     },
   }
 }
