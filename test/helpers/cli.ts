@@ -11,7 +11,16 @@ export async function runCli(argv: string[]): Promise<{ code: number; stdout: st
   let err = ''
   stdout.on('data', (d: Buffer) => out.push(d))
   stderr.on('data', (d) => (err += d))
-  const code = await main(argv, { stdout, stderr })
+  // A run that never settles fails in 90 s with what it was doing, instead of tap's bare timeout.
+  let timer: NodeJS.Timeout | undefined
+  const watchdog = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const p = process as unknown as { _getActiveHandles(): object[]; _getActiveRequests(): object[] }
+      const names = (xs: object[]): string => xs.map((x) => x.constructor.name).join(', ')
+      reject(new Error(`lading ${argv.join(' ')} did not finish in 90 s; handles: ${names(p._getActiveHandles())}; requests: ${names(p._getActiveRequests())}; stderr so far:\n${err}`))
+    }, 90_000)
+  })
+  const code = await Promise.race([main(argv, { stdout, stderr }), watchdog]).finally(() => clearTimeout(timer))
   const stdoutBytes = Buffer.concat(out)
   return { code, stdout: stdoutBytes.toString(), stderr: err, stdoutBytes }
 }
