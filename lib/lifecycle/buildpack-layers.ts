@@ -30,6 +30,8 @@ export interface BuildpackLayers {
   cacheMetadata: CacheMetadata
   /** `<id>/<layer>` reused from the previous image without re-tarring or uploading. */
   reused: string[]
+  /** Cached layer dirs (host paths) with their diffIDs, for a local stash. */
+  stashable: { dir: string; sha: string }[]
   warnings: string[]
 }
 
@@ -40,7 +42,7 @@ export interface BuildpackLayers {
  * referenced by digest: never downloaded, never uploaded. Exit 60s for layers that cannot be exported.
  */
 export async function buildpackLayers(i: BuildpackLayersInput): Promise<BuildpackLayers> {
-  const out: BuildpackLayers = { adds: [], buildpacks: [], cacheEntries: [], cacheMetadata: { buildpacks: [] }, reused: [], warnings: [] }
+  const out: BuildpackLayers = { adds: [], buildpacks: [], cacheEntries: [], cacheMetadata: { buildpacks: [] }, reused: [], stashable: [], warnings: [] }
   for (const { bp, outcome } of i.built.outcomes) {
     const md: BuildpackLayersMetadata = { key: bp.id, version: bp.version, layers: {}, ...(outcome.store ? { store: { metadata: outcome.store.metadata } } : {}) }
     const cacheMd: BuildpackLayersMetadata = { key: bp.id, version: bp.version, layers: {} }
@@ -73,6 +75,7 @@ export async function buildpackLayers(i: BuildpackLayersInput): Promise<Buildpac
         const sha = kept ? known! : (await tar()).diffIdValue
         const old = !kept && oldCache?.layers[l.name]?.sha === sha && i.cache ? await i.cache.reuse(sha as Digest) : undefined
         out.cacheEntries.push({ layer: kept ?? old ?? (await tar()) })
+        out.stashable.push({ dir: l.dir, sha })
         cacheMd.layers[l.name] = entry(sha)
       }
     }

@@ -13,6 +13,7 @@ import { detectPhase } from './detect-phase.js'
 import { exportImage } from './export.js'
 import { checkDefaultProcess } from './process-check.js'
 import { restore } from './restore.js'
+import { LayerStash } from './layer-stash.js'
 import { copyApp, emptyCnbDirs, prepareBuildDirs, prepareCnbDirs, writePlatformEnv, type AppFilter, type BuildDirs } from './workspace.js'
 
 /** Where the app image goes: one repository and its tags, plus other repositories to tag. */
@@ -52,6 +53,8 @@ export interface BuildRequest {
   concurrency?: number
   /** Where run images' file lists are kept between builds (for the default-process check). */
   indexDir?: string
+  /** Where cached layer dirs are kept between builds on this machine (skips re-downloading them). */
+  stashDir?: string
   /** Build directories; default: a fresh temp dir (removed afterwards). `--no-sandbox` passes the CNB paths. */
   dirs?: BuildDirs
   signal?: AbortSignal
@@ -115,9 +118,10 @@ export async function createImage(req: BuildRequest, ev: BuildEvents = {}): Prom
     const common = { dirs, exec, env, target: analyzed.runTarget, ...(req.signal ? { signal: req.signal } : {}), ...(ev.output ? { onOutput: ev.output } : {}) }
     const detected = await timed('detect', () => detectPhase({ ...common, order: req.order, store: req.store }))
     ev.info?.(detected.table)
+    const stash = req.stashDir && req.cache ? new LayerStash(req.stashDir) : undefined
     const restored = await timed('restore', () => restore({
       group: detected.group, dirs, cacheMetadata: analyzed.cache, ...(analyzed.previous ? { previous: analyzed.previous.metadata } : {}),
-      ...(req.cache ? { cache: req.cache } : {}),
+      ...(req.cache ? { cache: req.cache } : {}), ...(stash && !req.clearCache ? { stash } : {}),
     }))
     restored.warnings.forEach((w) => ev.warn?.(w))
     const built = await timed('build', () => buildPhase({ ...common, group: detected.group, plan: detected.plan, onBuildpack: (bp) => ev.info?.(`building with ${bp.id}@${bp.version}`) }))
@@ -143,6 +147,7 @@ export async function createImage(req: BuildRequest, ev: BuildEvents = {}): Prom
       return desc
     })
     if (req.cache) await timed('cache', () => req.cache!.save(exported.cacheEntries, exported.cacheMetadata))
+    if (stash) await stash.keep(exported.stashable)
     return {
       image, tags: req.targets.flatMap((t) => t.refs),
       group: detected.group.map((g) => ({ id: g.id, version: g.version })), reused: exported.reused,

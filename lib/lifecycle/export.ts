@@ -45,6 +45,8 @@ export interface Exported {
   cacheEntries: CacheEntry[]
   cacheMetadata: CacheMetadata
   reused: string[]
+  /** Cached layer dirs and their diffIDs (see LayerStash). */
+  stashable: { dir: string; sha: string }[]
   warnings: string[]
 }
 
@@ -119,7 +121,7 @@ export async function exportImage(i: ExportInput): Promise<Exported> {
     history: normalizedHistory(c.history ?? [], c.rootfs.diff_ids.length, created),
     config: containerConfig(c.config ?? {}, i, labels),
   }))
-  return { image, metadata: meta, cacheEntries: bpl.cacheEntries, cacheMetadata: bpl.cacheMetadata, reused: bpl.reused, warnings: [...i.built.warnings, ...bpl.warnings] }
+  return { image, metadata: meta, cacheEntries: bpl.cacheEntries, cacheMetadata: bpl.cacheMetadata, reused: bpl.reused, stashable: bpl.stashable, warnings: [...i.built.warnings, ...bpl.warnings] }
 }
 
 function containerConfig(run: ContainerConfig, i: ExportInput, labels: Record<string, string>): ContainerConfig {

@@ -8,6 +8,7 @@ import type { BuildpackLayerMetadata, CacheMetadata, LayersMetadata } from '../p
 import type { BuildCache } from './cache.js'
 import { PhaseError } from './errors.js'
 import { treeFingerprint } from './fingerprint.js'
+import type { LayerStash } from './layer-stash.js'
 import type { BuildDirs } from './workspace.js'
 
 /** Inputs of restore. */
@@ -17,6 +18,8 @@ export interface RestoreInput {
   previous?: LayersMetadata
   cacheMetadata: CacheMetadata
   cache?: BuildCache
+  /** Layer dirs kept on this machine from the last build, tried before the cache. */
+  stash?: LayerStash
 }
 
 /** What restore did, per `<buildpack>/<layer>`. */
@@ -76,6 +79,10 @@ function pick(app: BuildpackLayerMetadata | undefined, c: BuildpackLayerMetadata
 }
 
 async function restoreContents(i: RestoreInput, sha: Digest, layerDir: string, key: string, out: Restored): Promise<boolean> {
+  if (await i.stash?.take(sha, layerDir)) {
+    out.snapshots.set(layerDir, { sha, fingerprint: await treeFingerprint(layerDir) })
+    return true
+  }
   const tar = i.cache ? await i.cache.open(sha) : undefined
   if (!tar) {
     out.warnings.push(`cached layer ${key} (${sha}) is missing from the cache: not restored`)

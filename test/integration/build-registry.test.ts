@@ -93,6 +93,7 @@ t.test('rebuild with no change: zero layer bytes uploaded, same digest, layers r
   for (const line of EXPECTED.buildLog.rebuild) t.match(r.stderr, line)
   t.ok(out.reused.includes('lading-test/deps/launch-meta'), 'launch-only layer reused by digest')
   t.ok(out.restored.fromCache.includes('lading-test/deps/compile-cache'), 'cache-only layer restored from the cache image')
+  t.ok(out.bytesDownloaded < 64 * 1024, `cached layers came back from the local stash, not downloaded (${out.bytesDownloaded} bytes read)`)
   const env = await podmanRun(`${reg.host}/app:1`, { entrypoint: 'env' })
   t.match(env.stdout, /^LAUNCH_META=v1$/m, 'env of the reused layer still applied')
 })

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -94,6 +95,8 @@ Examples:
       ...(buildImage ? { rootfs: buildImage.rootfs } : {}), ...(str('process-type') ? { processType: str('process-type')! } : {}),
       created: EPOCH, project: await readProjectMetadataFile(join(appDir, 'project-metadata.toml')).catch(() => ({})), platform,
       concurrency: parseConcurrency(v.concurrency), indexDir: join(homedir(), '.cache', 'lading', 'run-index'),
+      // One stash per cache: cached layer dirs kept on this machine, restored by a rename.
+      ...(cache ? { stashDir: join(homedir(), '.cache', 'lading', 'stash', createHash('sha256').update(cache.describe()).digest('hex').slice(0, 16)) } : {}),
       ...(sandbox ? {} : { dirs: { root: '/', workspace: CNB_PATHS.workspace, layers: CNB_PATHS.layers, platform: CNB_PATHS.platform } }),
     }, {
       phase: (name) => ctx.out.info(`===> ${name.toUpperCase()}`),

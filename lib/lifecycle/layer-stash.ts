@@ -1,0 +1,65 @@
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { treeFingerprint } from './fingerprint.js'
+
+/** One cached layer directory to keep for the next build on this machine. */
+export interface StashEntry { dir: string; sha: string }
+
+/**
+ * Cached layer directories kept on local disk between builds, by diffID, so a rebuild restores
+ * them with a rename instead of downloading and extracting them from the cache image again.
+ * Each entry carries the tree fingerprint it had when stashed; one that no longer matches
+ * (touched by anyone) is dropped and the build falls back to the cache. Same trust as the cache
+ * directory itself: it lives on the build machine.
+ */
+export class LayerStash {
+  constructor(readonly root: string) {}
+
+  #paths(sha: string): { dir: string; mark: string } {
+    const hex = sha.replace(/^sha256:/, '')
+    return { dir: join(this.root, hex), mark: join(this.root, `${hex}.fingerprint`) }
+  }
+
+  /** Moves the stashed layer `sha` to `target`; false when there is none (or it was touched). */
+  async take(sha: string, target: string): Promise<boolean> {
+    const { dir, mark } = this.#paths(sha)
+    const want = await readFile(mark, 'utf8').catch(() => undefined)
+    if (!want) return false
+    await rm(mark, { force: true })
+    try {
+      if (await treeFingerprint(dir) !== want) throw new Error('changed')
+      await rm(target, { recursive: true, force: true })
+      await rename(dir, target)
+      return true
+    } catch {
+      await rm(dir, { recursive: true, force: true })
+      return false
+    }
+  }
+
+  /**
+   * Moves each entry's directory into the stash (the build dir is deleted afterwards anyway),
+   * then drops stashed layers not in `entries`, so the stash holds one build's cache at most.
+   * Best effort: a move across filesystems, or any other failure, just leaves that layer out.
+   */
+  async keep(entries: readonly StashEntry[]): Promise<void> {
+    await mkdir(this.root, { recursive: true })
+    const kept = new Set<string>()
+    for (const e of entries) {
+      const { dir, mark } = this.#paths(e.sha)
+      kept.add(dir.slice(this.root.length + 1))
+      try {
+        await rm(mark, { force: true })
+        await rm(dir, { recursive: true, force: true })
+        await rename(e.dir, dir)
+        await writeFile(mark, await treeFingerprint(dir))
+      } catch {
+        await rm(dir, { recursive: true, force: true }).catch(() => undefined)
+      }
+    }
+    for (const name of await readdir(this.root).catch(() => [] as string[])) {
+      const hex = name.replace(/\.fingerprint$/, '')
+      if (!kept.has(hex)) await rm(join(this.root, name), { recursive: true, force: true })
+    }
+  }
+}
