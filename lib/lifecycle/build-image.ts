@@ -2,7 +2,8 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { digestHex } from '../digest/index.js'
 import { wrapError } from '../errors.js'
-import { extractLayer } from '../layer/index.js'
+import { extractLayer, gunzipIfNeeded } from '../layer/index.js'
+import { openLayout } from '../layout/index.js'
 import type { Platform } from '../oci/index.js'
 import { fetchImage } from '../remote/index.js'
 import type { ImageSource } from './analyze.js'
@@ -15,7 +16,7 @@ const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 
 /**
  * Pulls and unpacks the build image under `cacheDir/<manifest digest>` once; later builds reuse
- * the unpacked tree. The build user comes from CNB_USER_ID/CNB_GROUP_ID in its Env (1000:1000
+ * the unpacked tree, and layer blobs are cached by digest under `cacheDir/blobs`. The build user comes from CNB_USER_ID/CNB_GROUP_ID in its Env (1000:1000
  * when absent), as pack takes it from a builder.
  */
 export async function unpackBuildImage(src: ImageSource, cacheDir: string, platform?: Platform): Promise<BuildImage> {
@@ -27,7 +28,14 @@ export async function unpackBuildImage(src: ImageSource, cacheDir: string, platf
       const partial = `${rootfs}.partial-${process.pid}`
       await rm(partial, { recursive: true, force: true })
       await mkdir(partial, { recursive: true })
-      for (const layer of await image.layers()) await extractLayer(await layer.uncompressed(), partial)
+      // Layer blobs are kept by digest, so a new build image that shares layers with an older
+      // one downloads only what is new.
+      const blobs = (await openLayout(join(cacheDir, 'blobs'), { create: true })).blobs
+      for (const layer of await image.layers()) {
+        const desc = { digest: await layer.digest(), size: await layer.size(), mediaType: layer.mediaType }
+        if (!(await blobs.stat(desc.digest))) await blobs.put(() => layer.compressed(), desc)
+        await extractLayer(gunzipIfNeeded(await blobs.open(desc), desc.mediaType), partial)
+      }
       await rename(partial, rootfs)
     }
     return { rootfs, uid: id(env.get('CNB_USER_ID')), gid: id(env.get('CNB_GROUP_ID')), path: env.get('PATH') ?? DEFAULT_PATH }

@@ -45,7 +45,7 @@ t.test('unpacks every layer in order (whiteouts applied) under the manifest dige
   t.equal((await stat(join(b.rootfs, 'bin/tool'))).mode & 0o777, 0o755)
   t.equal(await readlink(join(b.rootfs, 'bin/alias')), 'tool')
   t.same((await readdir(join(b.rootfs, 'etc'))).sort(), ['added'], 'the whiteout removed etc/gone')
-  t.same(await readdir(cache), [digestHex(await built.digest())], 'no partial dir left')
+  t.same((await readdir(cache)).filter((n) => n !== 'blobs'), [digestHex(await built.digest())], 'no partial dir left')
 })
 
 t.test('a second unpack of the same image reuses the tree; a stale partial dir is replaced', async (t) => {
@@ -63,7 +63,7 @@ t.test('a second unpack of the same image reuses the tree; a stale partial dir i
   await mkdir(partial, { recursive: true })
   await writeFile(join(partial, 'junk'), 'from a crashed unpack')
   const b = await unpackBuildImage(src('no-env'), cache3)
-  t.same(await readdir(cache3), [digest])
+  t.same((await readdir(cache3)).filter((n) => n !== 'blobs'), [digest])
   t.notOk((await readdir(b.rootfs)).includes('junk'))
 })
 
@@ -85,4 +85,25 @@ t.test('the fixture build image (umoci-made): busybox tree and user 1000:1000', 
   t.equal(b.gid, 1000)
   t.ok((await stat(join(b.rootfs, 'bin/busybox'))).isFile())
   t.equal(await readlink(join(b.rootfs, 'bin/sh')), 'busybox')
+})
+
+t.test('layer blobs are cached by digest: a second image sharing layers downloads none of them again', async (t) => {
+  const { readdir: rd } = await import('node:fs/promises')
+  const { mkdtemp: mk, rm: rmd } = await import('node:fs/promises')
+  const { tmpdir: td } = await import('node:os')
+  const { join: j } = await import('node:path')
+  const { makeBaseImages } = await import('../../registry-fixtures/index.js')
+  const { openLayout } = await import('../../lib/layout/index.js')
+  const { unpackBuildImage } = await import('../../lib/lifecycle/index.js')
+  const work = await mk(j(td(), 'lading-bi-blobs-'))
+  t.teardown(() => rmd(work, { recursive: true, force: true }))
+  const base = await makeBaseImages(j(work, 'base'))
+  const repo = await openLayout(base.layout)
+  const cache = j(work, 'cache')
+  await unpackBuildImage({ repo, identifier: 'run-v1', display: 'run-v1' }, cache)
+  const after1 = (await rd(j(cache, 'blobs', 'blobs', 'sha256'))).length
+  await unpackBuildImage({ repo, identifier: 'run-v2', display: 'run-v2' }, cache)
+  const after2 = (await rd(j(cache, 'blobs', 'blobs', 'sha256'))).length
+  t.equal(after1, 2, 'both layers of run-v1')
+  t.equal(after2, 3, 'run-v2 shares the busybox layer: one new blob')
 })
