@@ -26,7 +26,7 @@ const HERE = fileURLToPath(new URL('.', import.meta.url))
 /** Directory names under `registry-fixtures/buildpacks/`. */
 export type SampleBuildpackName =
   | 'base' | 'deps' | 'procs' | 'meta' | 'optional-fails' | 'optional-errors' | 'fails-build'
-  | 'bad-layer-toml' | 'bad-process' | 'never' | 'detect-error' | 'old-api' | 'version-require' | 'writes-outside'
+  | 'bad-layer-toml' | 'bad-process' | 'never' | 'detect-error' | 'old-api' | 'version-require' | 'writes-outside' | 'sh-only'
 
 /** Every sample buildpack version (all the same). */
 export const SAMPLE_VERSION = '0.0.1'
@@ -47,6 +47,7 @@ export const SAMPLE_APIS: Readonly<Record<SampleBuildpackName, string>> = {
   'old-api': '0.2',
   'version-require': '0.10',
   'writes-outside': '0.10',
+  'sh-only': '0.10',
 }
 
 /** Returns the buildpack id of a sample: `lading-test/<name>`. */

@@ -97,3 +97,12 @@ t.test('--no-sandbox builds in the CNB paths themselves and gives the same image
   t.equal(JSON.parse(a.stdout).digest, JSON.parse(b.stdout).digest, 'sandbox and no-sandbox agree')
   t.same(await readdir('/workspace'), [], '/workspace left empty')
 })
+
+t.test('--build-image: buildpacks run on the build image rootfs as its CNB user', async (t) => {
+  const out = `oci:${join(work, 'out-bi')}:x`
+  const r = await runCli(['build', out, '--path', SAMPLES.apps.bench, '--buildpack', SAMPLES.buildpack('sh-only'), '--run-image', base.runV1, '--build-image', base.build])
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stderr, 'sh-only: built in the build image as 1000:1000')
+  const run = await podmanRun(out)
+  t.equal(run.stdout, 'hello from a build image buildpack, built as uid 1000\n', run.stderr)
+})
