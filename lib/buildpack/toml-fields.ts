@@ -69,7 +69,6 @@ export function optTableArray(t: Table, key: string, fail: FileErrorFactory, lab
   return v as Table[]
 }
 
-/** Serialises a table to TOML text. */
-export function stringifyToml(t: Table): string {
-  return TOML.stringify(t as Parameters<typeof TOML.stringify>[0])
-}
+/** One TOML writer for every file we write: the platform's (no `_` in integers, as the lifecycle writes them). */
+export { stringifyToml } from '../platform/index.js'
+
