@@ -1,6 +1,8 @@
 import { mkdir, rm, symlink } from 'node:fs/promises'
 import { join } from 'node:path'
-import { escapeId, type BuildpackDescriptor, type PathMapper, type ProcessRunner } from '../buildpack/index.js'
+import {
+  escapeId, type BuildpackDescriptor, type Env, type PathMapper, type ProcessRunner, type RunContext, type RunTarget,
+} from '../buildpack/index.js'
 import { LadingError } from '../errors.js'
 import { createHostRunner } from './host-runner.js'
 import { createSandboxRunner } from './sandbox.js'
@@ -72,5 +74,24 @@ export function mapperFor(pairs: readonly (readonly [string, string])[]): PathMa
       if (p.startsWith(`${host}/`)) return cnb + p.slice(host.length)
     }
     return p
+  }
+}
+
+/** What the detect and build phases share: where buildpacks run and with what. */
+export interface PhaseRuntime {
+  dirs: BuildDirs
+  exec: Execution
+  env: Env
+  target: RunTarget
+  signal?: AbortSignal
+  onOutput?: (chunk: string) => void
+}
+
+/** The buildpack run context (cnb-spec.md §3.1) for a phase's runtime. */
+export function runContext(r: PhaseRuntime): RunContext {
+  return {
+    runner: r.exec.runner, appDir: r.dirs.workspace, platformDir: r.dirs.platform, tmpDir: r.exec.tmpDir, env: r.env,
+    target: r.target, toContainer: r.exec.toContainer, ...(r.signal ? { signal: r.signal } : {}),
+    ...(r.onOutput ? { onOutput: r.onOutput } : {}),
   }
 }

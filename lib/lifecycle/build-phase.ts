@@ -2,13 +2,12 @@ import { copyFile, mkdir, readdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import {
   accumulateBuildLayers, buildpackPlanFor, escapeId, mergeLabels, mergeProcesses, planSbomCopies, removeMetEntries,
-  runBuild, BuildpackError, type BuildOutcome, type BuildpackDescriptor, type Env, type LabelDef, type PlanEntry,
-  type ProcessDef, type RunTarget, type SliceDef,
+  runBuild, BuildpackError, type BuildOutcome, type BuildpackDescriptor, type LabelDef, type PlanEntry,
+  type ProcessDef, type SliceDef,
 } from '../buildpack/index.js'
 import { LadingError } from '../errors.js'
-import type { Execution } from './build-context.js'
+import { runContext, type PhaseRuntime } from './build-context.js'
 import { PhaseError } from './errors.js'
-import type { BuildDirs } from './workspace.js'
 
 /** What the build phase produced, for export. */
 export interface Built {
@@ -21,15 +20,9 @@ export interface Built {
 }
 
 /** Inputs of the build phase. */
-export interface BuildPhaseInput {
+export interface BuildPhaseInput extends PhaseRuntime {
   group: readonly BuildpackDescriptor[]
   plan: readonly PlanEntry[]
-  dirs: BuildDirs
-  exec: Execution
-  env: Env
-  target: RunTarget
-  signal?: AbortSignal
-  onOutput?: (chunk: string) => void
   onBuildpack?: (bp: BuildpackDescriptor) => void
 }
 
@@ -49,11 +42,7 @@ export async function buildPhase(i: BuildPhaseInput): Promise<Built> {
     const before = new Set(await readdir(i.dirs.layers))
     let outcome: BuildOutcome
     try {
-      outcome = await runBuild(bp, {
-        runner: i.exec.runner, appDir: i.dirs.workspace, platformDir: i.dirs.platform, tmpDir: i.exec.tmpDir,
-        env: i.env, target: i.target, toContainer: i.exec.toContainer, layersDir: i.dirs.layers, plan: bpPlan,
-        ...(i.signal ? { signal: i.signal } : {}), ...(i.onOutput ? { onOutput: i.onOutput } : {}),
-      })
+      outcome = await runBuild(bp, { ...runContext(i), layersDir: i.dirs.layers, plan: bpPlan })
     } catch (err) {
       if (err instanceof BuildpackError) throw new PhaseError('build', 51, err.message, { cause: err })
       if (err instanceof LadingError) throw new PhaseError('build', 50, err.message, { cause: err })

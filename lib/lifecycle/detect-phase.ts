@@ -1,27 +1,20 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
-  detect, formatDetectTable, runDetect, type BuildpackDescriptor, type BuildpackStore, type Env, type OrderInput,
-  type PlanEntry, type RunTarget,
+  detect, formatDetectTable, runDetect, type BuildpackDescriptor, type BuildpackStore, type OrderInput,
+  type PlanEntry,
 } from '../buildpack/index.js'
 import { stringifyGroup, stringifyPlan } from '../platform/index.js'
-import type { Execution } from './build-context.js'
+import { runContext, type PhaseRuntime } from './build-context.js'
 import { PhaseError } from './errors.js'
-import type { BuildDirs } from './workspace.js'
 
 /** The group that passed detection, as descriptors in order, and its build plan. */
 export interface Detected { group: BuildpackDescriptor[]; plan: PlanEntry[]; table: string }
 
 /** Inputs of the detect phase. */
-export interface DetectPhaseInput {
+export interface DetectPhaseInput extends PhaseRuntime {
   order: OrderInput
   store: BuildpackStore
-  dirs: BuildDirs
-  exec: Execution
-  env: Env
-  target: RunTarget
-  signal?: AbortSignal
-  onOutput?: (chunk: string) => void
 }
 
 /**
@@ -30,11 +23,7 @@ export interface DetectPhaseInput {
  * message is a table of what each buildpack said.
  */
 export async function detectPhase(i: DetectPhaseInput): Promise<Detected> {
-  const ctx = {
-    runner: i.exec.runner, appDir: i.dirs.workspace, platformDir: i.dirs.platform, tmpDir: i.exec.tmpDir, env: i.env,
-    target: i.target, toContainer: i.exec.toContainer, ...(i.signal ? { signal: i.signal } : {}),
-    ...(i.onOutput ? { onOutput: i.onOutput } : {}),
-  }
+  const ctx = runContext(i)
   const lookup = (id: string, version?: string): BuildpackDescriptor => i.store.lookup(id, version)
   const result = await detect(i.order, lookup, (bp) => runDetect(bp, ctx), { target: i.target, ...(i.signal ? { signal: i.signal } : {}) })
   const table = formatDetectTable(result.rows)

@@ -20,20 +20,24 @@ export class LayerStash {
     return { dir: join(this.root, hex), mark: join(this.root, `${hex}.fingerprint`) }
   }
 
-  /** Moves the stashed layer `sha` to `target`; false when there is none (or it was touched). */
-  async take(sha: string, target: string): Promise<boolean> {
+  /**
+   * Moves the stashed layer `sha` to `target` and returns its tree fingerprint (checked against
+   * the one recorded when it was stashed); undefined when there is none, or it was touched.
+   */
+  async take(sha: string, target: string): Promise<string | undefined> {
     const { dir, mark } = this.#paths(sha)
     const want = await readFile(mark, 'utf8').catch(() => undefined)
-    if (!want) return false
+    if (!want) return undefined
     await rm(mark, { force: true })
     try {
       if (await treeFingerprint(dir) !== want) throw new Error('changed')
       await rm(target, { recursive: true, force: true })
+      // A rename keeps every inode and time, so the fingerprint still holds at the target.
       await rename(dir, target)
-      return true
+      return want
     } catch {
       await rm(dir, { recursive: true, force: true })
-      return false
+      return undefined
     }
   }
 

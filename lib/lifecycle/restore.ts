@@ -79,8 +79,9 @@ function pick(app: BuildpackLayerMetadata | undefined, c: BuildpackLayerMetadata
 }
 
 async function restoreContents(i: RestoreInput, sha: Digest, layerDir: string, key: string, out: Restored): Promise<boolean> {
-  if (await i.stash?.take(sha, layerDir)) {
-    out.snapshots.set(layerDir, { sha, fingerprint: await treeFingerprint(layerDir) })
+  const stashed = await i.stash?.take(sha, layerDir)
+  if (stashed) {
+    out.snapshots.set(layerDir, { sha, fingerprint: stashed })
     return true
   }
   const tar = i.cache ? await i.cache.open(sha) : undefined

@@ -22,10 +22,10 @@ t.test('keep moves layer dirs in; take moves them back out once', async (t) => {
   await stash.keep([{ dir: a, sha: A }])
   t.same(await readdir(work).then((n) => n.includes('build-a')), false, 'moved, not copied')
   const target = join(work, 'restored')
-  t.equal(await stash.take(A, target), true)
+  t.ok(await stash.take(A, target))
   t.equal(await readFile(join(target, 'bin', 'tool'), 'utf8'), 'one')
-  t.equal(await stash.take(A, join(work, 'again')), false, 'taken once')
-  t.equal(await stash.take(B, join(work, 'none')), false, 'unknown diffID')
+  t.notOk(await stash.take(A, join(work, 'again')), 'taken once')
+  t.notOk(await stash.take(B, join(work, 'none')), 'unknown diffID')
 })
 
 t.test('a stashed layer touched since it was kept is dropped, not restored', async (t) => {
@@ -34,7 +34,7 @@ t.test('a stashed layer touched since it was kept is dropped, not restored', asy
   const stash = new LayerStash(join(work, 'stash'))
   await stash.keep([{ dir: await layerDir(work, 'l', 'one'), sha: A }])
   await writeFile(join(work, 'stash', 'a'.repeat(64), 'bin', 'tool'), 'tampered')
-  t.equal(await stash.take(A, join(work, 'restored')), false)
+  t.notOk(await stash.take(A, join(work, 'restored')))
   t.same(await readdir(join(work, 'stash')), [], 'the touched entry is gone')
 })
 
@@ -45,5 +45,5 @@ t.test('keep drops entries of earlier builds and survives a failed move', async 
   await stash.keep([{ dir: await layerDir(work, 'l1', 'one'), sha: A }])
   await stash.keep([{ dir: await layerDir(work, 'l2', 'two'), sha: B }, { dir: join(work, 'missing'), sha: A }])
   t.same((await readdir(join(work, 'stash'))).sort(), ['b'.repeat(64), `${'b'.repeat(64)}.fingerprint`])
-  t.equal(await stash.take(B, join(work, 'r')), true)
+  t.ok(await stash.take(B, join(work, 'r')))
 })
