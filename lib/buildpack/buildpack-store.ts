@@ -1,6 +1,7 @@
-import { readdir, realpath, stat } from 'node:fs/promises'
+import { readdir, realpath } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { readBuildpackDescriptor, type BuildpackDescriptor } from './descriptor.js'
+import { isDir } from './dir-list.js'
 import { BuildpackAmbiguousError, BuildpackNotFoundError } from './errors.js'
 
 /** Finds buildpacks by id and version among those discovered on disk. */
@@ -98,14 +99,6 @@ export function createBuildpackStore(): BuildpackStore {
   return new DirBuildpackStore()
 }
 
-async function isDirectory(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isDirectory()
-  } catch {
-    return false
-  }
-}
-
 /**
  * Walks `rootDir` (at most `maxDepth` levels, following symlinked directories) and returns a store
  * holding every directory that contains a buildpack.toml; such a directory is not searched further.
@@ -131,7 +124,7 @@ export async function findBuildpacks(rootDir: string, opts: { maxDepth?: number;
     for (const n of names) {
       if (n.startsWith('.') || n === 'node_modules') continue
       const p = join(dir, n)
-      if (await isDirectory(p)) await walk(p, depth + 1)
+      if (await isDir(p)) await walk(p, depth + 1)
     }
   }
   await walk(rootDir, 0)

@@ -1,5 +1,6 @@
-import { readFile, readdir, stat } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { isDir, listFiles } from './dir-list.js'
 
 /** An ordered environment: insertion order is kept so output is deterministic. */
 export class Env {
@@ -83,36 +84,7 @@ export function applyEnvOps(env: Env, ops: readonly EnvOp[]): void {
   for (const op of ops) applyEnvOp(env, op)
 }
 
-async function isFile(p: string): Promise<boolean> {
-  try {
-    return (await stat(p)).isFile()
-  } catch {
-    return false
-  }
-}
-
-async function isDir(p: string): Promise<boolean> {
-  try {
-    return (await stat(p)).isDirectory()
-  } catch {
-    return false
-  }
-}
-
-/** Lists the regular files (symlinks followed) of `dir` in name order; a missing dir yields []. */
-export async function listFiles(dir: string): Promise<string[]> {
-  let names: string[]
-  try {
-    names = (await readdir(dir)).sort()
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    if (code === 'ENOENT' || code === 'ENOTDIR') return []
-    throw err
-  }
-  const out: string[] = []
-  for (const n of names) if (await isFile(join(dir, n))) out.push(n)
-  return out
-}
+export { listFiles } from './dir-list.js'
 
 /**
  * Reads an env directory into operations, files in name order. `NAME` (no suffix) means

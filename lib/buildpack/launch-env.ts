@@ -1,6 +1,6 @@
-import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { escapeId } from './descriptor.js'
+import { listDirs, listFiles } from './dir-list.js'
 import { readEnvDir, rootDirOps, type EnvOp, type PathMapper } from './env-files.js'
 import { readLayersDir, type LayerInfo } from './layer-metadata.js'
 
@@ -19,18 +19,6 @@ export interface LaunchEnvOptions {
   toImagePath?: PathMapper
   /** Which layers count; default: launch=true layers whose directory exists. */
   includeLayer?: (layer: LayerInfo) => boolean
-}
-
-async function subdirs(dir: string): Promise<string[]> {
-  let names: string[]
-  try {
-    names = (await readdir(dir)).sort()
-  } catch {
-    return []
-  }
-  const out: string[] = []
-  for (const n of names) if ((await stat(join(dir, n)).catch(() => undefined))?.isDirectory()) out.push(n)
-  return out
 }
 
 async function launchLayers(o: LaunchEnvOptions, id: string): Promise<LayerInfo[]> {
@@ -53,7 +41,7 @@ export async function launchEnvOps(o: LaunchEnvOptions): Promise<EnvOp[]> {
     for (const l of layers) {
       ops.push(...(await readEnvDir(join(l.dir, 'env'), { defaultSuffix: 'override' })))
       ops.push(...(await readEnvDir(join(l.dir, 'env.launch'), { defaultSuffix: 'override' })))
-      const types = o.processType !== undefined ? [o.processType] : await subdirs(join(l.dir, 'env.launch'))
+      const types = o.processType !== undefined ? [o.processType] : await listDirs(join(l.dir, 'env.launch'))
       for (const type of types) {
         const procOps = await readEnvDir(join(l.dir, 'env.launch', type), { defaultSuffix: 'override' })
         ops.push(...(o.processType !== undefined ? procOps : procOps.map((op) => ({ ...op, process: type }))))
@@ -77,23 +65,13 @@ export interface ProfileScript {
  */
 export async function launchProfileScripts(o: Omit<LaunchEnvOptions, 'processType'>): Promise<ProfileScript[]> {
   const map = o.toImagePath ?? ((p: string) => p)
-  const files = async (dir: string): Promise<string[]> => {
-    let names: string[]
-    try {
-      names = (await readdir(dir)).sort()
-    } catch {
-      return []
-    }
-    const out: string[] = []
-    for (const n of names) if ((await stat(join(dir, n)).catch(() => undefined))?.isFile()) out.push(join(dir, n))
-    return out
-  }
+  const files = async (dir: string): Promise<string[]> => (await listFiles(dir)).map((n) => join(dir, n))
   const out: ProfileScript[] = []
   for (const bp of o.group) {
     for (const l of await launchLayers(o, bp.id)) {
       const base = join(l.dir, 'profile.d')
       for (const f of await files(base)) out.push({ path: map(f) })
-      for (const type of await subdirs(base)) {
+      for (const type of await listDirs(base)) {
         for (const f of await files(join(base, type))) out.push({ path: map(f), process: type })
       }
     }

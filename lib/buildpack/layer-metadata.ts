@@ -1,5 +1,6 @@
-import { readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { isDir, sortedNames } from './dir-list.js'
 import { errorsFor, optBool, optTable, parseTomlTable, stringifyToml, type Table } from './toml-fields.js'
 
 /** The `[types]` flags of a layer; all false when `[types]` is absent. */
@@ -86,27 +87,13 @@ function sbomOf(fileName: string, prefix: string): { ext: string; mediaType: str
   return mediaType ? { ext, mediaType } : undefined
 }
 
-async function isDir(p: string): Promise<boolean> {
-  try {
-    return (await stat(p)).isDirectory()
-  } catch {
-    return false
-  }
-}
-
 /**
  * Lists the layers of one buildpack (`<layers>/<escaped-id>`): every `<name>.toml` except
  * launch/build/store.toml, sorted by name, with its types, metadata, whether `<name>/` exists and its
  * `<name>.sbom.<ext>` files. A missing directory yields []. Malformed layer TOML throws.
  */
 export async function readLayersDir(bpLayersDir: string): Promise<LayerInfo[]> {
-  let names: string[]
-  try {
-    names = (await readdir(bpLayersDir)).sort()
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
-    throw err
-  }
+  const names = await sortedNames(bpLayersDir)
   const out: LayerInfo[] = []
   for (const file of names) {
     if (!file.endsWith('.toml')) continue
@@ -128,13 +115,7 @@ export async function readLayersDir(bpLayersDir: string): Promise<LayerInfo[]> {
 
 /** Returns the buildpack-level SBOM files (`launch.sbom.<ext>`, `build.sbom.<ext>`) in a buildpack's layers dir. */
 export async function readBuildpackSbomFiles(bpLayersDir: string): Promise<{ launch: SbomFile[]; build: SbomFile[] }> {
-  let names: string[]
-  try {
-    names = (await readdir(bpLayersDir)).sort()
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { launch: [], build: [] }
-    throw err
-  }
+  const names = await sortedNames(bpLayersDir)
   const pick = (prefix: string): SbomFile[] =>
     names.flatMap((f) => {
       const s = sbomOf(f, prefix)
@@ -145,13 +126,7 @@ export async function readBuildpackSbomFiles(bpLayersDir: string): Promise<{ lau
 
 /** Returns the paths of `*.sbom.*` files in a buildpack's layers dir whose extension is not in SBOM_EXTENSIONS. */
 export async function findUnsupportedSbomFiles(bpLayersDir: string): Promise<string[]> {
-  let names: string[]
-  try {
-    names = (await readdir(bpLayersDir)).sort()
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
-    throw err
-  }
+  const names = await sortedNames(bpLayersDir)
   return names
     .filter((n) => {
       const i = n.indexOf('.sbom.')
