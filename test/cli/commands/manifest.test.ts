@@ -1,37 +1,18 @@
 import t from 'tap'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { rm } from 'node:fs/promises'
 import { sha256 } from '../../../lib/digest/index.js'
-import { imageFromParts, type Image } from '../../../lib/image/index.js'
-import { openLayout } from '../../../lib/layout/index.js'
-import { encodeJson, MediaTypes } from '../../../lib/oci/index.js'
-import { pushImage } from '../../../lib/remote/index.js'
+import type { Image } from '../../../lib/image/index.js'
 import { runCli } from '../../helpers/cli.js'
-import { randomImage, randomLayer } from '../../helpers/random.js'
+import { makePlatformLayout } from '../../helpers/platform-layout.js'
 
 let work: string
 let layout: string
 let single: Image
-let amd: Image
 let arm: Image
 let indexDigest: string
 
 t.before(async () => {
-  work = await mkdtemp(join(tmpdir(), 'lading-cmd-manifest-'))
-  layout = join(work, 'l')
-  const repo = await openLayout(layout, { create: true })
-  single = await randomImage(1, 128)
-  await pushImage(repo, single, ['v1'])
-  amd = imageFromParts({ platform: { os: 'linux', architecture: 'amd64' }, layers: [await randomLayer(64)] })
-  arm = imageFromParts({ platform: { os: 'linux', architecture: 'arm64' }, layers: [await randomLayer(64)] })
-  const children = [
-    { ...await pushImage(repo, amd, []), platform: { os: 'linux', architecture: 'amd64' } },
-    { ...await pushImage(repo, arm, []), platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
-  ]
-  const bytes = encodeJson({ schemaVersion: 2, mediaType: MediaTypes.OCI_INDEX, manifests: children })
-  indexDigest = sha256(bytes)
-  await repo.manifests.put('multi', bytes, MediaTypes.OCI_INDEX)
+  ({ work, layout, single, arm, indexDigest } = await makePlatformLayout('lading-cmd-manifest-'))
 })
 t.teardown(() => rm(work, { recursive: true, force: true }))
 
