@@ -63,12 +63,15 @@ export function createDispatchers(o: DispatcherOptions): Dispatchers {
       throw new LadingError('ERR_REGISTRY_CA_FILE', `cannot read CA certificate file ${f}: check the --ca-cert path`, { cause: err })
     }
   })
-  const secure = new Agent(extra.length > 0 ? { connect: { ca: [...rootCertificates, ...extra] } } : {})
+  // A registry that accepts a request and never answers must not hold a build forever: bounded
+  // waits for headers (after the request is sent) and between body chunks; retries take it from there.
+  const timeouts = { headersTimeout: 60_000, bodyTimeout: 120_000 }
+  const secure = new Agent({ ...timeouts, ...(extra.length > 0 ? { connect: { ca: [...rootCertificates, ...extra] } } : {}) })
   let insecure: Agent | undefined
   const list = o.insecureRegistries ?? []
   return {
     forHost(host) {
-      if (list.length > 0 && isListedHost(host, list)) return (insecure ??= new Agent({ connect: { rejectUnauthorized: false } }))
+      if (list.length > 0 && isListedHost(host, list)) return (insecure ??= new Agent({ ...timeouts, connect: { rejectUnauthorized: false } }))
       return secure
     },
     async close() {
