@@ -38,9 +38,12 @@ export function httpAllowed(host: string, insecure: readonly string[]): boolean 
  * Throws the HTTPS connection error when HTTP is not allowed or also fails to connect.
  */
 export async function ping(o: PingOptions): Promise<PingResult> {
-  const schemes = httpAllowed(o.host, o.insecureRegistries) ? ['https', 'http'] : ['https']
+  // Loopback registries are plain HTTP far more often than not, and a TLS ClientHello sent to a
+  // plain-HTTP port can sit unanswered: ask HTTP first there. A TLS port answers plain HTTP with
+  // a quick 400, and HTTPS is tried next. Other hosts keep Docker's HTTPS-first order.
+  const schemes = isLoopbackHost(o.host) ? ['http', 'https'] : httpAllowed(o.host, o.insecureRegistries) ? ['https', 'http'] : ['https']
   let firstErr: unknown
-  for (const scheme of schemes) {
+  for (const [i, scheme] of schemes.entries()) {
     const base = `${scheme}://${o.host}`
     let res: WireResponse
     try {
@@ -48,10 +51,11 @@ export async function ping(o: PingOptions): Promise<PingResult> {
     } catch (err) {
       firstErr ??= err
       if (!isConnectError(err) && !isConnectError((err as { cause?: unknown }).cause)) throw err
-      o.log?.(`ping: ${base} failed to connect; ${scheme === 'https' && schemes.length > 1 ? 'trying http' : 'giving up'}`)
+      o.log?.(`ping: ${base} failed to connect; ${i < schemes.length - 1 ? `trying ${schemes[i + 1]}` : 'giving up'}`)
       continue
     }
     const body = await readCapped(res.body)
+    if (scheme === 'http' && res.status === 400 && i < schemes.length - 1) continue // a TLS port: try HTTPS
     // A TLS-only port answers plain HTTP with 400 ("HTTP request to an HTTPS server"): the HTTPS error is the real story.
     if (firstErr !== undefined && res.status === 400) throw firstErr
     if (res.status === 200) return { base, challenge: undefined }

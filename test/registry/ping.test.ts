@@ -12,14 +12,15 @@ t.test('httpAllowed: loopback and listed hosts only', async (t) => {
   t.ok(httpAllowed('reg.example:5000', ['reg.example:5000']))
 })
 
-t.test('loopback plain HTTP: https first, then http; scheme remembered', async (t) => {
+t.test('loopback plain HTTP: http asked first (no TLS probe left on the port); scheme remembered', async (t) => {
   const reg = await registry(t)
   const lines: string[] = []
   const c = client(t, reg, { lines })
   const repo = c.repository({ registry: reg.host, repository: 'ping/a' })
   t.equal(await repo.manifests.resolve('x'), undefined)
   t.equal(await repo.manifests.resolve('y'), undefined)
-  t.equal(lines.filter((l) => /trying http/.test(l)).length, 1)
+  t.equal(lines.filter((l) => /^ping: /.test(l) && l.includes('→')).length, 1, 'pinged once')
+  t.notOk(lines.some((l) => /failed to connect/.test(l)), 'no HTTPS attempt on a plain-HTTP loopback port')
   t.ok(lines.some((l) => l.includes(`→ http://${reg.host} (anonymous)`)))
 })
 
