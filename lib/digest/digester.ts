@@ -20,6 +20,8 @@ export class Digester extends Transform {
     this.result = new Promise((resolve, reject) => {
       this.#resolve = resolve
       this.once('error', reject)
+      // Destroyed without an error before its end: nothing would ever settle the result otherwise.
+      this.once('close', () => reject(new Error('stream closed before its end: no digest')))
     })
     // A result nobody awaits must not become an unhandled rejection.
     this.result.catch(() => {})

@@ -169,16 +169,19 @@ async function uploadOnce(ctx: RepoContext, location: string, body: BlobBody, kn
   try {
     loc = chunked ? await patchChunks(ctx, loc, progress, scopes, opts.signal) : await patchStream(ctx, loc, progress, known.size, scopes, opts.signal)
   } catch (err) {
-    if ((err as { code?: string }).code === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH' && known.size !== undefined) {
-      throw new SizeMismatchError(known.size, digester.bytes, known.digest)
-    }
-    throw err
-  } finally {
     if (!source.destroyed) {
       source.on('error', () => {})
       source.destroy()
     }
+    if ((err as { code?: string }).code === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH' && known.size !== undefined) {
+      throw new SizeMismatchError(known.size, digester.bytes, known.digest)
+    }
+    throw err
   }
+  // The registry can answer once it has Content-Length bytes, before the source has seen its
+  // end (a file stream's last empty read). Destroying it then would leave the digest unsettled
+  // for ever: drain the rest instead, so any bytes past the declared size are counted and refused.
+  progress.resume()
   const got = await digester.result
   try {
     if (known.size !== undefined && got.size !== known.size) throw new SizeMismatchError(known.size, got.size, known.digest)

@@ -24,3 +24,10 @@ t.test('result rejects when the stream errors', async (t) => {
   d.destroy(new Error('boom'))
   await t.rejects(d.result, /boom/)
 })
+
+t.test('result rejects when the stream is destroyed before its end, without an error', async (t) => {
+  const d = new Digester()
+  d.write(Buffer.from('part'))
+  d.destroy()
+  await t.rejects(d.result, /closed before its end/)
+})

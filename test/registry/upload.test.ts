@@ -246,3 +246,24 @@ t.test('a stream shorter than expect.size: SizeMismatchError, nothing committed'
   await t.rejects(repo.blobs.put(() => Readable.from([b.bytes.subarray(0, 2000)]), { digest: b.digest, size: b.size }), { code: 'ERR_SIZE_MISMATCH' })
   t.equal(await repo.blobs.stat(b.digest), undefined)
 })
+
+t.test('a stream whose end comes after the registry answered the PATCH: digest settles, blob committed', async (t) => {
+  // A file stream ends with one more empty read after its last bytes; the registry may answer in between.
+  const c = client(t, reg)
+  const b = blob(5000)
+  const repo = c.repository({ registry: reg.host, repository: 'up/late-end' })
+  const late = new Readable({ read() {} })
+  late.push(b.bytes)
+  setTimeout(() => late.push(null), 300)
+  const d = await repo.blobs.put(() => late, { digest: b.digest, size: b.size })
+  t.equal(d.digest, b.digest)
+  t.same(await readAll(await repo.blobs.open(d)), b.bytes)
+})
+
+t.test('a stream longer than expect.size: SizeMismatchError, nothing committed', async (t) => {
+  const c = client(t, reg)
+  const b = blob(3000)
+  const repo = c.repository({ registry: reg.host, repository: 'up/long' })
+  await t.rejects(repo.blobs.put(() => Readable.from([b.bytes, Buffer.from('extra')]), { digest: b.digest, size: b.size }), { code: 'ERR_SIZE_MISMATCH' })
+  t.equal(await repo.blobs.stat(b.digest), undefined)
+})
