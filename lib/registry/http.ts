@@ -6,7 +6,9 @@
 import { readFileSync } from 'node:fs'
 import type { Readable } from 'node:stream'
 import { rootCertificates } from 'node:tls'
-import { Agent, request, type Dispatcher } from 'undici'
+import type { Dispatcher } from 'undici'
+import Agent from 'undici/lib/dispatcher/agent.js'
+import dispatchRequest from 'undici/lib/api/api-request.js'
 import { LadingError } from '../errors.js'
 import { ProtocolError } from './errors.js'
 import { originOf, resolveLocation } from './location.js'
@@ -135,11 +137,12 @@ export async function sendWire(req: WireRequest, dispatcherFor: DispatcherFor, o
       headers.authorization = req.authorization
     }
     onRequest?.()
-    const res = await request(url, {
+    const res = await dispatchRequest.call(dispatcherFor(u.host), {
+      origin: u.origin,
+      path: `${u.pathname}${u.search}`,
       method: method as Dispatcher.HttpMethod,
       headers,
       body: hop === 0 ? req.body : undefined,
-      dispatcher: dispatcherFor(u.host),
       signal: req.signal,
     })
     const location = res.headers.location
