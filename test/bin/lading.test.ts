@@ -1,0 +1,48 @@
+import t from 'tap'
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { cleanEnv, runBin } from '../helpers/cli.js'
+
+let cache: string
+t.before(async () => { cache = await mkdtemp(join(tmpdir(), 'lading-bin-')) })
+t.teardown(() => rm(cache, { recursive: true, force: true }))
+
+const v8Dir = (): string => join(cache, 'lading', 'v8')
+
+t.test('the first run of a command leaves a compile cache that the next run uses as is', async (t) => {
+  const env = cleanEnv({ XDG_CACHE_HOME: cache })
+  const first = await runBin(['digest', '--help'], env)
+  t.equal(first.code, 0, first.stderr)
+  const files = (await readdir(v8Dir())).filter((f) => f.startsWith('digest-'))
+  t.equal(files.length, 1, 'one cache for the command')
+  t.match(files[0], new RegExp(`^digest-${process.version}-${process.arch}-\\d+-\\d+\\.bin$`))
+  const before = await stat(join(v8Dir(), files[0]!))
+  const second = await runBin(['digest', '--help'], env)
+  t.equal(second.code, 0)
+  t.equal(second.stdout, first.stdout, 'same output with the cache')
+  t.equal((await stat(join(v8Dir(), files[0]!))).mtimeMs, before.mtimeMs, 'accepted: not written again')
+})
+
+t.test('a damaged cache is refused by V8 and replaced; the command still runs', async (t) => {
+  const env = cleanEnv({ XDG_CACHE_HOME: cache })
+  t.equal((await runBin(['--version'], env)).code, 0)
+  const file = (await readdir(v8Dir())).find((f) => f.startsWith('none-'))!
+  await writeFile(join(v8Dir(), file), 'not a code cache')
+  const r = await runBin(['--version'], env)
+  t.equal(r.code, 0)
+  t.match(r.stdout, /^lading \d+\.\d+\.\d+/)
+  t.ok((await stat(join(v8Dir(), file))).size > 1000, 'rewritten from the run')
+})
+
+t.test('LADING_NO_COMPILE_CACHE: nothing written; an unwritable cache dir is not an error', async (t) => {
+  const off = await mkdtemp(join(tmpdir(), 'lading-bin-off-'))
+  t.teardown(() => rm(off, { recursive: true, force: true }))
+  t.equal((await runBin(['--version'], cleanEnv({ XDG_CACHE_HOME: off, LADING_NO_COMPILE_CACHE: '1' }))).code, 0)
+  t.same(await readdir(off), [])
+  const blocked = join(off, 'file')
+  await writeFile(blocked, '')
+  const r = await runBin(['--version'], cleanEnv({ XDG_CACHE_HOME: blocked }))
+  t.equal(r.code, 0)
+  t.equal(r.stderr, '')
+})
