@@ -132,10 +132,12 @@ export const EXPECTED = {
    * (BUILD_ONLY is build-time only, WEB_ONLY is for `web` only, CNB_* are removed by the launcher).
    * PATH_EXTRA shows prepend + delim across buildpacks; GREETING shows the earliest default wins;
    * LAUNCH_META comes from the launch-meta layer, also when it was reused from the previous image.
+   * EXECD_* come from base's exec.d programs (EXECD_ENV_ONLY from exec.d/env/, for this process).
    */
   env: {
     entrypoint: 'env',
-    lines: ['APP_MODE=production', 'GREETING=Hello', 'PATH_EXTRA=deps:base', 'PROFILE_SOURCED=yes', 'LAUNCH_META=v1'],
+    lines: ['APP_MODE=production', 'GREETING=Hello', 'PATH_EXTRA=deps:base', 'PROFILE_SOURCED=yes', 'LAUNCH_META=v1',
+      'EXECD_GREETING=Hello from exec.d', 'EXECD_ENV_ONLY=yes'],
     absent: ['BUILD_ONLY', 'WEB_ONLY', 'CNB_LAYERS_DIR', 'CNB_APP_DIR', 'CNB_PLATFORM_API'],
   },
   /** Files in the image (under /layers) that prove the layers were exported. */

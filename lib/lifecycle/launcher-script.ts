@@ -13,18 +13,20 @@
  * - env: CNB_LAYERS_DIR, CNB_APP_DIR, CNB_PROCESS_TYPE, CNB_PLATFORM_API, CNB_DEPRECATION_MODE are
  *   removed, /cnb/process and /cnb/lifecycle dropped from PATH; then, read from the launch layers
  *   at launch time (launcher-env-script.ts), the root dirs and env files of each buildpack, then
- *   the configuration's extra env ops, then the layers' profile.d scripts and `<app>/.profile` are
+ *   the configuration's extra env ops, then the layers' exec.d programs (launcher-execd-script.ts),
+ *   then the layers' profile.d scripts and `<app>/.profile` are
  *   sourced (for every process, direct ones included, since the shell is always there; the Go
  *   launcher sources them only for shell processes);
  * - cwd: the app dir while env and profiles apply, then the process working dir;
  * - the command is looked up on the modified PATH (exit 82 when absent) and exec'd, so the exit
- *   status is the process's own. CNB_PLATFORM_API is not checked. exec.d is not supported.
+ *   status is the process's own. CNB_PLATFORM_API is not checked.
  *
  * Written without bash-isms; tested under dash and busybox sh. Keep the text free of tabs and
  * trailing spaces: its digest is part of every image we build.
  */
 
 import { LAUNCHER_ENV_FUNCTIONS } from './launcher-env-script.js'
+import { LAUNCHER_EXECD_FUNCTIONS } from './launcher-execd-script.js'
 
 /** Where the launcher lives in the image. */
 export const LAUNCHER_PATH = '/cnb/lifecycle/launcher'
@@ -85,6 +87,7 @@ _lading_expand() {
 }
 
 ${LAUNCHER_ENV_FUNCTIONS}
+${LAUNCHER_EXECD_FUNCTIONS}
 # Succeeds when $1 names an executable file: a path, or a name found on PATH.
 _lading_lookup() {
   case $1 in
@@ -168,6 +171,7 @@ fi
 cd "$_lading_app" || _lading_die "cannot change to the app directory $_lading_app"
 _lading_buildpacks _lading_bp_env
 _lading_env
+_lading_buildpacks _lading_bp_execd
 _lading_buildpacks _lading_bp_profile
 if [ -f "$_lading_app/.profile" ]; then . "$_lading_app/.profile"; fi
 [ -n "$_lading_wd" ] || _lading_wd=$_lading_app
