@@ -149,7 +149,8 @@ export const EXPECTED = {
   /** Build-log lines (stdout of bin/build) on the first build and on a no-change rebuild. */
   buildLog: {
     first: ['deps: generating 1 MiB', 'launch-meta: writing layer', 'compile-cache: fresh'],
-    rebuild: ['deps: reusing cached layer', 'launch-meta: reusing from previous image', 'compile-cache: restored (count=1)', 'store: restored (builds=1)'],
+    rebuild: ['deps: reusing cached layer', 'launch-meta: reusing from previous image', 'launch-meta: sbom restored', 'compile-cache: restored (count=1)',
+      'compile-cache: sbom restored', 'store: restored (builds=1)'],
     /** The n-th build (1-based, n >= 2, cache kept) prints this. */
     compileCacheRestored: (build: number): string => `compile-cache: restored (count=${build - 1})`,
   },

@@ -120,7 +120,7 @@ export async function createImage(req: BuildRequest, ev: BuildEvents = {}): Prom
     ev.info?.(detected.table)
     const stash = req.stashDir && req.cache ? new LayerStash(req.stashDir) : undefined
     const restored = await timed('restore', () => restore({
-      group: detected.group, dirs, cacheMetadata: analyzed.cache, ...(analyzed.previous ? { previous: analyzed.previous.metadata } : {}),
+      group: detected.group, dirs, cacheMetadata: analyzed.cache, ...(analyzed.previous ? { previous: analyzed.previous.metadata, previousImage: analyzed.previous.image } : {}),
       ...(req.cache ? { cache: req.cache } : {}), ...(stash && !req.clearCache ? { stash } : {}),
     }))
     restored.warnings.forEach((w) => ev.warn?.(w))

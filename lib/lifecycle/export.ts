@@ -86,6 +86,16 @@ export async function exportImage(i: ExportInput): Promise<Exported> {
     adds.push({ layer: l, history: { created_by: 'Software Bill-of-Materials' } })
     meta.sbom = { sha: l.diffIdValue }
   }
+  const cacheEntries = [...bpl.cacheEntries]
+  const cacheMetadata: CacheMetadata = { ...bpl.cacheMetadata }
+  const sbomCacheDir = join(i.dirs.layers, 'sbom', 'cache')
+  if (i.cache && await isDir(sbomCacheDir)) {
+    // Cached layers' SBOMs travel with the cache as one layer, so a kept layer keeps its SBOM.
+    const l = await layerFromDirectory(sbomCacheDir, { ...own, target: `${CNB_PATHS.layers}/sbom/cache`, parentUid: i.uid, parentGid: i.gid })
+    const kept = i.oldCache.sbom?.sha === l.diffIdValue ? await i.cache.reuse(l.diffIdValue) : undefined
+    cacheEntries.push({ layer: kept ?? l })
+    cacheMetadata.sbom = { sha: l.diffIdValue }
+  }
   const prevApp = new Set(i.previous?.metadata.app.map((a) => a.sha) ?? [])
   for (const a of await appLayers(i.dirs.workspace, i.built.slices, own)) {
     const sha = a.layer.diffIdValue
@@ -121,7 +131,7 @@ export async function exportImage(i: ExportInput): Promise<Exported> {
     history: normalizedHistory(c.history ?? [], c.rootfs.diff_ids.length, created),
     config: containerConfig(c.config ?? {}, i, labels),
   }))
-  return { image, metadata: meta, cacheEntries: bpl.cacheEntries, cacheMetadata: bpl.cacheMetadata, reused: bpl.reused, stashable: bpl.stashable, warnings: [...i.built.warnings, ...bpl.warnings] }
+  return { image, metadata: meta, cacheEntries, cacheMetadata, reused: bpl.reused, stashable: bpl.stashable, warnings: [...i.built.warnings, ...bpl.warnings] }
 }
 
 function containerConfig(run: ContainerConfig, i: ExportInput, labels: Record<string, string>): ContainerConfig {

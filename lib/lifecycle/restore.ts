@@ -3,12 +3,14 @@ import { join } from 'node:path'
 import { escapeId, formatStoreToml, writeRestoredLayerMetadata, type BuildpackDescriptor, type Table } from '../buildpack/index.js'
 import type { Digest } from '../digest/index.js'
 import { wrapError } from '../errors.js'
+import type { Image } from '../image/index.js'
 import { extractLayer } from '../layer/index.js'
 import type { BuildpackLayerMetadata, CacheMetadata, LayersMetadata } from '../platform/index.js'
 import type { BuildCache } from './cache.js'
 import { PhaseError } from './errors.js'
 import { treeFingerprint } from './fingerprint.js'
 import type { LayerStash } from './layer-stash.js'
+import { restoreSboms, type SbomSource } from './restore-sbom.js'
 import type { BuildDirs } from './workspace.js'
 
 /** Inputs of restore. */
@@ -16,6 +18,8 @@ export interface RestoreInput {
   group: readonly BuildpackDescriptor[]
   dirs: BuildDirs
   previous?: LayersMetadata
+  /** The previous image, for its SBOM layer (`previous.sbom`). */
+  previousImage?: Image
   cacheMetadata: CacheMetadata
   cache?: BuildCache
   /** Layer dirs kept on this machine from the last build, tried before the cache. */
@@ -28,6 +32,8 @@ export interface Restored {
   fromCache: string[]
   /** Restored layer dir (host path) → its diffID and tree fingerprint right after extraction. */
   snapshots: Map<string, { sha: Digest; fingerprint: string }>
+  /** `<id>/<layer>.sbom.<ext>` files put back from the previous build. */
+  sboms: string[]
   warnings: string[]
 }
 
@@ -36,10 +42,11 @@ export interface Restored {
  * launch-only layers get their `<layer>.toml` ([metadata] only) and no contents, so a buildpack
  * can keep them and the exporter reuses them by digest; launch+cache layers come back from the
  * cache only when its diffID equals the app image's; cache-only layers come from the cache.
- * store.toml is restored from the previous image. Exit 40s on failure.
+ * store.toml is restored from the previous image, and per-layer SBOM files from the cache's and
+ * the previous image's SBOM layers (restore-sbom.ts). Exit 40s on failure.
  */
 export async function restore(i: RestoreInput): Promise<Restored> {
-  const out: Restored = { metadataOnly: [], fromCache: [], snapshots: new Map(), warnings: [] }
+  const out: Restored = { metadataOnly: [], fromCache: [], snapshots: new Map(), sboms: [], warnings: [] }
   try {
     for (const bp of i.group) {
       const dir = join(i.dirs.layers, escapeId(bp.id))
@@ -63,9 +70,24 @@ export async function restore(i: RestoreInput): Promise<Restored> {
         await writeRestoredLayerMetadata(join(dir, `${name}.toml`), (source.meta.data ?? {}) as Table)
       }
     }
+    const sboms = await restoreSboms(sbomSources(i), i.dirs.layers, i.group)
+    out.sboms = sboms.restored
+    out.warnings.push(...sboms.warnings)
   } catch (err) {
     if (err instanceof PhaseError) throw err
     throw new PhaseError('restore', 40, wrapError('restore layers', err).message, { cause: err })
+  }
+  return out
+}
+
+/** The SBOM layers to read: the cache's first, then the previous image's (which wins). */
+function sbomSources(i: RestoreInput): SbomSource[] {
+  const out: SbomSource[] = []
+  const cached = i.cacheMetadata.sbom?.sha as Digest | undefined
+  if (cached && i.cache) out.push({ what: `the cache's SBOM layer ${cached}`, open: () => i.cache!.open(cached) })
+  const launched = i.previous?.sbom?.sha as Digest | undefined
+  if (launched && i.previousImage) {
+    out.push({ what: `the previous image's SBOM layer ${launched}`, open: async () => (await i.previousImage!.layerByDiffId(launched)).uncompressed() })
   }
   return out
 }

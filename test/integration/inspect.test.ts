@@ -75,7 +75,7 @@ t.test('registry: an image lading built inspects like pack inspect', async (t) =
   t.match(text.stdout, /\n {2}lading-test\/base +0\.0\.1 +https:\/\/example\.test\/lading-test\/base\n/)
 })
 
-t.test('registry --bom: the CycloneDX SBOM of the procs buildpack, reading only the SBOM layer', async (t) => {
+t.test('registry --bom: the CycloneDX SBOMs of procs (buildpack) and deps (a layer), reading only the SBOM layer', async (t) => {
   const image = `${proxy.host}/app:1`
   const cfg = JSON.parse((await runCli(['config', `${reg.host}/app:1`])).stdout)
   const md = JSON.parse(cfg.config.Labels['io.buildpacks.lifecycle.metadata'])
@@ -84,14 +84,17 @@ t.test('registry --bom: the CycloneDX SBOM of the procs buildpack, reading only 
   const got = await inspectJson(image, ['--bom'])
   const blobGets = proxy.requests.slice(mark).filter((q) => q.method === 'GET' && /\/blobs\/sha256:/.test(q.path))
   t.equal(blobGets.length, 2, 'the config and the SBOM layer, nothing else')
-  const cdx = got.sbom?.find((d) => d.path.endsWith('/launch.sbom.cdx.json') || d.path.endsWith('/sbom.cdx.json'))
+  const cdx = got.sbom?.find((d) => d.buildpack === 'lading-test_procs' && d.path.endsWith('/sbom.cdx.json'))
   t.ok(cdx, 'a CycloneDX document is listed')
   t.equal(cdx?.format, 'cyclonedx')
   t.equal(cdx?.buildpack, 'lading-test_procs')
   t.equal(cdx?.content?.bomFormat, 'CycloneDX')
   t.same(cdx?.content?.components?.map((c) => c.name), ['lading-test-procs'])
+  const layerDoc = got.sbom?.find((d) => d.buildpack === 'lading-test_deps')
+  t.equal(layerDoc?.path, '/layers/sbom/launch/lading-test_deps/launch-meta/sbom.cdx.json', 'a per-layer SBOM')
+  t.same(layerDoc?.content?.components?.map((c) => c.name), ['launch-meta'])
   const text = await runCli(['inspect', image, '--bom'])
-  t.match(text.stdout, /SBOM:\n {2}FORMAT .*\n {2}cyclonedx +lading-test_procs +- +1 /)
+  t.match(text.stdout, /SBOM:\n {2}FORMAT .*\n(?: {2}.*\n)* {2}cyclonedx +lading-test_procs +- +1 /)
 })
 
 t.test('registry: the run image itself is a non-CNB image with a plain summary', async (t) => {

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseLayerMetadata, parseStoreToml, readBuildpackDescriptor, type BuildpackDescriptor } from '../../lib/buildpack/index.js'
+import { appendLayers, emptyImage } from '../../lib/image/index.js'
 import { layerFromDirectory } from '../../lib/layer/index.js'
 import { dirCache } from '../../lib/lifecycle/cache-dir.js'
 import { PhaseError } from '../../lib/lifecycle/errors.js'
@@ -94,7 +95,7 @@ t.test('first build: every group buildpack gets its layers dir, nothing else', a
   const dirs = await prepareBuildDirs(join(work, 'b4'))
   const base = await readBuildpackDescriptor(SAMPLES.buildpack('base'))
   const out = await restore({ group: [base, bp], dirs, cacheMetadata: { buildpacks: [] } })
-  t.same(out, { metadataOnly: [], fromCache: [], snapshots: new Map(), warnings: [] })
+  t.same(out, { metadataOnly: [], fromCache: [], snapshots: new Map(), sboms: [], warnings: [] })
   t.same((await readdir(dirs.layers)).sort(), ['lading-test_base', 'lading-test_deps'])
   t.ok((await stat(join(dirs.layers, 'lading-test_base'))).isDirectory())
 })
@@ -105,4 +106,35 @@ t.test('a corrupt cached tar fails the restore with exit 40', async (t) => {
   const dirs = await prepareBuildDirs(join(work, 'b5'))
   await t.rejects(restore({ group: [bp], dirs, cache: dirCache(dir), cacheMetadata: cacheMd({ cc: meta(shas.cc!, { cache: true }) }) }),
     { constructor: PhaseError, phase: 'restore', exitCode: 40, message: /restore layers/ })
+})
+
+t.test('per-layer SBOMs come back from the cache SBOM layer and the previous image one (which wins)', async (t) => {
+  const sbomLayer = async (kind: string, files: Record<string, string>) => {
+    const src = join(work, `sbom${n++}`)
+    for (const [rel, text] of Object.entries(files)) {
+      await mkdir(join(src, rel, '..'), { recursive: true })
+      await writeFile(join(src, rel), text)
+    }
+    return layerFromDirectory(src, { target: `/layers/sbom/${kind}`, uid: 0, gid: 0, storeDir: join(work, 'store') })
+  }
+  const cached = await sbomLayer('cache', { 'lading-test_deps/cc/sbom.cdx.json': 'cc from cache', 'lading-test_deps/lm/sbom.cdx.json': 'lm from cache' })
+  const launched = await sbomLayer('launch', { 'lading-test_deps/lm/sbom.cdx.json': 'lm from image', 'lading-test_deps/sbom.cdx.json': 'buildpack-level: not restored' })
+  const cacheDir = join(work, `cache${n++}`)
+  await dirCache(cacheDir).save([{ layer: cached }], { buildpacks: [] })
+  const previousImage = appendLayers(emptyImage({ os: 'linux', architecture: 'amd64' }), { layer: launched })
+  const dirs = await prepareBuildDirs(join(work, 'b6'))
+  const out = await restore({
+    group: [bp], dirs, cache: dirCache(cacheDir), previousImage,
+    cacheMetadata: { sbom: { sha: cached.diffIdValue }, buildpacks: [] },
+    previous: { ...emptyLayersMetadata(), sbom: { sha: launched.diffIdValue } },
+  })
+  t.same(out.sboms, ['lading-test_deps/cc.sbom.cdx.json', 'lading-test_deps/lm.sbom.cdx.json'])
+  t.same(out.warnings, [])
+  const dir = join(dirs.layers, 'lading-test_deps')
+  t.equal(await readFile(join(dir, 'cc.sbom.cdx.json'), 'utf8'), 'cc from cache')
+  t.equal(await readFile(join(dir, 'lm.sbom.cdx.json'), 'utf8'), 'lm from image')
+  t.same((await readdir(dir)).sort(), ['cc.sbom.cdx.json', 'lm.sbom.cdx.json'])
+  const gone = await restore({ group: [bp], dirs: await prepareBuildDirs(join(work, 'b7')), previousImage: emptyImage({ os: 'linux', architecture: 'amd64' }),
+    cacheMetadata: { buildpacks: [] }, previous: { ...emptyLayersMetadata(), sbom: { sha: launched.diffIdValue } } })
+  t.match(gone.warnings, [/previous image's SBOM layer sha256:.* could not be read/], 'an SBOM layer missing from the image is a warning')
 })
