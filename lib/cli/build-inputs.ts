@@ -1,7 +1,9 @@
 import { readFile, stat } from 'node:fs/promises'
-import { resolve } from 'node:path'
-import { createBuildpackStore, findBuildpacks, type BuildpackStore, type OrderInput, type OrderRef } from '../buildpack/index.js'
-import { readOrderFile, type ProjectDescriptor } from '../platform/index.js'
+import { join, resolve } from 'node:path'
+import {
+  createBuildpackStore, findBuildpacks, writeInlineBuildpack, type BuildpackStore, type OrderInput, type OrderRef,
+} from '../buildpack/index.js'
+import { readOrderFile, type ProjectBuildpack, type ProjectDescriptor } from '../platform/index.js'
 import { UsageError } from './args.js'
 
 /** The buildpacks a build may use and the order to detect with. */
@@ -17,13 +19,26 @@ function parseIdVersion(s: string): OrderRef {
   return at > 0 ? { id: s.slice(0, at), version: s.slice(at + 1) } : { id: s }
 }
 
+/** Inputs of chooseBuildpacks. */
+export interface ChooseBuildpacksInput {
+  buildpacks: string[]
+  buildpacksDir?: string
+  orderFile?: string
+  appDir: string
+  project?: ProjectDescriptor
+  /** Where inline buildpacks (project.toml `script`) are written; required when the project has any. */
+  scratchDir?: string
+  onSkipped?: (msg: string) => void
+}
+
 /**
  * Resolves where the buildpacks come from (as pack does): `--buildpack` flags form the single
  * group, in order (a directory holding buildpack.toml, or ID[@VERSION] found under
- * --buildpacks-dir); else `--order FILE`; else the group in the app's project.toml (ids, or
- * `uri`s relative to the app). Composites' members are looked up in the same store.
+ * --buildpacks-dir); else `--order FILE`; else the group in the app's project.toml (ids, `uri`s
+ * relative to the app, or inline scripts). project.toml's pre and post groups (schema 0.2) wrap
+ * every group of whichever order was chosen. Composites' members are looked up in the same store.
  */
-export async function chooseBuildpacks(o: { buildpacks: string[]; buildpacksDir?: string; orderFile?: string; appDir: string; project?: ProjectDescriptor; onSkipped?: (msg: string) => void }): Promise<BuildpackChoice> {
+export async function chooseBuildpacks(o: ChooseBuildpacksInput): Promise<BuildpackChoice> {
   const onError = (_dir: string, err: Error): void => o.onSkipped?.(`skipped buildpack: ${err.message}`)
   const store = o.buildpacksDir ? await findBuildpacks(resolve(o.buildpacksDir), { onError }) : createBuildpackStore()
   const refFor = async (spec: string, base: string): Promise<OrderRef> => {
@@ -36,24 +51,39 @@ export async function chooseBuildpacks(o: { buildpacks: string[]; buildpacksDir?
     store.lookup(ref.id, ref.version) // fails now, naming the buildpack, rather than mid-detect
     return ref
   }
+  const fromProject = async (list: readonly ProjectBuildpack[], key: string): Promise<OrderRef[]> => {
+    const group: OrderRef[] = []
+    for (const [i, b] of list.entries()) {
+      if (b.script && b.id) {
+        if (!o.scratchDir) throw new Error('inline buildpacks need a scratch directory')
+        const source = { file: join(o.appDir, 'project.toml'), key: `${key}[${i}]` }
+        group.push(await refFor(await writeInlineBuildpack(o.scratchDir, { id: b.id, script: b.script, ...(b.version ? { version: b.version } : {}) }, source), o.appDir))
+      } else if (b.uri) {
+        group.push(await refFor(b.uri.replace(/^file:\/\//, ''), o.appDir))
+      } else if (b.id) {
+        group.push(await refFor(b.version ? `${b.id}@${b.version}` : b.id, o.appDir))
+      } else {
+        throw new UsageError(`project.toml ${key}[${i}] names a buildpack with neither id nor uri`, 'build')
+      }
+    }
+    return group
+  }
+  const p = o.project
+  const keys = p?.schemaVersion === '0.1' ? { group: 'build.buildpacks' } : { group: 'io.buildpacks.group' }
+  const pre = p ? await fromProject(p.pre, 'io.buildpacks.pre.group') : []
+  const post = p ? await fromProject(p.post, 'io.buildpacks.post.group') : []
+  const wrap = (order: OrderInput): OrderInput => pre.length + post.length === 0 ? order : order.map((g) => ({ ...g, group: [...pre, ...g.group, ...post] }))
   if (o.buildpacks.length > 0) {
     const group = []
     for (const b of o.buildpacks) group.push(await refFor(b, process.cwd()))
-    return { store, order: [{ group }], source: '--buildpack' }
+    return { store, order: wrap([{ group }]), source: '--buildpack' }
   }
   if (o.orderFile) {
     const { order } = await readOrderFile(resolve(o.orderFile))
-    return { store, order, source: o.orderFile }
+    return { store, order: wrap(order), source: o.orderFile }
   }
-  const listed = o.project?.buildpacks ?? []
-  if (listed.length > 0) {
-    const group: OrderRef[] = []
-    for (const b of listed) {
-      if (b.uri) group.push(await refFor(b.uri.replace(/^file:\/\//, ''), o.appDir))
-      else if (b.id) group.push(await refFor(b.version ? `${b.id}@${b.version}` : b.id, o.appDir))
-      else throw new UsageError('project.toml lists a buildpack with neither id nor uri (inline buildpacks are not supported yet)', 'build')
-    }
-    return { store, order: [{ group }], source: 'project.toml' }
+  if (p && p.buildpacks.length > 0) {
+    return { store, order: wrap([{ group: await fromProject(p.buildpacks, keys.group) }]), source: 'project.toml' }
   }
   throw new UsageError('no buildpacks: pass --buildpack DIR|ID[@VERSION], --order FILE, or list them in the app\'s project.toml', 'build')
 }

@@ -1,4 +1,7 @@
 import { readFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { isLayoutReference, openLayout, parseLayoutReference } from '../layout/index.js'
 import { parseReference, parsePlatform, type Platform, type Reference, type Repository } from '../oci/index.js'
 import { createRegistryClient, type RegistryClient } from '../registry/index.js'
@@ -22,6 +25,7 @@ export interface Target {
 /** What every command gets: its output, and a lazily created registry client. */
 export class CommandContext {
   #client: RegistryClient | undefined
+  #scratch: Promise<string> | undefined
   constructor(readonly out: Output, readonly flags: GlobalFlags) {}
 
   /** The registry client, configured from the global flags (created on first use). */
@@ -73,8 +77,18 @@ export class CommandContext {
     }
   }
 
-  /** Releases network resources. */
+  /** A private temp directory for this command, removed by close(). */
+  scratchDir(): Promise<string> {
+    this.#scratch ??= mkdtemp(join(tmpdir(), 'lading-'))
+    return this.#scratch
+  }
+
+  /** Releases network resources and removes the scratch directory. */
   async close(): Promise<void> {
-    await this.#client?.close()
+    try {
+      await this.#client?.close()
+    } finally {
+      if (this.#scratch) await rm(await this.#scratch, { recursive: true, force: true })
+    }
   }
 }

@@ -89,3 +89,13 @@ t.test('--platform parsing', async (t) => {
   t.throws(() => ctx.platform('linux'), { code: 'ERR_USAGE', message: /--platform linux: / })
   t.throws(() => ctx.platform('a/b/c/d'), { code: 'ERR_USAGE' })
 })
+
+t.test('scratchDir: one private temp dir per command, removed by close()', async (t) => {
+  const ctx = context(t)
+  const dir = await ctx.scratchDir()
+  t.equal(await ctx.scratchDir(), dir, 'the same dir on every call')
+  await writeFile(join(dir, 'f'), 'x')
+  t.equal((await stat(dir)).mode & 0o777, 0o700)
+  await ctx.close()
+  await t.rejects(stat(dir), { code: 'ENOENT' })
+})

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { cp, mkdir, mkdtemp, rm, readFile } from 'node:fs/promises'
+import { cp, mkdir, mkdtemp, rm, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -55,6 +55,33 @@ t.test('legacy project.toml with buildpacks by uri; --order; --report', async (t
   const ord = await runCli(['build', `oci:${join(work, 'out-order')}:x`, '--path', SAMPLES.apps.bench, '--buildpacks-dir', SAMPLES.buildpacksDir, '--order', SAMPLES.orderFile, '--run-image', base.runV1, '--json'])
   t.equal(ord.code, 0, ord.stderr)
   t.same(JSON.parse(ord.stdout).group.map((g: { id: string }) => g.id), EXPECTED.group, 'the second order group resolved')
+})
+
+t.test('project.toml inline buildpack with a post group: built in the sandbox, its process runs in podman', async (t) => {
+  const app = join(work, 'inline-app')
+  await mkdir(app)
+  await writeFile(join(app, 'message.txt'), 'from the inline app\n')
+  await writeFile(join(app, 'project.toml'), [
+    '[_]', 'schema-version = "0.2"', '',
+    '[[io.buildpacks.group]]', 'id = "lading-test/inline"', 'version = "0.1.0"',
+    '[io.buildpacks.group.script]', 'api = "0.10"', 'shell = "/bin/sh"',
+    "inline = '''",
+    'set -eu',
+    'mkdir -p "$CNB_LAYERS_DIR/say/bin"',
+    'printf \'#!/bin/sh\\necho "inline says: $(cat /workspace/message.txt)"\\n\' > "$CNB_LAYERS_DIR/say/bin/say"',
+    'chmod 755 "$CNB_LAYERS_DIR/say/bin/say"',
+    'printf \'[types]\\nlaunch = true\\n\' > "$CNB_LAYERS_DIR/say.toml"',
+    'printf \'[[processes]]\\ntype = "web"\\ncommand = ["say"]\\ndefault = true\\n\' > "$CNB_LAYERS_DIR/launch.toml"',
+    "'''", '',
+    '[[io.buildpacks.post.group]]', 'uri = "' + join(SAMPLES.buildpacksDir, 'sh-only') + '"', '',
+  ].join('\n'))
+  const r = await runCli(['build', `oci:${join(work, 'out-inline')}:x`, '--path', app, '--run-image', base.runV1, '--json'])
+  t.equal(r.code, 0, r.stderr)
+  t.same(JSON.parse(r.stdout).group.map((g: { id: string }) => g.id), ['lading-test/inline', 'lading-test/sh-only'])
+  const web = await podmanRun(`oci:${join(work, 'out-inline')}:x`, { entrypoint: 'web' })
+  t.equal(web.stdout, 'inline says: from the inline app\n', web.stderr)
+  const last = await podmanRun(`oci:${join(work, 'out-inline')}:x`)
+  t.match(last.stdout, /^hello from a build image buildpack/, 'the post buildpack ran after the group; its default process wins')
 })
 
 t.test('--launcher none bakes the default process into the config', async (t) => {
