@@ -3,21 +3,22 @@ import { pipeline } from 'node:stream'
 import * as zlib from 'node:zlib'
 import { LadingError } from '../errors.js'
 import { MediaTypes, isGzipLayerType, isUncompressedLayerType, type MediaType } from '../oci/index.js'
+import { createParallelGzip } from './parallel-gzip.js'
 
 /** Default gzip level for layers: zlib's own default, the usual size/speed balance. */
 export const DEFAULT_GZIP_LEVEL = 6
 
 /**
  * A gzip compressor whose output depends only on its input and `level` (for a given zlib
- * build): node's zlib writes a header with no file name, mtime 0 and no extra fields.
- * Throws ERR_LAYER_INVALID_GZIP_LEVEL for a level outside 0..9.
+ * build): a header with no file name, mtime 0 and no extra fields, and blocks deflated in
+ * parallel (parallel-gzip.ts) in a fixed layout. Throws ERR_LAYER_INVALID_GZIP_LEVEL for a
+ * level outside 0..9.
  */
 export function createDeterministicGzip(level: number = DEFAULT_GZIP_LEVEL): Transform {
   if (!Number.isInteger(level) || level < 0 || level > 9) {
     throw new LadingError('ERR_LAYER_INVALID_GZIP_LEVEL', `gzip level must be an integer 0..9, got ${level}`)
   }
-  // 256 KiB output chunks (zlib defaults to 16 KiB): fewer hand-offs through the hashers and the file writer.
-  return zlib.createGzip({ level, chunkSize: 256 * 1024 })
+  return createParallelGzip({ level })
 }
 
 /**
