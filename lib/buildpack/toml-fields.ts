@@ -1,8 +1,15 @@
-import TOML from '@iarna/toml'
+/**
+ * The buildpack files' face of the platform's TOML readers: same parsing and type checks, but errors
+ * are BuildpackFileError with each file's code, keyed by the caller's label and worded as they
+ * always were ("must be an array of strings", without the offending element).
+ */
 import { BuildpackFileError } from './errors.js'
+import { isTable, parseToml, readField, type FieldKind, type FieldValue, type Table } from '../platform/index.js'
 
-/** A parsed TOML table. */
-export type Table = Record<string, unknown>
+export { isTable, type Table }
+
+/** One TOML writer for every file we write: the platform's (no `_` in integers, as the lifecycle writes them). */
+export { stringifyToml } from '../platform/index.js'
 
 /** Error factory used by the field readers, so each file type reports its own code. */
 export type FileErrorFactory = (key: string | undefined, message: string, cause?: unknown) => BuildpackFileError
@@ -14,61 +21,34 @@ export function errorsFor(code: string, path: string): FileErrorFactory {
 
 /** Parses TOML text into a table; a syntax error becomes `fail(undefined, 'invalid TOML at line N…')`. */
 export function parseTomlTable(text: string, fail: FileErrorFactory): Table {
-  try {
-    return TOML.parse(text) as Table
-  } catch (err) {
-    const e = err as { line?: number; col?: number; message?: string }
-    const at = typeof e.line === 'number' ? ` at line ${e.line + 1}, column ${(e.col ?? 0) + 1}` : ''
-    const first = String(e.message ?? err).split('\n')[0]
-    throw fail(undefined, `invalid TOML${at}: ${first}`, err)
-  }
+  return parseToml(text, (detail, cause) => fail(undefined, detail, cause))
 }
 
-/** Returns true for a plain (non-array, non-date) table value. */
-export function isTable(v: unknown): v is Table {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date)
+function field<K extends FieldKind>(t: Table, key: string, kind: K, fail: FileErrorFactory, label: string): FieldValue<K> | undefined {
+  return readField(t, key, kind, (m) => fail(label, `must be ${m.expected}`))
 }
 
 /** Reads an optional string; throws naming `key` for any other type. */
 export function optString(t: Table, key: string, fail: FileErrorFactory, label = key): string | undefined {
-  const v = t[key]
-  if (v === undefined) return undefined
-  if (typeof v !== 'string') throw fail(label, 'must be a string')
-  return v
+  return field(t, key, 'string', fail, label)
 }
 
 /** Reads an optional boolean (absent → `dflt`). */
 export function optBool(t: Table, key: string, fail: FileErrorFactory, label = key, dflt = false): boolean {
-  const v = t[key]
-  if (v === undefined) return dflt
-  if (typeof v !== 'boolean') throw fail(label, 'must be a boolean')
-  return v
+  return field(t, key, 'boolean', fail, label) ?? dflt
 }
 
 /** Reads an optional array of strings (absent → []). */
 export function optStringArray(t: Table, key: string, fail: FileErrorFactory, label = key): string[] {
-  const v = t[key]
-  if (v === undefined) return []
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw fail(label, 'must be an array of strings')
-  return v as string[]
+  return field(t, key, 'string[]', fail, label) ?? []
 }
 
 /** Reads an optional table (absent → undefined). */
 export function optTable(t: Table, key: string, fail: FileErrorFactory, label = key): Table | undefined {
-  const v = t[key]
-  if (v === undefined) return undefined
-  if (!isTable(v)) throw fail(label, 'must be a table')
-  return v
+  return field(t, key, 'table', fail, label)
 }
 
 /** Reads an optional array of tables (absent → []). */
 export function optTableArray(t: Table, key: string, fail: FileErrorFactory, label = key): Table[] {
-  const v = t[key]
-  if (v === undefined) return []
-  if (!Array.isArray(v) || !v.every(isTable)) throw fail(label, 'must be an array of tables')
-  return v as Table[]
+  return field(t, key, 'table[]', fail, label) ?? []
 }
-
-/** One TOML writer for every file we write: the platform's (no `_` in integers, as the lifecycle writes them). */
-export { stringifyToml } from '../platform/index.js'
-

@@ -35,3 +35,16 @@ t.test('field readers check types', async (t) => {
   t.notOk(isTable(new Date()))
   t.same(parseTomlTable(stringifyToml({ metadata: { a: 'b' } }), fail), { metadata: { a: 'b' } })
 })
+
+// These readers share the platform's type checks; buildpack errors keep their own wording.
+t.test('field errors keep the buildpack wording', async (t) => {
+  const cases: Array<[() => unknown, string]> = [
+    [() => optString({ s: 1 }, 's', fail), '/f.toml (key s): must be a string'],
+    [() => optBool({ b: 'x' }, 'b', fail, 'a.b'), '/f.toml (key a.b): must be a boolean'],
+    [() => optStringArray({ a: 'x' }, 'a', fail), '/f.toml (key a): must be an array of strings'],
+    [() => optStringArray({ a: ['x', 2] }, 'a', fail), '/f.toml (key a): must be an array of strings'],
+    [() => optTable({ t: [] }, 't', fail), '/f.toml (key t): must be a table'],
+    [() => optTableArray({ ta: [{}, 1] }, 'ta', fail), '/f.toml (key ta): must be an array of tables'],
+  ]
+  for (const [fn, message] of cases) t.throws(fn, { code: 'ERR_X', message })
+})

@@ -7,4 +7,7 @@ export * from './run.js'
 export * from './metadata-toml.js'
 export * from './report.js'
 export * from './analyzed.js'
-export { stringifyToml, parseTomlText } from './toml-fields.js'
+export {
+  stringifyToml, parseTomlText, parseToml, readField, isTable,
+  type Table, type FieldKind, type FieldValue, type FieldMismatch,
+} from './toml-fields.js'

@@ -1,8 +1,8 @@
 import t from 'tap'
 import { PlatformFileError } from '../../../lib/platform/index.js'
 import {
-  asTable, at, compact, optBool, optInt, optString, optStringArray, optTable, parseTomlText, plainCopy, reqString,
-  stringifyToml, tableArray,
+  type FieldMismatch, asTable, at, compact, isTable, optBool, optInt, optString, optStringArray, optTable, parseToml,
+  parseTomlText, plainCopy, readField, reqString, stringifyToml, tableArray,
 } from '../../../lib/platform/files/toml-fields.js'
 
 const ctx = { file: 'f.toml', path: 'a' }
@@ -42,7 +42,7 @@ const BAD: Array<[string, () => unknown, RegExp]> = [
   ['array item', () => optStringArray({ x: ['a', 2] }, 'x', ctx), /"a\.x\[1\]": must be a string/],
   ['table type', () => optTable({ x: new Date(0) }, 'x', ctx), /"a\.x": must be a table, got a date/],
   ['asTable null', () => asTable(null, ctx), /"a": must be a table, got null/],
-  ['tables type', () => tableArray({ x: {} }, 'x', ctx), /"a\.x": must be an array of tables, got a object/],
+  ['tables type', () => tableArray({ x: {} }, 'x', ctx), /"a\.x": must be an array of tables, got a table/],
 ]
 for (const [name, fn, re] of BAD) {
   t.test(`field readers reject: ${name}`, async (t) => {
@@ -98,4 +98,32 @@ t.test('writer output parses under an independent TOML 1.0 reader', async (t) =>
     t.same(theirs[name], plainCopy(parseTomlText(text, name)), `${name}.toml reads the same`)
   }
   t.equal((theirs['report'] as any).image['manifest-size'], 123456)
+})
+
+// The buildpack files use these two with their own error class; the caller words every failure.
+t.test('parseToml and readField throw what the caller builds', async (t) => {
+  class MyError extends Error {}
+  const err = t.throws(() => parseToml('a = \n', (detail, cause) => new MyError(detail, { cause }))) as MyError
+  t.type(err, MyError)
+  t.match(err.message, /^invalid TOML at line 1, column \d+: [^\n]*$/)
+  t.ok(err.cause)
+  const seen: FieldMismatch[] = []
+  const keep = (m: FieldMismatch): Error => { seen.push(m); return new MyError(m.expected) }
+  t.same(readField({ a: ['x'] }, 'a', 'string[]', keep), ['x'])
+  t.equal(readField({}, 'a', 'integer', keep), undefined)
+  t.type(t.throws(() => readField({ a: 'x' }, 'a', 'string[]', keep)), MyError)
+  t.throws(() => readField({ a: ['x', 2] }, 'a', 'string[]', keep))
+  t.throws(() => readField({ a: [{}, 1] }, 'a', 'table[]', keep))
+  t.throws(() => readField({ a: 1.5 }, 'a', 'integer', keep))
+  t.same(seen, [
+    { expected: 'an array of strings', got: 'x' },
+    { expected: 'an array of strings', got: 2, element: { index: 1, expected: 'a string' } },
+    { expected: 'an array of tables', got: 1, element: { index: 1, expected: 'a table' } },
+    { expected: 'an integer', got: 1.5 },
+  ])
+  const arr = ['y']
+  t.not(readField({ a: arr }, 'a', 'string[]', keep), arr, 'arrays are copied')
+  t.ok(isTable({}))
+  t.notOk(isTable([]))
+  t.notOk(isTable(new Date(0)))
 })
