@@ -2,7 +2,8 @@
  * Blob push (oci-registry.md §1.5, §1.6, §4.2): HEAD (exists → skip) → mount from same-registry
  * sources → upload. Uploads are POST then one of: monolithic PUT (bytes), one streamed PATCH plus
  * an empty PUT `?digest=` (streams, the default), or Content-Range chunks (opt-in, or after a 413).
- * Any failed step restarts the whole upload from HEAD/POST with a fresh body.
+ * A failed PATCH continues the same session where the registry left it (upload-resume.ts); any
+ * other failed step, or a session that cannot be resumed, restarts from HEAD/POST with a fresh body.
  */
 import { Readable, Transform } from 'node:stream'
 import { Digester, DigestMismatchError, SizeMismatchError, sha256, verifyBytes, type Digest } from '../digest/index.js'
@@ -14,6 +15,7 @@ import { RegistryError, ProtocolError, UnreachableError } from './errors.js'
 import { header, type WireResponse } from './http.js'
 import { appendQuery, resolveLocation } from './location.js'
 import { backoffDelay, sleep } from './retry.js'
+import { Remainder, resumeSession, streamHeaders, type FailedPatch, type UploadStart } from './upload-resume.js'
 
 /** Body of a blob upload: bytes, or a function returning a fresh stream for each attempt. */
 export type BlobBody = Uint8Array | (() => Readable | Promise<Readable>)
@@ -74,16 +76,22 @@ export async function putBlob(ctx: RepoContext, body: BlobBody, expect: Partial<
     }
   }
 
+  let resumeFrom: FailedPatch | undefined
   for (let attempt = 1; ; attempt++) {
+    const failed: { patch?: FailedPatch } = {}
     try {
-      if (attempt > 1 && digest) {
-        // The failed attempt may have landed the blob after all.
-        const have = await statBlob(ctx, digest, signal, scopes)
-        if (have) return done(digest, size ?? have.size, 'upload')
+      let start = resumeFrom ? await resumeSession(ctx, resumeFrom, digest ?? 'blob', scopes, signal) : undefined
+      resumeFrom = undefined
+      if (!start) {
+        if (attempt > 1 && digest) {
+          // The failed attempt may have landed the blob after all.
+          const have = await statBlob(ctx, digest, signal, scopes)
+          if (have) return done(digest, size ?? have.size, 'upload')
+        }
+        start = { location: pending ?? (await startUpload(ctx, scopes, signal)), offset: 0, resumed: false }
+        pending = undefined
       }
-      const location = pending ?? (await startUpload(ctx, scopes, signal))
-      pending = undefined
-      const result = await uploadOnce(ctx, location, body, { digest, size }, scopes, opts)
+      const result = await uploadOnce(ctx, start, body, { digest, size }, scopes, opts, failed)
       ctx.stats.blobsUploaded++
       ctx.stats.bytesUploaded += result.size
       return done(result.digest, result.size, 'upload')
@@ -97,7 +105,10 @@ export async function putBlob(ctx: RepoContext, body: BlobBody, expect: Partial<
       if (!tooLarge && (!restartable(err) || attempt >= ctx.retry.maxAttempts)) throw err
       ctx.stats.retries++
       const ms = tooLarge ? 0 : retryAfterOf(err) ?? backoffDelay(attempt, ctx.retry)
-      ctx.log(`upload: restarting ${digest ?? 'blob'} from POST in ${ms}ms (attempt ${attempt + 1}): ${(err as Error).message}`)
+      // A 416 means the registry disagrees with our offset: only a fresh session settles that.
+      resumeFrom = !tooLarge && !(err instanceof RegistryError && err.status === 416) ? failed.patch : undefined
+      const how = resumeFrom ? 'asking the registry how much it kept' : 'restarting from POST'
+      ctx.log(`upload: ${digest ?? 'blob'} failed, ${how} in ${ms}ms (attempt ${attempt + 1}): ${(err as Error).message}`)
       await sleep(ms, signal)
     }
   }
@@ -107,9 +118,10 @@ export async function putBlob(ctx: RepoContext, body: BlobBody, expect: Partial<
 function restartable(err: unknown): boolean {
   if (err instanceof UnreachableError) return err.retryable
   if (err instanceof RegistryError) {
-    // 404 BLOB_UPLOAD_*: the session is gone; 400 DIGEST_INVALID: bytes damaged in transit (we hashed them ourselves).
+    // 404 BLOB_UPLOAD_*: the session is gone; 400 DIGEST_INVALID: bytes damaged in transit (we hashed them
+    // ourselves) or a resumed session's start differed; 416: the session's offset is not ours.
     return err.retryable || (err.status === 404 && err.errors.some((e) => e.code.startsWith('BLOB_UPLOAD_'))) ||
-      (err.status === 400 && err.errors.some((e) => e.code === 'DIGEST_INVALID'))
+      (err.status === 400 && err.errors.some((e) => e.code === 'DIGEST_INVALID')) || err.status === 416
   }
   return false
 }
@@ -150,24 +162,32 @@ function nextLocation(res: WireResponse, step: string): string {
 
 interface Known { digest: Digest | undefined; size: number | undefined }
 
-async function uploadOnce(ctx: RepoContext, location: string, body: BlobBody, known: Known, scopes: readonly string[],
-  opts: RegistryPutOptions): Promise<{ digest: Digest; size: number }> {
+/**
+ * One attempt on the session `start` names. The whole body is read and hashed from its first byte
+ * even when resuming: only the bytes past `start.offset` are sent. `failed.patch` says which
+ * session a failing PATCH was on, so the caller can ask the registry what it kept.
+ */
+async function uploadOnce(ctx: RepoContext, start: UploadStart, body: BlobBody, known: Known, scopes: readonly string[],
+  opts: RegistryPutOptions, failed: { patch?: FailedPatch }): Promise<{ digest: Digest; size: number }> {
   const chunked = ctx.uploadMode === 'chunked' || ctx.chunkedRegistries.has(ctx.session.registry)
   if (!chunked && body instanceof Uint8Array && ctx.uploadMode === 'auto') {
     const digest = known.digest!
-    await commit(ctx, location, digest, scopes, opts.signal, body)
+    await commit(ctx, start.location, digest, scopes, opts.signal, body)
     opts.onProgress?.({ digest, kind: 'upload', bytes: body.length, total: body.length })
     return { digest, size: body.length }
   }
   const source = body instanceof Uint8Array ? Readable.from([Buffer.from(body)]) : await body()
   const digester = new Digester()
   const progress = progressCounter(known.digest, known.size, opts)
+  const rest = new Remainder(start.offset)
   source.on('error', (err) => digester.destroy(err))
   digester.on('error', (err) => progress.destroy(err))
-  source.pipe(digester).pipe(progress)
-  let loc = location
+  progress.on('error', (err) => rest.destroy(err))
+  source.pipe(digester).pipe(progress).pipe(rest)
+  let loc = start.location
   try {
-    loc = chunked ? await patchChunks(ctx, loc, progress, scopes, opts.signal) : await patchStream(ctx, loc, progress, known.size, scopes, opts.signal)
+    loc = chunked ? await patchChunks(ctx, start, rest, known.size, scopes, opts.signal, failed)
+      : await patchStream(ctx, start, rest, known.size, scopes, opts.signal, failed)
   } catch (err) {
     if (!source.destroyed) {
       source.on('error', () => {})
@@ -178,10 +198,11 @@ async function uploadOnce(ctx: RepoContext, location: string, body: BlobBody, kn
     }
     throw err
   }
+  failed.patch = undefined
   // The registry can answer once it has Content-Length bytes, before the source has seen its
   // end (a file stream's last empty read). Destroying it then would leave the digest unsettled
   // for ever: drain the rest instead, so any bytes past the declared size are counted and refused.
-  progress.resume()
+  rest.resume()
   const got = await digester.result
   try {
     if (known.size !== undefined && got.size !== known.size) throw new SizeMismatchError(known.size, got.size, known.digest)
@@ -194,20 +215,25 @@ async function uploadOnce(ctx: RepoContext, location: string, body: BlobBody, kn
   return got
 }
 
-/** One PATCH carrying the whole stream (no Content-Range); returns the next Location. */
-async function patchStream(ctx: RepoContext, loc: string, body: Readable, size: number | undefined, scopes: readonly string[], signal?: AbortSignal): Promise<string> {
-  const headers: Record<string, string> = { 'content-type': OCTET }
-  if (size !== undefined) headers['content-length'] = String(size)
-  const res = await ctx.session.request({ method: 'PATCH', url: loc, headers, body, scopes, ok: [202, 204], what: 'upload', retry: false, ...(signal ? { signal } : {}) })
+/** One PATCH carrying the rest of the stream (none when the registry has it all); returns the next Location. */
+async function patchStream(ctx: RepoContext, at: UploadStart, body: Remainder, size: number | undefined, scopes: readonly string[],
+  signal: AbortSignal | undefined, failed: { patch?: FailedPatch }): Promise<string> {
+  const headers = streamHeaders(at, size)
+  if (!headers) return at.location
+  failed.patch = { location: at.location, sent: () => at.offset + body.passed, size }
+  const res = await ctx.session.request({ method: 'PATCH', url: at.location, headers, body, scopes, ok: [202, 204], what: 'upload', retry: false, ...(signal ? { signal } : {}) })
   await res.body.dump().catch(() => {})
   return nextLocation(res, 'PATCH')
 }
 
-/** Content-Range PATCHes of `ctx.chunkSize` bytes; returns the Location after the last one. */
-async function patchChunks(ctx: RepoContext, loc: string, body: Readable, scopes: readonly string[], signal?: AbortSignal): Promise<string> {
-  let offset = 0
+/** Content-Range PATCHes of `ctx.chunkSize` bytes from `at.offset`; returns the Location after the last one. */
+async function patchChunks(ctx: RepoContext, at: UploadStart, body: Readable, size: number | undefined, scopes: readonly string[],
+  signal: AbortSignal | undefined, failed: { patch?: FailedPatch }): Promise<string> {
+  let loc = at.location
+  let offset = at.offset
   for await (const chunk of chunksOf(body, ctx.chunkSize)) {
     const end = offset + chunk.length - 1
+    failed.patch = { location: loc, sent: () => end + 1, size }
     const res = await ctx.session.request({
       method: 'PATCH', url: loc, body: chunk, scopes, ok: [202, 204], what: 'upload', retry: false,
       headers: { 'content-type': OCTET, 'content-range': `${offset}-${end}`, 'content-length': String(chunk.length) },

@@ -93,7 +93,7 @@ t.test('413 on the whole-body PATCH switches to chunks', async (t) => {
   t.same(await readAll(await repo.blobs.open(d)), b.bytes)
 })
 
-t.test('connection reset mid-PATCH: restart from HEAD/POST, blob intact', async (t) => {
+t.test('connection reset mid-PATCH: the session is resumed (upload-resume.test.ts has the details), blob intact', async (t) => {
   const p = await proxy(t, reg.url, [{ match: { method: 'PATCH', nth: 1 }, action: { resetAfterBytes: 60_000, direction: 'request' } }])
   const c = client(t, reg, { host: p.host })
   const repo = c.repository({ registry: p.host, repository: 'up/reset' })
@@ -106,12 +106,13 @@ t.test('connection reset mid-PATCH: restart from HEAD/POST, blob intact', async 
   t.equal(d.digest, b.digest)
   t.equal(opened, 2, 'the body function was called again for the second attempt')
   const seq = p.requests.filter((r) => r.path.startsWith('/v2/up/')).map((r) => r.method)
-  t.same(seq, ['HEAD', 'POST', 'PATCH', 'HEAD', 'POST', 'PATCH', 'PUT'])
+  // distribution 2.8.2 keeps nothing of a PATCH cut before 64 KiB: the status GET says 0-0, byte 0 it is.
+  t.same(seq, ['HEAD', 'POST', 'PATCH', 'GET', 'PATCH', 'PUT'])
   t.ok(c.stats.retries >= 1)
   t.same(await readAll(await repo.blobs.open(d)), b.bytes)
 })
 
-t.test('500 on PATCH and 503 on the commit PUT: restarts, then success', async (t) => {
+t.test('500 on PATCH and 503 on the commit PUT: resumed, then restarted, then success', async (t) => {
   const p = await proxy(t, reg.url, [
     { match: { method: 'PATCH', nth: 1 }, action: { status: 500, body: '{"errors":[{"code":"UNKNOWN","message":"boom"}]}' } },
     { match: { method: 'PUT', nth: 1 }, action: { status: 503, body: 'unavailable' } },
@@ -121,7 +122,9 @@ t.test('500 on PATCH and 503 on the commit PUT: restarts, then success', async (
   const b = blob(5000)
   const d = await repo.blobs.put(() => Readable.from([b.bytes]), { digest: b.digest, size: b.size })
   t.equal(d.digest, b.digest)
-  t.equal(p.requests.filter((r) => r.method === 'POST').length, 3)
+  // The PATCH failure continues the same session; a failed commit starts a new one.
+  t.same(p.requests.filter((r) => r.path.startsWith('/v2/up/')).map((r) => `${r.method} ${r.status}`),
+    ['HEAD 404', 'POST 202', 'PATCH 500', 'GET 204', 'PATCH 202', 'PUT 503', 'HEAD 404', 'POST 202', 'PATCH 202', 'PUT 201'])
   t.equal(c.stats.retries, 2)
   t.same(await readAll(await repo.blobs.open(d)), b.bytes)
 })
