@@ -39,7 +39,9 @@ function table(out: { date: string; machine: Record<string, unknown>; results: R
   const rows = out.results.map((r) => {
     const l = r.lading as Record<string, unknown> | undefined
     const p = r.peer as Record<string, unknown> | undefined
-    return `| ${r.benchmark} | ${fmt(l)} | ${p?.name ?? ''}: ${fmt(p)} | ${r.ratio ?? ''} |`
+    // A `|` inside a cell (peer names like `tar|gzip -6`) would end the cell.
+    const cell = (v: unknown): string => String(v ?? '').replaceAll('|', '\\|')
+    return `| ${cell(r.benchmark)} | ${cell(fmt(l))} | ${cell(`${p?.name ?? ''}: ${fmt(p)}`)} | ${cell(r.ratio)} |`
   })
   const m = out.machine
   return [
