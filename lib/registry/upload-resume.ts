@@ -20,7 +20,7 @@ export interface UploadStart {
   resumed: boolean
 }
 
-/** The session a PATCH failed on, as far as we know it. */
+/** The session a PATCH or the commit PUT failed on, as far as we know it. */
 export interface FailedPatch {
   /** The Location the failed PATCH was sent to: its state still matches what the registry holds. */
   location: string

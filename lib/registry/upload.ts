@@ -105,8 +105,10 @@ export async function putBlob(ctx: RepoContext, body: BlobBody, expect: Partial<
       if (!tooLarge && (!restartable(err) || attempt >= ctx.retry.maxAttempts)) throw err
       ctx.stats.retries++
       const ms = tooLarge ? 0 : retryAfterOf(err) ?? backoffDelay(attempt, ctx.retry)
-      // A 416 means the registry disagrees with our offset: only a fresh session settles that.
-      resumeFrom = !tooLarge && !(err instanceof RegistryError && err.status === 416) ? failed.patch : undefined
+      // A 416 means the registry disagrees with our offset, a 400 (DIGEST_INVALID) that what it holds
+      // is damaged: only a fresh session settles either.
+      const fresh = err instanceof RegistryError && (err.status === 416 || err.status === 400)
+      resumeFrom = !tooLarge && !fresh ? failed.patch : undefined
       const how = resumeFrom ? 'asking the registry how much it kept' : 'restarting from POST'
       ctx.log(`upload: ${digest ?? 'blob'} failed, ${how} in ${ms}ms (attempt ${attempt + 1}): ${(err as Error).message}`)
       await sleep(ms, signal)
@@ -211,7 +213,10 @@ async function uploadOnce(ctx: RepoContext, start: UploadStart, body: BlobBody, 
     await cancelUpload(ctx, loc)
     throw err
   }
+  // Every byte is in the session now: a failed commit resumes with the PUT alone.
+  failed.patch = { location: loc, sent: () => got.size, size: got.size }
   await commit(ctx, loc, got.digest, scopes, opts.signal)
+  failed.patch = undefined
   return got
 }
 
