@@ -5,6 +5,7 @@
 import type { Readable } from 'node:stream'
 import type { Digest } from '../digest/index.js'
 import type { Descriptor } from '../oci/index.js'
+import { RegistryError } from './errors.js'
 import { readBlobResuming } from './blob-reader.js'
 import { pullScope, pushScope } from './challenge.js'
 import { repoPath, type RepoContext } from './context.js'
@@ -72,4 +73,49 @@ export async function cancelUpload(ctx: RepoContext, location: string): Promise<
   } catch (err) {
     ctx.log(`upload: cancel failed (ignored): ${(err as Error).message}`)
   }
+}
+
+/** Mount sources in this registry other than the target repository, as repository paths. */
+export function mountSourcesFor(ctx: RepoContext, from: readonly string[]): string[] {
+  const prefix = `${ctx.session.registry}/`
+  const out = new Set<string>()
+  for (const f of from) {
+    let path = f
+    if (f.startsWith(prefix)) path = f.slice(prefix.length)
+    else if (/^[^/]*[.:][^/]*\//.test(f) || f.startsWith('localhost/')) continue // another registry
+    if (path && path !== ctx.repository) out.add(path)
+  }
+  return [...out]
+}
+
+/**
+ * Tries to mount `digest` from each source in turn. Returns mounted, or not mounted with the
+ * upload session the last 202 opened (sessions opened earlier are cancelled). Failures fall
+ * through to the next source; a refusal (4xx other than 429) holds for every blob of that
+ * source, so it is remembered for the client and that source is not asked again.
+ */
+export async function mountFromAny(ctx: RepoContext, digest: Digest, sources: readonly string[], signal?: AbortSignal): Promise<MountResult> {
+  let pending: string | undefined
+  for (const from of sources) {
+    const key = `${ctx.session.registry}|${from}`
+    if (ctx.refusedMounts.has(key)) continue
+    try {
+      const r = await mountBlob(ctx, digest, from, signal)
+      if (r.mounted) {
+        ctx.log(`upload: mounted ${digest} from ${from}`)
+        if (pending) await cancelUpload(ctx, pending)
+        return r
+      }
+      if (pending) await cancelUpload(ctx, pending)
+      pending = r.location
+    } catch (err) {
+      if (signal?.aborted) throw err
+      ctx.log(`upload: mount of ${digest} from ${from} failed, uploading instead: ${(err as Error).message}`)
+      if (err instanceof RegistryError && err.status >= 400 && err.status < 500 && err.status !== 429) {
+        ctx.refusedMounts.add(key)
+        ctx.log(`upload: not mounting from ${from} again in this run (${err.status})`)
+      }
+    }
+  }
+  return pending ? { mounted: false, location: pending } : { mounted: false }
 }

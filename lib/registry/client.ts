@@ -75,6 +75,7 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
   const keychain = opts.keychain ?? defaultKeychain()
   const sessions = new Map<string, RegistrySession>()
   const chunkedRegistries = new Set<string>()
+  const refusedMounts = new Set<string>()
   const sessionFor = (registry: string): RegistrySession => {
     const key = isDockerHub(registry) ? 'docker.io' : registry.toLowerCase()
     let s = sessions.get(key)
@@ -92,7 +93,7 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
     repository(ref) {
       const session = sessionFor(ref.registry)
       const ctx: RepoContext = {
-        session, repository: ref.repository, stats, retry, log, chunkedRegistries,
+        session, repository: ref.repository, stats, retry, log, chunkedRegistries, refusedMounts,
         uploadMode: opts.uploadMode ?? 'auto', chunkSize: Math.max(1, opts.chunkSize ?? 4 << 20),
       }
       return repositoryOf(ctx)

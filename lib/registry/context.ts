@@ -15,6 +15,8 @@ export interface RepoContext {
   chunkSize: number
   /** Registries that answered 413 to a whole-body upload: chunked from then on. */
   chunkedRegistries: Set<string>
+  /** `registry|source` pairs whose mounts were refused (4xx): not tried again by this client. */
+  refusedMounts: Set<string>
   log: (line: string) => void
 }
 

@@ -9,7 +9,7 @@ import { Readable, Transform } from 'node:stream'
 import { Digester, DigestMismatchError, SizeMismatchError, sha256, verifyBytes, type Digest } from '../digest/index.js'
 import type { Descriptor, PutBlobOptions } from '../oci/index.js'
 import { pushScope, pullScope } from './challenge.js'
-import { cancelUpload, mountBlob, statBlob } from './blobs.js'
+import { cancelUpload, mountFromAny, mountSourcesFor, statBlob } from './blobs.js'
 import { repoPath, type RepoContext } from './context.js'
 import { RegistryError, ProtocolError, UnreachableError } from './errors.js'
 import { header, type WireResponse } from './http.js'
@@ -58,22 +58,13 @@ export async function putBlob(ctx: RepoContext, body: BlobBody, expect: Partial<
       ctx.stats.bytesExisting += size ?? have.size
       return done(digest, size ?? have.size, 'exists')
     }
-    for (const from of sources) {
-      try {
-        const r = await mountBlob(ctx, digest, from, signal)
-        if (r.mounted) {
-          ctx.stats.blobsMounted++
-          ctx.stats.bytesMounted += size ?? 0
-          ctx.log(`upload: mounted ${digest} from ${from}`)
-          return done(digest, size ?? 0, 'mount')
-        }
-        if (pending) await cancelUpload(ctx, pending)
-        pending = r.location
-      } catch (err) {
-        if (signal?.aborted) throw err
-        ctx.log(`upload: mount of ${digest} from ${from} failed, uploading instead: ${(err as Error).message}`)
-      }
+    const m = await mountFromAny(ctx, digest, sources, signal)
+    if (m.mounted) {
+      ctx.stats.blobsMounted++
+      ctx.stats.bytesMounted += size ?? 0
+      return done(digest, size ?? 0, 'mount')
     }
+    pending = m.location
   }
 
   let resumeFrom: FailedPatch | undefined
@@ -131,19 +122,6 @@ function restartable(err: unknown): boolean {
 function retryAfterOf(err: unknown): number | undefined {
   const v = (err as { retryAfterMs?: unknown }).retryAfterMs
   return typeof v === 'number' ? v : undefined
-}
-
-/** Mount sources in this registry other than the target repository, as repository paths. */
-function mountSourcesFor(ctx: RepoContext, from: readonly string[]): string[] {
-  const prefix = `${ctx.session.registry}/`
-  const out = new Set<string>()
-  for (const f of from) {
-    let path = f
-    if (f.startsWith(prefix)) path = f.slice(prefix.length)
-    else if (/^[^/]*[.:][^/]*\//.test(f) || f.startsWith('localhost/')) continue // another registry
-    if (path && path !== ctx.repository) out.add(path)
-  }
-  return [...out]
 }
 
 /** POST an empty upload request; returns the session Location resolved against the response URL. */

@@ -179,6 +179,18 @@ t.test('mount rejected (Harbor-style 401 / old Quay 400): plain upload instead',
   t.same(p.requests.map((r) => `${r.method} ${r.status}`), ['GET 200', 'HEAD 404', 'POST 401', 'POST 400', 'POST 202', 'PUT 201'])
 })
 
+t.test('a source that refused a mount (4xx) is not asked again by the same client; a 429 is not a refusal', async (t) => {
+  const p = await proxy(t, reg.url, [
+    { match: { method: 'POST', path: /from=mnt%2Fdenied/ }, action: { status: 403, body: '{"errors":[{"code":"DENIED","message":"no pull access"}]}' } },
+    { match: { method: 'POST', path: /from=mnt%2Fbusy/, nth: 1 }, action: { status: 429, headers: { 'retry-after': '0' }, body: '' } },
+  ])
+  const c = client(t, reg, { host: p.host, retry: { maxAttempts: 1 } })
+  const repo = c.repository({ registry: p.host, repository: 'mnt/memo' })
+  for (const b of [blob(1000), blob(1001), blob(1002)]) await repo.blobs.put(b.bytes, {}, { mountFrom: ['mnt/denied', 'mnt/busy'] })
+  const mounts = p.requests.filter((r) => r.method === 'POST' && /mount=/.test(r.path)).map((r) => `${/from=mnt%2F(\w+)/.exec(r.path)![1]} ${r.status}`)
+  t.same(mounts, ['denied 403', 'busy 429', 'busy 202', 'busy 202'], 'denied asked once; busy asked for every blob')
+})
+
 t.test('relative upload Locations (http.relativeurls)', async (t) => {
   const rel = await registry(t, { relativeUrls: true })
   const c = client(t, rel)
