@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isLayoutReference, openLayout, parseLayoutReference } from '../layout/index.js'
 import { parseReference, parsePlatform, type Platform, type Reference, type Repository } from '../oci/index.js'
@@ -43,6 +43,7 @@ export class CommandContext {
         caCertFiles: this.flags.caCerts,
         userAgent: 'lading/0.1',
         log: (line) => this.out.debug(line),
+        capabilitiesFile: join(homedir(), '.cache', 'lading', 'registries.json'),
       })
     }
     return this.#client

@@ -8,6 +8,7 @@ import type { Digest } from '../digest/index.js'
 import type { BlobStore, Descriptor, ManifestStore, Repository } from '../oci/index.js'
 import { cancelUpload, mountBlob, openBlob, statBlob } from './blobs.js'
 import type { RepoContext, UploadMode } from './context.js'
+import { loadCapabilities } from './capabilities.js'
 import { createDispatchers } from './http.js'
 import { defaultKeychain, isDockerHub, type Keychain } from './keychain.js'
 import { deleteManifest, getManifest, putManifest, resolveManifest } from './manifests.js'
@@ -34,6 +35,8 @@ export interface RegistryClientOptions {
   log?: (line: string) => void
   /** Use this dispatcher for everything (then caCertFiles/insecure TLS settings are the caller's). */
   dispatcher?: Dispatcher
+  /** A JSON file keeping what was learned about registries (413s, refused mounts) between runs. */
+  capabilitiesFile?: string
 }
 
 /** BlobStore of a registry repository: put also takes `mountFrom`. */
@@ -74,8 +77,10 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
   const log = opts.log ?? (() => {})
   const keychain = opts.keychain ?? defaultKeychain()
   const sessions = new Map<string, RegistrySession>()
-  const chunkedRegistries = new Set<string>()
-  const refusedMounts = new Set<string>()
+  const caps = loadCapabilities(opts.capabilitiesFile, { log })
+  let closing: Promise<void> | undefined
+  const chunkedRegistries = caps.chunked
+  const refusedMounts = caps.refusedMounts
   const sessionFor = (registry: string): RegistrySession => {
     const key = isDockerHub(registry) ? 'docker.io' : registry.toLowerCase()
     let s = sessions.get(key)
@@ -98,7 +103,11 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
       }
       return repositoryOf(ctx)
     },
-    close: () => dispatchers.close(),
+    // Idempotent: callers and their cleanup handlers may both close.
+    close: () => (closing ??= (async () => {
+      caps.save()
+      await dispatchers.close()
+    })()),
   }
 }
 

@@ -1,0 +1,70 @@
+import t from 'tap'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { Readable } from 'node:stream'
+import { loadCapabilities } from '../../lib/registry/capabilities.js'
+import { blob, client, proxy, registry } from './fixture-helpers.js'
+
+const DAY = 24 * 3600 * 1000
+
+t.test('facts learned in one run are there in the next; nothing is written when nothing was learned', async (t) => {
+  const file = join(t.testdir(), 'sub', 'registries.json')
+  const a = loadCapabilities(file, { now: () => 1000 * DAY })
+  t.same([...a.chunked, ...a.refusedMounts], [], 'no file: nothing known')
+  a.save()
+  t.throws(() => readFileSync(file), { code: 'ENOENT' }, 'nothing learned: no file')
+  a.chunked.add('reg.example')
+  a.refusedMounts.add('reg.example|team/base')
+  a.save()
+  const lines: string[] = []
+  const b = loadCapabilities(file, { now: () => 1000 * DAY, log: (l) => lines.push(l) })
+  t.same([...b.chunked], ['reg.example'])
+  t.same([...b.refusedMounts], ['reg.example|team/base'])
+  t.match(lines, [/registry reg\.example: chunked uploads/])
+})
+
+t.test('facts expire; a run merges with what another run wrote meanwhile; damage is ignored', async (t) => {
+  const file = join(t.testdir(), 'registries.json')
+  let now = 1000 * DAY
+  const first = loadCapabilities(file, { now: () => now })
+  first.chunked.add('old.example')
+  first.save()
+  now += 8 * DAY
+  const later = loadCapabilities(file, { now: () => now })
+  t.same([...later.chunked], [], 'a week later the fact is gone')
+  const x = loadCapabilities(file, { now: () => now })
+  const y = loadCapabilities(file, { now: () => now })
+  x.chunked.add('x.example')
+  y.refusedMounts.add('y.example|repo')
+  x.save()
+  y.save()
+  const merged = loadCapabilities(file, { now: () => now })
+  t.same([...merged.chunked], ['x.example'])
+  t.same([...merged.refusedMounts], ['y.example|repo'])
+  for (const bad of ['not json', '{"version":2,"chunked":{"a":1}}', '{"version":1,"chunked":{"a":"yesterday","b":null}}']) {
+    writeFileSync(file, bad)
+    t.same([...loadCapabilities(file, { now: () => now }).chunked], [], `ignored: ${bad}`)
+  }
+  const blocked = join(t.testdir(), 'a-file')
+  writeFileSync(blocked, '')
+  const c = loadCapabilities(join(blocked, 'registries.json'))
+  c.chunked.add('z.example')
+  t.doesNotThrow(() => c.save(), 'an unwritable place is not an error')
+})
+
+t.test('a registry that answered 413 gets chunks from the first PATCH in the next run', async (t) => {
+  const reg = await registry(t)
+  const p = await proxy(t, reg.url, [{ match: { method: 'PATCH', nth: 1 }, action: { status: 413, body: 'too large' } }])
+  const file = join(t.testdir(), 'registries.json')
+  const one = client(t, reg, { host: p.host, chunkSize: 4096, capabilitiesFile: file })
+  const b1 = blob(9000)
+  await one.repository({ registry: p.host, repository: 'caps/a' }).blobs.put(() => Readable.from([b1.bytes]), { digest: b1.digest, size: b1.size })
+  await one.close()
+  t.equal(p.requests.filter((r) => r.status === 413).length, 1)
+  const mark = p.requests.length
+  const two = client(t, reg, { host: p.host, chunkSize: 4096, capabilitiesFile: file })
+  const b2 = blob(9001)
+  await two.repository({ registry: p.host, repository: 'caps/a' }).blobs.put(() => Readable.from([b2.bytes]), { digest: b2.digest, size: b2.size })
+  const patches = p.requests.slice(mark).filter((r) => r.method === 'PATCH')
+  t.same(patches.map((r) => `${r.status} ${r.headers['content-range']}`), ['202 0-4095', '202 4096-8191', '202 8192-9000'], 'chunked from the start, no 413')
+})
