@@ -5,14 +5,14 @@
  * loopback registry per tool.
  * Usage: npx tsx benchmarks/build.ts [--size-mb 256]
  */
-import { cp, mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises'
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { startRegistry, startFaultProxy, makeBaseImages, pushBaseImages, SAMPLES, type FaultProxy } from '../registry-fixtures/index.js'
 import { timeChild, machine } from './lib/measure.js'
-import { uploadedBytes, writeDeps } from './lib/data.js'
+import { buildahPeer, uploadedBytes } from './lib/data.js'
 
 const LADING = fileURLToPath(new URL('../bin/lading', import.meta.url))
 type Step = { ms: number; bytesUploaded: number }
@@ -61,21 +61,12 @@ export async function run(opts: { sizeMiB?: number } = {}): Promise<Record<strin
       return { cold, noChange, appChange }
     })
     // The Containerfile way: the same dependency bytes and app files, on the same run image.
-    const ctx = join(work, 'ctx')
-    await mkdir(ctx)
-    await writeDeps(join(ctx, 'deps.bin'), sizeMiB)
-    await cp(SAMPLES.apps.bench, join(ctx, 'app'), { recursive: true })
-    const root = join(work, 'buildah')
-    const bah = ['--storage-driver', 'vfs', '--root', join(root, 'root'), '--runroot', join(root, 'runroot')]
+    const peer = await buildahPeer(work, sizeMiB, SAMPLES.apps.bench)
     const buildah = await withRegistry(work, async (proxy) => {
-      await writeFile(join(ctx, 'Containerfile'), `FROM ${proxy.host}/run:v1\nCOPY deps.bin /layers/deps/deps.bin\nCOPY app /workspace\n`)
-      const cmds = [
-        [...bah, 'bud', '--tls-verify=false', '--isolation', 'chroot', '--layers', '-q', '-t', 'bench:1', ctx],
-        [...bah, 'push', '--tls-verify=false', '-q', 'bench:1', `docker://${proxy.host}/bench/buildah:1`],
-      ]
+      const cmds = await peer.commands(`${proxy.host}/run:v1`, `${proxy.host}/bench/buildah:1`)
       const cold = await step(proxy, 'buildah', cmds)
       const noChange = await step(proxy, 'buildah', cmds)
-      await writeFile(join(ctx, 'app', 'message.txt'), 'changed\n')
+      await writeFile(join(peer.ctx, 'app', 'message.txt'), 'changed\n')
       const appChange = await step(proxy, 'buildah', cmds)
       return { cold, noChange, appChange }
     })

@@ -5,7 +5,7 @@
  * FROM the patched run image + `buildah push`), in the same run, through a byte-counting proxy.
  * Usage: npx tsx benchmarks/rebase.ts [--size-mb 64] [--images 100] [--runs 3]
  */
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -16,7 +16,7 @@ import { parseReference } from '../lib/oci/index.js'
 import { createRegistryClient } from '../lib/registry/index.js'
 import { copyImage, fetchImage, pushImage } from '../lib/remote/index.js'
 import { timeChild, median, machine } from './lib/measure.js'
-import { uploadedBytes, writeDeps } from './lib/data.js'
+import { buildahPeer, uploadedBytes } from './lib/data.js'
 
 const LADING = fileURLToPath(new URL('../bin/lading', import.meta.url))
 
@@ -89,18 +89,12 @@ export async function run(opts: { sizeMiB?: number; runs?: number; images?: numb
     }
 
     // The Containerfile way: rebuild the same app content FROM the patched run image and push.
-    const ctx = join(work, 'ctx')
-    await mkdir(ctx)
-    await writeDeps(join(ctx, 'deps.bin'), sizeMiB)
-    await cp(SAMPLES.apps.bench, join(ctx, 'app'), { recursive: true })
-    const root = join(work, 'buildah')
-    const bah = ['--storage-driver', 'vfs', '--root', join(root, 'root'), '--runroot', join(root, 'runroot')]
+    const peer = await buildahPeer(work, sizeMiB, SAMPLES.apps.bench)
     const buildah = async (from: string): Promise<{ ms: number; bytesUploaded: number }> => {
-      await writeFile(join(ctx, 'Containerfile'), `FROM ${proxy.host}/${from}\nCOPY deps.bin /layers/deps/deps.bin\nCOPY app /workspace\n`)
+      const cmds = await peer.commands(`${proxy.host}/${from}`, `${proxy.host}/bench/buildah:1`)
       const mark = proxy.requests.length
       let ms = 0
-      for (const a of [[...bah, 'bud', '--tls-verify=false', '--isolation', 'chroot', '--layers', '-q', '-t', 'bench:1', ctx],
-        [...bah, 'push', '--tls-verify=false', '-q', 'bench:1', `docker://${proxy.host}/bench/buildah:1`]]) {
+      for (const a of cmds) {
         const r = await timeChild('buildah', a)
         if (r.code !== 0) throw new Error(`buildah ${a.join(' ')} failed: ${r.stderr.slice(-2000)}`)
         ms += r.ms

@@ -11,7 +11,7 @@ const LIB = fileURLToPath(new URL('../lib/', import.meta.url))
 
 /** folder → lib folders it may import (besides itself) and packages it may use. */
 const RULES: Record<string, { folders: string[]; packages: string[] }> = {
-  '.': { folders: [], packages: [] }, // lib/errors.ts, lib/api-version.ts
+  '.': { folders: [], packages: ['node:fs'] }, // lib/errors.ts, lib/api-version.ts, lib/fs-checks.ts
   digest: { folders: ['.'], packages: [] },
   oci: { folders: ['.', 'digest'], packages: [] },
   image: { folders: ['.', 'digest', 'oci'], packages: [] },

@@ -1,5 +1,6 @@
 import { createCipheriv } from 'node:crypto'
-import { open } from 'node:fs/promises'
+import { cp, mkdir, open, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { FaultProxy } from '../../registry-fixtures/index.js'
 
 /** Blob bytes uploaded through `p` since request number `from` (PATCH/PUT bodies to uploads). */
@@ -17,5 +18,33 @@ export async function writeDeps(path: string, mib: number): Promise<void> {
     for (let i = 0; i < mib; i++) await fh.write(cipher.update(Buffer.alloc(1 << 20)))
   } finally {
     await fh.close()
+  }
+}
+
+/** The Containerfile way of making the benchmark app image, with buildah (the peer of build and rebase). */
+export interface BuildahPeer {
+  /** The build context: deps.bin (the same bytes as the deps buildpack) and the bench app. */
+  ctx: string
+  /** `buildah bud` FROM `from` (a `host/repo:tag`) and `buildah push` to `pushTo`, as two argument lists. */
+  commands(from: string, pushTo: string): Promise<string[][]>
+}
+
+/** Prepares the build context and private vfs storage for buildah under `work`. */
+export async function buildahPeer(work: string, sizeMiB: number, appDir: string): Promise<BuildahPeer> {
+  const ctx = join(work, 'ctx')
+  await mkdir(ctx)
+  await writeDeps(join(ctx, 'deps.bin'), sizeMiB)
+  await cp(appDir, join(ctx, 'app'), { recursive: true })
+  const root = join(work, 'buildah')
+  const storage = ['--storage-driver', 'vfs', '--root', join(root, 'root'), '--runroot', join(root, 'runroot')]
+  return {
+    ctx,
+    async commands(from, pushTo) {
+      await writeFile(join(ctx, 'Containerfile'), `FROM ${from}\nCOPY deps.bin /layers/deps/deps.bin\nCOPY app /workspace\n`)
+      return [
+        [...storage, 'bud', '--tls-verify=false', '--isolation', 'chroot', '--layers', '-q', '-t', 'bench:1', ctx],
+        [...storage, 'push', '--tls-verify=false', '-q', 'bench:1', `docker://${pushTo}`],
+      ]
+    },
   }
 }

@@ -1,5 +1,8 @@
-import { readdir, stat } from 'node:fs/promises'
+import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
+import { isDir, isFile } from '../fs-checks.js'
+
+export { isDir, isFile }
 
 /** The entry names of `dir` in byte order (readdir order is not sorted); a missing dir yields []. */
 export async function sortedNames(dir: string): Promise<string[]> {
@@ -12,15 +15,6 @@ export async function sortedNames(dir: string): Promise<string[]> {
   }
 }
 
-/** True when `p` is a regular file (symlinks followed). */
-export async function isFile(p: string): Promise<boolean> {
-  return (await stat(p).catch(() => undefined))?.isFile() ?? false
-}
-
-/** True when `p` is a directory (symlinks followed). */
-export async function isDir(p: string): Promise<boolean> {
-  return (await stat(p).catch(() => undefined))?.isDirectory() ?? false
-}
 
 /** The names of the regular files in `dir`, sorted; a missing dir yields []. */
 export async function listFiles(dir: string): Promise<string[]> {

@@ -1,17 +1,14 @@
-import { readFile, stat } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import {
   createBuildpackStore, findBuildpacks, writeInlineBuildpack, type BuildpackStore, type OrderInput, type OrderRef,
 } from '../buildpack/index.js'
 import { readOrderFile, type ProjectBuildpack, type ProjectDescriptor } from '../platform/index.js'
+import { isDir } from '../fs-checks.js'
 import { UsageError } from './args.js'
 
 /** The buildpacks a build may use and the order to detect with. */
 export interface BuildpackChoice { store: BuildpackStore; order: OrderInput; source: string }
-
-async function isDir(p: string): Promise<boolean> {
-  return (await stat(p).catch(() => undefined))?.isDirectory() ?? false
-}
 
 /** Splits `ID[@VERSION]`. */
 function parseIdVersion(s: string): OrderRef {
@@ -26,8 +23,8 @@ export interface ChooseBuildpacksInput {
   orderFile?: string
   appDir: string
   project?: ProjectDescriptor
-  /** Where inline buildpacks (project.toml `script`) are written; required when the project has any. */
-  scratchDir?: string
+  /** Where inline buildpacks (project.toml `script`) are written; asked for only when the project has any. */
+  scratchDir?: () => Promise<string>
   onSkipped?: (msg: string) => void
 }
 
@@ -57,7 +54,7 @@ export async function chooseBuildpacks(o: ChooseBuildpacksInput): Promise<Buildp
       if (b.script && b.id) {
         if (!o.scratchDir) throw new Error('inline buildpacks need a scratch directory')
         const source = { file: join(o.appDir, 'project.toml'), key: `${key}[${i}]` }
-        group.push(await refFor(await writeInlineBuildpack(o.scratchDir, { id: b.id, script: b.script, ...(b.version ? { version: b.version } : {}) }, source), o.appDir))
+        group.push(await refFor(await writeInlineBuildpack(await o.scratchDir(), { id: b.id, script: b.script, ...(b.version ? { version: b.version } : {}) }, source), o.appDir))
       } else if (b.uri) {
         group.push(await refFor(b.uri.replace(/^file:\/\//, ''), o.appDir))
       } else if (b.id) {

@@ -1,11 +1,12 @@
 import { createWriteStream } from 'node:fs'
-import { mkdir, rename, rm, stat } from 'node:fs/promises'
+import { mkdir, rename, rm } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { Digester, digestHex, type Digest } from '../digest/index.js'
 import { wrapError } from '../errors.js'
+import { pathExists } from '../fs-checks.js'
 import { createDeterministicGzip } from './gzip.js'
 
 /** What storeLayerBlob wrote. */
@@ -43,7 +44,7 @@ export async function storeLayerBlob(tar: Readable, storeDir: string, gzipLevel?
     await pipeline(tar, diff, gzip, comp, createWriteStream(tmp, { flags: 'wx', mode: 0o644 }))
     const [{ digest: diffId }, { digest, size }] = await Promise.all([diff.result, comp.result])
     const path = blobPath(storeDir, digest)
-    if (await exists(path)) await rm(tmp, { force: true })
+    if (await pathExists(path)) await rm(tmp, { force: true })
     else await rename(tmp, path)
     return { path, diffId, digest, size }
   } catch (err) {
@@ -52,15 +53,5 @@ export async function storeLayerBlob(tar: Readable, storeDir: string, gzipLevel?
     // temp file that cannot be removed (e.g. its directory never existed) cannot be removed.
     await rm(tmp, { force: true }).catch(() => undefined)
     throw wrapError(`store layer in ${storeDir}`, err)
-  }
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p)
-    return true
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false
-    throw err
   }
 }

@@ -3,6 +3,7 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DigestMismatchError, isDigest, sha256, type Digest } from '../digest/index.js'
 import { wrapError } from '../errors.js'
+import { pathExists } from '../fs-checks.js'
 import {
   InvalidReferenceError, encodeJson, parseJsonObject, parseManifest,
   type Descriptor, type ImageIndex, type ImageManifest, type ManifestStore, type MediaType, type Parsed, type Repository,
@@ -45,7 +46,7 @@ export async function openLayout(dir: string, opts: OpenLayoutOptions = {}): Pro
   if (text === undefined) {
     if (!opts.create) throw new LayoutNotFoundError(dir, 'no oci-layout file')
     await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true })
-    if (!(await exists(index.path))) await index.write(emptyLayoutIndex())
+    if (!(await pathExists(index.path))) await index.write(emptyLayoutIndex())
     await writeFile(marker, encodeJson({ imageLayoutVersion: '1.0.0' }))
   } else {
     let version: unknown
@@ -57,7 +58,7 @@ export async function openLayout(dir: string, opts: OpenLayoutOptions = {}): Pro
     if (typeof version !== 'string' || !/^1\.\d+\.\d+$/.test(version)) {
       throw new LayoutInvalidError(dir, `unsupported imageLayoutVersion ${JSON.stringify(version)}`)
     }
-    if (!(await exists(index.path))) {
+    if (!(await pathExists(index.path))) {
       if (!opts.create) throw new LayoutInvalidError(dir, 'index.json is missing')
       await index.write(emptyLayoutIndex())
     }
@@ -79,16 +80,6 @@ export async function openLayout(dir: string, opts: OpenLayoutOptions = {}): Pro
         }
       }
     },
-  }
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p)
-    return true
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false
-    throw err
   }
 }
 

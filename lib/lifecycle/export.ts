@@ -1,6 +1,7 @@
-import { mkdir, stat, writeFile } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { apiAtLeast, PLATFORM_API } from '../api-version.js'
+import { isDir } from '../fs-checks.js'
 import { escapeId, launchEnvOps, type BuildpackDescriptor, type EnvOp } from '../buildpack/index.js'
 import { appendLayers, withConfig, type Addendum, type Image } from '../image/index.js'
 import { layerFromDirectory, layerFromEntries } from '../layer/index.js'
@@ -189,8 +190,4 @@ function normalizedHistory(history: readonly History[], layers: number, created:
 async function topLayer(run: Image): Promise<string> {
   const ids = (await run.config()).rootfs.diff_ids
   return ids[ids.length - 1] ?? ''
-}
-
-async function isDir(p: string): Promise<boolean> {
-  return (await stat(p).catch(() => undefined))?.isDirectory() ?? false
 }

@@ -80,7 +80,7 @@ t.test('project.toml inline buildpacks become buildpack dirs in the scratch dir;
     ...project([{ id: 'my/inline', script: { api: '0.10', inline: 'echo built > "$CNB_LAYERS_DIR/out"', shell: '/bin/sh' } }, { id: 'test/b' }]),
     pre: [{ id: 'test/a', version: '1.0.0' }], post: [{ id: 'my/post', version: '2.0.0', script: { api: '0.9', inline: 'true', shell: 'bash -eu' } }],
   }
-  const c = await chooseBuildpacks({ buildpacks: [], buildpacksDir: root, appDir: app, project: p, scratchDir: scratch })
+  const c = await chooseBuildpacks({ buildpacks: [], buildpacksDir: root, appDir: app, project: p, scratchDir: async () => scratch })
   t.same(c.order, [{ group: [
     { id: 'test/a', version: '1.0.0' }, { id: 'my/inline', version: '0.0.0' }, { id: 'test/b' }, { id: 'my/post', version: '2.0.0' },
   ] }])
@@ -88,9 +88,9 @@ t.test('project.toml inline buildpacks become buildpack dirs in the scratch dir;
   t.equal(inline.dir, join(scratch, 'my_inline', '0.0.0'))
   t.equal(inline.api, '0.10')
   t.equal(c.store.lookup('my/post').api, '0.9')
-  const flags = await chooseBuildpacks({ buildpacks: ['test/b'], buildpacksDir: root, appDir: app, project: p, scratchDir: scratch })
+  const flags = await chooseBuildpacks({ buildpacks: ['test/b'], buildpacksDir: root, appDir: app, project: p, scratchDir: async () => scratch })
   t.same(flags.order, [{ group: [{ id: 'test/a', version: '1.0.0' }, { id: 'test/b' }, { id: 'my/post', version: '2.0.0' }] }], 'pre/post wrap --buildpack groups too')
-  await t.rejects(chooseBuildpacks({ buildpacks: [], appDir: app, scratchDir: scratch, project: project([{ id: 'app', script: { api: '0.10', inline: 'true', shell: '/bin/sh' } }]) }),
+  await t.rejects(chooseBuildpacks({ buildpacks: [], appDir: app, scratchDir: async () => scratch, project: project([{ id: 'app', script: { api: '0.10', inline: 'true', shell: '/bin/sh' } }]) }),
     { code: 'ERR_BUILDPACK_DESCRIPTOR', message: /project\.toml.*io\.buildpacks\.group\[0\]\.id.*reserved/ })
 })
 

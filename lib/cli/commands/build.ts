@@ -9,7 +9,7 @@ import { chooseBuildpacks, parseBuildEnv } from '../build-inputs.js'
 import { formatBytes } from '../output.js'
 import { createImage, dirCache, imageCache, unpackBuildImage, CNB_PATHS, type BuildCache, type ImageTarget } from '../../lifecycle/index.js'
 import { hostPlatform, parseReference } from '../../oci/index.js'
-import { pickReadable, readProjectFile, readProjectMetadataFile, stringifyReport, type ProjectDescriptor } from '../../platform/index.js'
+import { pickReadable, readProjectFile, readProjectMetadataFile, stringifyReport } from '../../platform/index.js'
 import { parseConcurrency } from './copy.js'
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
@@ -76,7 +76,7 @@ Examples:
     const project = await readProjectFile(join(appDir, 'project.toml'))
     project?.warnings.forEach((w) => ctx.out.warn(`project.toml: ${w}`))
     const choice = await chooseBuildpacks({ buildpacks: list('buildpack'), appDir, onSkipped: (m) => ctx.out.debug(m), ...(str('buildpacks-dir') ? { buildpacksDir: str('buildpacks-dir')! } : {}), ...(str('order') ? { orderFile: str('order')! } : {}), ...(project ? { project } : {}),
-      ...(hasInline(project) ? { scratchDir: await ctx.scratchDir() } : {}) })
+      scratchDir: () => ctx.scratchDir() })
     const env = { ...(project?.env ?? {}), ...await parseBuildEnv(list('env'), list('env-file')) }
     const targets = [await imageTarget(ctx, imageArg!)]
     for (const t of list('tag')) targets.push(await imageTarget(ctx, t))
@@ -124,10 +124,6 @@ Examples:
     }
     return 0
   },
-}
-
-function hasInline(p: ProjectDescriptor | undefined): boolean {
-  return [...p?.buildpacks ?? [], ...p?.pre ?? [], ...p?.post ?? []].some((b) => b.script)
 }
 
 async function imageTarget(ctx: CommandContext, arg: string): Promise<ImageTarget> {
