@@ -67,3 +67,41 @@ t.test('dry run counts would-rebase and writes nothing', async (t) => {
   t.match(summary, { wouldRebase: 2, rebased: 0 })
   t.equal((await f.repo.manifests.get('app0')).descriptor.digest, before)
 })
+
+t.test('at most 8 images in flight by default, or fleetConcurrency', async (t) => {
+  const f = await fleet()
+  const refs = Array.from({ length: 20 }, (_, i) => `app${i % 10}`)
+  for (const [opts, want] of [[{}, 8], [{ fleetConcurrency: 3 }, 3]] as const) {
+    let active = 0
+    let most = 0
+    const open = async (ref: string): Promise<RebaseTarget> => {
+      most = Math.max(most, ++active)
+      return f.open(ref)
+    }
+    await rebaseFleet(refs, open, { runImages: f.runImages, dryRun: true, ...opts, onResult: () => { active-- } })
+    t.equal(most, want)
+  }
+})
+
+t.test('a failure part-way (config upload, manifest by digest) leaves the tag where it was', async (t) => {
+  const f = await fleet()
+  const before = (await f.repo.manifests.get('app0')).descriptor.digest
+  // The same layout, with one method replaced (a Proxy keeps the stores' private fields working).
+  const replace = <T extends object>(target: T, key: string, value: unknown): T => new Proxy(target, {
+    get: (o, k) => {
+      if (k === key) return value
+      const v: unknown = Reflect.get(o, k)
+      return typeof v === 'function' ? v.bind(o) : v
+    },
+  })
+  const failing = [
+    replace(f.repo, 'blobs', replace(f.repo.blobs, 'put', async () => { throw new Error('config upload failed') })),
+    replace(f.repo, 'manifests', replace(f.repo.manifests, 'put', async () => { throw new Error('manifest put failed') })),
+  ]
+  for (const repo of failing) {
+    const { items, summary } = await rebaseFleet(['app0'], async () => ({ repo, identifier: 'app0', tags: ['app0'], display: 'app0', registry: '' }), { runImages: f.runImages })
+    t.equal(summary.failed, 1)
+    t.match(items[0], { ok: false, reason: /failed/ })
+    t.equal((await f.repo.manifests.get('app0')).descriptor.digest, before, 'tag not moved')
+  }
+})
