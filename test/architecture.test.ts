@@ -1,17 +1,21 @@
 /**
- * Enforces the module map of architecture.md §2.2: which lib/ folder may import which, which
- * packages each may use, and which files may touch argv, exit and the environment.
+ * Enforces the module map of docs/architecture.md: which lib/ folder may import which, which
+ * packages each may use, no file-level import cycles, index.ts as every folder's only door, and
+ * which files may touch argv, exit and the environment.
  */
 import t from 'tap'
-import { readdirSync, readFileSync, statSync } from 'node:fs'
-import { join, relative, dirname, sep } from 'node:path'
+import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs'
+import { join, relative, dirname, sep, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const LIB = fileURLToPath(new URL('../lib/', import.meta.url))
+const ROOT = fileURLToPath(new URL('../', import.meta.url))
+const LIB = join(ROOT, 'lib')
 
-/** folder → lib folders it may import (besides itself) and packages it may use. */
-const RULES: Record<string, { folders: string[]; packages: string[] }> = {
-  '.': { folders: [], packages: ['node:fs'] }, // lib/errors.ts, lib/api-version.ts, lib/fs-checks.ts
+const BASE = ['.', 'toml', 'digest', 'oci']
+/** folder → lib folders it may import (besides itself) and the packages it may use. */
+export const RULES: Record<string, { folders: string[]; packages: string[] }> = {
+  '.': { folders: [], packages: [] }, // errors, exit-codes, phase-error, api-version, fs-checks
+  toml: { folders: ['.'], packages: ['@iarna/toml', 'node:fs'] },
   digest: { folders: ['.'], packages: [] },
   oci: { folders: ['.', 'digest'], packages: [] },
   image: { folders: ['.', 'digest', 'oci'], packages: [] },
@@ -19,16 +23,25 @@ const RULES: Record<string, { folders: string[]; packages: string[] }> = {
   layer: { folders: ['.', 'digest', 'oci', 'image'], packages: ['tar-stream', 'node:fs'] },
   layout: { folders: ['.', 'digest', 'oci', 'image'], packages: ['node:fs'] },
   remote: { folders: ['.', 'digest', 'oci', 'image'], packages: ['p-limit'] },
-  buildpack: { folders: ['.', 'digest', 'oci', 'image', 'layer', 'platform'], packages: ['@iarna/toml', 'node:fs', 'picomatch'] },
-  platform: { folders: ['.', 'digest', 'oci', 'image'], packages: ['@iarna/toml', 'node:fs'] },
-  lifecycle: { folders: ['.', 'digest', 'oci', 'image', 'layer', 'layout', 'remote', 'buildpack', 'platform', 'registry'], packages: ['@iarna/toml', 'node:fs', 'ignore', 'picomatch', 'p-limit', 'tar-stream'] },
-  cli: { folders: ['.', 'digest', 'oci', 'image', 'layer', 'layout', 'remote', 'registry', 'buildpack', 'platform', 'lifecycle'], packages: ['node:fs', 'p-limit'] },
+  buildpack: { folders: [...BASE, 'image', 'layer'], packages: ['node:fs', 'picomatch'] },
+  platform: { folders: [...BASE, 'image', 'buildpack'], packages: ['node:fs'] },
+  runner: { folders: ['.'], packages: ['node:fs'] },
+  launch: { folders: ['.'], packages: [] },
+  cache: { folders: [...BASE, 'image', 'layer', 'layout', 'remote', 'platform'], packages: ['node:fs'] },
+  distribution: { folders: [...BASE, 'image', 'layer', 'layout', 'remote', 'registry', 'buildpack', 'platform'], packages: ['node:fs', 'tar-stream', 'p-limit'] },
+  lifecycle: { folders: [...BASE, 'image', 'layer', 'layout', 'remote', 'registry', 'buildpack', 'platform', 'runner', 'launch', 'cache', 'distribution'], packages: ['node:fs', 'ignore', 'picomatch', 'p-limit', 'tar-stream'] },
+  rebase: { folders: [...BASE, 'image', 'remote', 'platform'], packages: ['p-limit'] },
+  inspect: { folders: [...BASE, 'image', 'remote', 'platform', 'launch', 'distribution'], packages: ['tar-stream'] },
+  fleet: { folders: [...BASE, 'image', 'layer', 'layout', 'remote', 'registry', 'buildpack', 'platform', 'distribution', 'cache', 'lifecycle', 'rebase'], packages: ['node:fs', 'p-limit'] },
+  cli: { folders: ['.', 'toml', 'digest', 'oci', 'image', 'registry', 'layer', 'layout', 'remote', 'buildpack', 'platform', 'runner', 'launch', 'cache', 'distribution', 'lifecycle', 'rebase', 'inspect', 'fleet'], packages: ['node:fs', 'p-limit', 'yaml', '@iarna/toml'] },
 }
 
-function files(dir: string): string[] {
+function files(dir: string, ext = /\.ts$/): string[] {
+  if (!existsSync(dir)) return []
   return readdirSync(dir).flatMap((n) => {
+    if (n === 'node_modules' || n.startsWith('.')) return []
     const p = join(dir, n)
-    return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : []
+    return statSync(p).isDirectory() ? files(p, ext) : ext.test(p) ? [p] : []
   })
 }
 
@@ -38,6 +51,10 @@ const folderOf = (file: string): string => {
 }
 
 const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g
+const specs = (file: string): string[] =>
+  [...readFileSync(file, 'utf8').matchAll(IMPORT)].map((m) => (m[1] ?? m[2])!)
+/** The .ts file a relative import names (imports are written with .js). */
+const target = (from: string, spec: string): string => resolve(dirname(from), spec).replace(/\.js$/, '.ts')
 
 t.test('every import follows the dependency table', async (t) => {
   const problems: string[] = []
@@ -48,12 +65,9 @@ t.test('every import follows the dependency table', async (t) => {
       problems.push(`${relative(LIB, file)}: folder ${folder} has no rule in test/architecture.test.ts`)
       continue
     }
-    const text = readFileSync(file, 'utf8')
-    for (const m of text.matchAll(IMPORT)) {
-      const spec = (m[1] ?? m[2])!
+    for (const spec of specs(file)) {
       if (spec.startsWith('.')) {
-        const target = join(dirname(file), spec)
-        const tf = folderOf(target)
+        const tf = folderOf(target(file, spec))
         if (tf === folder) continue
         if (!rule.folders.includes(tf)) problems.push(`${relative(LIB, file)} imports ${spec} (${folder} → ${tf} not allowed)`)
         else if (tf !== '.' && !/\/index\.js$/.test(spec)) problems.push(`${relative(LIB, file)} imports ${spec}: use the folder's index.ts`)
@@ -68,8 +82,65 @@ t.test('every import follows the dependency table', async (t) => {
   t.same(problems, [])
 })
 
+t.test('every lib/ folder has an index.ts', async (t) => {
+  const folders = readdirSync(LIB).filter((n) => statSync(join(LIB, n)).isDirectory())
+  t.same(folders.filter((f) => !existsSync(join(LIB, f, 'index.ts'))), [])
+})
+
+t.test('no file-level import cycle in lib/', async (t) => {
+  const graph = new Map<string, string[]>()
+  for (const file of files(LIB)) {
+    graph.set(file, specs(file).filter((s) => s.startsWith('.')).map((s) => target(file, s)).filter((f) => f.startsWith(LIB)))
+  }
+  const cycles: string[] = []
+  const state = new Map<string, 'open' | 'done'>()
+  const stack: string[] = []
+  const visit = (f: string): void => {
+    state.set(f, 'open')
+    stack.push(f)
+    for (const g of graph.get(f) ?? []) {
+      if (state.get(g) === 'open') cycles.push(stack.slice(stack.indexOf(g)).concat(g).map((x) => relative(LIB, x)).join(' → '))
+      else if (!state.has(g)) visit(g)
+    }
+    stack.pop()
+    state.set(f, 'done')
+  }
+  for (const f of graph.keys()) if (!state.has(f)) visit(f)
+  t.same(cycles, [])
+})
+
+t.test('bin/, benchmarks/ and registry-fixtures/ reach lib/ only through a folder index.ts', async (t) => {
+  const problems: string[] = []
+  for (const dir of ['bin', 'benchmarks', 'registry-fixtures']) {
+    for (const file of files(join(ROOT, dir), /\.(ts|mjs|js|cjs)$/)) {
+      for (const spec of specs(file)) {
+        if (!spec.startsWith('.')) continue
+        const abs = target(file, spec)
+        if (!abs.startsWith(LIB + sep)) continue
+        const rel = relative(LIB, abs).split(sep)
+        const ok = rel.length === 1 || (rel.length === 2 && rel[1] === 'index.ts')
+        if (!ok) problems.push(`${relative(ROOT, file)} imports ${spec}`)
+      }
+    }
+  }
+  t.same(problems, [])
+})
+
+t.test('docs/architecture.md lists every lib/ folder and the same dependency table', async (t) => {
+  const doc = readFileSync(join(ROOT, 'docs', 'architecture.md'), 'utf8')
+  const folders = readdirSync(LIB).filter((n) => statSync(join(LIB, n)).isDirectory())
+  t.same(folders.filter((f) => !new RegExp('`' + f + '/`').test(doc)), [], 'each folder is named as `folder/`')
+  // The table in the doc: one row per folder, "| `folder/` | a, b, c |".
+  const rows = new Map<string, string[]>()
+  for (const m of doc.matchAll(/^\| `([a-z.-]+)\/?` \| ([^|]*) \|/gm)) rows.set(m[1]!, m[2]!.split(',').map((s) => s.trim()).filter((s) => s && s !== '—').sort())
+  for (const [folder, rule] of Object.entries(RULES)) {
+    if (!folders.includes(folder) && folder !== '.') continue
+    t.same(rows.get(folder), [...rule.folders].sort(), `dependency row for ${folder}`)
+  }
+})
+
 t.test('only lib/cli touches argv and exit; env is read in known places only', async (t) => {
-  const ENV_READERS = ['registry/keychain.ts', 'cli/main.ts']
+  const ENV_READERS = ['registry/keychain.ts', 'cli/main.ts', 'cli/env.ts']
   const problems: string[] = []
   for (const file of files(LIB)) {
     const rel = relative(LIB, file).split(sep).join('/')
@@ -78,4 +149,24 @@ t.test('only lib/cli touches argv and exit; env is read in known places only', a
     if (/process\.env\b/.test(code) && !ENV_READERS.includes(rel)) problems.push(`${rel} reads process.env`)
   }
   t.same(problems, [])
+})
+
+t.test('every source file opens with a line that says what it is for', async (t) => {
+  const problems: string[] = []
+  for (const file of files(LIB)) {
+    const first = readFileSync(file, 'utf8').split('\n')[0]!
+    if (!/^(\/\*\*|\/\/) ?\S/.test(first)) problems.push(relative(ROOT, file))
+  }
+  t.same(problems, [])
+})
+
+t.test('the test tree mirrors lib/: every source file has a test file', async (t) => {
+  const missing: string[] = []
+  for (const file of files(LIB)) {
+    const rel = relative(LIB, file)
+    if (rel.endsWith('index.ts') || rel.endsWith('.d.ts')) continue
+    const test = join(ROOT, 'test', rel.replace(/\.ts$/, '.test.ts'))
+    if (!existsSync(test)) missing.push(relative(ROOT, test))
+  }
+  t.same(missing, [])
 })

@@ -6,7 +6,7 @@
  */
 import { chmod, mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { stringifyToml } from '../platform/index.js'
+import { stringifyToml } from '../toml/index.js'
 import { escapeId, validateBuildpackId } from './descriptor.js'
 import { BuildpackDescriptorError } from './errors.js'
 

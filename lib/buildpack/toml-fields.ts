@@ -4,12 +4,12 @@
  * always were ("must be an array of strings", without the offending element).
  */
 import { BuildpackFileError } from './errors.js'
-import { isTable, parseToml, readField, type FieldKind, type FieldValue, type Table } from '../platform/index.js'
+import { isTable, parseToml, readField, type FieldKind, type FieldValue, type Table } from '../toml/index.js'
 
 export { isTable, type Table }
 
 /** One TOML writer for every file we write: the platform's (no `_` in integers, as the lifecycle writes them). */
-export { stringifyToml } from '../platform/index.js'
+export { stringifyToml } from '../toml/index.js'
 
 /** Error factory used by the field readers, so each file type reports its own code. */
 export type FileErrorFactory = (key: string | undefined, message: string, cause?: unknown) => BuildpackFileError

@@ -1,6 +1,6 @@
 import { inspect } from 'node:util'
 import { LadingError } from '../errors.js'
-import { exitCodeFor, ExitCodes } from '../platform/index.js'
+import { ExitCodes, exitCodeFor } from '../exit-codes.js'
 import { findCommand, parseCommandArgs, UsageError } from './args.js'
 import type { Command } from './command.js'
 import { appendCommand } from './commands/append.js'

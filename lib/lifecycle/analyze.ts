@@ -6,7 +6,7 @@ import {
   decodeLifecycleMetadata, LABELS, targetFromImageConfig, type CacheMetadata, type LayersMetadata,
 } from '../platform/index.js'
 import { fetchImage, isNotFound } from '../remote/index.js'
-import type { BuildCache } from './cache.js'
+import type { BuildCache } from '../cache/index.js'
 import { PhaseError } from './errors.js'
 
 /** An image location: repository plus tag or digest, and how the user named it. */
@@ -45,7 +45,7 @@ export async function analyze(input: AnalyzeInput, signal?: AbortSignal): Promis
     runImage = await fetchImage(input.run.repo, input.run.identifier, opts)
     t = targetFromImageConfig(await runImage.config())
   } catch (err) {
-    throw new PhaseError('analyze', 30, wrapError(`run image ${input.run.display}`, err).message, { cause: err })
+    throw new PhaseError('analyze', 'ANALYZE_RUN_IMAGE', wrapError(`run image ${input.run.display}`, err).message, { cause: err })
   }
   const runTarget: RunTarget = { os: t.os, arch: t.arch, ...(t.archVariant ? { variant: t.archVariant } : {}), ...(t.distro ? { distro: t.distro } : {}) }
   const runReference = `${input.run.repo.name}@${await runImage.digest()}`
@@ -55,7 +55,7 @@ export async function analyze(input: AnalyzeInput, signal?: AbortSignal): Promis
     try {
       cache = await input.cache.metadata()
     } catch (err) {
-      throw new PhaseError('analyze', 31, wrapError(`cache ${input.cache.describe()}`, err).message, { cause: err })
+      throw new PhaseError('analyze', 'ANALYZE_CACHE', wrapError(`cache ${input.cache.describe()}`, err).message, { cause: err })
     }
   }
   return { runImage, runReference, runTarget, ...(previous ? { previous } : {}), cache, warnings }
@@ -67,7 +67,7 @@ async function readPrevious(src: ImageSource, warnings: string[], opts: { platfo
     image = await fetchImage(src.repo, src.identifier, opts)
   } catch (err) {
     if (isNotFound(err)) return undefined // a first build: nothing to reuse
-    throw new PhaseError('analyze', 32, wrapError(`previous image ${src.display}`, err).message, { cause: err })
+    throw new PhaseError('analyze', 'ANALYZE_PREVIOUS_IMAGE', wrapError(`previous image ${src.display}`, err).message, { cause: err })
   }
   const label = (await image.config()).config?.Labels?.[LABELS.LIFECYCLE_METADATA]
   if (!label) {

@@ -4,8 +4,7 @@ import {
   escapeId, type BuildpackDescriptor, type Env, type PathMapper, type ProcessRunner, type RunContext, type RunTarget,
 } from '../buildpack/index.js'
 import { LadingError } from '../errors.js'
-import { createHostRunner } from './host-runner.js'
-import { createSandboxRunner } from './sandbox.js'
+import { createHostRunner, createSandboxRunner } from '../runner/index.js'
 import type { BuildDirs } from './workspace.js'
 
 /** Where buildpacks see things: the CNB paths (cnb-spec.md: /workspace, /layers, /platform, /cnb/buildpacks). */

@@ -40,7 +40,7 @@ export async function unpackBuildImage(src: ImageSource, cacheDir: string, platf
     }
     return { rootfs, uid: id(env.get('CNB_USER_ID')), gid: id(env.get('CNB_GROUP_ID')), path: env.get('PATH') ?? DEFAULT_PATH }
   } catch (err) {
-    throw new PhaseError('analyze', 33, wrapError(`build image ${src.display}`, err).message, { cause: err })
+    throw new PhaseError('analyze', 'ANALYZE_BUILD_IMAGE', wrapError(`build image ${src.display}`, err).message, { cause: err })
   }
 }
 

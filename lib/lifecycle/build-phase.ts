@@ -44,14 +44,14 @@ export async function buildPhase(i: BuildPhaseInput): Promise<Built> {
     try {
       outcome = await runBuild(bp, { ...runContext(i), layersDir: i.dirs.layers, plan: bpPlan })
     } catch (err) {
-      if (err instanceof BuildpackError) throw new PhaseError('build', 51, err.message, { cause: err })
-      if (err instanceof LadingError) throw new PhaseError('build', 50, err.message, { cause: err })
+      if (err instanceof BuildpackError) throw new PhaseError('build', 'BUILDPACK_BUILD_FAILED', err.message, { cause: err })
+      if (err instanceof LadingError) throw new PhaseError('build', 'BUILD', err.message, { cause: err })
       throw err
     }
     // A buildpack owns <layers>/<its id> only: anything new beside it would be exported by nobody.
     const strays = (await readdir(i.dirs.layers)).filter((n) => !before.has(n))
     if (strays.length > 0) {
-      throw new PhaseError('build', 53, `buildpack ${bp.id} wrote outside its layers directory: ${strays.map((n) => `/layers/${n}`).join(', ')} (it may only write under /layers/${escapeId(bp.id)})`)
+      throw new PhaseError('build', 'BUILD_WROTE_OUTSIDE', `buildpack ${bp.id} wrote outside its layers directory: ${strays.map((n) => `/layers/${n}`).join(', ')} (it may only write under /layers/${escapeId(bp.id)})`)
     }
     outcomes.push({ bp, outcome })
     entries = removeMetEntries(entries, bpPlan, outcome.unmet)

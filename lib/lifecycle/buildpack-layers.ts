@@ -5,9 +5,9 @@ import { layerFromDirectory, type StoredLayer } from '../layer/index.js'
 import type { BuildpackLayersMetadata, CacheMetadata, LayersMetadata } from '../platform/index.js'
 import type { Built } from './build-phase.js'
 import { CNB_PATHS } from './build-context.js'
-import type { BuildCache, CacheEntry } from './cache.js'
+import type { BuildCache, CacheEntry } from '../cache/index.js'
 import { PhaseError } from './errors.js'
-import { treeFingerprint } from './fingerprint.js'
+import { treeFingerprint } from '../cache/index.js'
 
 /** Inputs of buildpackLayers. */
 export interface BuildpackLayersInput {
@@ -101,10 +101,10 @@ async function launchLayer(
     return { layer: stored, sha: stored.diffIdValue, reused: false }
   }
   if (l.types.cache) {
-    throw new PhaseError('export', 61, `layer ${name} is launch=true and cache=true but has no directory: a cached launch layer needs its contents`)
+    throw new PhaseError('export', 'EXPORT_CACHED_LAUNCH_EMPTY', `layer ${name} is launch=true and cache=true but has no directory: a cached launch layer needs its contents`)
   }
   if (!prevSha || !i.previous) {
-    throw new PhaseError('export', 62, `layer ${name} is launch=true with no directory (reuse), but the previous image has no such layer: the buildpack must write ${l.name}/`)
+    throw new PhaseError('export', 'EXPORT_REUSE_MISSING', `layer ${name} is launch=true with no directory (reuse), but the previous image has no such layer: the buildpack must write ${l.name}/`)
   }
   return { layer: await i.previous.image.layerByDiffId(prevSha as Digest), sha: prevSha, reused: true }
 }

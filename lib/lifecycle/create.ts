@@ -8,12 +8,12 @@ import { pushImage, TransferLedger, type LedgerTotals } from '../remote/index.js
 import { analyze, type ImageSource } from './analyze.js'
 import { buildPhase } from './build-phase.js'
 import { createExecution } from './build-context.js'
-import type { BuildCache } from './cache.js'
+import type { BuildCache } from '../cache/index.js'
 import { detectPhase } from './detect-phase.js'
 import { exportImage } from './export.js'
 import { checkDefaultProcess } from './process-check.js'
 import { restore } from './restore.js'
-import { LayerStash } from './layer-stash.js'
+import { LayerStash } from '../cache/index.js'
 import { copyApp, emptyCnbDirs, prepareBuildDirs, prepareCnbDirs, writePlatformEnv, type AppFilter, type BuildDirs } from './workspace.js'
 
 /** Where the app image goes: one repository and its tags, plus other repositories to tag. */

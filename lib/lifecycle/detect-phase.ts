@@ -29,7 +29,7 @@ export async function detectPhase(i: DetectPhaseInput): Promise<Detected> {
   const table = formatDetectTable(result.rows)
   if (!result.ok) {
     const why = result.exitCode === 21 ? 'no buildpack group passed detection, and a buildpack errored' : 'no buildpack group passed detection'
-    throw new PhaseError('detect', result.exitCode, `${why}:\n${formatDetectTable(result.rows, { withOutput: true })}`)
+    throw new PhaseError('detect', result.exitCode === 21 ? 'DETECT_ERRORED' : 'DETECT_FAILED', `${why}:\n${formatDetectTable(result.rows, { withOutput: true })}`)
   }
   const group = result.group.map((g) => i.store.lookup(g.id, g.version))
   await writeFile(join(i.dirs.layers, 'group.toml'), stringifyGroup(result.group))

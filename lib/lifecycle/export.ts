@@ -14,11 +14,11 @@ import { appLayers } from './app-layers.js'
 import type { Built } from './build-phase.js'
 import { CNB_PATHS } from './build-context.js'
 import { buildpackLayers, type BuildpackLayersInput } from './buildpack-layers.js'
-import type { CacheEntry } from './cache.js'
+import type { CacheEntry } from '../cache/index.js'
 import { PhaseError } from './errors.js'
 import {
   bakedConfig, LAUNCH_CONFIG_FILE, LAUNCHER_PATH, launchConfigScript, launcherScript, PROCESS_DIR, type LaunchProcess,
-} from './launcher.js'
+} from '../launch/index.js'
 import type { BuildDirs } from './workspace.js'
 
 /** Inputs of exportImage. */
@@ -62,7 +62,7 @@ const LAUNCHER: LauncherMetadata = { version: '0.1.0', source: { git: { reposito
 export async function exportImage(i: ExportInput): Promise<Exported> {
   // Checked first: the launch config and the (lazy) image config both assume the type exists.
   if (i.processType && !i.built.processes.some((p) => p.type === i.processType)) {
-    throw new PhaseError('export', 63, `process type ${JSON.stringify(i.processType)} does not exist (have: ${i.built.processes.map((p) => p.type).join(', ') || 'none'})`)
+    throw new PhaseError('export', 'EXPORT_UNKNOWN_PROCESS', `process type ${JSON.stringify(i.processType)} does not exist (have: ${i.built.processes.map((p) => p.type).join(', ') || 'none'})`)
   }
   const own = { uid: i.uid, gid: i.gid, storeDir: i.storeDir }
   if (i.launcher === 'none') {

@@ -30,7 +30,7 @@ export async function checkDefaultProcess(built: Built, type: string | undefined
   for (const c of candidates) if (await existsInBuild(c, dirs, layerBins)) return
   const files = await runImageFiles(runImage, indexDir)
   if (candidates.some((c) => files.has(c.replace(/^\//, '')))) return
-  throw new PhaseError('export', 64, `the default process ${JSON.stringify(proc.type)} of buildpack ${proc.buildpackId} runs ${JSON.stringify(exe)}, which is not in any launch layer, the app or the run image`)
+  throw new PhaseError('export', 'EXPORT_DEFAULT_PROCESS_MISSING', `the default process ${JSON.stringify(proc.type)} of buildpack ${proc.buildpackId} runs ${JSON.stringify(exe)}, which is not in any launch layer, the app or the run image`)
 }
 
 async function existsInBuild(imagePath: string, dirs: BuildDirs, bins: { host: string; image: string }[]): Promise<boolean> {

@@ -6,10 +6,9 @@ import { wrapError } from '../errors.js'
 import type { Image } from '../image/index.js'
 import { extractLayer } from '../layer/index.js'
 import type { BuildpackLayerMetadata, CacheMetadata, LayersMetadata } from '../platform/index.js'
-import type { BuildCache } from './cache.js'
+import type { BuildCache, LayerStash } from '../cache/index.js'
 import { PhaseError } from './errors.js'
-import { treeFingerprint } from './fingerprint.js'
-import type { LayerStash } from './layer-stash.js'
+import { treeFingerprint } from '../cache/index.js'
 import { restoreSboms, type SbomSource } from './restore-sbom.js'
 import type { BuildDirs } from './workspace.js'
 
@@ -75,7 +74,7 @@ export async function restore(i: RestoreInput): Promise<Restored> {
     out.warnings.push(...sboms.warnings)
   } catch (err) {
     if (err instanceof PhaseError) throw err
-    throw new PhaseError('restore', 40, wrapError('restore layers', err).message, { cause: err })
+    throw new PhaseError('restore', 'RESTORE', wrapError('restore layers', err).message, { cause: err })
   }
   return out
 }

@@ -1,15 +1,7 @@
 import { LadingError } from '../errors.js'
 
-/**
- * A platform file (order.toml, group.toml, project.toml, run.toml, analyzed.toml, …) that is not
- * valid TOML or has a key of the wrong shape. `file` names the file as given by the caller and
- * `key` the dotted key path (e.g. `order[1].group[0].id`), empty for whole-file problems.
- */
-export class PlatformFileError extends LadingError {
-  constructor(readonly file: string, readonly key: string, detail: string, options?: { cause?: unknown }) {
-    super('ERR_PLATFORM_FILE_INVALID', `${file}: ${key ? `key "${key}": ` : ''}${detail}`, options)
-  }
-}
+/** Platform files report problems through the TOML module's file error (same code, same wording). */
+export { TomlFileError as PlatformFileError } from '../toml/index.js'
 
 /** An `io.buildpacks.*` label whose value is not JSON (or not a JSON object); `label` names it. */
 export class LabelError extends LadingError {

@@ -1,4 +1,3 @@
-export * from './exit-codes.js'
 export * from './errors.js'
 export * from './labels/index.js'
 export * from './files/index.js'

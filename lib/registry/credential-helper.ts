@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process'
 import { LadingError } from '../errors.js'
-import type { Credential } from './keychain.js'
+import type { Credential } from './credential.js'
 
 /** Options for runCredentialHelper. */
 export interface CredentialHelperOptions { timeoutMs?: number }

@@ -9,8 +9,9 @@ import { join } from 'node:path'
 import { LadingError } from '../errors.js'
 import { runCredentialHelper } from './credential-helper.js'
 
-/** Credentials for one registry: Basic user/password, an OAuth2 identity (refresh) token, or a ready bearer token. */
-export type Credential = { username: string; password: string } | { identityToken: string } | { registryToken: string }
+import type { Credential } from './credential.js'
+
+export type { Credential }
 
 /** Resolves credentials for a registry host (`docker.io`, `host:port`); undefined = anonymous. */
 export interface Keychain { resolve(registry: string): Promise<Credential | undefined> }

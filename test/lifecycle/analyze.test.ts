@@ -6,7 +6,7 @@ import { appendLayers, emptyImage, withConfig, withLabels, type Image } from '..
 import { layerFromEntries } from '../../lib/layer/index.js'
 import { openLayout, type LayoutRepository } from '../../lib/layout/index.js'
 import { analyze } from '../../lib/lifecycle/analyze.js'
-import { dirCache } from '../../lib/lifecycle/cache-dir.js'
+import { dirCache } from '../../lib/cache/cache-dir.js'
 import { PhaseError } from '../../lib/lifecycle/errors.js'
 import { hostPlatform } from '../../lib/oci/index.js'
 import { emptyLayersMetadata, encodeLifecycleMetadata, LABELS, type CacheMetadata } from '../../lib/platform/index.js'

@@ -6,7 +6,7 @@ import { findBuildpacks, initialBuildEnv, type BuildpackStore, type OrderInput }
 import { buildPhase } from '../../lib/lifecycle/build-phase.js'
 import { detectPhase } from '../../lib/lifecycle/detect-phase.js'
 import { PhaseError } from '../../lib/lifecycle/errors.js'
-import { createHostRunner } from '../../lib/lifecycle/host-runner.js'
+import { createHostRunner } from '../../lib/runner/host-runner.js'
 import { copyApp, prepareBuildDirs } from '../../lib/lifecycle/workspace.js'
 import { EXPECTED, hostArchitecture, SAMPLES } from '../../registry-fixtures/index.js'
 

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { LadingError } from '../../lib/errors.js'
-import { LabelError, PlatformFileError, RunImageUnavailableError, TargetDataError, exitCodeFor } from '../../lib/platform/index.js'
+import { LabelError, PlatformFileError, RunImageUnavailableError, TargetDataError } from '../../lib/platform/index.js'
+import { exitCodeFor } from '../../lib/exit-codes.js'
 
 t.test('typed errors carry code, context and message', async (t) => {
   const CASES: Array<[LadingError, string, RegExp]> = [

@@ -2,7 +2,7 @@ import { expectPositionals } from '../args.js'
 import type { Command } from '../command.js'
 import { formatBytes } from '../output.js'
 import { fetchImage } from '../../remote/index.js'
-import { inspectImage, type InspectResult, type SbomDocument } from '../../lifecycle/index.js'
+import { type SbomDocument, type InspectResult, inspectImage } from '../../inspect/index.js'
 
 /** `lading inspect IMAGE`: what `pack inspect` shows, from the registry or an OCI layout. */
 export const inspectCommand: Command = {

@@ -1,8 +1,9 @@
+import { ExitCodes } from '../../exit-codes.js'
 import { readFile } from 'node:fs/promises'
 import { UsageError } from '../args.js'
 import type { Command } from '../command.js'
 import type { CommandContext } from '../context.js'
-import { rebaseFleet, RunImageCache, type FleetItem, type FleetSummary, type RebaseTarget } from '../../lifecycle/index.js'
+import { type RebaseTarget, type FleetSummary, type FleetItem, RunImageCache, rebaseFleet } from '../../rebase/index.js'
 import { copyImage } from '../../remote/index.js'
 import { formatBytes } from '../output.js'
 import { parseConcurrency } from './copy.js'
@@ -133,5 +134,5 @@ function exitCode(items: readonly FleetItem[], single: boolean): number {
   const bad = items.filter((i): i is Extract<FleetItem, { ok: false }> => !i.ok && (i.status === 'failed' || single))
   if (bad.length === 0) return 0
   const codes = new Set(bad.map((b) => b.exitCode))
-  return codes.size === 1 ? bad[0]!.exitCode : 70
+  return codes.size === 1 ? bad[0]!.exitCode : ExitCodes.REBASE
 }

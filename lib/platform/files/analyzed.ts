@@ -9,7 +9,7 @@ import type { TargetMetadata } from '../target.js'
 import {
   type FieldContext, type Table, at, compact, optBool, optString, optTable, parseTomlText, plainCopy, readTomlFile,
   reqString, stringifyToml,
-} from './toml-fields.js'
+} from '../../toml/index.js'
 
 /** The run image as analyzed: digest reference, the name it was chosen by, and its target data. */
 export interface AnalyzedRunImage {

@@ -4,7 +4,7 @@
  */
 import {
   type Table, compact, optBool, optString, parseTomlText, readTomlFile, reqString, stringifyToml, tableArray,
-} from './toml-fields.js'
+} from '../../toml/index.js'
 
 /** One resolved group element. `optional` is never written (the detector strips it). */
 export interface GroupEntry {

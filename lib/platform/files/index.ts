@@ -10,4 +10,4 @@ export * from './analyzed.js'
 export {
   stringifyToml, parseTomlText, parseToml, readField, isTable,
   type Table, type FieldKind, type FieldValue, type FieldMismatch,
-} from './toml-fields.js'
+} from '../../toml/index.js'

@@ -7,7 +7,7 @@ import { PlatformFileError } from '../errors.js'
 import {
   type FieldContext, type Table, at, compact, optBool, optString, optStringArray, parseTomlText, readTomlFile,
   reqString, stringifyToml, tableArray,
-} from './toml-fields.js'
+} from '../../toml/index.js'
 
 /** A buildpack (or extension) that took part in the build. */
 export interface MetadataBuildpack {

@@ -6,7 +6,7 @@ import { PlatformFileError } from '../errors.js'
 import {
   type FieldContext, type Table, compact, optBool, optString, parseTomlText, readTomlFile, reqString,
   stringifyToml, tableArray,
-} from './toml-fields.js'
+} from '../../toml/index.js'
 
 /** One `[[order.group]]` element: a buildpack by id, optionally pinned to a version. */
 export interface GroupElement {

@@ -5,7 +5,7 @@
 import {
   type Table, asTable, at, compact, optBool, parseTomlText, plainCopy, readTomlFile, reqString, stringifyToml,
   tableArray,
-} from './toml-fields.js'
+} from '../../toml/index.js'
 
 /** A build plan requirement: a dependency name and free-form metadata. */
 export interface PlanRequire {

@@ -4,7 +4,7 @@
  * becomes the `io.buildpacks.project.metadata` label.
  */
 import type { ProjectMetadata } from '../labels/index.js'
-import { type Table, at, optString, optTable, parseTomlText, plainCopy, readTomlFile } from './toml-fields.js'
+import { type Table, at, optString, optTable, parseTomlText, plainCopy, readTomlFile } from '../../toml/index.js'
 
 function fromDoc(doc: Table, file: string): ProjectMetadata {
   const ctx = { file, path: '' }

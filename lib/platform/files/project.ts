@@ -11,7 +11,7 @@ import { PlatformFileError } from '../errors.js'
 import {
   type FieldContext, type Table, at, compact, optString, optStringArray, optTable, parseTomlText, readTomlFile,
   reqString, tableArray,
-} from './toml-fields.js'
+} from '../../toml/index.js'
 
 /** An inline buildpack (`[...group.script]`): its build script run by `shell` (default /bin/sh). */
 export interface InlineScript {

@@ -3,7 +3,7 @@
  * integer, as the reference lifecycle writes it (the spec example shows a string) [impl].
  */
 import { PlatformFileError } from '../errors.js'
-import { type Table, at, compact, optInt, optString, optStringArray, optTable, parseTomlText, stringifyToml } from './toml-fields.js'
+import { type Table, at, compact, optInt, optString, optStringArray, optTable, parseTomlText, stringifyToml } from '../../toml/index.js'
 
 /** The `[image]` table: tags actually written, and the manifest digest and size (registry mode). */
 export interface ReportImage {

@@ -4,7 +4,7 @@
  */
 import {
   type Table, at, optString, optStringArray, optTable, parseTomlText, readTomlFile, reqString, stringifyToml, tableArray,
-} from './toml-fields.js'
+} from '../../toml/index.js'
 
 /** One run image with its mirrors (image names as written, usually tag references). */
 export interface RunImageEntry {

@@ -1,0 +1,155 @@
+import t from 'tap'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { bwrapArgs, createSandboxRunner, probeSandbox, type SandboxOptions } from '../../lib/runner/sandbox.js'
+
+const ENV = { PATH: '/usr/bin:/bin' }
+// tap's process-info hook adds these to every child spawned under test; lading adds nothing
+const TAP_INJECTED = /^(NODE_OPTIONS|_TAPJS_[A-Z_]+_)=/
+
+async function sh(opts: SandboxOptions, script: string, extra: { cwd?: string; env?: Record<string, string>; signal?: AbortSignal; onOutput?: (c: string) => void } = {}) {
+  let out = ''
+  const r = await createSandboxRunner(opts).run('sh', ['-c', script], {
+    cwd: extra.cwd ?? '/', env: extra.env ?? ENV, ...(extra.signal ? { signal: extra.signal } : {}),
+    onOutput: (c) => { out += c; extra.onOutput?.(c) },
+  })
+  return { code: r.exitCode, out }
+}
+
+t.test('identity, binds, read-only host root, ownership', async (t) => {
+  const dir = t.testdir({ ws: {}, bp: { 'buildpack.toml': 'x' }, layers: {} })
+  const opts: SandboxOptions = {
+    binds: [
+      { source: join(dir, 'ws'), target: '/workspace' },
+      { source: join(dir, 'layers'), target: '/layers' },
+      { source: join(dir, 'bp'), target: '/cnb/buildpacks/acme_node/1.0.0', readOnly: true },
+    ],
+    uid: 1000, gid: 1001, network: false,
+  }
+  const r = await sh(opts, 'id -u; id -g; pwd; echo hi > /workspace/made; mkdir /layers/acme_node; cat /cnb/buildpacks/acme_node/1.0.0/buildpack.toml; echo', { cwd: '/workspace' })
+  t.same(r, { code: 0, out: '1000\n1001\n/workspace\nx\n' })
+  const made = statSync(join(dir, 'ws', 'made'))
+  t.equal(made.uid, process.getuid!(), 'written files belong to the real user running lading')
+  t.equal(made.gid, process.getgid!())
+  t.equal(readFileSync(join(dir, 'ws', 'made'), 'utf8'), 'hi\n')
+  t.ok(statSync(join(dir, 'layers', 'acme_node')).isDirectory())
+  for (const target of ['/etc/lading-x', '/usr/lading-x', '/lading-x', '/cnb/buildpacks/acme_node/1.0.0/y', '/cnb/lading-x', dir + '/lading-x']) {
+    t.not((await sh(opts, `touch ${target}`)).code, 0, `${target} is not writable`)
+  }
+  t.equal((await sh(opts, 'touch /tmp/scratch && ls -ld /tmp')).out.slice(0, 10), 'drwxrwxrwt', 'a private writable /tmp')
+  t.same(readdirSync(join(dir, 'bp')), ['buildpack.toml'])
+})
+
+t.test('credential homes of the host are hidden', async (t) => {
+  const opts: SandboxOptions = { binds: [], uid: 1000, gid: 1000, network: false }
+  const r = await sh(opts, 'ls -A /root /home /run/user 2>&1; echo end')
+  t.equal(r.out, '/home:\n\n/root:\n\n/run/user:\nend\n')
+  const custom = await sh({ ...opts, hide: ['/etc'] }, 'ls -A /etc | wc -l')
+  t.equal(custom.out.trim(), '0')
+})
+
+t.test('env is exactly the given one', async (t) => {
+  process.env.LADING_TEST_SECRET = 'registry-password'
+  t.teardown(() => { delete process.env.LADING_TEST_SECRET })
+  let out = ''
+  await createSandboxRunner({ binds: [], uid: 1000, gid: 1000, network: false }).run('env', ['-0'], {
+    cwd: '/', env: { PATH: '/usr/bin:/bin', CNB_X: 'a b\nc' }, onOutput: (c) => (out += c),
+  })
+  t.notMatch(out, /registry-password/)
+  t.same(out.split('\0').filter((l) => l && !TAP_INJECTED.test(l)).sort(), ['CNB_X=a b\nc', 'PATH=/usr/bin:/bin', 'PWD=/'],
+    'plus PWD, which bwrap sets to the working dir')
+  const argv = await bwrapArgs({ binds: [], uid: 1000, gid: 1000, network: false }, 'env', [], '/')
+  t.notOk(argv.some((a) => a.includes('CNB_X')), 'values never go through argv')
+})
+
+t.test('exit code', async (t) => {
+  t.equal((await sh({ binds: [], uid: 1000, gid: 1000, network: false }, 'exit 7')).code, 7)
+})
+
+t.test('network only with network: true', async (t) => {
+  const server = createServer((_req, res) => res.end('pong'))
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  const port = (server.address() as AddressInfo).port
+  const probe = `exec 3<>/dev/tcp/127.0.0.1/${port} && printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3`
+  const base = { binds: [], uid: 1000, gid: 1000 }
+  let out = ''
+  const without = await createSandboxRunner({ ...base, network: false }).run('bash', ['-c', probe], { cwd: '/', env: ENV, onOutput: (c) => (out += c) })
+  t.not(without.exitCode, 0, 'cannot reach a host server')
+  t.notMatch(out, /pong/)
+  const ifaces = await sh({ ...base, network: false }, "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '")
+  t.equal(ifaces.out, 'lo\n', 'only loopback')
+  out = ''
+  const withNet = await createSandboxRunner({ ...base, network: true }).run('bash', ['-c', probe], { cwd: '/', env: ENV, onOutput: (c) => (out += c) })
+  t.equal(withNet.exitCode, 0)
+  t.match(out, /pong/)
+})
+
+t.test('abort kills everything in the sandbox', async (t) => {
+  const marker = `lading-sandbox-abort-${process.pid}`
+  const ac = new AbortController()
+  const p = sh({ binds: [], uid: 1000, gid: 1000, network: false }, `sleep 1000 ${marker} & echo started; wait`, {
+    signal: ac.signal, onOutput: (c) => { if (c.includes('started')) ac.abort() },
+  })
+  await t.rejects(p, { code: 'ERR_ABORTED' })
+  // the sandbox's pid namespace dies with bwrap; a killed process may linger as a zombie only
+  const alive = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
+    try {
+      return readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').includes(marker) &&
+        !/\) Z /.test(readFileSync(`/proc/${d}/stat`, 'utf8'))
+    } catch {
+      return false
+    }
+  })
+  t.same(alive, [])
+})
+
+t.test('a build image rootfs', async (t) => {
+  const root = t.testdir({ etc: { marker: 'from the image\n' }, bin: {}, cnb: { lifecycle: { 'x': 'image file' } }, ws: {} })
+  copyFileSync('/usr/bin/busybox', join(root, 'bin', 'busybox'))
+  chmodSync(join(root, 'bin', 'busybox'), 0o755)
+  for (const app of ['sh', 'cat', 'id', 'touch', 'ls']) symlinkSync('busybox', join(root, 'bin', app))
+  mkdirSync(join(root, 'ws', 'app'))
+  const opts: SandboxOptions = {
+    rootfs: root, uid: 1000, gid: 1000, network: false,
+    binds: [{ source: join(root, 'ws', 'app'), target: '/workspace' }, { source: join(root, 'ws'), target: '/cnb/buildpacks/a/1' }],
+  }
+  let out = ''
+  const r = await createSandboxRunner(opts).run('/bin/sh', ['-c', 'cat /etc/marker; cat /cnb/lifecycle/x; echo; id -u; touch /workspace/w && echo ok; touch /etc/no 2>/dev/null || echo ro; ls /usr 2>/dev/null || echo no-host-usr'], {
+    cwd: '/workspace', env: { PATH: '/bin' }, onOutput: (c) => (out += c),
+  })
+  t.equal(r.exitCode, 0)
+  t.equal(out, 'from the image\nimage file\n1000\nok\nro\nno-host-usr\n')
+  t.same(readdirSync(join(root, 'cnb')), ['lifecycle'], 'nothing created in the rootfs itself')
+  writeFileSync(join(root, 'etc', 'resolv.conf'), 'nameserver 192.0.2.1 # from the image\n')
+  const resolv = async (network: boolean) => {
+    let text = ''
+    await createSandboxRunner({ ...opts, network }).run('cat', ['/etc/resolv.conf'], { cwd: '/', env: { PATH: '/bin' }, onOutput: (c) => (text += c) })
+    return text
+  }
+  t.equal(await resolv(false), 'nameserver 192.0.2.1 # from the image\n')
+  t.equal(await resolv(true), readFileSync('/etc/resolv.conf', 'utf8'), "with network: the host's resolv.conf")
+})
+
+t.test('errors', async (t) => {
+  const dir = t.testdir({ 'fake-bwrap': '#!/bin/sh\necho "bwrap: setting up uid map: Permission denied" >&2\nexit 1\n' })
+  chmodSync(join(dir, 'fake-bwrap'), 0o755)
+  const base: SandboxOptions = { binds: [], uid: 1000, gid: 1000, network: false }
+  await t.rejects(createSandboxRunner({ ...base, bwrap: join(dir, 'nope') }).run('true', [], { cwd: '/', env: ENV }),
+    { code: 'ERR_SANDBOX_UNAVAILABLE', message: /bubblewrap.*--no-sandbox/s })
+  await t.rejects(createSandboxRunner({ ...base, bwrap: join(dir, 'fake-bwrap') }).run('true', [], { cwd: '/', env: ENV }),
+    { code: 'ERR_SANDBOX_UNAVAILABLE', message: /uid map/ })
+  await t.rejects(createSandboxRunner({ ...base, binds: [{ source: join(dir, 'missing'), target: '/workspace' }] }).run('true', [], { cwd: '/', env: ENV }),
+    { code: 'ERR_SANDBOX_SETUP', message: /missing/ })
+  await t.rejects(createSandboxRunner(base).run('no-such-program-xyz', [], { cwd: '/', env: ENV }), { code: 'ERR_PROCESS_SPAWN' })
+  await t.rejects(createSandboxRunner(base).run('true', [], { cwd: '/no/such/dir', env: ENV }), { code: 'ERR_SANDBOX_SETUP' })
+  t.equal((await createSandboxRunner(base).run('sh', ['-c', 'kill -TERM $$'], { cwd: '/', env: ENV })).exitCode, 143, 'signal: 128 + n')
+  for (const target of ['workspace', '/', '/a/../b', '/proc/x', '/dev']) {
+    await t.rejects(bwrapArgs({ ...base, binds: [{ source: dir, target }] }, 'true', [], '/'), { code: 'ERR_SANDBOX_OPTIONS' }, target)
+  }
+  await t.rejects(bwrapArgs({ ...base, uid: -1 }, 'true', [], '/'), { code: 'ERR_SANDBOX_OPTIONS' })
+  await t.rejects(bwrapArgs({ ...base, rootfs: join(dir, 'no-rootfs') }, 'true', [], '/'), { code: 'ERR_SANDBOX_ROOTFS' })
+  await t.resolves(probeSandbox())
+})
