@@ -58,6 +58,8 @@ export interface BuildRequest {
   /** Build directories; default: a fresh temp dir (removed afterwards). `--no-sandbox` passes the CNB paths. */
   dirs?: BuildDirs
   signal?: AbortSignal
+  /** Host paths buildpacks must never see (credential files, lading's cache and config dirs). */
+  hidden?: string[]
 }
 
 /** Progress hooks; all optional. */
@@ -112,7 +114,7 @@ export async function createImage(req: BuildRequest, ev: BuildEvents = {}): Prom
     analyzed.warnings.forEach((w) => ev.warn?.(w))
     const exec = await createExecution({
       dirs, buildpacks: req.store.all(), sandbox: req.sandbox, network: req.network, uid: req.uid, gid: req.gid,
-      ...(req.rootfs ? { rootfs: req.rootfs } : {}),
+      ...(req.rootfs ? { rootfs: req.rootfs } : {}), ...(req.hidden ? { hidden: req.hidden } : {}),
     })
     const env = initialBuildEnv({ PATH: req.buildPath, HOME: '/tmp' })
     const common = { dirs, exec, env, target: analyzed.runTarget, ...(req.signal ? { signal: req.signal } : {}), ...(ev.output ? { onOutput: ev.output } : {}) }

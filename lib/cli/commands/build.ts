@@ -103,6 +103,7 @@ Examples:
       concurrency: parseConcurrency(v.concurrency), indexDir: join(homedir(), '.cache', 'lading', 'run-index'),
       // One stash per cache: cached layer dirs kept on this machine, restored by a rename.
       ...(cache ? { stashDir: join(homedir(), '.cache', 'lading', 'stash', createHash('sha256').update(cache.describe()).digest('hex').slice(0, 16)) } : {}),
+      hidden: ctx.runtime.secretPaths ?? [], ...(ctx.runtime.signal ? { signal: ctx.runtime.signal } : {}),
       ...(sandbox ? {} : { dirs: { root: '/', workspace: CNB_PATHS.workspace, layers: CNB_PATHS.layers, platform: CNB_PATHS.platform } }),
     }, {
       phase: (name) => ctx.out.info(`===> ${name.toUpperCase()}`),
