@@ -1,4 +1,4 @@
-import { mkdir, rename, rm, stat } from 'node:fs/promises'
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { digestHex } from '../digest/index.js'
 import { wrapError } from '../errors.js'
@@ -16,27 +16,41 @@ const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 
 /**
  * Pulls and unpacks the build image under `cacheDir/<manifest digest>` once; later builds reuse
- * the unpacked tree, and layer blobs are cached by digest under `cacheDir/blobs`. The build user comes from CNB_USER_ID/CNB_GROUP_ID in its Env (1000:1000
+ * the unpacked tree, and layer blobs are cached by digest under `cacheDir/blobs`. Concurrent
+ * unpacks of one digest (parallel CI builds) each extract into their own `.partial-PID-N` dir; the
+ * first rename wins and the others use its tree. Partial dirs of dead processes are removed
+ * first, and ours is removed whatever happens (failure, abort). The build user comes from CNB_USER_ID/CNB_GROUP_ID in its Env (1000:1000
  * when absent), as pack takes it from a builder.
  */
-export async function unpackBuildImage(src: ImageSource, cacheDir: string, platform?: Platform): Promise<BuildImage> {
+export async function unpackBuildImage(src: ImageSource, cacheDir: string, platform?: Platform, signal?: AbortSignal, onWarning?: (line: string) => void): Promise<BuildImage> {
+  const extractOptions = onWarning ? { onWarning } : {}
   try {
     const image = await fetchImage(src.repo, src.identifier, platform ? { platform } : {})
     const env = new Map(((await image.config()).config?.Env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)] as const))
     const rootfs = join(cacheDir, digestHex(await image.digest()))
-    if (!(await stat(rootfs).catch(() => undefined))) {
-      const partial = `${rootfs}.partial-${process.pid}`
-      await rm(partial, { recursive: true, force: true })
-      await mkdir(partial, { recursive: true })
-      // Layer blobs are kept by digest, so a new build image that shares layers with an older
-      // one downloads only what is new.
-      const blobs = (await openLayout(join(cacheDir, 'blobs'), { create: true })).blobs
-      for (const layer of await image.layers()) {
-        const desc = { digest: await layer.digest(), size: await layer.size(), mediaType: layer.mediaType }
-        if (!(await blobs.stat(desc.digest))) await blobs.put(() => layer.compressed(), desc)
-        await extractLayer(gunzipIfNeeded(await blobs.open(desc), desc.mediaType), partial)
+    if (!(await isDir(rootfs))) {
+      await removeDeadPartials(cacheDir)
+      const partial = `${rootfs}.partial-${process.pid}-${++unpacks}`
+      inflight.add(partial)
+      try {
+        await mkdir(partial, { recursive: true })
+        // Layer blobs are kept by digest, so a new build image that shares layers with an older
+        // one downloads only what is new.
+        const blobs = (await openLayout(join(cacheDir, 'blobs'), { create: true })).blobs
+        for (const layer of await image.layers()) {
+          signal?.throwIfAborted()
+          const desc = { digest: await layer.digest(), size: await layer.size(), mediaType: layer.mediaType }
+          if (!(await blobs.stat(desc.digest))) await blobs.put(() => layer.compressed(), desc)
+          await extractLayer(gunzipIfNeeded(await blobs.open(desc), desc.mediaType), partial, extractOptions)
+        }
+        await rename(partial, rootfs).catch(async (err: NodeJS.ErrnoException) => {
+          // another process unpacked the same digest first: its tree is as good as ours
+          if (!(await isDir(rootfs))) throw err
+        })
+      } finally {
+        await rm(partial, { recursive: true, force: true })
+        inflight.delete(partial)
       }
-      await rename(partial, rootfs)
     }
     return { rootfs, uid: id(env.get('CNB_USER_ID')), gid: id(env.get('CNB_GROUP_ID')), path: env.get('PATH') ?? DEFAULT_PATH }
   } catch (err) {
@@ -47,4 +61,31 @@ export async function unpackBuildImage(src: ImageSource, cacheDir: string, platf
 function id(v: string | undefined): number {
   // Digits only: Number('') and Number(' ') are 0, which would silently make the build user root.
   return v !== undefined && /^\d+$/.test(v) && Number.isSafeInteger(Number(v)) ? Number(v) : 1000
+}
+
+let unpacks = 0
+// this process's partial dirs being extracted right now (any other one with our pid is a leftover, e.g. of a reused pid)
+const inflight = new Set<string>()
+
+async function isDir(p: string): Promise<boolean> {
+  return (await stat(p).catch(() => undefined))?.isDirectory() ?? false
+}
+
+/** Removes `*.partial-PID[-N]` dirs in `cacheDir` whose process is gone (a crash, kill -9). */
+async function removeDeadPartials(cacheDir: string): Promise<void> {
+  for (const name of await readdir(cacheDir).catch(() => [] as string[])) {
+    const m = /\.partial-(\d+)(?:-\d+)?$/.exec(name)
+    const p = join(cacheDir, name)
+    if (m && !inflight.has(p) && (Number(m[1]) === process.pid || !alive(Number(m[1])))) await rm(p, { recursive: true, force: true })
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    // EPERM: it exists but is someone else's
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
 }

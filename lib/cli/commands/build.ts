@@ -87,7 +87,7 @@ Examples:
     const cache = await openCache(ctx, args, targets[0]!)
     const platform = hostPlatform()
     const buildImage = str('build-image')
-      ? await unpackBuildImage(await ctx.target(str('build-image')!), join(homedir(), '.cache', 'lading', 'rootfs'), platform)
+      ? await unpackBuildImage(await ctx.target(str('build-image')!), join(homedir(), '.cache', 'lading', 'rootfs'), platform, ctx.runtime.signal, (w) => ctx.out.warn(`build image: ${w}`))
       : undefined
     const sandbox = !v['no-sandbox']
     const started = Date.now()
