@@ -1,4 +1,5 @@
 import { createWriteStream } from 'node:fs'
+import { once } from 'node:events'
 import { chmod, chown, lchown, link, lutimes, mkdir, rename, rm, symlink, unlink, utimes } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
@@ -119,7 +120,13 @@ async function applyEntry(ctx: Ctx, entry: Source): Promise<void> {
         if (ctx.chown) await lchown(tmp, h.uid, h.gid)
         await lutimes(tmp, h.mtime, h.mtime)
       } else {
-        await pipeline(entry, createWriteStream(tmp, { flags: 'wx', mode: 0o600 }))
+        const ws = createWriteStream(tmp, { flags: 'wx', mode: 0o600 })
+        // the stream opens its file lazily: after a failure, wait for it to close so the cleanup
+        // below cannot run before the file exists
+        await pipeline(entry, ws).catch(async (err) => {
+          if (!ws.closed) await once(ws, 'close').catch(() => {})
+          throw err
+        })
         if (ctx.chown) await chown(tmp, h.uid, h.gid)
         // After chown: chown clears setuid/setgid bits.
         await chmod(tmp, mode)

@@ -90,6 +90,8 @@ export interface BuildResult {
 export async function createImage(req: BuildRequest, ev: BuildEvents = {}): Promise<BuildResult> {
   const timingsMs: Record<string, number> = {}
   const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
+    // interrupted (SIGINT/SIGTERM): no further phase starts, so no tag moves; `finally` cleans up
+    req.signal?.throwIfAborted()
     ev.phase?.(name)
     const t0 = Date.now()
     try {

@@ -15,9 +15,9 @@
  * and gone with it), then `setpriv` to the build user and exec bwrap on the staged paths.
  * unshare, mount and setpriv are util-linux, present on every Debian/Ubuntu system.
  */
-import { access, chmod, lchown, lstat, mkdtemp, readdir, rmdir, unlink, writeFile, mkdir, constants as fsc } from 'node:fs/promises'
+import { access, chmod, lchown, lstat, mkdtemp, readdir, rmdir, stat, unlink, writeFile, mkdir, constants as fsc } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { LadingError } from '../errors.js'
 
 /** A host uid/gid pair. */
@@ -67,7 +67,7 @@ export interface Stage {
  * source: an empty dir for a directory, an empty file for anything else.
  */
 export async function makeStage(sources: readonly string[]): Promise<Stage> {
-  const dir = await mkdtemp(join(tmpdir(), 'lading-sandbox-'))
+  const dir = await mkdtemp(join(await stageParent(), 'lading-sandbox-'))
   await chmod(dir, 0o711)
   const stage: Stage = { dir, mounts: [], map: new Map() }
   let i = 0
@@ -82,6 +82,23 @@ export async function makeStage(sources: readonly string[]): Promise<Stage> {
     stage.map.set(source, staged)
   }
   return stage
+}
+
+/**
+ * The first temp dir the build user can reach (every ancestor searchable by others): $TMPDIR may
+ * be a private 0700 dir, and bwrap, running as the build user, must resolve the staged paths.
+ */
+async function stageParent(): Promise<string> {
+  for (const c of [tmpdir(), '/tmp', '/var/tmp', '/dev/shm']) {
+    let ok = true
+    for (let p = c; ok; p = dirname(p)) {
+      const st = await stat(p).catch(() => undefined)
+      ok = st !== undefined && st.isDirectory() && (st.mode & 0o001) !== 0
+      if (p === '/') break
+    }
+    if (ok) return c
+  }
+  throw new LadingError('ERR_SANDBOX_UNAVAILABLE', 'cannot drop root for the buildpack sandbox: no temp dir (TMPDIR, /tmp, /var/tmp, /dev/shm) is reachable by other users')
 }
 
 /**

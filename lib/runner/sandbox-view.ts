@@ -52,6 +52,10 @@ export const DEFAULT_HIDDEN = [
   '/etc/security/opasswd', '/etc/lading',
 ]
 
+/** Never hidden, nor anything above them: what every program needs. */
+const SYSTEM_PATHS = ['/bin', '/sbin', '/lib', '/lib64', '/usr/bin', '/usr/sbin', '/usr/lib', '/usr/lib64', '/usr/libexec', '/usr/share',
+  '/usr/local/bin', '/usr/local/lib', '/etc/passwd', '/etc/group', '/etc/ssl/certs', '/etc/alternatives', '/etc/ld.so.cache']
+
 /** Files in these host dirs whose names match are left out too: password hashes, sudo rules, host keys. */
 export const HIDDEN_PATTERNS: readonly (readonly [string, RegExp])[] = [
   ['/etc', /^(shadow|gshadow|sudoers)/], ['/etc/ssh', /^ssh_host_.*key$/],
@@ -175,7 +179,9 @@ async function resolveHidden(paths: readonly string[]): Promise<string[]> {
     const real = await realpath(n).catch(() => undefined)
     if (real && real !== '/') out.add(real)
   }
-  return [...out].filter((h) => !/^\/(proc|dev)(\/|$)/.test(h))
+  // An environment variable may name a system dir (npm_config_prefix=/usr): hiding that would
+  // take the build's shell and libraries away, and it holds no credentials of its own.
+  return [...out].filter((h) => !/^\/(proc|dev)(\/|$)/.test(h) && !SYSTEM_PATHS.some((s) => s === h || s.startsWith(`${h}/`)))
 }
 
 /** The sandbox layout, before any staging: what is bound where. */

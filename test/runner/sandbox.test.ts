@@ -156,3 +156,8 @@ t.test('errors', async (t) => {
   await t.rejects(bwrapArgs({ ...base, rootfs: join(dir, 'no-rootfs') }, 'true', [], '/'), { code: 'ERR_SANDBOX_ROOTFS' })
   await t.resolves(probeSandbox())
 })
+
+t.test('a credential variable naming a system dir (npm_config_prefix=/usr) does not take /usr away', async (t) => {
+  const r = await sh({ binds: [], uid: 1000, gid: 1000, network: false, alsoHide: ['/usr', '/etc', '/', 'relative', '/usr/etc/npmrc'] }, 'test -x /usr/bin/env && test -e /etc/passwd && echo ok')
+  t.same(r, { code: 0, out: 'ok\n' })
+})
