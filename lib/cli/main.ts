@@ -1,3 +1,4 @@
+// The CLI entry: command dispatch, error reporting and exit codes, SIGINT/SIGTERM handling.
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { inspect } from 'node:util'

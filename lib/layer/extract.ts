@@ -1,3 +1,4 @@
+// Safe extraction of an uncompressed layer tar into a directory (build images, restored layers).
 import { createWriteStream } from 'node:fs'
 import { once } from 'node:events'
 import { chmod, chown, lchown, link, lutimes, mkdir, rename, rm, symlink, unlink, utimes } from 'node:fs/promises'

@@ -1,3 +1,4 @@
+// The build image (--build-image): pulled and unpacked once per digest into the rootfs cache, shared safely by parallel builds.
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { digestHex } from '../digest/index.js'

@@ -1,3 +1,4 @@
+// The export phase: the app image on the run image, in the lifecycle's layer order, with its labels.
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { apiAtLeast, PLATFORM_API } from '../api-version.js'

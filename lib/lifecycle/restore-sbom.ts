@@ -1,5 +1,4 @@
-/**
- * Puts the previous build's per-layer SBOM files back next to their layers (cnb-spec.md §5.1,
+/** Puts the previous build's per-layer SBOM files back next to their layers (cnb-spec.md §5.1,
  * §5.2): `layers/sbom/{cache,launch}/<id>/<layer>/sbom.<ext>` from the cache's SBOM layer and the
  * previous image's SBOM layer become `<layers>/<id>/<layer>.sbom.<ext>`, for group buildpacks.
  * A buildpack that keeps a layer without rewriting it then keeps its SBOM too, in the image and

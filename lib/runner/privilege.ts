@@ -1,5 +1,4 @@
-/**
- * How the sandbox drops root (issue #10, "Sandbox"): when lading runs as root, buildpacks must run
+/** How the sandbox drops root (issue #10, "Sandbox"): when lading runs as root, buildpacks must run
  * as an unprivileged HOST uid/gid, not as root seen through a user namespace.
  *
  * Why this shape (Debian's bubblewrap 0.8, not setuid): bwrap started by root with

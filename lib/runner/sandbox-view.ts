@@ -1,5 +1,4 @@
-/**
- * What a buildpack sandbox sees (issue #10, "Sandbox"): the read-only root (a build image, or only the
+/** What a buildpack sandbox sees (issue #10, "Sandbox"): the read-only root (a build image, or only the
  * host's system directories minus secrets), the binds at the CNB paths, and the bwrap mount
  * arguments for them. sandbox.ts runs bwrap with these; privilege.ts stages the sources when
  * dropping root.

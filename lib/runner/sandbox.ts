@@ -1,5 +1,4 @@
-/**
- * The default ProcessRunner: buildpack programs run in a bubblewrap sandbox (issue #3, "Where
+/** The default ProcessRunner: buildpack programs run in a bubblewrap sandbox (issue #3, "Where
  * buildpacks run"; issue #10, "Sandbox"). The root filesystem is a build image's unpacked rootfs
  * (nothing of the host) or, without one, only the host's system directories (HOST_ROOT_DIRS),
  * read-only, minus secrets (HIDDEN_ETC, DEFAULT_HIDDEN, and the caller's `alsoHide`: credential
