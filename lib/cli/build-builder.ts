@@ -1,5 +1,4 @@
-/**
- * `lading build --builder REF` and the buildpack forms that need a registry or a builder
+/** `lading build --builder REF` and the buildpack forms that need a registry or a builder
  * (`docker://REF`, a plain reference, a `.cnb` file, `urn:cnb:builder:ID[@VERSION]`): the builder's
  * root filesystem (unpacked once, without its buildpack layers), its env files, its run images,
  * and exactly the buildpack layers the build uses, each kept unpacked by diffID.

@@ -1,5 +1,4 @@
-/**
- * CLI glue for builders and buildpackages: opening images and `.cnb` files named by the user,
+/** CLI glue for builders and buildpackages: opening images and `.cnb` files named by the user,
  * where new layers and unpacked buildpacks are kept, and a builder made ready for `build`.
  */
 import { homedir } from 'node:os'

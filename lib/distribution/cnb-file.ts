@@ -1,5 +1,4 @@
-/**
- * `.cnb` files (cnb-spec.md §8.1): an uncompressed tar of an OCI image layout (`oci-layout`,
+/** `.cnb` files (cnb-spec.md §8.1): an uncompressed tar of an OCI image layout (`oci-layout`,
  * `index.json`, `blobs/sha256/…`). Written deterministically (sorted entries, fixed mtime,
  * owner 0), so the same buildpackage gives the same file; read through a safe extraction.
  */

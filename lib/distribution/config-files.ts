@@ -1,5 +1,4 @@
-/**
- * pack's `builder.toml` and `package.toml`: parsed with errors naming the file and key; relative
+/** pack's `builder.toml` and `package.toml`: parsed with errors naming the file and key; relative
  * URIs resolved against the file's directory. Legacy `[stack]` fills `[build] image` and
  * `[[run.images]]` when those are absent.
  */

@@ -1,5 +1,4 @@
-/**
- * `builder create`: a builder image from builder.toml, laid out as pack lays one out (cnb-spec.md
+/** `builder create`: a builder image from builder.toml, laid out as pack lays one out (cnb-spec.md
  * §8.2): on the build image, a layer of the CNB directories (/workspace and /layers owned by the
  * build user), the lifecycle when given, one layer per buildpack (reused as-is from
  * buildpackages, so unchanged buildpacks keep their digests), then /cnb/order.toml,

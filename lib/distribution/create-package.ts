@@ -1,5 +1,4 @@
-/**
- * `buildpack package`: a buildpackage image from package.toml as pack makes it — one layer per
+/** `buildpack package`: a buildpackage image from package.toml as pack makes it — one layer per
  * buildpack (dependencies first, then the buildpack itself), labels
  * `io.buildpacks.buildpackage.metadata` and `io.buildpacks.buildpack.layers`, a fixed creation
  * time, so the same inputs give the same digest.

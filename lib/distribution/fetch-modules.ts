@@ -1,5 +1,4 @@
-/**
- * Brings the buildpacks a build needs out of a builder or buildpackage: each needed layer is
+/** Brings the buildpacks a build needs out of a builder or buildpackage: each needed layer is
  * downloaded once and kept unpacked under `cacheDir/<diffID hex>`, so a rebuild with the same
  * builder reads no layer bytes, and a builder that changed one buildpack costs that one layer.
  */

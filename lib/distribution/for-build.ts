@@ -1,5 +1,4 @@
-/**
- * What `lading build --builder` takes from a builder (cnb-spec.md §8.3): the order (label, else
+/** What `lading build --builder` takes from a builder (cnb-spec.md §8.3): the order (label, else
  * /cnb/order.toml), the buildpack layers the order reaches, the run images (images, else
  * stack.runImage, else /cnb/run.toml or /cnb/stack.toml), the build user, and the env files of
  * /platform/env and /cnb/build-config/env from its unpacked root filesystem.

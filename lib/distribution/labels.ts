@@ -1,5 +1,4 @@
-/**
- * The `io.buildpacks.*` labels of builders and buildpackages (cnb-spec.md §8), in pack's JSON
+/** The `io.buildpacks.*` labels of builders and buildpackages (cnb-spec.md §8), in pack's JSON
  * shapes: parse them from an image config (checked, naming the image and label) and write them.
  */
 import { DistributionError } from './errors.js'

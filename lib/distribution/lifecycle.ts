@@ -1,5 +1,4 @@
-/**
- * `[lifecycle] uri` of builder.toml: the lifecycle's binaries from a release archive
+/** `[lifecycle] uri` of builder.toml: the lifecycle's binaries from a release archive
  * (`lifecycle.toml` plus `lifecycle/<binary>`, gzip or not) or a lifecycle image (files under
  * /cnb/lifecycle, labels io.buildpacks.lifecycle.*), added as pack adds them: one layer with
  * /cnb/lifecycle/ and the /lifecycle → /cnb/lifecycle symlink; the version and APIs go into the

@@ -1,5 +1,4 @@
-/**
- * One buildpack as one layer, the way pack lays it out (cnb-spec.md §8.1): entries under
+/** One buildpack as one layer, the way pack lays it out (cnb-spec.md §8.1): entries under
  * /cnb/buildpacks/<escaped-id>/<version>/ with explicit parent directories, mtime
  * 1980-01-01T00:00:01Z, uid/gid 0, and pack's modes: directories, bin/build, bin/detect,
  * bin/generate and anything with an exec bit 0755, everything else 0644.

@@ -1,5 +1,4 @@
-/**
- * Reading a builder or buildpackage image (cnb-spec.md §8.3): its labels, its order (label, else
+/** Reading a builder or buildpackage image (cnb-spec.md §8.3): its labels, its order (label, else
  * /cnb/order.toml), and which manifest layer holds a buildpack (layerDiffID → the index in
  * config.rootfs.diff_ids → manifest layers[i]). Nothing but the manifest and config is read here.
  */

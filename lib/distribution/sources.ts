@@ -1,5 +1,4 @@
-/**
- * Where buildpacks for a builder or buildpackage come from: a directory (one new layer), or a
+/** Where buildpacks for a builder or buildpackage come from: a directory (one new layer), or a
  * buildpackage — an image (`docker://REF` or a plain reference) or a `.cnb` file — whose layers
  * are reused as they are, so a buildpack unchanged keeps its layer digest and can be mounted.
  */

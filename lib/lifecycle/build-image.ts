@@ -1,3 +1,4 @@
+// The build image (or a builder) unpacked once per content into a root filesystem buildpacks run on.
 import { createHash } from 'node:crypto'
 import { mkdir, rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'

@@ -1,3 +1,4 @@
+// createImage: runs a whole build (analyze, detect, restore, build, export, cache) from a resolved BuildRequest.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
