@@ -14,7 +14,7 @@ const LIB = join(ROOT, 'lib')
 const BASE = ['.', 'toml', 'digest', 'oci']
 /** folder → lib folders it may import (besides itself) and the packages it may use. */
 export const RULES: Record<string, { folders: string[]; packages: string[] }> = {
-  '.': { folders: [], packages: [] }, // errors, exit-codes, phase-error, api-version, fs-checks
+  '.': { folders: [], packages: ['node:fs'] }, // errors, exit-codes, phase-error, api-version, fs-checks
   toml: { folders: ['.'], packages: ['@iarna/toml', 'node:fs'] },
   digest: { folders: ['.'], packages: [] },
   oci: { folders: ['.', 'digest'], packages: [] },
