@@ -269,3 +269,17 @@ t.test('table and renderInspect are plain functions', async (t) => {
   t.match(text, 'SBOM:\n  (no SBOM layer)')
   t.notMatch(text, /Processes:/)
 })
+
+t.test("oci:DIR (the lifecycle's busybox layout: one manifest, no tag) and oci:DIR@DIGEST", async (t) => {
+  const fixture = join(import.meta.dirname, '..', '..', 'layout', 'fixtures', 'lifecycle-busybox')
+  const manifest = 'sha256:f75f3d1a317fc82c793d567de94fc8df2bece37acd5f2bd364a0d91a0d1f3dab'
+  for (const ref of [`oci:${fixture}`, `oci:${fixture}@${manifest}`]) {
+    const r = await runCli(['inspect', ref, '--json'])
+    t.equal(r.code, 0, r.stderr)
+    const j = JSON.parse(r.stdout)
+    t.same([j.image_name, j.digest, j.cnb, j.remote_info], [ref, manifest, false, null], ref)
+  }
+  const several = await runCli(['inspect', `oci:${dir}`])
+  t.equal(several.code, 4)
+  t.match(several.stderr, new RegExp(`holds \\d+ manifests and none is tagged latest; .*\\(app\\).*\\(plain\\)`))
+})
