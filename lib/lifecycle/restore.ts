@@ -66,7 +66,7 @@ export async function restore(i: RestoreInput): Promise<Restored> {
         } else {
           out.metadataOnly.push(key)
         }
-        await writeRestoredLayerMetadata(join(dir, `${name}.toml`), (source.meta.data ?? {}) as Table)
+        await writeRestoredLayerMetadata(join(dir, `${name}.toml`), source.meta.data === undefined || source.meta.data === null ? undefined : source.meta.data as Table)
       }
     }
     const sboms = await restoreSboms(sbomSources(i), i.dirs.layers, i.group)

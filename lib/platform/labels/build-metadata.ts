@@ -38,6 +38,8 @@ export interface BuildMetadataLabel {
   extensions?: BuildpackRef[]
   launcher: LauncherMetadata
   processes: ProcessMetadata[]
+  /** The default a buildpack chose (metadata.toml's buildpack-default-process-type); omitted when none. */
+  buildpackDefaultProcessType?: string
 }
 
 function encodeRef(b: BuildpackRef): JsonObject {
@@ -64,6 +66,8 @@ export function encodeBuildMetadata(md: BuildMetadataLabel): string {
     if (p.workingDir) po['working-dir'] = p.workingDir
     return po
   })
+  // The lifecycle's BuildMetadata field order: buildpacks, extensions, launcher, processes, then this (omitempty).
+  if (md.buildpackDefaultProcessType) out['buildpack-default-process-type'] = md.buildpackDefaultProcessType
   return JSON.stringify(out)
 }
 
@@ -122,6 +126,8 @@ export function decodeBuildMetadata(text: string): Decoded<BuildMetadataLabel> {
   }
   const ext = decodeRefs(rd, o['extensions'], 'extensions')
   if (ext.length > 0) value.extensions = ext
+  const bpDefault = rd.str(o['buildpack-default-process-type'], 'buildpack-default-process-type')
+  if (bpDefault) value.buildpackDefaultProcessType = bpDefault
   return { value, warnings: rd.warnings }
 }
 
@@ -142,5 +148,6 @@ export function buildMetadataFromToml(md: BuildMetadataToml, launcher: LauncherM
     }),
   }
   if (md.extensions && md.extensions.length > 0) out.extensions = md.extensions.map(ref)
+  if (md.buildpackDefaultProcessType) out.buildpackDefaultProcessType = md.buildpackDefaultProcessType
   return out
 }
