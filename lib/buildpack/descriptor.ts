@@ -1,3 +1,4 @@
+/** buildpack.toml: parsing and validating a buildpack's descriptor, ids as the lifecycle accepts them. */
 import { readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { checkBuildpackApi } from '../api-version.js'

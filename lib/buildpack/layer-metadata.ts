@@ -1,3 +1,4 @@
+/** A buildpack's `<layer>.toml` files: reading them, listing a layers dir, and writing them as the restorer does. */
 import { readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isDir, sortedNames } from './dir-list.js'

@@ -1,5 +1,4 @@
-/**
- * `lading inspect` data (issue #4): what `pack inspect` shows, read from an image's config and
+/** `lading inspect` data (issue #4): what `pack inspect` shows, read from an image's config and
  * io.buildpacks labels (cnb-spec.md §4.4), leniently, so images from older lifecycles and other
  * tools inspect too. With `bom`, the legacy build-metadata `bom` and the SBOM layer's documents.
  * A non-CNB image gets a plain summary. Reads nothing but the config and, for `bom`, one layer.

@@ -1,5 +1,4 @@
-/**
- * pack's `inspect-image` output schema (pack internal/inspectimage: InspectOutput, InfoDisplay,
+/** pack's `inspect-image` output schema (pack internal/inspectimage: InspectOutput, InfoDisplay,
  * BOMDisplay), key for key and in pack's key order, built from an InspectResult; and pack's human
  * text. lading's own extras (digest, platform, SBOM documents) follow pack's keys under their own.
  *

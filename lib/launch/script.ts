@@ -1,5 +1,4 @@
-/**
- * The generic in-image launcher (cnb-spec.md §7): a POSIX sh program, identical bytes for every
+/** The generic in-image launcher (cnb-spec.md §7): a POSIX sh program, identical bytes for every
  * app so its layer is shared across images. Everything app-specific lives in the launch
  * configuration written by `launchConfigScript` (launcher.ts). App images never need Node.
  *

@@ -1,3 +1,4 @@
+/** The analyze phase: the run image, the previous image's metadata and the cache metadata. */
 import type { RunTarget } from '../buildpack/index.js'
 import { wrapError } from '../errors.js'
 import type { Image } from '../image/index.js'

@@ -1,3 +1,4 @@
+/** The restore phase: layer metadata and cached layers back into the layers dir, as the lifecycle's restorer writes them. */
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { escapeId, formatStoreToml, writeRestoredLayerMetadata, type BuildpackDescriptor, type Table } from '../buildpack/index.js'

@@ -1,5 +1,4 @@
-/**
- * `io.buildpacks.build.metadata` (cnb-spec.md §4.4): the buildpacks, launcher and processes of an
+/** `io.buildpacks.build.metadata` (cnb-spec.md §4.4): the buildpacks, launcher and processes of an
  * app image, as `pack inspect` reads them. Encoded with array `command`; decoded leniently
  * (string `command` from Platform < 0.10 images, `null` args, missing keys).
  */

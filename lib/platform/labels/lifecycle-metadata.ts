@@ -1,5 +1,4 @@
-/**
- * `io.buildpacks.lifecycle.metadata` (cnb-spec.md §4.4) and `io.buildpacks.lifecycle.cache.metadata`
+/** `io.buildpacks.lifecycle.metadata` (cnb-spec.md §4.4) and `io.buildpacks.lifecycle.cache.metadata`
  * (§5.3): typed values, an encoder that writes exactly the lifecycle's JSON shape and key order,
  * and lenient decoders that accept what lifecycle 0.17–0.21 wrote (`stack.runImage` fallback,
  * missing keys). Unknown keys are dropped on re-encode, as the Go struct round trip does.

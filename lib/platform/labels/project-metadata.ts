@@ -1,5 +1,4 @@
-/**
- * `io.buildpacks.project.metadata` (cnb-spec.md §4.4): the JSON form of project-metadata.toml,
+/** `io.buildpacks.project.metadata` (cnb-spec.md §4.4): the JSON form of project-metadata.toml,
  * `{"source":{"type","version","metadata"}}`, or `{}` when there is none. Always set on app images.
  */
 import { LABELS } from './names.js'
