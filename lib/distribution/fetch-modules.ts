@@ -19,6 +19,8 @@ export async function fetchModules(d: DistributionImage, modules: readonly Reach
   const stats: ModuleFetchStats = { layersFetched: 0, bytesFetched: 0, layersCached: 0, layers: [] }
   const unpacked = new Map<string, string>()
   for (const m of modules) {
+    // A buildpack the store already has (the user's own copy of the same id@version) wins, unfetched.
+    if (store.all().some((b) => b.id === m.id && b.version === m.version)) continue
     checkBuildpackApi(m.info.api, `${d.what}: buildpack ${m.id}@${m.version}`)
     const diffId = m.info.layerDiffID
     let dir = unpacked.get(diffId)
