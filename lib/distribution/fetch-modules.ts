@@ -2,6 +2,7 @@
  * downloaded once and kept unpacked under `cacheDir/<diffID hex>`, so a rebuild with the same
  * builder reads no layer bytes, and a builder that changed one buildpack costs that one layer.
  */
+import { randomUUID } from 'node:crypto'
 import { mkdir, rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { checkBuildpackApi } from '../api-version.js'
@@ -32,7 +33,7 @@ export async function fetchModules(d: DistributionImage, modules: readonly Reach
         stats.layersCached++
         stats.layers.push({ digest, bytes: 0, cached: true })
       } else {
-        const partial = `${dir}.partial-${process.pid}-${Date.now()}`
+        const partial = `${dir}.partial-${process.pid}-${randomUUID()}`
         await mkdir(partial, { recursive: true })
         try {
           await extractLayer(await layer.uncompressed(), partial)

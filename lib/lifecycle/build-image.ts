@@ -1,5 +1,5 @@
 // The build image (or a builder) unpacked once per content into a root filesystem buildpacks run on.
-import { createHash } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { mkdir, rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { digestHex } from '../digest/index.js'
@@ -44,18 +44,29 @@ export async function unpackBuildImage(src: ImageSource, cacheDir: string, platf
       : `layers-${createHash('sha256').update((await Promise.all(kept.map((l) => l.digest()))).join('\n')).digest('hex')}`
     const rootfs = join(cacheDir, key)
     if (!(await stat(rootfs).catch(() => undefined))) {
-      const partial = `${rootfs}.partial-${process.pid}`
-      await rm(partial, { recursive: true, force: true })
+      // A name of its own: concurrent builds (a fleet, in one process) may unpack the same image.
+      const partial = `${rootfs}.partial-${process.pid}-${randomUUID()}`
+      // What a crashed run of an earlier process with this pid left (older lading named it so).
+      await rm(`${rootfs}.partial-${process.pid}`, { recursive: true, force: true })
       await mkdir(partial, { recursive: true })
       // Layer blobs are kept by digest, so a new build image that shares layers with an older
       // one downloads only what is new.
-      const blobs = (await openLayout(join(cacheDir, 'blobs'), { create: true })).blobs
-      for (const layer of kept) {
-        const desc = { digest: await layer.digest(), size: await layer.size(), mediaType: layer.mediaType }
-        if (!(await blobs.stat(desc.digest))) await blobs.put(() => layer.compressed(), desc)
-        await extractLayer(gunzipIfNeeded(await blobs.open(desc), desc.mediaType), partial)
+      try {
+        const blobs = (await openLayout(join(cacheDir, 'blobs'), { create: true })).blobs
+        for (const layer of kept) {
+          const desc = { digest: await layer.digest(), size: await layer.size(), mediaType: layer.mediaType }
+          if (!(await blobs.stat(desc.digest))) await blobs.put(() => layer.compressed(), desc)
+          await extractLayer(gunzipIfNeeded(await blobs.open(desc), desc.mediaType), partial)
+        }
+      } catch (err) {
+        await rm(partial, { recursive: true, force: true })
+        throw err
       }
-      await rename(partial, rootfs)
+      await rename(partial, rootfs).catch(async (err: NodeJS.ErrnoException) => {
+        // Another build finished the same tree first: use theirs.
+        await rm(partial, { recursive: true, force: true })
+        if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err
+      })
     }
     return { rootfs, uid: id(env.get('CNB_USER_ID')), gid: id(env.get('CNB_GROUP_ID')), path: env.get('PATH') ?? DEFAULT_PATH }
   } catch (err) {

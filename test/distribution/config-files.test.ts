@@ -18,6 +18,7 @@ t.test("the samples' builder.toml: local and docker:// buildpacks, order, build 
   t.equal(b.buildImage, 'cnbs/sample-base-build:noble')
   t.same(b.runImages, [{ image: 'cnbs/sample-base-run:noble', mirrors: [] }])
   t.same(b.order[3], { group: [{ id: 'samples/hello-universe', version: '0.0.2' }] })
+  t.same(b.ignored, ['targets'], 'reported, not acted on')
 })
 
 t.test('legacy [stack], [[build.env]], [lifecycle]; errors name the file and key', async (t) => {

@@ -17,7 +17,7 @@ t.teardown(() => rm(dir, { recursive: true, force: true }))
 
 const config = (extra: object = {}) => ({
   file: 'builder.toml', description: 'd', buildpacks: [{ uri: join(dir, 'a') }], order: [], buildImage: 'b', buildEnv: [{ name: 'X', value: '1', suffix: 'default' as const }],
-  runImages: [{ image: 'reg.example/run:1', mirrors: ['m.example/run:1'] }], ...extra,
+  runImages: [{ image: 'reg.example/run:1', mirrors: ['m.example/run:1'] }], ignored: [], ...extra,
 })
 
 t.test("pack's layout: dirs owned by the CNB user, buildpack layers, order/stack/run files, labels, WorkingDir", async (t) => {
