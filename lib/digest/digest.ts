@@ -45,6 +45,14 @@ export function isDigest(s: string): s is Digest {
   }
 }
 
+/** Digest algorithms lading can verify (registered in the OCI image spec). */
+export const VERIFIABLE_ALGORITHMS: readonly string[] = ['sha256', 'sha512']
+
+/** True when `s` is a digest whose algorithm lading can verify (`md5:…` parses as grammar, but nothing could check it). */
+export function isVerifiableDigest(s: string): s is Digest {
+  return isDigest(s) && VERIFIABLE_ALGORITHMS.includes(digestAlgorithm(s))
+}
+
 /** The sha256 digest of `data`. */
 export function sha256(data: Uint8Array | string): Digest {
   return `sha256:${createHash('sha256').update(data).digest('hex')}` as Digest

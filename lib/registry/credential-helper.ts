@@ -12,7 +12,7 @@ export interface CredentialHelperOptions { timeoutMs?: number }
 /** The helper failed (missing binary, timeout, bad output, or an error other than "not found"). */
 export class CredentialHelperError extends LadingError {
   constructor(readonly helper: string, message: string, cause?: unknown) {
-    super('ERR_REGISTRY_CREDENTIAL_HELPER', message, cause === undefined ? undefined : { cause })
+    super('ERR_CREDENTIAL_HELPER', message, cause === undefined ? undefined : { cause })
   }
 }
 
