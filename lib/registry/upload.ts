@@ -67,14 +67,21 @@ export async function putBlob(ctx: RepoContext, body: BlobBody, expect: Partial<
     pending = m.location
   }
 
+  // The retry budget is per request (oci-registry.md §4.4): each PATCH (by offset), the commit PUT,
+  // each status GET has its own count of failures, so periodic faults over a long upload never add
+  // up to a failure as long as every request gets through within its own budget.
+  const failures = new Map<string, number>()
   let resumeFrom: FailedPatch | undefined
-  for (let attempt = 1; ; attempt++) {
+  let direct: UploadStart | undefined
+  let restarted = false
+  for (;;) {
     const failed: { patch?: FailedPatch } = {}
     try {
-      let start = resumeFrom ? await resumeSession(ctx, resumeFrom, digest ?? 'blob', scopes, signal) : undefined
+      let start = direct ?? (resumeFrom ? await resumeSession(ctx, resumeFrom, digest ?? 'blob', scopes, signal) : undefined)
       resumeFrom = undefined
+      direct = undefined
       if (!start) {
-        if (attempt > 1 && digest) {
+        if (restarted && digest) {
           // The failed attempt may have landed the blob after all.
           const have = await statBlob(ctx, digest, signal, scopes)
           if (have) return done(digest, size ?? have.size, 'upload')
@@ -93,18 +100,44 @@ export async function putBlob(ctx: RepoContext, body: BlobBody, expect: Partial<
         ctx.chunkedRegistries.add(ctx.session.registry)
         ctx.log(`upload: ${ctx.session.registry} refused a whole-body upload (413); switching to chunks of ${ctx.chunkSize} bytes`)
       }
-      if (!tooLarge && (!restartable(err) || attempt >= ctx.retry.maxAttempts)) throw err
+      const at = failed.patch
+      // POST and HEAD spend their budget inside the session; a failure outside PATCH/PUT is final.
+      const step = at?.step
+      const n = step ? (failures.get(step) ?? 0) + 1 : Infinity
+      if (step) failures.set(step, n)
+      if (!tooLarge && (!at || !restartable(err) || n >= ctx.retry.maxAttempts)) throw err
       ctx.stats.retries++
-      const ms = tooLarge ? 0 : retryAfterOf(err) ?? backoffDelay(attempt, ctx.retry)
+      const ms = tooLarge ? 0 : retryAfterOf(err) ?? backoffDelay(n, ctx.retry)
       // A 416 means the registry disagrees with our offset, a 400 (DIGEST_INVALID) that what it holds
-      // is damaged: only a fresh session settles either.
-      const fresh = err instanceof RegistryError && (err.status === 416 || err.status === 400)
-      resumeFrom = !tooLarge && !fresh ? failed.patch : undefined
-      const how = resumeFrom ? 'asking the registry how much it kept' : 'restarting from POST'
-      ctx.log(`upload: ${digest ?? 'blob'} failed, ${how} in ${ms}ms (attempt ${attempt + 1}): ${(err as Error).message}`)
+      // is damaged, a 404 that the session is gone: only a fresh session settles these.
+      const fresh = tooLarge || !(err instanceof RegistryError) || err.status === 416 || err.status === 400 || err.status === 404
+      let how: string
+      if (!fresh && answeredUnprocessed(err)) {
+        // The registry answered (5xx, 429, 401) instead of taking the request: send it again as is.
+        direct = { location: at!.location, offset: at!.offset, resumed: at!.resumed }
+        how = `retrying ${step}`
+      } else if (!fresh) {
+        resumeFrom = at
+        how = 'asking the registry how much it kept'
+      } else {
+        how = 'restarting from POST'
+      }
+      ctx.log(`upload: ${digest ?? 'blob'} failed, ${how} in ${ms}ms (${step ?? 'upload'} failure ${n === Infinity ? 1 : n}/${ctx.retry.maxAttempts}): ${(err as Error).message}`)
+      restarted = true
       await sleep(ms, signal)
     }
   }
+}
+
+/**
+ * True when the registry answered with a status meaning "not done, try again" (5xx, 429, a 401
+ * that got a new token): nothing of the request was taken, so it can be sent again on the same
+ * session without asking how much was kept. A wrong guess costs one refused request (the
+ * session's offset check, or the commit's digest check), never a bad blob.
+ */
+function answeredUnprocessed(err: unknown): boolean {
+  return err instanceof RegistryError && !(err instanceof UnreachableError) && err.status > 0 && err.retryable &&
+    err.code !== 'ERR_REGISTRY_UPLOAD_SHORT'
 }
 
 /** Errors after which a fresh upload from POST may succeed. */
@@ -150,9 +183,11 @@ interface Known { digest: Digest | undefined; size: number | undefined }
 async function uploadOnce(ctx: RepoContext, start: UploadStart, body: BlobBody, known: Known, scopes: readonly string[],
   opts: RegistryPutOptions, failed: { patch?: FailedPatch }): Promise<{ digest: Digest; size: number }> {
   const chunked = ctx.uploadMode === 'chunked' || ctx.chunkedRegistries.has(ctx.session.registry)
-  if (!chunked && body instanceof Uint8Array && ctx.uploadMode === 'auto') {
+  if (!chunked && body instanceof Uint8Array && ctx.uploadMode === 'auto' && start.offset === 0) {
     const digest = known.digest!
+    failed.patch = { location: start.location, offset: 0, resumed: false, step: 'PUT', sent: () => body.length, size: body.length }
     await commit(ctx, start.location, digest, scopes, opts.signal, body)
+    failed.patch = undefined
     opts.onProgress?.({ digest, kind: 'upload', bytes: body.length, total: body.length })
     return { digest, size: body.length }
   }
@@ -192,7 +227,7 @@ async function uploadOnce(ctx: RepoContext, start: UploadStart, body: BlobBody, 
     throw err
   }
   // Every byte is in the session now: a failed commit resumes with the PUT alone.
-  failed.patch = { location: loc, sent: () => got.size, size: got.size }
+  failed.patch = { location: loc, offset: got.size, resumed: true, step: 'PUT', sent: () => got.size, size: got.size }
   await commit(ctx, loc, got.digest, scopes, opts.signal)
   failed.patch = undefined
   return got
@@ -203,7 +238,7 @@ async function patchStream(ctx: RepoContext, at: UploadStart, body: Remainder, s
   signal: AbortSignal | undefined, failed: { patch?: FailedPatch }): Promise<string> {
   const headers = streamHeaders(at, size)
   if (!headers) return at.location
-  failed.patch = { location: at.location, sent: () => at.offset + body.passed, size }
+  failed.patch = { location: at.location, offset: at.offset, resumed: at.resumed, step: `PATCH ${at.offset}`, sent: () => at.offset + body.passed, size }
   const res = await ctx.session.request({ method: 'PATCH', url: at.location, headers, body, scopes, ok: [202, 204], what: 'upload', retry: false, ...(signal ? { signal } : {}) })
   await res.body.dump().catch(() => {})
   return nextLocation(res, 'PATCH')
@@ -216,7 +251,7 @@ async function patchChunks(ctx: RepoContext, at: UploadStart, body: Readable, si
   let offset = at.offset
   for await (const chunk of chunksOf(body, ctx.chunkSize)) {
     const end = offset + chunk.length - 1
-    failed.patch = { location: loc, sent: () => end + 1, size }
+    failed.patch = { location: loc, offset, resumed: true, step: `PATCH ${offset}`, sent: () => end + 1, size }
     const res = await ctx.session.request({
       method: 'PATCH', url: loc, body: chunk, scopes, ok: [202, 204], what: 'upload', retry: false,
       headers: { 'content-type': OCTET, 'content-range': `${offset}-${end}`, 'content-length': String(chunk.length) },
