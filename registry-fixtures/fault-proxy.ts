@@ -20,10 +20,11 @@ export interface FaultRedirect { redirectTo: string }
  * A scripted fault. `match.path` is tested against the request target (path + query). Among the
  * requests matching method+path, the rule fires for the `nth` (1-based, default 1) and the
  * following `times - 1` ones; `times` defaults to 1 when `nth` is given, else unlimited.
+ * With `every: N` it fires instead for every Nth matching request (N, 2N, 3N, …): periodic faults.
  * The first rule that fires wins.
  */
 export interface FaultRule {
-  match: { method?: string; path?: RegExp; nth?: number; times?: number }
+  match: { method?: string; path?: RegExp; nth?: number; times?: number; every?: number }
   action: FaultAnswer | FaultReset | FaultRedirect
 }
 
@@ -80,7 +81,8 @@ export async function startFaultProxy(targetUrl: string, rules: FaultRule[] = []
       const n = (counts[i] = (counts[i] ?? 0) + 1)
       const first = r.match.nth ?? 1
       const times = r.match.times ?? (r.match.nth !== undefined ? 1 : Infinity)
-      if (fired === undefined && n >= first && n < first + times) fired = i
+      const hit = r.match.every !== undefined ? n % r.match.every === 0 : n >= first && n < first + times
+      if (fired === undefined && hit) fired = i
     })
     return fired
   }
