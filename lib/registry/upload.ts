@@ -16,6 +16,7 @@ import { header, type WireResponse } from './http.js'
 import { appendQuery, resolveLocation } from './location.js'
 import { backoffDelay, sleep } from './retry.js'
 import { Remainder, resumeSession, streamHeaders, type FailedPatch, type UploadStart } from './upload-resume.js'
+import { sessionTracker, type SessionTracker } from './upload-state.js'
 
 /** Body of a blob upload: bytes, or a function returning a fresh stream for each attempt. */
 export type BlobBody = Uint8Array | (() => Readable | Promise<Readable>)
@@ -71,7 +72,10 @@ export async function putBlob(ctx: RepoContext, body: BlobBody, expect: Partial<
   // each status GET has its own count of failures, so periodic faults over a long upload never add
   // up to a failure as long as every request gets through within its own budget.
   const failures = new Map<string, number>()
-  let resumeFrom: FailedPatch | undefined
+  // A session an interrupted earlier run left: ask the registry about it first (a forgotten one means POST).
+  const track = sessionTracker(ctx.uploads, { registry: ctx.session.registry, repository: ctx.repository, ...(digest ? { digest } : {}) },
+    size, typeof body === 'function', ctx.log)
+  let resumeFrom: FailedPatch | undefined = track?.earlier
   let direct: UploadStart | undefined
   let restarted = false
   for (;;) {
@@ -89,7 +93,10 @@ export async function putBlob(ctx: RepoContext, body: BlobBody, expect: Partial<
         start = { location: pending ?? (await startUpload(ctx, scopes, signal)), offset: 0, resumed: false }
         pending = undefined
       }
-      const result = await uploadOnce(ctx, start, body, { digest, size }, scopes, opts, failed)
+      track?.save(start.location, start.offset)
+      const result = await uploadOnce(ctx, start, body, { digest, size }, scopes, opts, failed, track)
+      track?.drop()
+      if (pending) await cancelUpload(ctx, pending)
       ctx.stats.blobsUploaded++
       ctx.stats.bytesUploaded += result.size
       return done(result.digest, result.size, 'upload')
@@ -105,7 +112,11 @@ export async function putBlob(ctx: RepoContext, body: BlobBody, expect: Partial<
       const step = at?.step
       const n = step ? (failures.get(step) ?? 0) + 1 : Infinity
       if (step) failures.set(step, n)
-      if (!tooLarge && (!at || !restartable(err) || n >= ctx.retry.maxAttempts)) throw err
+      if (!tooLarge && (!at || !restartable(err) || n >= ctx.retry.maxAttempts)) {
+        // A session worth continuing next run is kept; one whose bytes are wrong is not.
+        if (err instanceof DigestMismatchError || err instanceof SizeMismatchError) track?.drop()
+        throw err
+      }
       ctx.stats.retries++
       const ms = tooLarge ? 0 : retryAfterOf(err) ?? backoffDelay(n, ctx.retry)
       // A 416 means the registry disagrees with our offset, a 400 (DIGEST_INVALID) that what it holds
@@ -181,8 +192,12 @@ interface Known { digest: Digest | undefined; size: number | undefined }
  * session a failing PATCH was on, so the caller can ask the registry what it kept.
  */
 async function uploadOnce(ctx: RepoContext, start: UploadStart, body: BlobBody, known: Known, scopes: readonly string[],
-  opts: RegistryPutOptions, failed: { patch?: FailedPatch }): Promise<{ digest: Digest; size: number }> {
-  const chunked = ctx.uploadMode === 'chunked' || ctx.chunkedRegistries.has(ctx.session.registry)
+  opts: RegistryPutOptions, failed: { patch?: FailedPatch }, track?: SessionTracker): Promise<{ digest: Digest; size: number }> {
+  const forced = ctx.uploadMode === 'chunked' || ctx.chunkedRegistries.has(ctx.session.registry)
+  // Large blobs a later run could resume go in chunks: each acknowledged chunk is a point to continue from.
+  const resumable = !forced && track !== undefined && ctx.resumableChunkSize > 0 && known.size !== undefined && known.size >= 2 * ctx.resumableChunkSize
+  const chunked = forced || resumable
+  const chunkSize = forced ? ctx.chunkSize : ctx.resumableChunkSize
   if (!chunked && body instanceof Uint8Array && ctx.uploadMode === 'auto' && start.offset === 0) {
     const digest = known.digest!
     failed.patch = { location: start.location, offset: 0, resumed: false, step: 'PUT', sent: () => body.length, size: body.length }
@@ -201,7 +216,7 @@ async function uploadOnce(ctx: RepoContext, start: UploadStart, body: BlobBody, 
   source.pipe(digester).pipe(progress).pipe(rest)
   let loc = start.location
   try {
-    loc = chunked ? await patchChunks(ctx, start, rest, known.size, scopes, opts.signal, failed)
+    loc = chunked ? await patchChunks(ctx, start, rest, known.size, chunkSize, scopes, opts.signal, failed, track)
       : await patchStream(ctx, start, rest, known.size, scopes, opts.signal, failed)
   } catch (err) {
     if (!source.destroyed) {
@@ -226,7 +241,8 @@ async function uploadOnce(ctx: RepoContext, start: UploadStart, body: BlobBody, 
     await cancelUpload(ctx, loc)
     throw err
   }
-  // Every byte is in the session now: a failed commit resumes with the PUT alone.
+  // Every byte is in the session now: a failed commit (here or in a later run) resumes with the PUT alone.
+  track?.save(loc, got.size)
   failed.patch = { location: loc, offset: got.size, resumed: true, step: 'PUT', sent: () => got.size, size: got.size }
   await commit(ctx, loc, got.digest, scopes, opts.signal)
   failed.patch = undefined
@@ -245,11 +261,11 @@ async function patchStream(ctx: RepoContext, at: UploadStart, body: Remainder, s
 }
 
 /** Content-Range PATCHes of `ctx.chunkSize` bytes from `at.offset`; returns the Location after the last one. */
-async function patchChunks(ctx: RepoContext, at: UploadStart, body: Readable, size: number | undefined, scopes: readonly string[],
-  signal: AbortSignal | undefined, failed: { patch?: FailedPatch }): Promise<string> {
+async function patchChunks(ctx: RepoContext, at: UploadStart, body: Readable, size: number | undefined, chunkSize: number,
+  scopes: readonly string[], signal: AbortSignal | undefined, failed: { patch?: FailedPatch }, track?: SessionTracker): Promise<string> {
   let loc = at.location
   let offset = at.offset
-  for await (const chunk of chunksOf(body, ctx.chunkSize)) {
+  for await (const chunk of chunksOf(body, chunkSize)) {
     const end = offset + chunk.length - 1
     failed.patch = { location: loc, offset, resumed: true, step: `PATCH ${offset}`, sent: () => end + 1, size }
     const res = await ctx.session.request({
@@ -267,6 +283,7 @@ async function patchChunks(ctx: RepoContext, at: UploadStart, body: Readable, si
     }
     loc = nextLocation(res, 'PATCH')
     offset = end + 1
+    track?.save(loc, offset)
   }
   return loc
 }
