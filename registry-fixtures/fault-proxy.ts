@@ -63,10 +63,12 @@ function forwardHeaders(h: IncomingHttpHeaders): OutgoingHttpHeaders {
 /**
  * Starts the proxy on `opts.bindHost` (default 127.0.0.1) at a free port, forwarding to
  * `targetUrl` (http, or https verified against `opts.ca`). For an https target it adds
- * `X-Forwarded-Proto: http` so Locations use the proxy's scheme.
+ * `X-Forwarded-Proto: http` so Locations use the proxy's scheme. `bufferRequests` forwards a
+ * request only after its whole body arrived (nginx's default); request resets do not apply then.
+ * `onRequestBytes` hears of every request body chunk as it arrives (to act at an exact byte count).
  */
 export async function startFaultProxy(targetUrl: string, rules: FaultRule[] = [],
-  opts: { bindHost?: string; ca?: string | Buffer } = {}): Promise<FaultProxy> {
+  opts: { bindHost?: string; ca?: string | Buffer; bufferRequests?: boolean; onRequestBytes?: (rec: ProxiedRequest) => void } = {}): Promise<FaultProxy> {
   const target = new URL(targetUrl)
   const requests: ProxiedRequest[] = []
   let current = rules
@@ -127,7 +129,20 @@ export async function startFaultProxy(targetUrl: string, rules: FaultRule[] = []
       if (!res.headersSent) answer(res, rec, 502, { 'content-type': 'text/plain' }, 'fault-proxy: upstream error')
       else res.destroy()
     })
-    req.on('data', (chunk: Buffer) => {
+    if (opts.bufferRequests) {
+      // Like nginx's default proxy_request_buffering: the registry sees a request only once its
+      // whole body has arrived, so a client that dies mid-body leaves the registry untouched.
+      const parts: Buffer[] = []
+      req.on('data', (chunk: Buffer) => {
+        rec.bytesIn += chunk.length
+        parts.push(chunk)
+        opts.onRequestBytes?.(rec)
+      })
+      req.on('end', () => up.end(Buffer.concat(parts)))
+      req.on('aborted', () => up.destroy())
+      req.on('close', () => { if (!req.complete) up.destroy() })
+    }
+    if (!opts.bufferRequests) req.on('data', (chunk: Buffer) => {
       if (reset?.direction === 'request' && rec.bytesIn + chunk.length >= reset.resetAfterBytes) {
         const part = chunk.subarray(0, reset.resetAfterBytes - rec.bytesIn)
         rec.bytesIn += part.length
@@ -138,13 +153,16 @@ export async function startFaultProxy(targetUrl: string, rules: FaultRule[] = []
         return
       }
       rec.bytesIn += chunk.length
+      opts.onRequestBytes?.(rec)
       if (!up.write(chunk)) {
         req.pause()
         up.once('drain', () => req.resume())
       }
     })
-    req.on('end', () => up.end())
-    req.on('aborted', () => up.destroy())
+    if (!opts.bufferRequests) {
+      req.on('end', () => up.end())
+      req.on('aborted', () => up.destroy())
+    }
     up.on('response', (upRes) => {
       const outHeaders = forwardHeaders(upRes.headers)
       if (overlay?.headers) for (const [k, v] of Object.entries(overlay.headers)) outHeaders[k.toLowerCase()] = v
