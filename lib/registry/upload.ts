@@ -5,7 +5,7 @@
  * A failed PATCH continues the same session where the registry left it (upload-resume.ts); any
  * other failed step, or a session that cannot be resumed, restarts from HEAD/POST with a fresh body.
  */
-import { Readable, Transform } from 'node:stream'
+import { Readable } from 'node:stream'
 import { Digester, DigestMismatchError, SizeMismatchError, sha256, verifyBytes, type Digest } from '../digest/index.js'
 import type { Descriptor, PutBlobOptions } from '../oci/index.js'
 import { pushScope, pullScope } from './challenge.js'
@@ -17,6 +17,7 @@ import { appendQuery, resolveLocation } from './location.js'
 import { backoffDelay, sleep } from './retry.js'
 import { Remainder, resumeSession, streamHeaders, type FailedPatch, type UploadStart } from './upload-resume.js'
 import { sessionTracker, type SessionTracker } from './upload-state.js'
+import { chunksOf, progressCounter } from './upload-streams.js'
 
 /** Body of a blob upload: bytes, or a function returning a fresh stream for each attempt. */
 export type BlobBody = Uint8Array | (() => Readable | Promise<Readable>)
@@ -195,7 +196,7 @@ async function uploadOnce(ctx: RepoContext, start: UploadStart, body: BlobBody, 
   opts: RegistryPutOptions, failed: { patch?: FailedPatch }, track?: SessionTracker): Promise<{ digest: Digest; size: number }> {
   const forced = ctx.uploadMode === 'chunked' || ctx.chunkedRegistries.has(ctx.session.registry)
   // Large blobs a later run could resume go in chunks: each acknowledged chunk is a point to continue from.
-  const resumable = !forced && track !== undefined && ctx.resumableChunkSize > 0 && known.size !== undefined && known.size >= 2 * ctx.resumableChunkSize
+  const resumable = !forced && ctx.uploadMode === 'auto' && track !== undefined && ctx.resumableChunkSize > 0 && known.size !== undefined && known.size >= 2 * ctx.resumableChunkSize
   const chunked = forced || resumable
   const chunkSize = forced ? ctx.chunkSize : ctx.resumableChunkSize
   if (!chunked && body instanceof Uint8Array && ctx.uploadMode === 'auto' && start.offset === 0) {
@@ -296,36 +297,4 @@ async function commit(ctx: RepoContext, loc: string, digest: Digest, scopes: rea
     ...(signal ? { signal } : {}),
   })
   await res.body.dump().catch(() => {})
-}
-
-/** Re-slices a stream into buffers of exactly `size` bytes (the last may be shorter). */
-async function* chunksOf(stream: Readable, size: number): AsyncGenerator<Buffer> {
-  let parts: Buffer[] = []
-  let n = 0
-  for await (const c of stream) {
-    let b = c as Buffer
-    while (b.length > 0) {
-      const take = Math.min(size - n, b.length)
-      parts.push(b.subarray(0, take))
-      n += take
-      b = b.subarray(take)
-      if (n === size) {
-        yield Buffer.concat(parts)
-        parts = []
-        n = 0
-      }
-    }
-  }
-  if (n > 0) yield Buffer.concat(parts)
-}
-
-function progressCounter(digest: Digest | undefined, total: number | undefined, opts: RegistryPutOptions): Transform {
-  let bytes = 0
-  return new Transform({
-    transform(chunk: Buffer, _e, cb) {
-      bytes += chunk.length
-      opts.onProgress?.({ digest: digest ?? ('' as Digest), kind: 'upload', bytes, ...(total !== undefined ? { total } : {}) })
-      cb(null, chunk)
-    },
-  })
 }

@@ -27,7 +27,7 @@ const MiB = 1 << 20
 const reg = await registry(t)
 const CHILD = fileURLToPath(new URL('./push-child.ts', import.meta.url))
 const D = `sha256:${'a'.repeat(64)}` as Digest
-// The chunk size the CLI uses for resumable pushes (lib/cli/context.ts).
+// A resumable chunk size (RegistryClientOptions.resumableChunkSize), as benchmarks/push-resume.ts uses.
 const RESUMABLE_CHUNK = 32 * MiB
 
 t.test('state file: 0600, no credentials, round trip; damaged, stale, foreign or live-owned files are ignored', async (t) => {
