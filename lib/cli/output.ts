@@ -1,3 +1,4 @@
+/** Human and script output of the CLI: stdout data, stderr lines, live transfer progress, byte and rate formats. */
 import type { Writable } from 'node:stream'
 import type { TransferEvent } from '../oci/index.js'
 

@@ -1,3 +1,4 @@
+/** Content digests: parsing and validation (which algorithms lading can verify), sha256, and the typed mismatch errors. */
 import { createHash } from 'node:crypto'
 import { LadingError } from '../errors.js'
 

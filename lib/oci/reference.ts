@@ -1,5 +1,4 @@
-/**
- * Image references with Docker's normalisation rules (distribution/reference `normalize.go`,
+/** Image references with Docker's normalisation rules (distribution/reference `normalize.go`,
  * oci-registry.md §2.7): `[domain/]path[:tag][@digest]`.
  */
 import { digestAlgorithm, isDigest, isVerifiableDigest, VERIFIABLE_ALGORITHMS, type Digest } from '../digest/index.js'

@@ -1,5 +1,4 @@
-/**
- * The registry client facade: one session (ping, auth, tokens) per registry host, shared by
+/** The registry client facade: one session (ping, auth, tokens) per registry host, shared by
  * every repository handle, and the Repository shape the rest of lading consumes.
  */
 import type { Readable } from 'node:stream'

@@ -1,3 +1,4 @@
+/** The state one repository's blob, upload, manifest and tag operations share (RepoContext). */
 import type { RegistrySession, TransferStats } from './session.js'
 import type { RetryPolicy } from './retry.js'
 import type { UploadStateStore } from './upload-state.js'

@@ -1,5 +1,4 @@
-/**
- * Docker credential helper protocol (oci-registry.md §2.6, docker-credential-helpers
+/** Docker credential helper protocol (oci-registry.md §2.6, docker-credential-helpers
  * client/client.go): exec `docker-credential-<name> get`, server URL on stdin, JSON on stdout.
  */
 import { execFile } from 'node:child_process'

@@ -1,5 +1,4 @@
-/**
- * The wire layer: undici dispatchers (user CA files, per-host TLS verification) and one HTTP
+/** The wire layer: undici dispatchers (user CA files, per-host TLS verification) and one HTTP
  * exchange with redirects followed by hand, so Authorization only ever goes to the origin it
  * belongs to (oci-registry.md §1.4, §2.4). Knows nothing about images or auth protocols.
  */

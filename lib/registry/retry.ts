@@ -1,5 +1,4 @@
-/**
- * Retry policy (oci-registry.md §4.4): which failures are transient, how long to wait
+/** Retry policy (oci-registry.md §4.4): which failures are transient, how long to wait
  * (exponential backoff with jitter, Retry-After honoured up to a cap), and how network errors
  * become clear "cannot reach" errors.
  */

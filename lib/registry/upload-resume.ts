@@ -1,5 +1,4 @@
-/**
- * Resuming a blob upload after a failed PATCH (oci-registry.md §1.5 "Status/resume", §4.2 step 5):
+/** Resuming a blob upload after a failed PATCH (oci-registry.md §1.5 "Status/resume", §4.2 step 5):
  * ask the session how many bytes it kept (`GET <Location>` → 204 + `Range: 0-<last>` + a fresh
  * Location), then send only the rest. The caller hashes the whole body again from its start, so
  * the commit digest always covers every byte; the registry verifies it against what it stored.

@@ -1,5 +1,4 @@
-/**
- * Interrupted blob uploads kept between runs (issue #10 "resume across processes"): one small JSON
+/** Interrupted blob uploads kept between runs (issue #10 "resume across processes"): one small JSON
  * file per registry + repository + digest holding the upload session's Location and how many bytes
  * the registry acknowledged. The next run asks the registry about that session and sends only the
  * rest, or restarts when the registry has forgotten it. No hash state is kept: a blob we push has a
@@ -55,6 +54,15 @@ function alive(pid: number): boolean {
   }
 }
 
+function sameHost(location: string, registry: string): boolean {
+  try {
+    const host = new URL(location).host
+    return host === registry || (registry === 'docker.io' && host.endsWith('.docker.io'))
+  } catch {
+    return false
+  }
+}
+
 /** A store under `dir` (created 0700 on first save). `now` is injectable for tests. */
 export function uploadStateStore(dir: string, o: { now?: () => number; maxAgeMs?: number } = {}): UploadStateStore {
   const now = o.now ?? Date.now
@@ -72,6 +80,8 @@ export function uploadStateStore(dir: string, o: { now?: () => number; maxAgeMs?
         typeof v.location === 'string' && /^https?:\/\//.test(v.location) && Number.isSafeInteger(v.offset) && Number.isSafeInteger(v.size) &&
         (v.offset as number) >= 0 && (v.offset as number) <= (v.size as number) && typeof v.savedAt === 'number' && now() - v.savedAt < maxAge
       if (!ok) return undefined
+      // Bytes only ever go back to the registry they were meant for, whatever the file says.
+      if (!sameHost(v.location as string, key.registry)) return undefined
       // Another process pushing the same blob right now: leave its session alone.
       if (v.host === me && typeof v.pid === 'number' && v.pid !== process.pid && alive(v.pid)) return undefined
       return v as PendingUpload

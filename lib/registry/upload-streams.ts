@@ -1,5 +1,4 @@
-/**
- * Stream pieces of a blob upload: re-slicing a stream into Content-Range chunks, and counting
+/** Stream pieces of a blob upload: re-slicing a stream into Content-Range chunks, and counting
  * bytes for progress events as they pass.
  */
 import { Transform, type Readable } from 'node:stream'

@@ -1,5 +1,4 @@
-/**
- * Blob push (oci-registry.md §1.5, §1.6, §4.2): HEAD (exists → skip) → mount from same-registry
+/** Blob push (oci-registry.md §1.5, §1.6, §4.2): HEAD (exists → skip) → mount from same-registry
  * sources → upload. Uploads are POST then one of: monolithic PUT (bytes), one streamed PATCH plus
  * an empty PUT `?digest=` (streams, the default), or Content-Range chunks (opt-in, or after a 413).
  * A failed PATCH continues the same session where the registry left it (upload-resume.ts); any

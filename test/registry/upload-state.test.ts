@@ -51,6 +51,8 @@ t.test('state file: 0600, no credentials, round trip; damaged, stale, foreign or
   t.equal(s.load(key), undefined, 'dropped')
   s.save(key, 100, 'https://reg.example/u', 400)
   t.equal(s.load(key), undefined, 'offset past the size')
+  s.save(key, 100, 'https://elsewhere.example/v2/team/app/blobs/uploads/u', 4)
+  t.equal(s.load(key), undefined, 'a Location on another host is not followed')
   writeFileSync(join(dir, name!), '{not json')
   t.equal(s.load(key), undefined, 'damaged')
   // A state written by another live process on this host (the parent of this test) is left alone.
