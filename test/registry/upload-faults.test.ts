@@ -7,11 +7,12 @@
 import t, { type Test } from 'tap'
 import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { mkdtemp, open, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Digest } from '../../lib/digest/index.js'
 import type { FaultRule } from '../../registry-fixtures/index.js'
+import { runCli } from '../helpers/cli.js'
 import { client, proxy, registry } from './fixture-helpers.js'
 
 const MiB = 1 << 20
@@ -79,4 +80,17 @@ t.test('a connection reset mid-body (layer PATCH at 100 MiB, config PUT at 100 b
       { match: { method: 'PUT', path: UPLOADS, nth: 2 }, action: { resetAfterBytes: 100, direction: 'request' } },
     ], `faults/reset-${run}`))
   }
+})
+
+t.test('lading copy with every 3rd blob request answered 503 exits 0, rates formatted', async (t) => {
+  const p = await proxy(t, reg.url, [{ match: { path: BLOBS, every: 3 }, action: { status: 503, body: 'unavailable' } }])
+  const content = join(dir, 'content')
+  await mkdir(content, { recursive: true })
+  await writeFile(join(content, 'hello.txt'), randomBytes(300_000))
+  const made = await runCli(['append', 'scratch', `oci:${join(dir, 'layout')}:t`, '--layer', `${content}:/data`, '--quiet'])
+  t.equal(made.code, 0, made.stderr)
+  const r = await runCli(['copy', `oci:${join(dir, 'layout')}:t`, `${p.host}/faults/cli:1`])
+  t.equal(r.code, 0, r.stderr)
+  t.ok(p.requests.filter((x) => x.fault !== undefined).length >= 2, 'faults fired')
+  t.notMatch(r.stderr, /\d\.\d{3,} B\/s/, 'rates are formatted')
 })
