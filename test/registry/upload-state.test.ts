@@ -84,6 +84,21 @@ t.test('an earlier run\'s session is resumed at the offset the registry reports;
   t.same(await readdir(dir), [], 'committed: state removed')
 })
 
+t.test('single streamed PATCH (the CLI default): a run that died before its commit leaves a session the next run closes with the PUT alone', async (t) => {
+  const p = await proxy(t, reg.url, [{ match: { method: 'PUT', nth: 1, times: 2 }, action: { status: 500, body: 'boom' } }])
+  const dir = join(t.testdir(), 'uploads')
+  const b = blob(400_000)
+  const one = client(t, reg, { host: p.host, uploadStateDir: dir, retry: { maxAttempts: 2 } })
+  await t.rejects(one.repository({ registry: p.host, repository: 'state/stream' }).blobs.put(() => createReadStreamOf(b.bytes), { digest: b.digest, size: b.size }),
+    { code: 'ERR_REGISTRY_SERVER' })
+  p.requests.length = 0
+  const two = client(t, reg, { host: p.host, uploadStateDir: dir })
+  const d = await two.repository({ registry: p.host, repository: 'state/stream' }).blobs.put(() => createReadStreamOf(b.bytes), { digest: b.digest, size: b.size })
+  t.equal(d.digest, b.digest)
+  t.same(p.requests.filter((r) => r.path.startsWith('/v2/state/')).map((r) => `${r.method} ${r.status}`), ['HEAD 404', 'GET 204', 'PUT 201'], 'no byte sent again')
+  t.same(await readdir(dir), [])
+})
+
 t.test('a session the registry has forgotten: restart from POST, blob intact', async (t) => {
   const p = await proxy(t, reg.url)
   const dir = join(t.testdir(), 'uploads')
