@@ -1,3 +1,4 @@
+// Turns buildpacks' layer directories into image layers, layer metadata labels and the next cache's entries.
 import { escapeId, type BuildpackDescriptor, type LayerInfo } from '../buildpack/index.js'
 import type { Digest } from '../digest/index.js'
 import type { Addendum, Image, Layer } from '../image/index.js'

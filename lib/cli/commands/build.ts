@@ -1,3 +1,4 @@
+// `lading build`: source to a published app image with buildpacks; flags become a lifecycle BuildRequest.
 import { createHash } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
