@@ -116,6 +116,8 @@ export async function compare(o: CompareOptions): Promise<Row> {
   const warmup = Math.max(1, o.warmup ?? 1)
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`))
   const got = { lading: [] as Sample[], peer: [] as Sample[] }
+  // Work may be counted on any run (e.g. only the warm-up, through a counting proxy).
+  const work: { lading?: Work; peer?: Work } = {}
   for (let i = -warmup; i < runs; i++) {
     // Alternate who goes first, so neither side always follows the other's writes.
     const order = (i & 1) === 0 ? (['lading', 'peer'] as const) : (['peer', 'lading'] as const)
@@ -124,21 +126,24 @@ export async function compare(o: CompareOptions): Promise<Row> {
       const info = { index: i, warmup: i < 0 }
       const cmd = await side.prepare(info)
       const sample = await timeCmd(cmd)
-      const work = await side.finish?.(info, sample)
-      if (work) sample.work = work
+      const did = await side.finish?.(info, sample)
+      if (did) {
+        sample.work = did
+        work[which] ??= did
+      }
       if (i >= 0) got[which].push(sample)
     }
   }
-  const stats = (name: string, xs: Sample[]): SideStats => ({
+  const stats = (name: string, xs: Sample[], w: Work | undefined): SideStats => ({
     name,
     wallMs: spread(xs.map((x) => x.wallMs), 1),
     cpuS: spread(xs.map((x) => x.cpuS), 3),
     peakRssMiB: spread(xs.map((x) => x.peakRssMiB), 1),
-    ...(xs.find((x) => x.work) ? { work: xs.find((x) => x.work)!.work } : {}),
+    ...(w ? { work: w } : {}),
     samples: xs.map((x) => round(x.wallMs, 1)),
   })
-  const lading = stats(o.lading.name, got.lading)
-  const peer = stats(o.peer.name, got.peer)
+  const lading = stats(o.lading.name, got.lading, work.lading)
+  const peer = stats(o.peer.name, got.peer, work.peer)
   const pairs = got.lading.map((l, i) => got.peer[i]!.wallMs / l.wallMs)
   const row: Omit<Row, 'target'> = {
     id: o.id, title: o.title, runs, lading, peer,
