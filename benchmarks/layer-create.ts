@@ -16,7 +16,7 @@ import { cliOptions, compare, sameCounts, type BenchOptions, type BenchResult } 
 const LADING = fileURLToPath(new URL('../bin/lading', import.meta.url))
 const MiB = 1 << 20
 /** Writes the benchmark tree and returns its total file bytes. */
-async function makeTree(dir: string, sizeMiB: number): Promise<number> {
+export async function makeTree(dir: string, sizeMiB: number): Promise<number> {
   const words = ['layer', 'buildpack', 'registry', 'digest', 'manifest', 'node_modules', 'function', 'return', 'const', '{', '}', '\n']
   const text = Buffer.from(Array.from({ length: 200_000 }, () => words[Math.floor(Math.random() * words.length)]).join(' ')).subarray(0, MiB)
   let total = 0
