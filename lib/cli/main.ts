@@ -1,5 +1,4 @@
-/**
- * lading's command line: the command table, help, and the one place errors become exit codes.
+/** lading's command line: the command table, help, and the one place errors become exit codes.
  * Commands load on demand (`load`), so a command pays at start-up only for the modules it uses:
  * `--version` loads no registry client, `digest` no layer or build code.
  */

@@ -1,5 +1,4 @@
-/**
- * gzip on every core, as pigz does: the input is cut into fixed blocks, each deflated on libuv's
+/** gzip on every core, as pigz does: the input is cut into fixed blocks, each deflated on libuv's
  * thread pool with the previous block's last 32 KiB as its dictionary and ended by a sync flush,
  * and the raw deflate pieces are written in order between one gzip header and trailer. The result
  * is one ordinary gzip member any gunzip reads. Because the block size is fixed, the bytes depend

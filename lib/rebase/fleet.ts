@@ -1,5 +1,4 @@
-/**
- * Rebases many images in one process: at most `concurrency` in flight, run images fetched once
+/** Rebases many images in one process: at most `concurrency` in flight, run images fetched once
  * for all of them (a shared RunImageCache), one result per image in input order.
  */
 import pLimit from 'p-limit'
@@ -43,6 +42,8 @@ export async function rebaseFleet(
   refs: readonly string[], open: (ref: string) => Promise<RebaseTarget>, opts: FleetOptions,
 ): Promise<{ items: FleetItem[]; summary: FleetSummary }> {
   const started = Date.now()
+  // Many images: let manifests go first on registries that check their blobs (push.ts).
+  if (refs.length > 1) opts.runImages.held.optimistic = true
   const limit = pLimit(Math.max(1, opts.fleetConcurrency ?? 8))
   const items = await Promise.all(refs.map((ref, i) => limit(async (): Promise<FleetItem> => {
     let item: FleetItem

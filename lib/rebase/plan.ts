@@ -1,5 +1,4 @@
-/**
- * Plans the rebase of one image manifest (cnb-spec.md §6): read the label, prove the old base,
+/** Plans the rebase of one image manifest (cnb-spec.md §6): read the label, prove the old base,
  * choose and check the new run image, and stitch a new config and manifest. Reads manifests and
  * configs only, never layer bytes; writes nothing (rebase.ts pushes the plan).
  */

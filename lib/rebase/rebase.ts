@@ -1,5 +1,4 @@
-/**
- * `lading rebase` for one image (cnb-spec.md §6): an image manifest, or an index rebased child
+/** `lading rebase` for one image (cnb-spec.md §6): an image manifest, or an index rebased child
  * by child with a new index on top. Uploads the new config blobs and manifests only; new base
  * layers are mounted (same registry) or copied (another registry). Tags move last, so a failure
  * leaves them where they were. `dryRun` plans the same way and writes nothing.

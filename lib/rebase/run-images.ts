@@ -1,5 +1,4 @@
-/**
- * Run images for rebase, fetched once per process: a fleet of images built on the same run
+/** Run images for rebase, fetched once per process: a fleet of images built on the same run
  * image reads its manifest and config one time, whatever the concurrency.
  */
 import type { Digest } from '../digest/index.js'

@@ -96,3 +96,43 @@ t.test('no mount for a layer the repository is known to hold: in the old manifes
   await pushRebased(again.app, again.plan, ['1'], { held: fresh })
   for (const l of m.layers.slice(0, 2)) t.ok(fresh.has('h/app', l.digest), 'what was mounted is remembered for the rest of the run')
 })
+
+t.test('in a fleet, on a registry that checks manifest blobs, the manifest goes first and mounts follow only a refusal', async (t) => {
+  const s = await setup()
+  // Make the app repository refuse manifests naming blobs it lacks, as distribution does.
+  const inner = s.app.manifests.put
+  s.app.manifests.put = async (ref, bytes, mt, sig) => {
+    const m = JSON.parse(Buffer.from(bytes).toString()) as ImageManifest
+    for (const l of m.layers) {
+      if (!(await s.app.blobs.stat(l.digest))) {
+        s.calls.push(`refused ${ref}`)
+        throw Object.assign(new Error('blob unknown'), { errors: [{ code: 'MANIFEST_BLOB_UNKNOWN' }] })
+      }
+    }
+    return inner(ref, bytes, mt, sig)
+  }
+  const held = new HeldBlobs()
+  held.optimistic = true
+  const digest = await s.plan.next!.digest()
+  await pushRebased(s.app, s.plan, ['1'], { held })
+  // First image: finds out by digest (no tag moves), is refused, mounts, then puts the tag.
+  t.same(s.calls.filter((c) => /^(refused|manifest|mount)/.test(c)).map((c) => c.split(' ')[0]),
+    ['refused', 'mount', 'mount', 'manifest'], 'probe by digest, refused, mounts, tag')
+  t.ok(s.calls.includes(`refused ${digest}`), 'the probe was by digest')
+  t.ok(held.checksManifestBlobs('h'), 'learned that the registry checks')
+  t.equal((await s.app.manifests.get('1')).descriptor.digest, digest)
+
+  // Next image into the same registry, blobs already there: config and one manifest PUT, no mount.
+  s.calls.length = 0
+  const again = new HeldBlobs()
+  again.optimistic = true
+  again.sawManifestBlobCheck('h')
+  await pushRebased(s.app, s.plan, ['1'], { held: again })
+  t.same(s.calls.filter((c) => /^(refused|manifest|mount)/.test(c)), ['manifest 1'], 'one PUT, no mount')
+})
+
+t.test('outside a fleet nothing goes first: mounts, then the manifest', async (t) => {
+  const s = await setup()
+  await pushRebased(s.app, s.plan, ['1'], { held: new HeldBlobs() })
+  t.same(s.calls.filter((c) => /^(manifest|mount)/.test(c)).map((c) => c.split(' ')[0]), ['mount', 'mount', 'manifest'])
+})
