@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { makeBaseImages, pushBaseImages, SAMPLES } from '../registry-fixtures/index.js'
-import { cliOptions, compare, sameCounts, type BenchOptions, type BenchResult, type Row, type Side, type Work } from './lib/harness.js'
+import { cliOptions, compare, sameCounts, timeCmd, type BenchOptions, type BenchResult, type Row, type Side, type Work } from './lib/harness.js'
 import { startCountingRegistry, type CountingRegistry } from './lib/counting-registry.js'
 import { buildahPeer } from './lib/data.js'
 
@@ -68,7 +68,8 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
             await reset()
             cr = await freshRegistry()
             // no-change/app-change: the first build into this registry is not timed
-            if (scenario !== 'cold') await spawnOk(await cmd(cr.host), env)
+            // (Never a synchronous spawn here: the counting proxy lives in this process.)
+            if (scenario !== 'cold') await timeCmd({ argv: await cmd(cr.host), env })
           }
           if (scenario === 'appChange') await change(r.index)
           // Always through the proxy: a build's cache and previous image are found by name, so
@@ -115,11 +116,6 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
     for (const cr of registries) await cr.stop()
     await rm(work, { recursive: true, force: true })
   }
-}
-
-async function spawnOk(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
-  const r = spawnSync(argv[0]!, argv.slice(1), { env, encoding: 'utf8', maxBuffer: 1 << 26 })
-  if (r.status !== 0) throw new Error(`${argv.join(' ')} failed: ${r.stderr?.slice(-2000)}`)
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
