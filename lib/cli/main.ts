@@ -23,6 +23,7 @@ export interface CommandEntry { name: string; summary: string; load(): Promise<C
  */
 export const COMMANDS: readonly CommandEntry[] = [
   { name: 'build', summary: 'Build an app image from source with Cloud Native Buildpacks and publish it', load: async () => (await import('./commands/build.js')).buildCommand },
+  { name: 'builder', summary: 'Create a builder from builder.toml, or inspect one', load: async () => (await import('./commands/builder.js')).builderCommand },
   { name: 'rebase', summary: 'Move app images onto a patched run image without a rebuild', load: async () => (await import('./commands/rebase.js')).rebaseCommand },
   { name: 'inspect', summary: 'Show what an app image is made of: base, run images, buildpacks, processes, SBOM', load: async () => (await import('./commands/inspect.js')).inspectCommand },
   { name: 'copy', summary: 'Copy an image between registries and OCI layouts', load: async () => (await import('./commands/copy.js')).copyCommand },
