@@ -1,3 +1,4 @@
+/** What every command gets: its output, the global flags, a lazily created registry client, image targets and a scratch dir. */
 import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { homedir, tmpdir } from 'node:os'
@@ -22,11 +23,20 @@ export interface Target {
   display: string
 }
 
+/** Process-level inputs main.ts hands to commands. */
+export interface CommandRuntime {
+  /** Aborted on SIGINT/SIGTERM: commands stop, clean up and let main exit 130/143. */
+  signal?: AbortSignal
+  /** Credential files and lading's own dirs: never visible to buildpacks. */
+  secretPaths?: string[]
+}
+
 /** What every command gets: its output, and a lazily created registry client. */
 export class CommandContext {
   #client: RegistryClient | undefined
   #scratch: Promise<string> | undefined
-  constructor(readonly out: Output, readonly flags: GlobalFlags) {}
+  /** `runtime`: what only lib/cli/main.ts may know (the interrupt signal, paths named by the environment). */
+  constructor(readonly out: Output, readonly flags: GlobalFlags, readonly runtime: CommandRuntime = {}) {}
 
   /** The registry client, configured from the global flags (created on first use). */
   get registry(): RegistryClient {
@@ -44,6 +54,10 @@ export class CommandContext {
         userAgent: 'lading/0.1',
         log: (line) => this.out.debug(line),
         capabilitiesFile: join(homedir(), '.cache', 'lading', 'registries.json'),
+        // Interrupted uploads are picked up by the next run (issue #10). Layers still go up in one
+        // streamed PATCH: resumable Content-Range chunks (resumableChunkSize) cost 14-30% on loopback
+        // (benchmarks/push-resume.ts), GHCR refuses chunks over 4 MiB and ECR breaks chunked uploads.
+        uploadStateDir: join(homedir(), '.cache', 'lading', 'uploads'),
       })
     }
     return this.#client

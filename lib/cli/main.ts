@@ -1,13 +1,12 @@
-/** lading's command line: the command table, help, and the one place errors become exit codes.
- * Commands load on demand (`load`), so a command pays at start-up only for the modules it uses:
- * `--version` loads no registry client, `digest` no layer or build code.
- */
+// The CLI entry: the command table (each command loaded only when it runs), dispatch, errors and exit codes, signals.
+import { homedir } from 'node:os'
+import { join } from 'node:path'
 import { inspect } from 'node:util'
 import { LadingError } from '../errors.js'
 import { ExitCodes, exitCodeFor } from '../exit-codes.js'
 import { findCommand, parseCommandArgs, UsageError } from './args.js'
 import type { Command } from './command.js'
-import type { CommandContext } from './context.js'
+import type { CommandContext, CommandRuntime } from './context.js'
 import { Output, type CliIo } from './output.js'
 
 export const VERSION = '0.1.0'
@@ -16,14 +15,16 @@ export const VERSION = '0.1.0'
 export interface CommandEntry { name: string; summary: string; load(): Promise<Command> }
 
 /**
- * Every command, in the order `--help` lists them. To add one: a row here with its name, the
- * same one-line summary as its Command, and `load: async () => (await import('./commands/x.js')).xCommand`
- * (a dynamic import, so nothing of it loads for other commands; test/cli/main.test.ts checks
- * the row matches the command).
+ * Every command, in the order `--help` lists them. Commands load on demand, so a command pays at
+ * start-up only for the modules it uses (`--version` loads no registry client). To add one: a
+ * row with its name, the same one-line summary as its Command, and
+ * `load: async () => (await import('./commands/x.js')).xCommand` (a dynamic import: nothing of
+ * it loads for other commands; test/cli/main.test.ts checks the row matches the command).
  */
 export const COMMANDS: readonly CommandEntry[] = [
   { name: 'build', summary: 'Build an app image from source with Cloud Native Buildpacks and publish it', load: async () => (await import('./commands/build.js')).buildCommand },
   { name: 'builder', summary: 'Create a builder from builder.toml, or inspect one', load: async () => (await import('./commands/builder.js')).builderCommand },
+  { name: 'buildpack', summary: 'Package a buildpack (image or .cnb) from package.toml, or inspect a buildpackage', load: async () => (await import('./commands/buildpack.js')).buildpackCommand },
   { name: 'rebase', summary: 'Move app images onto a patched run image without a rebuild', load: async () => (await import('./commands/rebase.js')).rebaseCommand },
   { name: 'inspect', summary: 'Show what an app image is made of: base, run images, buildpacks, processes, SBOM', load: async () => (await import('./commands/inspect.js')).inspectCommand },
   { name: 'copy', summary: 'Copy an image between registries and OCI layouts', load: async () => (await import('./commands/copy.js')).copyCommand },
@@ -80,7 +81,7 @@ ${GLOBAL_HELP}
  * Runs lading with `argv` (without node and script); returns the exit code. Every error
  * becomes one line on stderr and a code from the exit-code table; nothing here exits.
  */
-export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+export async function main(argv: readonly string[], io: CliIo, runtime: CommandRuntime & { debug?: boolean } = {}): Promise<number> {
   const known = new Set(COMMANDS.map((c) => c.name))
   const name = findCommand(argv, known)
   const entry = COMMANDS.find((c) => c.name === name)
@@ -99,10 +100,12 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     const out = new Output(io, args.global)
     // The context brings the registry client and layouts: loaded only when a command runs.
     const { CommandContext } = await import('./context.js')
-    ctx = new CommandContext(out, args.global)
+    ctx = new CommandContext(out, args.global, runtime)
     return await command.run(ctx, args)
   } catch (err) {
-    return report(io, err, command, argv.includes('--verbose') || argv.includes('-v'))
+    // after SIGINT/SIGTERM, whatever the command failed with, the signal is why
+    const reason: unknown = runtime.signal?.aborted ? runtime.signal.reason : undefined
+    return report(io, reason instanceof LadingError ? reason : err, command, runtime.debug === true)
   } finally {
     await ctx?.close().catch(() => {})
   }
@@ -113,13 +116,14 @@ function write(io: CliIo, text: string): number {
   return ExitCodes.OK
 }
 
-function report(io: CliIo, err: unknown, command: Command | undefined, verbose: boolean): number {
+/** Stack traces are for lading's developers: only with LADING_DEBUG=1, never with -v. */
+function report(io: CliIo, err: unknown, command: Command | undefined, debug: boolean): number {
   const code = err instanceof LadingError ? err.code : undefined
   const message = err instanceof Error ? err.message : String(err)
   io.stderr.write(`error: ${message}\n`)
   if (err instanceof UsageError) {
     io.stderr.write(`run 'lading ${command ? `${command.name} ` : ''}--help' for usage\n`)
-  } else if (verbose && err instanceof Error) {
+  } else if (debug && err instanceof Error) {
     io.stderr.write(`${inspect(err, { depth: 4 })}\n`)
   }
   // Phase errors carry the lifecycle's exit code for their phase; everything else maps by code.
@@ -127,14 +131,51 @@ function report(io: CliIo, err: unknown, command: Command | undefined, verbose: 
   return typeof phaseCode === 'number' && err instanceof LadingError ? phaseCode : exitCodeFor(code)
 }
 
-/** Entry point for bin/lading: the only place that touches process.argv and process.exit. */
+/**
+ * Host paths named by the environment that may hold credentials, plus lading's and the user's own
+ * cache and config dirs: the buildpack sandbox leaves all of them out.
+ */
+export function secretPaths(env: NodeJS.ProcessEnv, home: string): string[] {
+  const named = Object.entries(env)
+    .filter(([k, v]) => v && v.startsWith('/') && /AUTH|CRED|TOKEN|SECRET|PASS|KEY|CONFIG|CERT|NETRC|XDG_/i.test(k))
+    // public trust anchors and search paths that builds need
+    .filter(([k]) => !/SSL_CERT|CA_CERT|CA_BUNDLE|_DIRS$/i.test(k))
+    .map(([, v]) => v!)
+  return [...new Set([
+    ...named, join(home, '.docker'), join(home, '.cache'), join(home, '.config'), join(home, '.local'), home,
+  ])]
+}
+
+const SIGNALS = {
+  SIGINT: { exit: ExitCodes.INTERRUPTED, code: 'ERR_ABORTED', text: 'interrupted (SIGINT)' },
+  SIGTERM: { exit: ExitCodes.TERMINATED, code: 'ERR_TERMINATED', text: 'terminated (SIGTERM)' },
+} as const
+
+// How long a command gets to stop its children and remove its temp files after a signal.
+const CLEANUP_GRACE_MS = 10_000
+
+/**
+ * Entry point for bin/lading: the only place that touches process.argv, process.env and
+ * process.exit. SIGINT/SIGTERM abort the command's signal (buildpack process groups are killed,
+ * temp dirs removed on the way out, no tag is written after it) and lading exits 130/143; a
+ * second signal, or a command still running after the grace period, exits at once.
+ */
 export async function run(): Promise<void> {
   const controller = new AbortController()
-  process.once('SIGINT', () => {
-    controller.abort()
-    process.exit(ExitCodes.INTERRUPTED)
+  let caught: (typeof SIGNALS)[keyof typeof SIGNALS] | undefined
+  const onSignal = (sig: keyof typeof SIGNALS): void => {
+    const s = SIGNALS[sig]
+    if (caught) process.exit(caught.exit)
+    caught = s
+    controller.abort(new LadingError(s.code, s.text))
+    setTimeout(() => process.exit(s.exit), CLEANUP_GRACE_MS).unref()
+  }
+  process.on('SIGINT', () => onSignal('SIGINT'))
+  process.on('SIGTERM', () => onSignal('SIGTERM'))
+  const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr }, {
+    signal: controller.signal, secretPaths: secretPaths(process.env, homedir()), debug: process.env.LADING_DEBUG === '1',
   })
-  const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr })
+  const final = caught ? caught.exit : code
   // Let stdout drain (a pipe may be slow) before exiting.
-  process.stdout.write('', () => process.exit(code))
+  process.stdout.write('', () => process.exit(final))
 }

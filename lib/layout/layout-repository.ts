@@ -1,17 +1,25 @@
 /** An OCI image layout as a Repository (image-spec image-layout.md): `oci-layout`, `index.json`, `blobs/`. */
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DigestMismatchError, isDigest, sha256, type Digest } from '../digest/index.js'
-import { wrapError } from '../errors.js'
+import { LadingError, wrapError } from '../errors.js'
 import { pathExists } from '../fs-checks.js'
 import {
   InvalidReferenceError, encodeJson, parseJsonObject, parseManifest,
   type Descriptor, type ImageIndex, type ImageManifest, type ManifestStore, type MediaType, type Parsed, type Repository,
 } from '../oci/index.js'
 import { LayoutBlobStore } from './layout-blobs.js'
-import { LayoutIndex, emptyLayoutIndex } from './layout-index.js'
+import { LayoutIndex } from './layout-index.js'
 import { LayoutEntryNotFoundError, LayoutInvalidError, LayoutNotFoundError } from './errors.js'
-import { REF_NAME_ANNOTATION, isValidRefName } from './reference.js'
+import { DEFAULT_LAYOUT_TAG, REF_NAME_ANNOTATION, isValidRefName } from './reference.js'
+
+/** `oci:DIR` with no tag names no manifest: the layout holds several and none is tagged latest. */
+export class LayoutAmbiguousError extends LadingError {
+  constructor(readonly dir: string, readonly entries: readonly Descriptor[]) {
+    const list = entries.map((d) => `${d.digest}${d.annotations?.[REF_NAME_ANNOTATION] ? ` (${d.annotations[REF_NAME_ANNOTATION]})` : ' (untagged)'}`)
+    super('ERR_LAYOUT_AMBIGUOUS', `OCI layout ${dir} holds ${entries.length} manifests and none is tagged ${DEFAULT_LAYOUT_TAG}; name one as oci:${dir}:TAG or oci:${dir}@DIGEST: ${list.join(', ')}`)
+  }
+}
 
 /** Largest manifest read from a layout, as for registries. */
 export const MAX_MANIFEST_SIZE = 4 << 20
@@ -46,8 +54,11 @@ export async function openLayout(dir: string, opts: OpenLayoutOptions = {}): Pro
   if (text === undefined) {
     if (!opts.create) throw new LayoutNotFoundError(dir, 'no oci-layout file')
     await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true })
-    if (!(await pathExists(index.path))) await index.write(emptyLayoutIndex())
-    await writeFile(marker, encodeJson({ imageLayoutVersion: '1.0.0' }))
+    await index.ensure()
+    // temp + rename: a process opening the layout at the same moment never reads half a marker
+    const tmp = `${marker}.${process.pid}.tmp`
+    await writeFile(tmp, encodeJson({ imageLayoutVersion: '1.0.0' }))
+    await rename(tmp, marker)
   } else {
     let version: unknown
     try {
@@ -60,7 +71,7 @@ export async function openLayout(dir: string, opts: OpenLayoutOptions = {}): Pro
     }
     if (!(await pathExists(index.path))) {
       if (!opts.create) throw new LayoutInvalidError(dir, 'index.json is missing')
-      await index.write(emptyLayoutIndex())
+      await index.ensure()
     }
   }
   const blobs = new LayoutBlobStore(dir)
@@ -86,6 +97,8 @@ export async function openLayout(dir: string, opts: OpenLayoutOptions = {}): Pro
 /**
  * Manifests of a layout: tags are index.json entries with the ref-name annotation (what umoci
  * and skopeo write); digests are blobs. Reads are verified; a tag put replaces that tag's entry.
+ * `latest` (what `oci:DIR` means) falls back to the layout's only manifest when no entry is
+ * tagged latest, as skopeo reads `oci:DIR`; with several, get() lists them (LayoutAmbiguousError).
  */
 export class LayoutManifestStore implements ManifestStore {
   constructor(readonly dir: string, readonly blobs: LayoutBlobStore, readonly index: LayoutIndex) {}
@@ -101,12 +114,18 @@ export class LayoutManifestStore implements ManifestStore {
       return { ...(await this.#read(st)).descriptor }
     }
     const hit = entries.filter((d) => d.annotations?.[REF_NAME_ANNOTATION] === tagOrDigest).pop()
-    return hit ? structuredClone(hit) : undefined
+    if (hit) return structuredClone(hit)
+    if (tagOrDigest === DEFAULT_LAYOUT_TAG && entries.length === 1) return structuredClone(entries[0]!)
+    return undefined
   }
 
   async get(tagOrDigest: string): Promise<Parsed<ImageManifest | ImageIndex>> {
     const desc = await this.resolve(tagOrDigest)
-    if (!desc) throw new LayoutEntryNotFoundError('manifest', tagOrDigest, this.dir)
+    if (!desc) {
+      const entries = (await this.index.read()).manifests
+      if (tagOrDigest === DEFAULT_LAYOUT_TAG && entries.length > 1) throw new LayoutAmbiguousError(this.dir, entries)
+      throw new LayoutEntryNotFoundError('manifest', tagOrDigest, this.dir)
+    }
     if (desc.size > MAX_MANIFEST_SIZE) throw new LayoutInvalidError(this.dir, `manifest ${desc.digest} is larger than ${MAX_MANIFEST_SIZE} bytes`)
     return this.#read(desc)
   }

@@ -61,6 +61,8 @@ export interface BuildRequest {
   /** Build directories; default: a fresh temp dir (removed afterwards). `--no-sandbox` passes the CNB paths. */
   dirs?: BuildDirs
   signal?: AbortSignal
+  /** Host paths buildpacks must never see (credential files, lading's cache and config dirs). */
+  hidden?: string[]
 }
 
 /** Progress hooks; all optional. */
@@ -91,6 +93,8 @@ export interface BuildResult {
 export async function createImage(req: BuildRequest, ev: BuildEvents = {}): Promise<BuildResult> {
   const timingsMs: Record<string, number> = {}
   const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
+    // interrupted (SIGINT/SIGTERM): no further phase starts, so no tag moves; `finally` cleans up
+    req.signal?.throwIfAborted()
     ev.phase?.(name)
     const t0 = Date.now()
     try {
@@ -115,7 +119,7 @@ export async function createImage(req: BuildRequest, ev: BuildEvents = {}): Prom
     analyzed.warnings.forEach((w) => ev.warn?.(w))
     const exec = await createExecution({
       dirs, buildpacks: req.store.all(), sandbox: req.sandbox, network: req.network, uid: req.uid, gid: req.gid,
-      ...(req.rootfs ? { rootfs: req.rootfs } : {}),
+      ...(req.rootfs ? { rootfs: req.rootfs } : {}), ...(req.hidden ? { hidden: req.hidden } : {}),
     })
     const env = initialBuildEnv({ PATH: req.buildPath, HOME: '/tmp' })
     // A builder's /cnb/build-config/env applies to every buildpack, as the lifecycle does it.
@@ -133,8 +137,8 @@ export async function createImage(req: BuildRequest, ev: BuildEvents = {}): Prom
     const exported = await timed('export', async () => {
       await checkDefaultProcess(built, req.processType ?? built.defaultType, dirs, analyzed.runImage, req.indexDir ?? join(work, 'run-index'))
       return exportImage({
-      group: detected.group, built, dirs, runImage: analyzed.runImage, runReference: analyzed.runReference, runName: req.run.name,
-      runMirrors: req.run.mirrors, launcher: req.launcher, created: req.created, storeDir, uid: req.uid, gid: req.gid,
+      group: detected.group, built, dirs, runImage: analyzed.runImage, runReference: analyzed.runReference, runName: analyzed.layoutRunName ?? req.run.name,
+      runMirrors: req.run.mirrors.filter((m) => !m.startsWith('oci:')), launcher: req.launcher, created: req.created, storeDir, uid: req.uid, gid: req.gid,
       oldCache: analyzed.cache, snapshots: restored.snapshots, ...(analyzed.previous ? { previous: analyzed.previous } : {}), ...(req.cache ? { cache: req.cache } : {}),
       ...(req.processType ? { processType: req.processType } : {}), ...(req.project ? { project: req.project } : {}),
       })
