@@ -30,7 +30,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'copy', summary: 'Copy an image between registries and OCI layouts', load: async () => (await import('./commands/copy.js')).copyCommand },
   { name: 'append', summary: 'Make a new image from a base plus directories as layers', load: async () => (await import('./commands/append.js')).appendCommand },
   { name: 'manifest', summary: 'Print the raw manifest (or index) of an image', load: async () => (await import('./commands/manifest.js')).manifestCommand },
-  { name: 'config', summary: 'Print the config blob of an image', load: async () => (await import('./commands/config.js')).configCommand },
+  { name: 'config', summary: 'Show or change settings (default-builder), or print the config blob of an image', load: async () => (await import('./commands/config.js')).configCommand },
   { name: 'digest', summary: 'Print the digest an image reference resolves to', load: async () => (await import('./commands/digest.js')).digestCommand },
   { name: 'tags', summary: 'List the tags of a repository', load: async () => (await import('./commands/tags.js')).tagsCommand },
 ]
