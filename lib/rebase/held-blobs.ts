@@ -6,7 +6,8 @@
  */
 export class HeldBlobs {
   readonly #byRepo = new Map<string, Set<string>>()
-  readonly #checks = new Map<string, Promise<boolean>>()
+  readonly #checks = new Map<string, boolean>()
+  readonly #probed = new Set<string>()
   /** Whether manifests may go first on registries seen to check their blobs (a fleet turns this on). */
   optimistic = false
 
@@ -22,22 +23,20 @@ export class HeldBlobs {
     set.add(digest)
   }
 
-  /**
-   * Whether `registry` refuses manifests naming blobs a repository lacks: seen on a refusal, or
-   * asked once per run with `probe` (shared by every image of the run).
-   */
-  checksManifestBlobs(registry: string, probe?: () => Promise<boolean>): Promise<boolean> {
-    let p = this.#checks.get(registry)
-    if (!p) {
-      if (!probe) return Promise.resolve(false)
-      p = probe().catch(() => false)
-      this.#checks.set(registry, p)
-    }
-    return p
+  /** True when `registry` was seen to refuse a manifest whose blobs the repository lacked. */
+  checksManifestBlobs(registry: string): boolean {
+    return this.#checks.get(registry) === true
   }
 
   /** Records that `registry` refused a manifest for a missing blob. */
   sawManifestBlobCheck(registry: string): void {
-    this.#checks.set(registry, Promise.resolve(true))
+    this.#checks.set(registry, true)
+  }
+
+  /** True the first time it is asked for `registry`: that image's push finds out whether it checks. */
+  claimProbe(registry: string): boolean {
+    if (this.#probed.has(registry)) return false
+    this.#probed.add(registry)
+    return true
   }
 }

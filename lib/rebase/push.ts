@@ -5,7 +5,6 @@
  * config is uploaded; then the manifest — by tag when there is exactly one tag, since one PUT
  * either moves it or not, else by digest first and then each tag.
  */
-import { sha256 } from '../digest/index.js'
 import { wrapError } from '../errors.js'
 import type { Repository, TransferEvent } from '../oci/index.js'
 import { mountSources, putBlob } from '../remote/index.js'
@@ -71,47 +70,34 @@ export async function pushRebased(repo: Repository, plan: ImagePlan, tags: reado
   }
   const registry = repo.name.slice(0, repo.name.indexOf('/'))
   const held = opts.held
+  const early = missing.length > 0 && mountable && held?.optimistic === true
+    ? held.checksManifestBlobs(registry) ? 'first-ref' : held.claimProbe(registry) ? 'probe' : undefined
+    : undefined
   const config = putBlob(repo, await next.rawConfig(), manifest.config, {}, pushOpts)
-  const early = missing.length > 0 && mountable && held?.optimistic === true &&
-    await held.checksManifestBlobs(registry, () => refusesMissingBlobs(repo, opts.signal))
   if (!early) {
     await Promise.all([...baseLayers(), config])
     for (const ref of refs) await put(ref)
     return
   }
   await config
-  // The registry refuses manifests whose blobs the repository lacks: the manifest goes first (by
-  // its first ref: a refused PUT moves nothing) and base layers are mounted only after a refusal.
+  // On a registry seen to check, the manifest goes first (by its first ref: a refused PUT moves
+  // nothing) and base layers are mounted only when it says one is missing. Otherwise one image
+  // finds out, by digest (no tag moves), and mounts whatever the answer.
+  const first = early === 'first-ref' ? refs[0]! : desc.digest
+  let stored = false
   try {
-    await repo.manifests.put(refs[0]!, bytes, desc.mediaType, opts.signal)
+    await repo.manifests.put(first, bytes, desc.mediaType, opts.signal)
+    stored = true
+  } catch (err) {
+    if (!blobUnknown(err)) throw wrapError(`push manifest ${first} to ${repo.name}`, err)
+    held!.sawManifestBlobCheck(registry)
+  }
+  if (stored && early === 'first-ref') {
     for (const i of missing) held!.add(repo.name, manifest.layers[i]!.digest)
-  } catch (err) {
-    if (!blobUnknown(err)) throw wrapError(`push manifest ${refs[0]} to ${repo.name}`, err)
+  } else {
     await Promise.all(baseLayers())
-    await put(refs[0]!)
   }
-  for (const ref of refs.slice(1)) await put(ref)
-}
-
-/** An image manifest whose config no repository holds: what a registry that checks refuses. */
-const PROBE = Buffer.from(JSON.stringify({
-  schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
-  config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${'0'.repeat(63)}1`, size: 2 }, layers: [],
-}))
-
-/**
- * Asks once whether the registry refuses a manifest naming a blob the repository lacks (400
- * MANIFEST_BLOB_UNKNOWN, as distribution, and the registries built on it, do), by putting one
- * by digest (no tag): a registry that does not check keeps that tiny untagged manifest, and
- * this run then mounts before every manifest, as without the question.
- */
-async function refusesMissingBlobs(repo: Repository, signal?: AbortSignal): Promise<boolean> {
-  try {
-    await repo.manifests.put(sha256(PROBE), PROBE, 'application/vnd.oci.image.manifest.v1+json', signal)
-    return false
-  } catch (err) {
-    return blobUnknown(err)
-  }
+  for (const ref of refs) if (!(stored && ref === first)) await put(ref)
 }
 
 /** A 400 MANIFEST_BLOB_UNKNOWN: the repository lacks a blob the manifest names. */
