@@ -42,8 +42,6 @@ export async function rebaseFleet(
   refs: readonly string[], open: (ref: string) => Promise<RebaseTarget>, opts: FleetOptions,
 ): Promise<{ items: FleetItem[]; summary: FleetSummary }> {
   const started = Date.now()
-  // Many images: let manifests go first on registries that check their blobs (push.ts).
-  if (refs.length > 1) opts.runImages.held.optimistic = true
   const limit = pLimit(Math.max(1, opts.fleetConcurrency ?? 8))
   const items = await Promise.all(refs.map((ref, i) => limit(async (): Promise<FleetItem> => {
     let item: FleetItem

@@ -29,79 +29,43 @@ export async function pushRebased(repo: Repository, plan: ImagePlan, tags: reado
   const from = plan.newBase.repo.name
   const mountable = Boolean(repo.blobs.mount) && mountSources([from], repo.name).length > 0
   const pushOpts = { ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(opts.signal ? { signal: opts.signal } : {}) }
-  const missing: number[] = []
+  const jobs: Promise<void>[] = []
   if (from !== repo.name) {
     for (let i = 0; i < plan.new.layers; i++) {
       const d = manifest.layers[i]!
       if (plan.held.has(d.digest) || opts.held?.has(repo.name, d.digest)) {
         opts.onProgress?.({ digest: d.digest, kind: 'exists', bytes: d.size, total: d.size, done: true })
-      } else {
-        missing.push(i)
+        continue
       }
+      jobs.push((async () => {
+        if (mountable) {
+          let mounted: boolean
+          try {
+            mounted = await repo.blobs.mount!(d.digest, from, opts.signal)
+          } catch (err) {
+            throw wrapError(`mount ${d.digest} from ${from} into ${repo.name}`, err)
+          }
+          if (mounted) {
+            opts.held?.add(repo.name, d.digest)
+            opts.onProgress?.({ digest: d.digest, kind: 'mount', bytes: d.size, total: d.size, done: true })
+            return
+          }
+        }
+        await putBlob(repo, () => layers[i]!.compressed(opts.signal), d, { mountFrom: mountable ? [from] : [] }, pushOpts)
+        opts.held?.add(repo.name, d.digest)
+      })())
     }
   }
-  const baseLayers = (): Promise<void>[] => missing.map(async (i) => {
-    const d = manifest.layers[i]!
-    if (mountable) {
-      let mounted: boolean
-      try {
-        mounted = await repo.blobs.mount!(d.digest, from, opts.signal)
-      } catch (err) {
-        throw wrapError(`mount ${d.digest} from ${from} into ${repo.name}`, err)
-      }
-      if (mounted) {
-        opts.held?.add(repo.name, d.digest)
-        opts.onProgress?.({ digest: d.digest, kind: 'mount', bytes: d.size, total: d.size, done: true })
-        return
-      }
-    }
-    await putBlob(repo, () => layers[i]!.compressed(opts.signal), d, { mountFrom: mountable ? [from] : [] }, pushOpts)
-    opts.held?.add(repo.name, d.digest)
-  })
+  jobs.push(putBlob(repo, await next.rawConfig(), manifest.config, {}, pushOpts))
+  await Promise.all(jobs)
   const bytes = await next.rawManifest()
   const desc = await next.descriptor()
   const refs = tags.length === 1 ? [tags[0]!] : [desc.digest, ...tags]
-  const put = async (ref: string): Promise<void> => {
+  for (const ref of refs) {
     try {
       await repo.manifests.put(ref, bytes, desc.mediaType, opts.signal)
     } catch (err) {
       throw wrapError(`push manifest ${ref} to ${repo.name}`, err)
     }
   }
-  const registry = repo.name.slice(0, repo.name.indexOf('/'))
-  const held = opts.held
-  const early = missing.length > 0 && mountable && held?.optimistic === true
-    ? held.checksManifestBlobs(registry) ? 'first-ref' : held.claimProbe(registry) ? 'probe' : undefined
-    : undefined
-  const config = putBlob(repo, await next.rawConfig(), manifest.config, {}, pushOpts)
-  if (!early) {
-    await Promise.all([...baseLayers(), config])
-    for (const ref of refs) await put(ref)
-    return
-  }
-  await config
-  // On a registry seen to check, the manifest goes first (by its first ref: a refused PUT moves
-  // nothing) and base layers are mounted only when it says one is missing. Otherwise one image
-  // finds out, by digest (no tag moves), and mounts whatever the answer.
-  const first = early === 'first-ref' ? refs[0]! : desc.digest
-  let stored = false
-  try {
-    await repo.manifests.put(first, bytes, desc.mediaType, opts.signal)
-    stored = true
-  } catch (err) {
-    if (!blobUnknown(err)) throw wrapError(`push manifest ${first} to ${repo.name}`, err)
-    held!.sawManifestBlobCheck(registry)
-  }
-  if (stored && early === 'first-ref') {
-    for (const i of missing) held!.add(repo.name, manifest.layers[i]!.digest)
-  } else {
-    await Promise.all(baseLayers())
-  }
-  for (const ref of refs) if (!(stored && ref === first)) await put(ref)
-}
-
-/** A 400 MANIFEST_BLOB_UNKNOWN: the repository lacks a blob the manifest names. */
-function blobUnknown(err: unknown): boolean {
-  const errors = (err as { errors?: { code?: string }[] }).errors
-  return Array.isArray(errors) && errors.some((e) => e?.code === 'MANIFEST_BLOB_UNKNOWN')
 }
