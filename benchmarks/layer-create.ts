@@ -1,26 +1,22 @@
 /**
- * Benchmark: turn a directory of ~N MiB of mixed files (compressible text, random bytes, many
- * small files and a few large ones) into a gzip layer with layerFromDirectory (gzip level 6 and
- * level 1), against `tar -C dir -cf - . | gzip -6` (and pigz when installed), in the same run.
- * Each measurement runs `runs` times in a fresh child process; the median time is reported, and
- * lading's peak RSS is the child's VmHWM.
- * Usage: npx tsx benchmarks/layer-create.ts [--size-mb 512] [--runs 3]
- * Prints one JSON object; `ratio` = peer time / lading time at level 6 (above 1: lading is faster).
+ * Benchmark: turn a directory of N MiB of mixed files (compressible text, random bytes, many
+ * small files and a few large ones) into a gzip layer: `lading append scratch oci:DIR --layer
+ * SRC:/` (walk, tar, parallel gzip -6, digest, write the blob) against `tar -cf - | pigz -6 > file`
+ * (pigz: gzip on every core, the peer for parallel layer compression), both whole processes,
+ * interleaved. Work check: both compress the same tree to within 5% of the same size.
+ * Usage: npx tsx benchmarks/layer-create.ts [--size-mb 256] [--runs 5]
  */
-import { mkdtemp, mkdir, open, rm, stat } from 'node:fs/promises'
+import { mkdtemp, mkdir, open, readdir, rm, stat } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
-import { execFileSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
-import { timeChild, median, machine } from './lib/measure.js'
+import { fileURLToPath } from 'node:url'
+import { cliOptions, compare, sameCounts, type BenchOptions, type BenchResult } from './lib/harness.js'
 
-const SELF = fileURLToPath(import.meta.url)
-const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const LADING = fileURLToPath(new URL('../bin/lading', import.meta.url))
 const MiB = 1 << 20
-
 /** Writes the benchmark tree and returns its total file bytes. */
-async function makeTree(dir: string, sizeMiB: number): Promise<number> {
+export async function makeTree(dir: string, sizeMiB: number): Promise<number> {
   const words = ['layer', 'buildpack', 'registry', 'digest', 'manifest', 'node_modules', 'function', 'return', 'const', '{', '}', '\n']
   const text = Buffer.from(Array.from({ length: 200_000 }, () => words[Math.floor(Math.random() * words.length)]).join(' ')).subarray(0, MiB)
   let total = 0
@@ -55,105 +51,59 @@ async function makeTree(dir: string, sizeMiB: number): Promise<number> {
   return total + used
 }
 
-/** Child mode: build one layer and print how long it took. */
-async function child(dir: string, store: string, level: number): Promise<void> {
-  const { layerFromDirectory } = await import('../lib/layer/index.js')
-  const start = process.hrtime.bigint()
-  const layer = await layerFromDirectory(dir, { target: '/workspace', storeDir: store, gzipLevel: level })
-  const ms = Number(process.hrtime.bigint() - start) / 1e6
-  process.stdout.write(`${JSON.stringify({ ms, size: layer.sizeValue })}\n`)
+/** The largest blob in an OCI layout: the layer. */
+async function layerSize(layout: string): Promise<number> {
+  const dir = join(layout, 'blobs', 'sha256')
+  let max = 0
+  for (const f of await readdir(dir)) max = Math.max(max, (await stat(join(dir, f))).size)
+  return max
 }
 
-function hasTool(name: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-}
-
-const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d
-
-/** Runs the benchmark and returns its result object. */
-export async function run(opts: { sizeMiB?: number; runs?: number } = {}): Promise<Record<string, unknown>> {
-  const sizeMiB = opts.sizeMiB ?? 512
-  const runs = opts.runs ?? 3
+/** Runs the benchmark and returns its rows. */
+export async function run(opts: BenchOptions): Promise<BenchResult> {
+  const sizeMiB = opts.sizeMiB
   const work = await mkdtemp(join(tmpdir(), 'lading-bench-layer-'))
   try {
-    const dir = join(work, 'src')
-    await mkdir(dir)
-    const bytes = await makeTree(dir, sizeMiB)
-    const mbps = (ms: number): number => round(bytes / 1e6 / (ms / 1000))
-
-    const measureLading = async (level: number): Promise<Record<string, number>> => {
-      const times: number[] = []
-      const rss: number[] = []
-      let size = 0
-      for (let i = 0; i < runs; i++) {
-        const store = join(work, `store-${level}-${i}`)
-        const r = await timeChild(process.execPath, ['--import', 'tsx', SELF, '--child', dir, store, String(level)], { cwd: ROOT })
-        if (r.code !== 0) throw new Error(`layer child failed: ${r.stderr}`)
-        const out = JSON.parse(r.stdout) as { ms: number; size: number }
-        times.push(out.ms)
-        rss.push(r.peakRssMiB)
-        size = out.size
-        await rm(store, { recursive: true, force: true })
-      }
-      const ms = median(times)
-      return { mbps: mbps(ms), ms: round(ms, 0), peakRssMiB: Math.max(...rss), compressedMiB: round(size / MiB) }
-    }
-    const measurePeer = async (compressor: string): Promise<Record<string, unknown>> => {
-      const times: number[] = []
-      const out = join(work, 'peer.tar.gz')
-      for (let i = 0; i < runs; i++) {
-        const r = await timeChild('bash', ['-c', 'set -o pipefail; tar -C "$1" -cf - . | ' + compressor + ' > "$2"', 'bench', dir, out])
-        if (r.code !== 0) throw new Error(`peer failed: ${r.stderr}`)
-        times.push(r.ms)
-      }
-      const size = (await stat(out)).size
-      await rm(out, { force: true })
-      const ms = median(times)
-      return { name: `tar|${compressor}`, mbps: mbps(ms), ms: round(ms, 0), compressedMiB: round(size / MiB) }
-    }
-
-    const level6 = await measureLading(6)
-    const level1 = await measureLading(1)
-    const peer = await measurePeer('gzip -6')
-    const others = hasTool('pigz') ? [await measurePeer('pigz -6')] : []
-    return {
-      benchmark: 'layer-create',
-      command: `npx tsx benchmarks/layer-create.ts --size-mb ${sizeMiB} --runs ${runs}`,
-      sizeMiB,
-      inputBytes: bytes,
-      runs,
-      lading: { ...level6, gzipLevel: 6, level1 },
-      peer,
-      otherPeers: others,
-      ratio: round((peer.ms as number) / (level6.ms as number), 2),
-      machine: machine(),
-    }
+    const src = join(work, 'src')
+    await mkdir(src)
+    const bytes = await makeTree(src, sizeMiB)
+    const out = join(work, 'out')
+    const row = await compare({
+      id: 'layer-create', title: `layer from ${sizeMiB} MiB of mixed files vs \`tar | pigz -6\``, runs: opts.runs, warmup: opts.warmup,
+      lading: {
+        name: 'lading append (gzip -6)',
+        async prepare() {
+          await rm(out, { recursive: true, force: true })
+          return { argv: [LADING, 'append', 'scratch', `oci:${out}:bench`, '--layer', `${src}:/`, '--quiet'] }
+        },
+        async finish() {
+          return { outputBytes: await layerSize(out) }
+        },
+      },
+      peer: {
+        name: 'tar | pigz -6',
+        async prepare() {
+          await rm(out, { recursive: true, force: true })
+          await mkdir(out)
+          return { argv: ['bash', '-c', 'set -o pipefail; tar -C "$1" -cf - . | pigz -6 > "$2"', 'bench', src, join(out, 'layer.tar.gz')] }
+        },
+        async finish() {
+          return { outputBytes: (await stat(join(out, 'layer.tar.gz'))).size }
+        },
+      },
+      check: sameCounts(['outputBytes'], 0.05),
+      target: (r) => ({ text: 'throughput ≥ pigz -6', met: r.ratio.median >= 1 }),
+    })
+    await rm(out, { recursive: true, force: true })
+    return { benchmark: 'layer-create', command: `npx tsx benchmarks/layer-create.ts --size-mb ${sizeMiB} --runs ${opts.runs}`, sizeMiB, inputBytes: bytes, rows: [row] }
   } finally {
     await rm(work, { recursive: true, force: true })
   }
 }
 
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name)
-  const v = i >= 0 ? Number(process.argv[i + 1]) : fallback
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} must be a positive number`)
-  return v
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const i = process.argv.indexOf('--child')
-  const main = i >= 0
-    ? child(process.argv[i + 1]!, process.argv[i + 2]!, Number(process.argv[i + 3]))
-    : run({ sizeMiB: flag('--size-mb', 512), runs: flag('--runs', 3) }).then((r) => {
-      process.stdout.write(`${JSON.stringify(r)}\n`)
-    })
-  main.catch((err: unknown) => {
-    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`)
-    process.exitCode = 1
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  run(cliOptions(256)).then((r) => process.stdout.write(`${JSON.stringify(r, null, 2)}\n`)).catch((err) => {
+    process.stderr.write(`${err.stack ?? err}\n`)
+    process.exit(1)
   })
 }

@@ -1,89 +1,73 @@
 /**
- * Benchmark: push one image with a large incompressible layer from an OCI layout to a fresh
- * loopback registry, with `lading copy` and with `skopeo copy`, in the same run.
- * Usage: npx tsx benchmarks/push.ts [--size-mb 512] [--runs 3]
- * Prints one JSON object; `ratio` = skopeo time / lading time (above 1: lading is faster).
+ * Benchmark: push one image with a large incompressible layer (256 MiB and 2× that by default)
+ * from an OCI layout to an empty loopback registry, with `lading copy` and `skopeo copy`, both
+ * whole processes, interleaved, each run into a fresh registry so neither finds blobs there.
+ * Work check: the warm-up run of each side goes through a counting proxy (blob bytes uploaded
+ * must match); the counted runs go straight to the registry.
+ * Usage: npx tsx benchmarks/push.ts [--size-mb 256] [--runs 5]
  */
-import { mkdtemp, rm, mkdir, open } from 'node:fs/promises'
+import { mkdtemp, rm, mkdir } from 'node:fs/promises'
 import { spawnSync } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { startRegistry } from '../registry-fixtures/index.js'
-import { timeChild, median, machine } from './lib/measure.js'
+import { cliOptions, compare, sameCounts, timeCmd, type BenchOptions, type BenchResult, type Row, type Side } from './lib/harness.js'
+import { startCountingRegistry, type CountingRegistry } from './lib/counting-registry.js'
+import { writeDeps } from './lib/data.js'
 
 const LADING = fileURLToPath(new URL('../bin/lading', import.meta.url))
 
-async function writeRandomFile(path: string, mib: number): Promise<void> {
-  const fh = await open(path, 'w')
-  try {
-    for (let i = 0; i < mib; i++) await fh.write(randomBytes(1 << 20))
-  } finally {
-    await fh.close()
+/** A side that pushes `layout` into a fresh registry per run. */
+function pushSide(name: string, argv: (layout: string, host: string) => string[], layout: string): Side {
+  let cr: CountingRegistry | undefined
+  let done: (() => Record<string, number | undefined>) | undefined
+  return {
+    name,
+    async prepare(run) {
+      cr = await startCountingRegistry()
+      done = run.warmup ? cr.mark() : undefined
+      // Flush dirty pages now, so neither side pays for the other's writes.
+      spawnSync('sync')
+      return { argv: argv(layout, run.warmup ? cr.host : cr.direct) }
+    },
+    async finish() {
+      const w = done?.()
+      await cr?.stop()
+      return w
+    },
   }
 }
 
-/** Runs the benchmark and returns its result object. */
-export async function run(opts: { sizeMiB?: number; runs?: number } = {}): Promise<Record<string, unknown>> {
-  const sizeMiB = opts.sizeMiB ?? 512
-  const runs = opts.runs ?? 3
-  const work = await mkdtemp(join(tmpdir(), 'lading-bench-push-'))
-  try {
-    const content = join(work, 'content')
-    await mkdir(content)
-    await writeRandomFile(join(content, 'payload.bin'), sizeMiB)
-    const layout = join(work, 'layout')
-    const made = await timeChild(LADING, ['append', 'scratch', `oci:${layout}:bench`, '--layer', `${content}:/data`, '--quiet'])
-    if (made.code !== 0) throw new Error(`lading append failed: ${made.stderr}`)
-    const lading: { ms: number; peakRssMiB: number }[] = []
-    const skopeo: { ms: number; peakRssMiB: number }[] = []
-    for (let i = 0; i < runs; i++) {
-      // A fresh registry for every push, so neither tool finds blobs already there; the order
-      // alternates and dirty pages are flushed first, so neither tool pays for the other's writes.
-      const order = i % 2 === 0 ? (['lading', 'skopeo'] as const) : (['skopeo', 'lading'] as const)
-      for (const tool of order) {
-        const reg = await startRegistry({ variant: 'http' })
-        spawnSync('sync')
-        try {
-          const r = tool === 'lading'
-            ? await timeChild(LADING, ['copy', `oci:${layout}:bench`, `${reg.host}/bench/lading:1`, '--quiet'])
-            : await timeChild('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${layout}:bench`, `docker://${reg.host}/bench/skopeo:1`])
-          if (r.code !== 0) throw new Error(`${tool} push failed: ${r.stderr}`)
-          ;(tool === 'lading' ? lading : skopeo).push({ ms: r.ms, peakRssMiB: r.peakRssMiB })
-        } finally {
-          await reg.stop()
-        }
-      }
+/** Runs the benchmark and returns its rows. */
+export async function run(opts: BenchOptions): Promise<BenchResult> {
+  const sizes = [opts.sizeMiB, opts.sizeMiB * 2]
+  const rows: Row[] = []
+  for (const sizeMiB of sizes) {
+    const work = await mkdtemp(join(tmpdir(), 'lading-bench-push-'))
+    try {
+      const content = join(work, 'content')
+      await mkdir(content)
+      await writeDeps(join(content, 'payload.bin'), sizeMiB)
+      const layout = join(work, 'layout')
+      await timeCmd({ argv: [LADING, 'append', 'scratch', `oci:${layout}:bench`, '--layer', `${content}:/data`, '--quiet'] })
+      await rm(content, { recursive: true, force: true })
+      rows.push(await compare({
+        id: `push-${sizeMiB}`, title: `push of a ${sizeMiB} MiB layer vs \`skopeo copy\``, runs: opts.runs, warmup: opts.warmup,
+        lading: pushSide('lading copy', (l, h) => [LADING, 'copy', `oci:${l}:bench`, `${h}/bench/push:1`, '--quiet'], layout),
+        peer: pushSide('skopeo copy', (l, h) => ['skopeo', 'copy', '--quiet', '--dest-tls-verify=false', `oci:${l}:bench`, `docker://${h}/bench/push:1`], layout),
+        check: sameCounts(['blobBytesUp'], 0.001),
+        target: (r) => ({ text: '≥ skopeo, peak RSS < 64 MiB', met: r.ratio.median >= 1 && r.lading.peakRssMiB.max < 64 }),
+      }))
+    } finally {
+      await rm(work, { recursive: true, force: true })
     }
-    const lMs = median(lading.map((r) => r.ms))
-    const sMs = median(skopeo.map((r) => r.ms))
-    return {
-      benchmark: 'push-large-layer',
-      command: `npx tsx benchmarks/push.ts --size-mb ${sizeMiB} --runs ${runs}`,
-      sizeMiB,
-      runs,
-      lading: { ms: Math.round(lMs), mibPerSec: +(sizeMiB / (lMs / 1000)).toFixed(1), peakRssMiB: Math.max(...lading.map((r) => r.peakRssMiB)) },
-      peer: { name: 'skopeo copy', ms: Math.round(sMs), mibPerSec: +(sizeMiB / (sMs / 1000)).toFixed(1), peakRssMiB: Math.max(...skopeo.map((r) => r.peakRssMiB)) },
-      ratio: +(sMs / lMs).toFixed(2),
-      ratioMeaning: 'peer time / lading time; above 1 means lading is faster',
-      machine: machine(),
-    }
-  } finally {
-    await rm(work, { recursive: true, force: true })
   }
-}
-
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name)
-  return i > 0 ? Number(process.argv[i + 1]) : fallback
+  return { benchmark: 'push', command: `npx tsx benchmarks/push.ts --size-mb ${opts.sizeMiB} --runs ${opts.runs}`, rows }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  run({ sizeMiB: flag('--size-mb', 512), runs: flag('--runs', 3) })
-    .then((r) => process.stdout.write(`${JSON.stringify(r, null, 2)}\n`))
-    .catch((err) => {
-      process.stderr.write(`${err.stack ?? err}\n`)
-      process.exit(1)
-    })
+  run(cliOptions(256)).then((r) => process.stdout.write(`${JSON.stringify(r, null, 2)}\n`)).catch((err) => {
+    process.stderr.write(`${err.stack ?? err}\n`)
+    process.exit(1)
+  })
 }

@@ -1,68 +1,70 @@
 /**
- * Runs every benchmark in this folder and writes benchmarks/results/latest.json and a short
- * markdown table of the ratios (benchmarks/results/latest.md). `npm run bench`.
- * Set BENCH_SIZE_MB to shrink the data (default 512) and BENCH_RUNS for repetitions (default 3).
+ * Runs every benchmark module in this folder (each NAME.ts exporting `run`), or those named on
+ * the command line, and writes benchmarks/results/latest.json, latest.md, the SVG charts, and
+ * the README's benchmark block (between its markers). Results of benchmarks not run this time
+ * are kept from the previous latest.json, each with its own date, so one benchmark can be re-run
+ * alone. `npm run bench [-- NAME ...]`; BENCH_SIZE_MB (default 256), BENCH_RUNS (default 5).
  */
-import { writeFile, mkdir } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
+import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { machine } from './lib/measure.js'
+import type { BenchOptions } from './lib/harness.js'
+import { normalize, type Report, type StoredResult } from './lib/report.js'
+import { markdown, readmeBlock, replaceBlock } from './lib/markdown.js'
+import { fleetChart, ratioChart } from './lib/charts.js'
 
-interface BenchModule { run(opts: Record<string, unknown>): Promise<Record<string, unknown>> }
+const HERE = fileURLToPath(new URL('./', import.meta.url))
+const RESULTS = `${HERE}results/`
+const README = fileURLToPath(new URL('../README.md', import.meta.url))
 
-const BENCHMARKS: Record<string, () => Promise<BenchModule>> = {
-  'layer-create': () => import('./layer-create.js') as Promise<BenchModule>,
-  'push-large-layer': () => import('./push.js') as Promise<BenchModule>,
-  'build-publish': () => import('./build.js') as Promise<BenchModule>,
-  rebase: () => import('./rebase.js') as Promise<BenchModule>,
-  builder: () => import('./builder.js') as Promise<BenchModule>,
+/** Every benchmark module here: NAME.ts beside this file, except this runner. */
+async function modules(): Promise<string[]> {
+  return (await readdir(HERE)).filter((f) => f.endsWith('.ts') && f !== 'run.ts' && !f.endsWith('.test.ts')).map((f) => f.slice(0, -3)).sort()
+}
+
+async function previous(): Promise<StoredResult[]> {
+  try {
+    const old = JSON.parse(await readFile(`${RESULTS}latest.json`, 'utf8')) as Partial<Report>
+    return Array.isArray(old.results) ? old.results.filter((r) => typeof r?.benchmark === 'string' && Array.isArray(r.rows)) : []
+  } catch {
+    return []
+  }
 }
 
 async function main(): Promise<void> {
-  const sizeMiB = Number(process.env.BENCH_SIZE_MB ?? 512)
-  const runs = Number(process.env.BENCH_RUNS ?? 3)
+  const opts: BenchOptions = {
+    sizeMiB: Number(process.env.BENCH_SIZE_MB ?? 256),
+    runs: Math.max(5, Number(process.env.BENCH_RUNS ?? 5)),
+    warmup: 1,
+  }
+  const names = await modules()
   const only = process.argv.slice(2)
-  const results: Record<string, unknown>[] = []
-  for (const [name, load] of Object.entries(BENCHMARKS)) {
+  for (const n of only) if (!names.includes(n)) throw new Error(`no benchmark ${n} (have: ${names.join(', ')})`)
+  const kept = new Map((await previous()).map((r) => [r.file ?? r.benchmark, r]))
+  for (const name of names) {
     if (only.length && !only.includes(name)) continue
     process.stderr.write(`running ${name}...\n`)
-    const mod = await load()
-    results.push(await mod.run({ sizeMiB, runs }))
+    const started = Date.now()
+    const mod = (await import(pathToFileURL(`${HERE}${name}.ts`).href)) as { run?: (o: BenchOptions) => Promise<Record<string, unknown>> }
+    if (typeof mod.run !== 'function') continue
+    const raw = await mod.run(opts)
+    kept.set(name, { ...normalize(raw), file: name, date: new Date().toISOString(), machine: machine(), seconds: Math.round((Date.now() - started) / 1000), options: { ...opts } })
   }
-  const out = { date: new Date().toISOString(), machine: machine(), results }
-  const dir = fileURLToPath(new URL('./results/', import.meta.url))
-  await mkdir(dir, { recursive: true })
-  await writeFile(`${dir}latest.json`, `${JSON.stringify(out, null, 2)}\n`)
-  await writeFile(`${dir}latest.md`, table(out))
-  process.stdout.write(`${JSON.stringify(out, null, 2)}\n`)
-}
-
-function table(out: { date: string; machine: Record<string, unknown>; results: Record<string, unknown>[] }): string {
-  const rows = out.results.map((r) => {
-    const l = r.lading as Record<string, unknown> | undefined
-    const p = r.peer as Record<string, unknown> | undefined
-    // A `|` inside a cell (peer names like `tar|gzip -6`) would end the cell.
-    const cell = (v: unknown): string => String(v ?? '').replaceAll('|', '\\|')
-    return `| ${cell(r.benchmark)} | ${cell(fmt(l))} | ${cell(`${p?.name ?? ''}: ${fmt(p)}`)} | ${cell(r.ratio)} |`
-  })
-  const m = out.machine
-  return [
-    `Benchmarks run ${out.date} on ${m.cpu} (${m.cores} cores, ${m.memGiB} GiB), Node ${m.node}.`,
-    '',
-    '| benchmark | lading | peer | ratio (peer time / lading time) |',
-    '|---|---|---|---|',
-    ...rows,
-    '',
-  ].join('\n')
-}
-
-function fmt(x: Record<string, unknown> | undefined): string {
-  if (!x) return ''
-  const parts: string[] = []
-  if (x.ms !== undefined) parts.push(`${x.ms} ms`)
-  if (x.mibPerSec !== undefined) parts.push(`${x.mibPerSec} MiB/s`)
-  if (x.mbps !== undefined) parts.push(`${x.mbps} MB/s`)
-  if (x.peakRssMiB !== undefined) parts.push(`peak RSS ${x.peakRssMiB} MiB`)
-  return parts.join(', ')
+  const results = names.map((n) => kept.get(n)).filter((r): r is StoredResult => !!r)
+  const report: Report = { date: new Date().toISOString(), machine: machine(), results }
+  await mkdir(RESULTS, { recursive: true })
+  await writeFile(`${RESULTS}latest.json`, `${JSON.stringify(report, null, 2)}\n`)
+  await writeFile(`${RESULTS}latest.md`, markdown(report))
+  await writeFile(`${RESULTS}ratios.svg`, ratioChart(report))
+  await writeFile(`${RESULTS}fleet-rebase.svg`, fleetChart(report))
+  try {
+    const readme = await readFile(README, 'utf8')
+    const next = replaceBlock(readme, readmeBlock(report))
+    if (next !== readme) await writeFile(README, next)
+  } catch (err) {
+    process.stderr.write(`README not updated: ${(err as Error).message}\n`)
+  }
+  process.stdout.write(markdown(report))
 }
 
 main().catch((err) => {

@@ -37,6 +37,9 @@ if ! $quickstart; then
   check_cmd htpasswd apache2-utils
 fi
 check_cmd bwrap bubblewrap
+check_cmd pigz pigz
+# /usr/bin/time (not the shell keyword): the benchmarks read CPU seconds and peak RSS from it.
+[ -x /usr/bin/time ] || need_pkgs+=(time)
 # The base images need a *static* busybox; the dynamic `busybox` package would not run inside a
 # rootfs that has no libc.
 if [ ! -x /bin/busybox ] || ! grep -q '^Package: busybox-static$' /var/lib/dpkg/status 2>/dev/null; then

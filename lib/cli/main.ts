@@ -1,4 +1,4 @@
-// The CLI entry: command dispatch, error reporting and exit codes, SIGINT/SIGTERM handling.
+// The CLI entry: the command table (each command loaded only when it runs), dispatch, errors and exit codes, signals.
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { inspect } from 'node:util'
@@ -6,25 +6,33 @@ import { LadingError } from '../errors.js'
 import { ExitCodes, exitCodeFor } from '../exit-codes.js'
 import { findCommand, parseCommandArgs, UsageError } from './args.js'
 import type { Command } from './command.js'
-import { appendCommand } from './commands/append.js'
-import { buildCommand } from './commands/build.js'
-import { builderCommand } from './commands/builder.js'
-import { buildpackCommand } from './commands/buildpack.js'
-import { inspectCommand } from './commands/inspect.js'
-import { rebaseCommand } from './commands/rebase.js'
-import { configCommand } from './commands/config.js'
-import { copyCommand } from './commands/copy.js'
-import { digestCommand } from './commands/digest.js'
-import { manifestCommand } from './commands/manifest.js'
-import { tagsCommand } from './commands/tags.js'
-import { CommandContext, type CommandRuntime } from './context.js'
+import type { CommandContext, CommandRuntime } from './context.js'
 import { Output, type CliIo } from './output.js'
 
 export const VERSION = '0.1.0'
 
-/** Every command, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [
-  buildCommand, builderCommand, buildpackCommand, rebaseCommand, inspectCommand, copyCommand, appendCommand, manifestCommand, configCommand, digestCommand, tagsCommand,
+/** A row of the command table: what `--help` lists, and how to load the command when it runs. */
+export interface CommandEntry { name: string; summary: string; load(): Promise<Command> }
+
+/**
+ * Every command, in the order `--help` lists them. Commands load on demand, so a command pays at
+ * start-up only for the modules it uses (`--version` loads no registry client). To add one: a
+ * row with its name, the same one-line summary as its Command, and
+ * `load: async () => (await import('./commands/x.js')).xCommand` (a dynamic import: nothing of
+ * it loads for other commands; test/cli/main.test.ts checks the row matches the command).
+ */
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: 'build', summary: 'Build an app image from source with Cloud Native Buildpacks and publish it', load: async () => (await import('./commands/build.js')).buildCommand },
+  { name: 'builder', summary: 'Create a builder from builder.toml, or inspect one', load: async () => (await import('./commands/builder.js')).builderCommand },
+  { name: 'buildpack', summary: 'Package a buildpack (image or .cnb) from package.toml, or inspect a buildpackage', load: async () => (await import('./commands/buildpack.js')).buildpackCommand },
+  { name: 'rebase', summary: 'Move app images onto a patched run image without a rebuild', load: async () => (await import('./commands/rebase.js')).rebaseCommand },
+  { name: 'inspect', summary: 'Show what an app image is made of: base, run images, buildpacks, processes, SBOM', load: async () => (await import('./commands/inspect.js')).inspectCommand },
+  { name: 'copy', summary: 'Copy an image between registries and OCI layouts', load: async () => (await import('./commands/copy.js')).copyCommand },
+  { name: 'append', summary: 'Make a new image from a base plus directories as layers', load: async () => (await import('./commands/append.js')).appendCommand },
+  { name: 'manifest', summary: 'Print the raw manifest (or index) of an image', load: async () => (await import('./commands/manifest.js')).manifestCommand },
+  { name: 'config', summary: 'Show or change settings (default-builder), or print the config blob of an image', load: async () => (await import('./commands/config.js')).configCommand },
+  { name: 'digest', summary: 'Print the digest an image reference resolves to', load: async () => (await import('./commands/digest.js')).digestCommand },
+  { name: 'tags', summary: 'List the tags of a repository', load: async () => (await import('./commands/tags.js')).tagsCommand },
 ]
 
 const GLOBAL_HELP = `Global flags (before or after the command):
@@ -76,9 +84,11 @@ ${GLOBAL_HELP}
 export async function main(argv: readonly string[], io: CliIo, runtime: CommandRuntime & { debug?: boolean } = {}): Promise<number> {
   const known = new Set(COMMANDS.map((c) => c.name))
   const name = findCommand(argv, known)
-  const command = COMMANDS.find((c) => c.name === name)
+  const entry = COMMANDS.find((c) => c.name === name)
+  let command: Command | undefined
   let ctx: CommandContext | undefined
   try {
+    if (entry) command = await entry.load()
     if (!command) {
       const args = parseCommandArgs(argv, name ?? '', {})
       if (args.global.version) return write(io, `lading ${VERSION}\n`)
@@ -88,6 +98,8 @@ export async function main(argv: readonly string[], io: CliIo, runtime: CommandR
     const args = parseCommandArgs(argv, command.name, command.options)
     if (args.global.help) return write(io, commandHelp(command))
     const out = new Output(io, args.global)
+    // The context brings the registry client and layouts: loaded only when a command runs.
+    const { CommandContext } = await import('./context.js')
     ctx = new CommandContext(out, args.global, runtime)
     return await command.run(ctx, args)
   } catch (err) {

@@ -1,3 +1,4 @@
+// Layer gzip: the deterministic compressor for new layers, and gunzip (or zstd) of layer blobs read back.
 import { type Readable, type Transform } from 'node:stream'
 import { pipeline } from 'node:stream'
 import * as zlib from 'node:zlib'

@@ -1,5 +1,4 @@
-/**
- * Rebases many images in one process: at most `concurrency` in flight, run images fetched once
+/** Rebases many images in one process: at most `concurrency` in flight, run images fetched once
  * for all of them (a shared RunImageCache), one result per image in input order.
  */
 import pLimit from 'p-limit'

@@ -1,5 +1,4 @@
-/**
- * Plans the rebase of one image manifest (cnb-spec.md §6): read the label, prove the old base,
+/** Plans the rebase of one image manifest (cnb-spec.md §6): read the label, prove the old base,
  * choose and check the new run image, and stitch a new config and manifest. Reads manifests and
  * configs only, never layer bytes; writes nothing (rebase.ts pushes the plan).
  */
@@ -12,6 +11,7 @@ import {
 } from '../platform/index.js'
 import { imageFromManifest, mountSources } from '../remote/index.js'
 import { RebaseError } from './errors.js'
+import type { HeldBlobs } from './held-blobs.js'
 import type { RunImage, RunImageCache } from './run-images.js'
 
 /** The rebaser's fixed timestamp for `created` and every history entry (§6.3 step 4). */
@@ -47,6 +47,8 @@ export interface ImagePlan {
   new: BaseSide & { name: string }
   newBase: RunImage
   next?: Image
+  /** Blobs the app's repository is known to hold: the old manifest's layers and config. */
+  held: ReadonlySet<string>
   /** Bytes that move to write `next`: its config, and base layers copied from another registry. */
   bytes: { config: number; copy: number; mount: number }
   warnings: string[]
@@ -126,8 +128,13 @@ export async function planImageRebase(repo: Repository, parsed: Parsed<ImageMani
   const md = readLabel(config, display)
   const platform: Platform = { os: config.os ?? '', architecture: config.architecture ?? '', ...(config.variant ? { variant: config.variant } : {}) }
   const warnings: string[] = []
-  const keep = await proveOldBase(config, md, platform, opts, display, warnings)
-  const newBase = await chooseRunImage(md, platform, opts, display)
+  // The old base's proof and the new run image are independent reads: both at once.
+  // When both fail, the old base's error is the one reported, as when they ran in turn.
+  const [oldSide, newSide] = await Promise.allSettled([proveOldBase(config, md, platform, opts, display, warnings), chooseRunImage(md, platform, opts, display)])
+  if (oldSide.status === 'rejected') throw oldSide.reason
+  if (newSide.status === 'rejected') throw newSide.reason
+  const keep = oldSide.value
+  const newBase = newSide.value
   const check = checkRebase({ app: config, newBase: newBase.config, force: Boolean(opts.force), nameCheck: { runImageName: newBase.name, metadata: md, parse: opts.parse } })
   warnings.push(...check.warnings.map((w) => `${display}: ${w}`))
   if (check.errors.length) {
@@ -138,6 +145,7 @@ export async function planImageRebase(repo: Repository, parsed: Parsed<ImageMani
   const ids = config.rootfs.diff_ids
   const plan: ImagePlan = {
     display, platform, oldDigest: parsed.descriptor.digest, newBase, warnings,
+    held: new Set([parsed.value.config.digest, ...parsed.value.layers.map((l) => l.digest)]),
     old: { reference: md.runImage.reference, digest: digestOf(md.runImage.reference), layers: keep, topLayer: md.runImage.topLayer },
     new: { name: newBase.name, reference: newBase.reference, digest: newBase.digest, layers: nbIds.length, topLayer: nbIds.at(-1) ?? '' },
     bytes: { config: 0, copy: 0, mount: 0 },
@@ -157,16 +165,17 @@ export async function planImageRebase(repo: Repository, parsed: Parsed<ImageMani
     }
   })
   plan.bytes.config = (await plan.next.rawConfig()).length
-  await countBaseBytes(repo, newBase, plan)
+  await countBaseBytes(repo, newBase, plan, opts.runImages.held)
   return plan
 }
 
 /** New base layers: mounted inside one registry, copied (and counted) from another unless already present. */
-async function countBaseBytes(repo: Repository, newBase: RunImage, plan: ImagePlan): Promise<void> {
+async function countBaseBytes(repo: Repository, newBase: RunImage, plan: ImagePlan, held: HeldBlobs): Promise<void> {
   const layers = (await newBase.image.manifest()).layers
   if (newBase.repo.name === repo.name) return
   const mountable = mountSources([newBase.repo.name], repo.name).length > 0
   for (const d of layers) {
+    if (plan.held.has(d.digest) || held.has(repo.name, d.digest)) continue
     if (mountable) plan.bytes.mount += d.size
     else if (!(await repo.blobs.stat(d.digest))) plan.bytes.copy += d.size
   }

@@ -1,5 +1,4 @@
-/**
- * `lading rebase` for one image (cnb-spec.md §6): an image manifest, or an index rebased child
+/** `lading rebase` for one image (cnb-spec.md §6): an image manifest, or an index rebased child
  * by child with a new index on top. Uploads the new config blobs and manifests only; new base
  * layers are mounted (same registry) or copied (another registry). Tags move last, so a failure
  * leaves them where they were. `dryRun` plans the same way and writes nothing.
@@ -83,14 +82,17 @@ export async function rebaseImage(target: RebaseTarget, opts: RebaseOptions): Pr
     return writeImage(target, p, opts)
   }
   const index = top.value as ImageIndex
-  const plans = new Map<number, ImagePlan>()
-  for (const [i, d] of index.manifests.entries()) {
-    if (isAttestation(d)) continue
+  const planned = new Map<number, ImagePlan>()
+  // Children are independent: read and planned at once (the run image cache shares base reads).
+  await Promise.all([...index.manifests.entries()].map(async ([i, d]) => {
+    if (isAttestation(d)) return
     const child = await target.repo.manifests.get(d.digest, opts.signal)
-    if (isIndex(child)) continue // nested indexes are left as they are
+    if (isIndex(child)) return // nested indexes are left as they are
     const where = `${target.display} (${d.platform ? formatPlatform(d.platform) : d.digest})`
-    plans.set(i, await planImageRebase(target.repo, child as Parsed<ImageManifest>, where, plan))
-  }
+    planned.set(i, await planImageRebase(target.repo, child as Parsed<ImageManifest>, where, plan))
+  }))
+  // In index order, whatever order the reads finished in: the result lists bases in that order.
+  const plans = new Map([...planned.entries()].sort(([a], [b]) => a - b))
   return writeIndex(target, top as Parsed<ImageIndex>, plans, opts)
 }
 
@@ -120,6 +122,7 @@ async function writeImage(target: RebaseTarget, p: ImagePlan, opts: RebaseOption
 
 function pushOptions(opts: RebaseOptions, ledger: TransferLedger) {
   return {
+    held: opts.runImages.held,
     onProgress: (ev: TransferEvent) => {
       ledger.record(ev)
       opts.onProgress?.(ev)

@@ -1,5 +1,4 @@
-/**
- * Run images for rebase, fetched once per process: a fleet of images built on the same run
+/** Run images for rebase, fetched once per process: a fleet of images built on the same run
  * image reads its manifest and config one time, whatever the concurrency.
  */
 import type { Digest } from '../digest/index.js'
@@ -7,6 +6,7 @@ import { LadingError } from '../errors.js'
 import type { Image } from '../image/index.js'
 import type { ImageConfig, ImageIndex, ImageManifest, Parsed, Platform, Repository } from '../oci/index.js'
 import { imageFromManifest, isNotFound, narrowToImage } from '../remote/index.js'
+import { HeldBlobs } from './held-blobs.js'
 
 /** Opens an image name (registry reference or oci:DIR[:TAG]) as a repository plus tag/digest. */
 export type OpenImage = (name: string) => Promise<{ repo: Repository; identifier: string }>
@@ -48,6 +48,8 @@ export class RunImageCache {
   readonly #images = new Map<string, Promise<RunImage>>()
   /** Number of distinct top-level manifests fetched (for tests and benchmarks). */
   fetches = 0
+  /** Blobs each repository is known to hold in this run (shared, like the run images, by a whole fleet). */
+  readonly held = new HeldBlobs()
 
   constructor(open: OpenImage, signal?: AbortSignal) {
     this.#open = open

@@ -1,3 +1,4 @@
+// Copies an image (or index) between any two stores: blobs skipped, mounted or streamed, manifests last.
 import pLimit from 'p-limit'
 import { wrapError } from '../errors.js'
 import {

@@ -1,3 +1,4 @@
+// Reads an image from a store as a lazy Image: manifest first, config and layers only when asked.
 import { LadingError } from '../errors.js'
 import { toImage, type Image } from '../image/index.js'
 import {

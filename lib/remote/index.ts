@@ -1,3 +1,4 @@
+// The door of lib/remote: fetch, push and copy images over any store (registry or layout).
 export * from './fetch-image.js'
 export * from './push-image.js'
 export * from './copy.js'

@@ -1,3 +1,4 @@
+// Totals of what a transfer moved (uploaded, mounted, skipped), from its progress events.
 import type { TransferEvent } from '../oci/index.js'
 
 /** Totals of one transfer, for `--json` output and benchmarks. */

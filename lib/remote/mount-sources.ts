@@ -1,5 +1,4 @@
-/**
- * Of `sources` (repository names `host/path`), those a push to `target` can mount from: same
+/** Of `sources` (repository names `host/path`), those a push to `target` can mount from: same
  * registry host, another repository. Layout and cross-registry sources must be uploaded.
  */
 export function mountSources(sources: readonly string[], target: string): string[] {

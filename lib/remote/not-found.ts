@@ -1,3 +1,4 @@
+// Tells a "not found" from other store errors, whatever store raised it.
 import { LadingError } from '../errors.js'
 
 const NOT_FOUND = new Set(['ERR_REGISTRY_NOT_FOUND', 'ERR_NOT_FOUND', 'ERR_LAYOUT_NOT_FOUND'])

@@ -1,3 +1,4 @@
+// Pushes an image to a store: layers (skipped, mounted or uploaded), config, manifest by digest, then tags.
 import pLimit from 'p-limit'
 import { wrapError } from '../errors.js'
 import type { Image, Layer } from '../image/index.js'

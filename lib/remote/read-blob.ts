@@ -1,3 +1,4 @@
+// Reads a whole (small) blob from a store into memory: configs and manifests.
 import type { Readable } from 'node:stream'
 import { LadingError } from '../errors.js'
 import type { BlobStore, Descriptor } from '../oci/index.js'

@@ -1,3 +1,4 @@
+// A layer that lives in a store: its bytes are read from there only when someone asks.
 import { createGunzip } from 'node:zlib'
 import type { Readable } from 'node:stream'
 import type { Digest } from '../digest/index.js'

@@ -21,6 +21,14 @@ t.test('--help lists every command; each command has its own help', async (t) =>
   t.match((await runCli(['--version'])).stdout, /^lading \d+\.\d+\.\d+/)
 })
 
+t.test('the command table loads each command lazily, and its row matches the command', async (t) => {
+  for (const entry of COMMANDS) {
+    const c = await entry.load()
+    t.equal(c.name, entry.name)
+    t.equal(c.summary, entry.summary, `${entry.name}: the table's summary is the command's`)
+  }
+})
+
 t.test('usage errors exit 3 and say what to do', async (t) => {
   const unknown = await runCli(['frobnicate'])
   t.equal(unknown.code, 3)

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { gunzipSync } from 'node:zlib'
-import { createParallelGzip, GZIP_BLOCK_SIZE } from '../../lib/layer/parallel-gzip.js'
+import { createParallelGzip, GZIP_BLOCK_SIZE, isIncompressible } from '../../lib/layer/parallel-gzip.js'
 
 async function gzip(input: Buffer, chunk: number, opts: { level?: number; parallel?: number } = {}): Promise<Buffer> {
   const out: Buffer[] = []
@@ -42,4 +42,28 @@ t.test('blocks keep the previous block as their dictionary: ratio close to one s
   const gz = await gzip(input, 65536)
   t.ok(gz.length < 24 * 1024, `later blocks refer back into earlier ones (${gz.length} bytes for ${input.length})`)
   for (const level of [0, 9]) t.ok(gunzipSync(await gzip(mixed, 65536, { level })).equals(mixed), `level ${level}`)
+})
+
+t.test('blocks that would not compress are stored, judged from their bytes alone', async (t) => {
+  const noise = randomBytes(5 * GZIP_BLOCK_SIZE + 123)
+  const gz = await gzip(noise, 65536)
+  t.ok(gunzipSync(gz).equals(noise), 'stored blocks round-trip')
+  // header 10 + trailer 8 + 5 bytes per stored piece (3 per block) + the short last block, deflated
+  t.ok(gz.length <= noise.length + 18 + 5 * 3 * 5 + 160, `no deflate overhead beyond stored headers (${gz.length - noise.length})`)
+  const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex')
+  t.equal(sha(await gzip(noise, 1000, { parallel: 1 })), sha(gz), 'same bytes whatever the write sizes and parallelism')
+  const mix = Buffer.concat([noise.subarray(0, 2 * GZIP_BLOCK_SIZE), text.subarray(0, 2 * GZIP_BLOCK_SIZE)])
+  const gzMix = await gzip(mix, 65536)
+  t.ok(gunzipSync(gzMix).equals(mix), 'stored and deflated blocks mix in one member')
+  t.ok(gzMix.length < 2 * GZIP_BLOCK_SIZE + 20_000, 'the text half is still compressed')
+})
+
+t.test('isIncompressible: flat histograms without repeats only', async (t) => {
+  const noise = randomBytes(GZIP_BLOCK_SIZE)
+  t.ok(isIncompressible(noise, undefined), 'random bytes')
+  t.notOk(isIncompressible(text.subarray(0, GZIP_BLOCK_SIZE), undefined), 'text')
+  t.notOk(isIncompressible(noise.subarray(0, 1000), undefined), 'tiny blocks are left to deflate')
+  const twice = Buffer.concat([noise.subarray(0, 40_000), noise.subarray(0, 40_000)])
+  t.notOk(isIncompressible(twice, undefined), 'random bytes repeated inside the block')
+  t.notOk(isIncompressible(noise.subarray(0, 60_000), noise.subarray(0, 32 * 1024)), 'random bytes repeating the dictionary')
 })

@@ -7,6 +7,7 @@ import { openLayout } from '../../lib/layout/index.js'
 import { RunImageCache, parseImageName } from '../../lib/rebase/index.js'
 import { planImageRebase } from '../../lib/rebase/plan.js'
 import { pushRebased } from '../../lib/rebase/push.js'
+import { HeldBlobs } from '../../lib/rebase/held-blobs.js'
 import type { Digest } from '../../lib/digest/index.js'
 import type { ImageManifest, Parsed, Repository } from '../../lib/oci/index.js'
 import { emptyLayersMetadata, encodeLifecycleMetadata, LABELS } from '../../lib/platform/index.js'
@@ -76,4 +77,22 @@ t.test('several tags: by digest first, then each tag; no tag: by digest only', a
   s.calls.length = 0
   await pushRebased(s.app, s.plan, [])
   t.same(s.calls.filter((c) => c.startsWith('manifest')), [`manifest ${digest}`])
+})
+
+t.test('no mount for a layer the repository is known to hold: in the old manifest, or mounted earlier in the run', async (t) => {
+  const s = await setup()
+  const m = await s.plan.next!.manifest()
+  const [first, second] = m.layers
+  const held = new HeldBlobs()
+  // The old manifest lists `first`; `second` was mounted by an earlier image of this run.
+  const plan = { ...s.plan, held: new Set([first!.digest]) }
+  held.add('h/app', second!.digest)
+  await pushRebased(s.app, plan, ['1'], { held })
+  t.same(s.calls.filter((c) => c.startsWith('mount')), [], 'nothing mounted')
+  t.equal((await s.app.manifests.get('1')).descriptor.digest, await s.plan.next!.digest())
+
+  const again = await setup()
+  const fresh = new HeldBlobs()
+  await pushRebased(again.app, again.plan, ['1'], { held: fresh })
+  for (const l of m.layers.slice(0, 2)) t.ok(fresh.has('h/app', l.digest), 'what was mounted is remembered for the rest of the run')
 })

@@ -1,0 +1,60 @@
+import t from 'tap'
+import { normalize } from '../../benchmarks/lib/report.js'
+import { markdown, readmeBlock, replaceBlock, BEGIN, END } from '../../benchmarks/lib/markdown.js'
+import { fleetChart, ratioChart } from '../../benchmarks/lib/charts.js'
+import type { Row } from '../../benchmarks/lib/harness.js'
+
+const s = (median: number, min = median, max = median) => ({ median, min, max })
+const row: Row = {
+  id: 'push-256', title: 'push | of 256 MiB', runs: 5,
+  lading: { name: 'lading copy', wallMs: s(900, 800, 1000), cpuS: s(1.1), peakRssMiB: s(60), samples: [900] },
+  peer: { name: 'skopeo copy', wallMs: s(1000), cpuS: s(0.9), peakRssMiB: s(21), samples: [1000] },
+  ratio: s(1.11, 0.9, 1.3), cpuRatio: 0.82, sameWork: { ok: true, note: 'blobBytesUp 1 vs 1' }, target: { text: '≥ skopeo', met: true },
+}
+const report = {
+  date: '2026-12-07T01:00:00.000Z', machine: { cpu: 'X', cores: 2, memGiB: 24, kernel: '6', node: 'v20' },
+  results: [
+    { benchmark: 'push', date: '2026-12-07T01:00:00.000Z', rows: [row], options: { sizeMiB: 256, runs: 5, warmup: 1 } },
+    { benchmark: 'rebase', date: '2026-12-07T01:10:00.000Z', rows: [],
+      scaling: [{ images: 100, runs: 3, wallMs: s(600, 500, 700), cpuS: s(1), peakRssMiB: s(70), requestsPerImage: 4, imagesPerSec: 166 }] },
+  ],
+}
+
+t.test('older result shapes become one flagged row', async (t) => {
+  const r = normalize({ benchmark: 'old', lading: { ms: 100 }, peer: { name: 'p', ms: 200 }, ratio: 2 })
+  t.equal(r.rows.length, 1)
+  t.equal(r.rows[0]!.ratio.median, 2)
+  t.notOk(r.rows[0]!.sameWork.ok, 'work not checked')
+  t.match(r.rows[0]!.title, /not measured by the harness/)
+  t.equal(normalize({ benchmark: 'new', rows: [row] }).rows[0], row, 'harness rows pass through')
+})
+
+t.test('markdown says when and where, escapes cells, lists min–max and targets', async (t) => {
+  const md = markdown(report)
+  t.match(md, /Measured between 2026-12-07 01:00 and 2026-12-07 01:10 UTC on X \(2 cores, 24 GiB\)/)
+  t.match(md, /push \\\| of 256 MiB/)
+  t.match(md, /1\.11 \(0\.9–1\.3\)/)
+  t.match(md, /≥ skopeo: met/)
+  t.match(md, /\| 100 images \| 600 ms \(500–700\) \| 166 \| 4 \|/)
+})
+
+t.test('the README block replaces only what is between the markers', async (t) => {
+  const text = `a\n${BEGIN}\nold\n${END}\nb\n`
+  const out = replaceBlock(text, readmeBlock(report))
+  t.ok(out.startsWith('a\n') && out.endsWith('\nb\n'))
+  t.notMatch(out, /\nold\n/)
+  t.match(out, /ratios\.svg/)
+  t.match(out, /fleet-rebase\.svg/)
+  t.equal(replaceBlock('no markers', 'x'), 'no markers')
+})
+
+t.test('charts are standalone SVG with one mark per row and per fleet size', async (t) => {
+  const r = ratioChart(report)
+  t.match(r, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/)
+  t.match(r, />push-256</)
+  t.equal((r.match(/<circle/g) ?? []).length, 1)
+  const f = fleetChart(report)
+  t.equal((f.match(/<circle/g) ?? []).length, 1)
+  t.match(f, /0\.60 s/)
+  t.match(fleetChart({ ...report, results: [] }), /no fleet results yet/)
+})
