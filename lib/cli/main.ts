@@ -12,6 +12,7 @@ import { copyCommand } from './commands/copy.js'
 import { digestCommand } from './commands/digest.js'
 import { manifestCommand } from './commands/manifest.js'
 import { tagsCommand } from './commands/tags.js'
+import { fleetCommand } from './commands/fleet.js'
 import { CommandContext } from './context.js'
 import { Output, type CliIo } from './output.js'
 
@@ -19,7 +20,7 @@ export const VERSION = '0.1.0'
 
 /** Every command, in the order `--help` lists them. */
 export const COMMANDS: readonly Command[] = [
-  buildCommand, rebaseCommand, inspectCommand, copyCommand, appendCommand, manifestCommand, configCommand, digestCommand, tagsCommand,
+  buildCommand, rebaseCommand, fleetCommand, inspectCommand, copyCommand, appendCommand, manifestCommand, configCommand, digestCommand, tagsCommand,
 ]
 
 const GLOBAL_HELP = `Global flags (before or after the command):

@@ -80,7 +80,7 @@ export function canonicalName(name: string): string {
 export async function planImage(e: FleetEntry, opts: PlanOptions): Promise<PlanItem> {
   const config = configDigest(e)
   const base = { tag: e.tag, entry: e, config, reasons: [] as Reason[], evidence: [] as Evidence[], digest: '' }
-  let step = 'source'
+  let step = e.source.kind === 'path' ? 'path' : 'git'
   try {
     const found: Partial<PlanItem> = {}
     if (e.source.kind === 'path') {
