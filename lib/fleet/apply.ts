@@ -72,7 +72,8 @@ export async function applyPlan(items: readonly PlanItem[], opts: ApplyOptions):
     })
     return { result: r.status === 'rebased' ? 'rebased' : 'unchanged', newDigest: r.newDigest }
   }))))
-  const builds = pLimit(Math.max(1, opts.maxBuilds ?? 1))
+  // Unsandboxed builds share the real /workspace and /layers: one at a time.
+  const builds = pLimit(opts.build.sandbox ? Math.max(1, opts.maxBuilds ?? 1) : 1)
   await Promise.all(items.map((item, i) => item.action !== 'build' ? undefined
     : builds(() => run(i, async () => ({ result: 'built', newDigest: await buildItem(item, opts.build) })))))
   const summary: ApplySummary = { images: out.length, built: 0, rebased: 0, unchanged: 0, failed: 0, ms: Date.now() - started }

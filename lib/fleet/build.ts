@@ -10,7 +10,7 @@ import { imageCache } from '../cache/index.js'
 import { LadingError } from '../errors.js'
 import { withLabels } from '../image/index.js'
 import type { Platform } from '../oci/index.js'
-import { createImage, type BuildEvents } from '../lifecycle/index.js'
+import { CNB_PATHS, createImage, type BuildEvents } from '../lifecycle/index.js'
 import { readProjectFile, readProjectMetadataFile, type ProjectMetadata } from '../platform/index.js'
 import { fetchImage, pushImage } from '../remote/index.js'
 import type { Builders, PreparedBuilder } from './builder.js'
@@ -81,6 +81,8 @@ export async function buildItem(item: PlanItem, d: BuildDeps): Promise<string> {
       buildPath: bp.buildPath ?? DEFAULT_PATH, uid: bp.uid ?? 1000, gid: bp.gid ?? 1000, ...(bp.rootfs ? { rootfs: bp.rootfs } : {}),
       created: EPOCH, project, platform: d.platform, concurrency: d.concurrency ?? 4, indexDir: join(d.cacheHome, 'run-index'),
       ...(d.signal ? { signal: d.signal } : {}),
+      // Without the sandbox buildpacks see the real /workspace, /layers, /platform (apply then builds one at a time).
+      ...(d.sandbox ? {} : { dirs: { root: '/', workspace: CNB_PATHS.workspace, layers: CNB_PATHS.layers, platform: CNB_PATHS.platform } }),
     }, d.events ?? {})
     const record = encodeFleetRecord({
       config: item.config, ...(item.sourceDigest ? { source: item.sourceDigest } : {}),

@@ -121,7 +121,8 @@ function checkKeys(t: Raw, at: FleetLocation, lineOf: (k: string) => number, for
 function canonicalTag(tag: string, at: FleetLocation): string {
   if (tag.startsWith('oci:')) return tag.includes(':', 4) ? tag : `${tag}:latest`
   try {
-    return parseReference(tag).toString()
+    const r = parseReference(tag)
+    return r.digest ? r.toString() : `${r.name()}:${r.tag ?? 'latest'}`
   } catch (err) {
     throw new FleetFileError(at, `tag ${JSON.stringify(tag)}: ${(err as Error).message}`, { cause: err })
   }

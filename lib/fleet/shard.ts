@@ -24,7 +24,8 @@ export function shardOf(tag: string, count: number): number {
   let name = tag
   if (!tag.startsWith('oci:')) {
     try {
-      name = parseReference(tag).toString()
+      const r = parseReference(tag)
+      name = r.digest ? r.toString() : `${r.name()}:${r.tag ?? 'latest'}`
     } catch {
       // an invalid name is planned (and reported) by whichever shard it hashes to as written
     }
