@@ -1,5 +1,4 @@
-/**
- * fleet apply: carries out a plan. Rebases go first (cheap, and they carry the security fixes),
+/** fleet apply: carries out a plan. Rebases go first (cheap, and they carry the security fixes),
  * all with bounded concurrency; then builds through a queue of at most `maxBuilds`. Every image
  * gets a result; one failure never stops the others and never moves that image's tag.
  */

@@ -1,5 +1,4 @@
-/**
- * Builds one fleet image with lading's build (createImage): source from a path or a git checkout,
+/** Builds one fleet image with lading's build (createImage): source from a path or a git checkout,
  * buildpacks from the entry or a builder, the declared run image; then the fleet record label
  * goes on, and only then does the tag move. A failure anywhere leaves the tag where it was.
  */

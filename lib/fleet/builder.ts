@@ -1,5 +1,4 @@
-/**
- * Builders as a fleet sees them, behind a small interface: `read` (for plan: digest, buildpacks
+/** Builders as a fleet sees them, behind a small interface: `read` (for plan: digest, buildpacks
  * and run image, from the builder's config labels only) and `prepare` (for apply: what a build
  * needs). The label reader here implements `read`; `prepare` comes from lib/distribution's
  * builder support (`lading build --builder`, issue #12) when it is there.

@@ -1,5 +1,4 @@
-/**
- * The buildpacks of a `buildpacks = [...]` entry: directories (relative to the fleet file) and
+/** The buildpacks of a `buildpacks = [...]` entry: directories (relative to the fleet file) and
  * `ID[@VERSION]`s found under --buildpacks-dir, as `lading build --buildpack` reads them. Each
  * distinct list is read once per run, however many images share it.
  */

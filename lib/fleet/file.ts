@@ -1,5 +1,4 @@
-/**
- * The fleet file (TOML, or YAML for .yaml/.yml): `[defaults]` and `[[images]]` entries with
+/** The fleet file (TOML, or YAML for .yaml/.yml): `[defaults]` and `[[images]]` entries with
  * tag, path | git + revision, builder | buildpacks (+ run-image), run-image, env, cache-image.
  * Structural problems (syntax, unknown key, wrong type, duplicate tag, no source) fail the whole
  * file with its line; problems found later (a path that does not exist) belong to one image.

@@ -1,5 +1,4 @@
-/**
- * Sources from git with the git CLI: a revision resolved to its commit (ls-remote, or as is when
+/** Sources from git with the git CLI: a revision resolved to its commit (ls-remote, or as is when
  * it already is one), and a shallow fetch of exactly that commit into a per-repository bare cache,
  * checked out into a fresh directory for the build.
  */
@@ -26,7 +25,7 @@ function git(args: string[]): Promise<string> {
 /** Returns the commit `revision` (branch, tag, HEAD or a commit) of `url` names now. */
 export async function resolveRevision(url: string, revision: string): Promise<string> {
   if (SHA.test(revision)) return revision
-  const out = await git(['ls-remote', '--', url, revision])
+  const out = await git(['ls-remote', '--', url, revision, `${revision}^{}`])
   const lines = out.split('\n').filter(Boolean).map((l) => l.split('\t') as [string, string])
   // An exact ref first, then a branch, then a tag (peeled `^{}` wins: it is the commit).
   const pick = lines.find(([, r]) => r === revision) ?? lines.find(([, r]) => r === `refs/heads/${revision}`)

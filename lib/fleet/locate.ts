@@ -1,5 +1,4 @@
-/**
- * Line numbers for a fleet file's entries and keys. The TOML parser gives values without
+/** Line numbers for a fleet file's entries and keys. The TOML parser gives values without
  * positions, so TOML lines are found by scanning the text for `[[images]]` / `[defaults]`
  * headers and `key =` lines inside each section; YAML lines come from the yaml package's ranges.
  */

@@ -1,5 +1,4 @@
-/**
- * fleet plan: each declared image is up to date, to build (with kpack's reasons CONFIG, COMMIT,
+/** fleet plan: each declared image is up to date, to build (with kpack's reasons CONFIG, COMMIT,
  * BUILDPACK, STACK, TRIGGER and the evidence old → new), to rebase (only the run image moved),
  * or in error. Everything compared comes from the registry (manifests and configs only) and the
  * fleet file; there is no local database.
@@ -108,7 +107,9 @@ export async function planImage(e: FleetEntry, opts: PlanOptions): Promise<PlanI
     const runName = e.runImage ?? found.builder?.runImage
     if (!runName) throw new LadingError('ERR_FLEET_RUN_IMAGE', `builder ${e.builder} names no run image: set run-image`)
     found.runImage = runName
-    const run = await opts.runImages.resolve(runName, opts.platform)
+    const run = await opts.runImages.resolve(runName, opts.platform).catch((err: Error) => {
+      throw new LadingError(err instanceof LadingError ? err.code : 'ERR_FLEET_RUN_IMAGE', `cannot read run image ${runName}: ${err.message}`, { cause: err })
+    })
     step = 'tag'
     const target = await opts.open(e.tag)
     const state = await readImageState(target.repo, target.identifier, opts.platform, opts.signal)

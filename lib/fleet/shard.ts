@@ -1,5 +1,4 @@
-/**
- * `--shard K/N`: a deterministic split of a fleet by image name, so N jobs (a Kubernetes
+/** `--shard K/N`: a deterministic split of a fleet by image name, so N jobs (a Kubernetes
  * Indexed Job, a GitHub Actions matrix, a Tekton matrix) take disjoint shares with no
  * coordination. K is 0-based, so JOB_COMPLETION_INDEX can be passed as it is.
  */

@@ -1,5 +1,4 @@
-/**
- * What the registry says about an image, which is all the state a fleet has: the lifecycle's
+/** What the registry says about an image, which is all the state a fleet has: the lifecycle's
  * run image record, the buildpacks of the build metadata label, the source commit of the project
  * metadata label, and lading's fleet record (declared-config digest, source tree digest, builder).
  * Reads one manifest (two for an index) and one config blob; never a layer.

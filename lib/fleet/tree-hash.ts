@@ -1,5 +1,4 @@
-/**
- * A content digest of a source directory (paths, executable bits, symlink targets, file bytes),
+/** A content digest of a source directory (paths, executable bits, symlink targets, file bytes),
  * so a fleet can tell that a `path` source changed without any local database: the digest is
  * recorded in the image and compared next time.
  */
