@@ -111,8 +111,12 @@ export async function planImage(e: FleetEntry, opts: PlanOptions): Promise<PlanI
       throw new LadingError(err instanceof LadingError ? err.code : 'ERR_FLEET_RUN_IMAGE', `cannot read run image ${runName}: ${err.message}`, { cause: err })
     })
     step = 'tag'
-    const target = await opts.open(e.tag)
-    const state = await readImageState(target.repo, target.identifier, opts.platform, opts.signal)
+    // A layout that does not exist yet holds no image, like a registry repository that has none.
+    const target = await opts.open(e.tag).catch((err: unknown) => {
+      if (err instanceof LadingError && err.code === 'ERR_LAYOUT_NOT_FOUND') return undefined
+      throw err
+    })
+    const state = target && await readImageState(target.repo, target.identifier, opts.platform, opts.signal)
     const item: PlanItem = { ...base, ...found, action: 'up-to-date' }
     if (!state) {
       item.evidence.push({ reason: 'CONFIG', old: '(no image)', new: config })

@@ -8,11 +8,15 @@ import { RunImageCache } from '../../lib/rebase/index.js'
 import { pushImage } from '../../lib/remote/index.js'
 import { FLEET_LABEL, encodeFleetRecord, type FleetRecord, type Opener } from '../../lib/fleet/index.js'
 
+const layouts = new Map<string, Awaited<ReturnType<typeof openLayout>>>()
+
 /** Opens `oci:DIR[:TAG]` and `oci:DIR@sha256:…` names. */
 export const layoutOpener: Opener = async (name, opts) => {
   const at = name.indexOf('@')
   const { dir, tag } = at > 0 ? { dir: name.slice(4, at), tag: name.slice(at + 1) } : parseLayoutReference(name)
-  const repo = await openLayout(dir, { create: Boolean(opts?.create) })
+  // One object per layout, as the CLI's opener does: index.json updates are serialised per object.
+  const repo = layouts.get(dir) ?? await openLayout(dir, { create: Boolean(opts?.create) })
+  layouts.set(dir, repo)
   const identifier = tag ?? 'latest'
   const tags = identifier.startsWith('sha256:') ? [] : [identifier]
   return { repo, identifier, tags, display: name, registry: '', refs: tags.map((t) => `oci:${dir}:${t}`) }

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { ExitCodes } from '../../exit-codes.js'
 import { UsageError } from '../args.js'
 import type { Command } from '../command.js'
-import type { CommandContext } from '../context.js'
+import type { CommandContext, Target } from '../context.js'
 import {
   applyPlan, BuildpackLists, labelBuilders, parseShard, planFleet, readFleetFile, selectShard,
   type ApplyItem, type ApplySummary, type Opener, type PlanItem,
@@ -112,10 +112,14 @@ Examples:
 }
 
 function opener(ctx: CommandContext): Opener {
+  // One repository object per OCI layout: its index.json updates are serialised per object, and
+  // a fleet writes many tags of one layout at once.
+  const layouts = new Map<string, Target['repo']>()
   return async (name, opts) => {
     const t = await ctx.target(name, opts)
+    const repo = t.ref ? t.repo : layouts.get(t.repo.name) ?? (layouts.set(t.repo.name, t.repo), t.repo)
     const base = t.ref ? t.ref.name() : t.repo.name
-    return { repo: t.repo, identifier: t.identifier, tags: t.tags, display: t.display, registry: t.ref?.registry ?? '', refs: t.tags.map((tag) => `${base}:${tag}`) }
+    return { repo, identifier: t.identifier, tags: t.tags, display: t.display, registry: t.ref?.registry ?? '', refs: t.tags.map((tag) => `${base}:${tag}`) }
   }
 }
 
