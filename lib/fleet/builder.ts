@@ -1,13 +1,13 @@
 /** Builders as a fleet sees them, behind a small interface: `read` (for plan: digest, buildpacks
  * and run image, from the builder's config labels only) and `prepare` (for apply: what a build
- * needs). The label reader here implements `read`; `prepare` comes from lib/distribution's
- * builder support (`lading build --builder`, issue #12) when it is there.
+ * needs). The label reader here implements `read`; the CLI adds `prepare` with the builder
+ * support `lading build --builder` uses (root filesystem, buildpack layers fetched by diffID).
  */
-import { isIndex, type Platform } from '../oci/index.js'
-import { LABELS, type BuildpackRef } from '../platform/index.js'
-import { narrowToImage, readBlob } from '../remote/index.js'
+import { isIndex, type ImageManifest, type Parsed, type Platform } from '../oci/index.js'
+import type { BuildpackRef } from '../platform/index.js'
+import { imageFromManifest, narrowToImage } from '../remote/index.js'
 import type { BuildpackStore, OrderInput } from '../buildpack/index.js'
-import { LadingError } from '../errors.js'
+import { builderRunImages, readDistributionImage } from '../distribution/index.js'
 import type { Opener } from './open.js'
 
 /** What plan needs from a builder. */
@@ -29,6 +29,10 @@ export interface PreparedBuilder {
   buildPath?: string
   uid?: number
   gid?: number
+  /** The builder's /platform/env files (a fleet entry's env wins). */
+  platformEnv?: Record<string, string>
+  /** The builder's /cnb/build-config/env directory. */
+  buildConfigEnvDir?: string
 }
 
 /** Reads builders; every implementation caches per name for the run. */
@@ -38,7 +42,7 @@ export interface Builders {
   prepare?(name: string): Promise<PreparedBuilder>
 }
 
-/** Builders read from their `io.buildpacks.builder.metadata` label (read only). */
+/** Builders read from their `io.buildpacks.builder.metadata` label (read only; `prepare` is the caller's). */
 export function labelBuilders(open: Opener, platform: Platform, signal?: AbortSignal): Builders {
   const cache = new Map<string, Promise<BuilderInfo>>()
   return {
@@ -57,16 +61,9 @@ async function readBuilder(open: Opener, name: string, platform: Platform, signa
   const t = await open(name)
   const top = await t.repo.manifests.get(t.identifier, signal)
   const m = isIndex(top) ? await narrowToImage(t.repo, top, platform, signal) : top
-  const config = JSON.parse((await readBlob(t.repo.blobs, (m.value as { config: Parameters<typeof readBlob>[1] }).config, signal)).toString('utf8')) as { config?: { Labels?: Record<string, string> } }
-  const text = config.config?.Labels?.[LABELS.BUILDER_METADATA]
-  if (!text) throw new LadingError('ERR_FLEET_BUILDER', `${name} is not a builder: it has no ${LABELS.BUILDER_METADATA} label`)
-  let md: { buildpacks?: { id?: string; version?: string }[]; stack?: { runImage?: { image?: string } }; runImages?: { image?: string }[] }
-  try {
-    md = JSON.parse(text)
-  } catch (err) {
-    throw new LadingError('ERR_FLEET_BUILDER', `${name}: ${LABELS.BUILDER_METADATA} is not JSON`, { cause: err })
-  }
-  const runImage = md.runImages?.[0]?.image ?? md.stack?.runImage?.image ?? ''
-  const buildpacks = (md.buildpacks ?? []).filter((b) => b.id).map((b) => ({ id: b.id!, version: b.version ?? '' }))
+  // lib/distribution's reader: the same labels `lading build --builder` goes by (config only, no layer).
+  const d = await readDistributionImage(imageFromManifest(t.repo, m as Parsed<ImageManifest>), name, 'builder')
+  const runImage = (await builderRunImages(d))[0]?.image ?? ''
+  const buildpacks = (d.builder?.buildpacks ?? []).map((b) => ({ id: b.id, version: b.version }))
   return { image: name, digest: m.descriptor.digest, buildpacks, runImage }
 }

@@ -8,12 +8,12 @@ import { labelBuilders } from '../../lib/fleet/index.js'
 import { pushImage } from '../../lib/remote/index.js'
 import { layoutOpener } from '../helpers/fleet-layout.js'
 
-t.test('reads buildpacks and run image from the builder label, once per name; a non-builder is an error', async (t) => {
+t.test('reads buildpacks and run image from the builder labels, once per name; a non-builder is an error', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'lading-fleet-builder-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   const repo = await openLayout(dir, { create: true })
-  const md = { buildpacks: [{ id: 'ex/node', version: '1.2.3' }, { id: 'ex/npm', version: '0.1.0' }], stack: { runImage: { image: 'r/old-run:1' } }, runImages: [{ image: 'r/run:2' }] }
-  const img = imageFromParts({ config: { Labels: { 'io.buildpacks.builder.metadata': JSON.stringify(md) } }, layers: [layerFromBytes(Buffer.from('b'))] })
+  const md = { buildpacks: [{ id: 'ex/node', version: '1.2.3' }, { id: 'ex/npm', version: '0.1.0' }], stack: { runImage: { image: 'r/old-run:1' } }, images: [{ image: 'r/run:2' }] }
+  const img = imageFromParts({ config: { Labels: { 'io.buildpacks.builder.metadata': JSON.stringify(md), 'io.buildpacks.buildpack.layers': '{}' } }, layers: [layerFromBytes(Buffer.from('b'))] })
   const desc = await pushImage(repo, img, ['builder'])
   await pushImage(repo, imageFromParts({ config: { Labels: {} } }), ['plain'])
   let opens = 0
@@ -22,6 +22,6 @@ t.test('reads buildpacks and run image from the builder label, once per name; a 
   t.same(info, { image: `oci:${dir}:builder`, digest: desc.digest, buildpacks: md.buildpacks, runImage: 'r/run:2' })
   await b.read(`oci:${dir}:builder`)
   t.equal(opens, 1, 'cached')
-  await t.rejects(b.read(`oci:${dir}:plain`), { code: 'ERR_FLEET_BUILDER', message: /is not a builder/ })
+  await t.rejects(b.read(`oci:${dir}:plain`), { code: 'ERR_DISTRIBUTION_NOT_A_BUILDER', message: /not a builder/ })
   t.equal(b.prepare, undefined, 'the label reader cannot build')
 })

@@ -7,9 +7,11 @@ import type { Command } from '../command.js'
 import type { CommandContext, Target } from '../context.js'
 import {
   applyPlan, BuildpackLists, labelBuilders, parseShard, planFleet, readFleetFile, selectShard,
-  type ApplyItem, type ApplySummary, type Opener, type PlanItem,
+  type ApplyItem, type ApplySummary, type Builders, type Opener, type PlanItem, type PreparedBuilder,
 } from '../../fleet/index.js'
-import { hostPlatform } from '../../oci/index.js'
+import { createBuildpackStore } from '../../buildpack/index.js'
+import { hostPlatform, type Platform } from '../../oci/index.js'
+import { openBuilder, useBuilderOrder } from '../build-builder.js'
 import { RunImageCache } from '../../rebase/index.js'
 import { parseConcurrency } from './copy.js'
 
@@ -79,7 +81,7 @@ Examples:
     const platform = hostPlatform()
     const open = opener(ctx)
     const runImages = new RunImageCache((name) => openRunImage(ctx, name))
-    const builders = labelBuilders(open, platform)
+    const builders = withPrepare(ctx, labelBuilders(open, platform), platform)
     const buildpacks = new BuildpackLists(fleet.dir, v['buildpacks-dir'] as string | undefined)
     const started = Date.now()
     const plan = await planFleet(entries, {
@@ -109,6 +111,31 @@ Examples:
     else ctx.out.data(`${applySummaryLine(summary, planMs)}\n`)
     return summary.failed > 0 ? ExitCodes.FAILED : ExitCodes.OK
   },
+}
+
+/** Adds builds from builder images, as `lading build --builder` does them; each builder opened once. */
+function withPrepare(ctx: CommandContext, read: Builders, platform: Platform): Builders {
+  const prepared = new Map<string, Promise<PreparedBuilder>>()
+  const prepare = async (name: string): Promise<PreparedBuilder> => {
+    const b = await openBuilder(ctx, name, platform)
+    const store = createBuildpackStore()
+    const order = await useBuilderOrder(b, store)
+    return {
+      store, order, rootfs: b.rootfs.rootfs, buildPath: b.rootfs.path, uid: b.rootfs.uid, gid: b.rootfs.gid, platformEnv: b.platformEnv,
+      ...(b.buildConfigEnvDir ? { buildConfigEnvDir: b.buildConfigEnvDir } : {}),
+    }
+  }
+  return {
+    read: (name) => read.read(name),
+    prepare(name) {
+      let p = prepared.get(name)
+      if (!p) {
+        p = prepare(name)
+        prepared.set(name, p)
+      }
+      return p
+    },
+  }
 }
 
 function opener(ctx: CommandContext): Opener {

@@ -3,8 +3,9 @@ import { execFileSync } from 'node:child_process'
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { makeBaseImages, startRegistry, type BaseImages, type RegistryFixture } from '../../../registry-fixtures/index.js'
+import { makeBaseImages, pushBaseImages, startRegistry, type BaseImages, type RegistryFixture } from '../../../registry-fixtures/index.js'
 import { runCli } from '../../helpers/cli.js'
+import { writeShBuildpack } from '../../helpers/sh-buildpacks.js'
 
 let work: string
 let base: BaseImages
@@ -32,6 +33,8 @@ const git = (cwd: string, ...args: string[]): string =>
 
 t.before(async () => {
   work = await mkdtemp(join(tmpdir(), 'lading-cmd-fleet-'))
+  // The git cache and unpacked builders live under ~/.cache/lading: a fresh home per run.
+  process.env.HOME = join(work, 'home')
   base = await makeBaseImages(join(work, 'base'))
   reg = await startRegistry({ variant: 'http' })
   await writeBuildpack(join(work, 'bp'), '1.0.0')
@@ -168,4 +171,33 @@ t.test('TRIGGER, errors per image with the line, usage', async (t) => {
   }
   const help = await runCli(['fleet', '--help'])
   t.match(help.stdout, /--shard K\/N/)
+})
+
+t.test('builder entries: built through the builder; a new buildpack version in the builder is BUILDPACK', async (t) => {
+  await pushBaseImages(base.layout, reg.host)
+  const makeBuilder = async (version: string) => {
+    await writeShBuildpack(join(work, 'bbp'), 'fleet-test/bb', version, `hello from bb ${version}`)
+    await writeFile(join(work, 'builder.toml'), `[[buildpacks]]\nuri = "bbp"\n[[order]]\n[[order.group]]\nid = "fleet-test/bb"\n[build]\nimage = "${reg.host}/build:latest"\n[run]\n[[run.images]]\nimage = "${reg.host}/run:v1"\n`)
+    const r = await runCli(['builder', 'create', `${reg.host}/builders/b:1`, '--config', join(work, 'builder.toml')])
+    t.equal(r.code, 0, r.stderr)
+  }
+  await makeBuilder('1.0.0')
+  const file = join(work, 'fleet-builder.toml')
+  await writeFile(file, `[defaults]\nbuilder = "${reg.host}/builders/b:1"\n\n[[images]]\ntag = "${reg.host}/apps/bb:latest"\npath = "./apps/a"\n`)
+  const p1 = await runCli(['fleet', 'plan', file, '--json'])
+  t.equal(p1.code, 0, p1.stderr)
+  t.match(json(p1.stdout).images[0], { action: 'build', reasons: ['CONFIG'], runImage: `${reg.host}/run:v1`, builder: { image: `${reg.host}/builders/b:1`, buildpacks: [{ id: 'fleet-test/bb', version: '1.0.0' }] } })
+  const a1 = await runCli(['fleet', 'apply', file, '--json'])
+  t.equal(a1.code, 0, a1.stderr)
+  t.match(json(a1.stdout).images[0], { result: 'built' })
+  const p2 = await runCli(['fleet', 'plan', file, '--json'])
+  t.match(json(p2.stdout).images[0], { action: 'up-to-date' })
+  await makeBuilder('1.1.0')
+  const p3 = await runCli(['fleet', 'plan', file, '--json'])
+  t.match(json(p3.stdout).images[0], { action: 'build', reasons: ['BUILDPACK'], evidence: [{ reason: 'BUILDPACK', old: 'fleet-test/bb@1.0.0', new: 'fleet-test/bb@1.1.0' }] })
+  const a2 = await runCli(['fleet', 'apply', file, '--json'])
+  t.equal(a2.code, 0, a2.stderr)
+  t.match(json(a2.stdout).images[0], { result: 'built' })
+  const p4 = await runCli(['fleet', 'plan', file, '--json'])
+  t.match(json(p4.stdout).images[0], { action: 'up-to-date' })
 })
