@@ -56,13 +56,27 @@ export interface PlanOptions {
   trigger?: ReadonlySet<string>
   signal?: AbortSignal
   onItem?: (item: PlanItem) => void
+  /** Source digests and commits already found in this run, by path or URL + revision. */
+  sources?: Map<string, Promise<string>>
+}
+
+function once(opts: PlanOptions, key: string, f: () => Promise<string>): Promise<string> {
+  if (!opts.sources) return f()
+  let p = opts.sources.get(key)
+  if (!p) {
+    p = f()
+    opts.sources.set(key, p)
+  }
+  return p
 }
 
 /** Plans every entry (bounded concurrency); results in input order, one failure never stops the others. */
 export async function planFleet(entries: readonly FleetEntry[], opts: PlanOptions): Promise<PlanItem[]> {
   const limit = pLimit(Math.max(1, opts.concurrency ?? 32))
+  // Many images share a source directory or a git revision: hash or ask once per run.
+  const shared = { ...opts, sources: opts.sources ?? new Map<string, Promise<string>>() }
   return Promise.all(entries.map((e) => limit(async () => {
-    const item = await planImage(e, opts)
+    const item = await planImage(e, shared)
     opts.onItem?.(item)
     return item
   })))
