@@ -6,7 +6,7 @@ export { applyPlan, type ApplyItem, type ApplyResult, type ApplySummary, type Ap
 export { buildItem, type BuildDeps } from './build.js'
 export { labelBuilders, type Builders, type BuilderInfo, type PreparedBuilder } from './builder.js'
 export { BuildpackLists, type ResolvedBuildpacks } from './buildpacks.js'
-export { parseShard, shardOf, selectShard, type Shard } from './shard.js'
+export { parseShard, shardOf, selectShard, imageName, type Shard } from './shard.js'
 export { resolveRevision, checkoutCommit, gitProjectSource } from './git.js'
 export { treeDigest } from './tree-hash.js'
 export { FLEET_LABEL, readImageState, encodeFleetRecord, configDigest, recordedCommit, type FleetRecord, type ImageState } from './state.js'

@@ -16,6 +16,7 @@ import { resolveRevision } from './git.js'
 import type { Opener } from './open.js'
 import { configDigest, readImageState, recordedCommit, type ImageState } from './state.js'
 import { treeDigest } from './tree-hash.js'
+import { imageName } from './shard.js'
 
 /** kpack's build reasons. */
 export type Reason = 'CONFIG' | 'COMMIT' | 'BUILDPACK' | 'STACK' | 'TRIGGER'
@@ -138,7 +139,7 @@ export async function planImage(e: FleetEntry, opts: PlanOptions): Promise<PlanI
       item.digest = state.digest
       compare(item, state, config, versions, canonicalName(runName), run.digest, run.reference)
     }
-    if (opts.trigger?.has(e.tag)) item.evidence.push({ reason: 'TRIGGER', old: state?.digest ?? '(no image)', new: 'requested (--trigger)' })
+    if (opts.trigger && [...opts.trigger].some((t) => imageName(t) === imageName(e.tag))) item.evidence.push({ reason: 'TRIGGER', old: state?.digest ?? '(no image)', new: 'requested (--trigger)' })
     item.reasons = [...new Set(item.evidence.map((x) => x.reason))]
     const onlyStack = item.reasons.length === 1 && item.reasons[0] === 'STACK'
     item.action = item.reasons.length === 0 ? 'up-to-date'

@@ -18,18 +18,20 @@ export function parseShard(text: string): Shard {
   return { index, count }
 }
 
+/** An image's canonical name (`registry/repo:tag`, `:latest` added), or the name as written when it does not parse. */
+export function imageName(tag: string): string {
+  if (tag.startsWith('oci:')) return tag
+  try {
+    const r = parseReference(tag)
+    return r.digest ? r.toString() : `${r.name()}:${r.tag ?? 'latest'}`
+  } catch {
+    return tag // an invalid name is planned (and reported) by whichever shard it hashes to as written
+  }
+}
+
 /** The shard (0 … count-1) an image belongs to: the first 32 bits of sha256 of its canonical name, mod count. */
 export function shardOf(tag: string, count: number): number {
-  let name = tag
-  if (!tag.startsWith('oci:')) {
-    try {
-      const r = parseReference(tag)
-      name = r.digest ? r.toString() : `${r.name()}:${r.tag ?? 'latest'}`
-    } catch {
-      // an invalid name is planned (and reported) by whichever shard it hashes to as written
-    }
-  }
-  return createHash('sha256').update(name).digest().readUInt32BE(0) % count
+  return createHash('sha256').update(imageName(tag)).digest().readUInt32BE(0) % count
 }
 
 /** The items of `shard`, in their original order. */

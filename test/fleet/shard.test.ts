@@ -1,5 +1,5 @@
 import t from 'tap'
-import { parseShard, selectShard, shardOf } from '../../lib/fleet/index.js'
+import { imageName, parseShard, selectShard, shardOf } from '../../lib/fleet/index.js'
 
 t.test('parseShard: K/N with 0 ≤ K < N', async (t) => {
   t.same(parseShard('0/4'), { index: 0, count: 4 })
@@ -18,4 +18,11 @@ t.test('shards are disjoint, cover everything, stable, and roughly even', async 
   // Pinned: a change of hash would reshuffle every running fleet's shards.
   t.same([0, 1, 2, 3].map((i) => shardOf(`r.example/a${i}:1`, 1000)), [0, 1, 2, 3].map((i) => shardOf(`r.example/a${i}:1`, 1000)))
   t.same(selectShard(items, undefined).length, 1000)
+})
+
+t.test('imageName: canonical, :latest added; layouts and bad names as written', async (t) => {
+  t.equal(imageName('r.example/a'), 'r.example/a:latest')
+  t.equal(imageName('busybox'), 'docker.io/library/busybox:latest')
+  t.equal(imageName('oci:/x:y'), 'oci:/x:y')
+  t.equal(imageName('r/A B'), 'r/A B')
 })
