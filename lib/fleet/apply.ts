@@ -4,7 +4,7 @@
  */
 import pLimit from 'p-limit'
 import { LadingError } from '../errors.js'
-import { rebaseImage, type RunImageCache } from '../rebase/index.js'
+import { rebaseImage, RebaseError, type RunImageCache } from '../rebase/index.js'
 import { buildItem, type BuildDeps } from './build.js'
 import type { PlanItem } from './plan.js'
 
@@ -17,6 +17,8 @@ export interface ApplyItem extends PlanItem {
   /** The tag's digest afterwards (unchanged for failed or up-to-date images). */
   newDigest: string
   failure?: { code: string; message: string }
+  /** Why a planned rebase became a build (the lifecycle's checks refused it). */
+  rebuiltBecause?: string
   ms: number
 }
 
@@ -49,7 +51,7 @@ export async function applyPlan(items: readonly PlanItem[], opts: ApplyOptions):
     out[i] = it
     opts.onResult?.(it)
   }
-  const run = async (i: number, f: () => Promise<{ result: ApplyResult; newDigest: string }>): Promise<void> => {
+  const run = async (i: number, f: () => Promise<{ result: ApplyResult; newDigest: string; rebuiltBecause?: string }>): Promise<void> => {
     const t0 = Date.now()
     const item = items[i]!
     try {
@@ -64,17 +66,28 @@ export async function applyPlan(items: readonly PlanItem[], opts: ApplyOptions):
     if (item.action === 'error') finish(i, { ...item, result: 'failed', newDigest: item.digest, failure: { code: item.error!.code, message: item.error!.message }, ms: 0 })
   })
   const rebases = pLimit(Math.max(1, opts.concurrency ?? 8))
-  await Promise.all(items.map((item, i) => item.action !== 'rebase' ? undefined : rebases(() => run(i, async () => {
-    const t = await opts.build.open(item.tag)
-    const r = await rebaseImage({ repo: t.repo, identifier: t.identifier, tags: t.tags, display: t.display, registry: t.registry }, {
-      runImages: opts.runImages, runImage: item.runImage!, ...(opts.build.signal ? { signal: opts.build.signal } : {}),
-    })
-    return { result: r.status === 'rebased' ? 'rebased' : 'unchanged', newDigest: r.newDigest }
-  }))))
+  // A rebase the lifecycle's checks refuse (another distro version, an old base it cannot prove)
+  // needs a build on the new run image instead: it joins the build queue.
+  const rebuild = new Map<number, string>()
+  await Promise.all(items.map((item, i) => item.action !== 'rebase' ? undefined : rebases(async () => {
+    const t0 = Date.now()
+    try {
+      const t = await opts.build.open(item.tag)
+      const r = await rebaseImage({ repo: t.repo, identifier: t.identifier, tags: t.tags, display: t.display, registry: t.registry }, {
+        runImages: opts.runImages, runImage: item.runImage!, ...(opts.build.signal ? { signal: opts.build.signal } : {}),
+      })
+      finish(i, { ...item, result: r.status === 'rebased' ? 'rebased' : 'unchanged', newDigest: r.newDigest, ms: Date.now() - t0 })
+    } catch (err) {
+      if (err instanceof RebaseError && (err.kind === 'refused' || err.kind === 'old-base')) rebuild.set(i, err.message)
+      else await run(i, () => Promise.reject(err))
+    }
+  })))
   // Unsandboxed builds share the real /workspace and /layers: one at a time.
   const builds = pLimit(opts.build.sandbox ? Math.max(1, opts.maxBuilds ?? 1) : 1)
-  await Promise.all(items.map((item, i) => item.action !== 'build' ? undefined
-    : builds(() => run(i, async () => ({ result: 'built', newDigest: await buildItem(item, opts.build) })))))
+  await Promise.all(items.map((item, i) => item.action !== 'build' && !rebuild.has(i) ? undefined
+    : builds(() => run(i, async () => ({
+      result: 'built' as const, newDigest: await buildItem(item, opts.build), ...(rebuild.has(i) ? { rebuiltBecause: rebuild.get(i)! } : {}),
+    })))))
   const summary: ApplySummary = { images: out.length, built: 0, rebased: 0, unchanged: 0, failed: 0, ms: Date.now() - started }
   for (const it of out) summary[it.result]++
   return { items: out, summary }

@@ -178,7 +178,7 @@ export function resultLine(item: ApplyItem): string {
   switch (item.result) {
     case 'unchanged': return `${item.tag}: unchanged (${short(item.newDigest)})`
     case 'failed': return `${item.tag}: failed: ${item.failure!.message}`
-    default: return `${item.tag}: ${item.result} ${item.digest ? short(item.digest) : '(new)'} → ${short(item.newDigest)} (${item.reasons.join(', ')})${took}`
+    default: return `${item.tag}: ${item.result} ${item.digest ? short(item.digest) : '(new)'} → ${short(item.newDigest)} (${item.reasons.join(', ')})${took}${item.rebuiltBecause ? `; built because the rebase was refused: ${item.rebuiltBecause}` : ''}`
   }
 }
 

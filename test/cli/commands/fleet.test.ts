@@ -149,6 +149,16 @@ t.test('plan, apply, apply again: nothing to do; then COMMIT, STACK → rebase, 
   t.not(apply5.images[0]!.newDigest, before.stdout.trim())
   const c = await runCli(['digest', `${reg.host}/apps/c:latest`])
   t.not(c.code, 0, 'the failed image was never tagged')
+
+  // A run image of another distro version: plan says rebase, the lifecycle's checks refuse it, apply builds instead.
+  t.equal((await runCli(['copy', base.runV2, `${reg.host}/base/run:1`])).code, 0)
+  const p6 = json((await runCli(['fleet', 'plan', file, '--json'])).stdout)
+  t.same(p6.images.map((i) => i.action), ['rebase', 'rebase', 'rebase', 'build'])
+  const a6 = await runCli(['fleet', 'apply', file, '--json'])
+  const apply6 = json(a6.stdout)
+  t.same(apply6.images.map((i) => i.result), ['built', 'built', 'built', 'failed'])
+  t.match(apply6.images[0], { rebuiltBecause: /distro\.version/ })
+  t.same(json((await runCli(['fleet', 'plan', file, '--json'])).stdout).images.map((i) => i.action), ['up-to-date', 'up-to-date', 'up-to-date', 'build'])
 })
 
 t.test('TRIGGER, errors per image with the line, usage', async (t) => {
