@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { imageCache } from '../cache/index.js'
 import { LadingError } from '../errors.js'
-import { withLabels } from '../image/index.js'
+import { withAnnotations, withLabels } from '../image/index.js'
 import type { Platform } from '../oci/index.js'
 import { CNB_PATHS, createImage, type BuildEvents } from '../lifecycle/index.js'
 import { readProjectFile, readProjectMetadataFile, type ProjectMetadata } from '../platform/index.js'
@@ -17,7 +17,7 @@ import type { BuildpackLists } from './buildpacks.js'
 import { checkoutCommit, gitProjectSource } from './git.js'
 import type { Opener } from './open.js'
 import { canonicalName, type PlanItem } from './plan.js'
-import { encodeFleetRecord, FLEET_LABEL } from './state.js'
+import { encodeFleetRecord, encodeStateSummary, FLEET_LABEL, STATE_ANNOTATION } from './state.js'
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 const EPOCH = new Date('1980-01-01T00:00:01Z')
@@ -89,7 +89,10 @@ export async function buildItem(item: PlanItem, d: BuildDeps): Promise<string> {
       ...(item.builder ? { builder: { image: item.builder.image, digest: item.builder.digest } } : {}),
     })
     const built = await fetchImage(target.repo, result.image.digest, { platform: d.platform })
-    const desc = await pushImage(target.repo, withLabels(built, { [FLEET_LABEL]: record }), target.tags, { concurrency: d.concurrency ?? 4 })
+    const labelled = withLabels(built, { [FLEET_LABEL]: record })
+    const configDigest = (await labelled.manifest()).config.digest
+    const summary = encodeStateSummary(configDigest, (await labelled.config()).config?.Labels ?? {})
+    const desc = await pushImage(target.repo, withAnnotations(labelled, { [STATE_ANNOTATION]: summary }), target.tags, { concurrency: d.concurrency ?? 4 })
     return desc.digest
   } finally {
     await rm(scratch, { recursive: true, force: true })

@@ -42,8 +42,16 @@ export async function readImageState(repo: Repository, identifier: string, platf
     throw err
   }
   const manifest = isIndex(top) ? await narrowToImage(repo, top, platform, signal) : top
-  const config = JSON.parse((await readBlob(repo.blobs, (manifest.value as ImageManifest).config, signal)).toString('utf8')) as ImageConfig
-  const labels = config.config?.Labels ?? {}
+  const m = manifest.value as ImageManifest
+  // The summary annotation saves the config read when it was made from this very config.
+  const summary = parseSummary(m.annotations?.[STATE_ANNOTATION], m.config.digest)
+  if (summary) return { digest: top.descriptor.digest, ...summary }
+  const config = JSON.parse((await readBlob(repo.blobs, m.config, signal)).toString('utf8')) as ImageConfig
+  return { digest: top.descriptor.digest, ...stateFromLabels(config.config?.Labels ?? {}) }
+}
+
+/** The state the labels of a config hold (everything of ImageState but the digest). */
+export function stateFromLabels(labels: Record<string, string>): Omit<ImageState, 'digest'> {
   const lcText = labels[LABELS.LIFECYCLE_METADATA]
   const bmText = labels[LABELS.BUILD_METADATA]
   const pmText = labels[LABELS.PROJECT_METADATA]
@@ -52,9 +60,32 @@ export async function readImageState(repo: Repository, identifier: string, platf
   const pm = pmText ? decodeProjectMetadata(pmText).value : {}
   const fleet = parseFleetRecord(labels[FLEET_LABEL])
   return {
-    digest: top.descriptor.digest,
     runImage: { image: lc?.image ?? '', reference: lc?.reference ?? '', topLayer: lc?.topLayer ?? '' },
-    buildpacks: bm, project: pm, ...(fleet ? { fleet } : {}),
+    buildpacks: bm.map((b) => ({ id: b.id, version: b.version })), project: pm, ...(fleet ? { fleet } : {}),
+  }
+}
+
+/**
+ * The manifest annotation a fleet build adds: the state its config's labels hold, plus that
+ * config's digest. The labels stay the truth; a manifest whose config changed since (a rebase
+ * by any tool) no longer matches, and plan reads the config as usual.
+ */
+export const STATE_ANNOTATION = 'io.buildpacks.lading.fleet.state'
+
+/** Encodes the summary annotation for a config with `configDigest` and `labels`. */
+export function encodeStateSummary(configDigest: string, labels: Record<string, string>): string {
+  const s = stateFromLabels(labels)
+  return JSON.stringify({ configDigest, runImage: s.runImage, buildpacks: s.buildpacks, project: s.project, ...(s.fleet ? { fleet: s.fleet } : {}) })
+}
+
+function parseSummary(text: string | undefined, configDigest: string): Omit<ImageState, 'digest'> | undefined {
+  if (!text) return undefined
+  try {
+    const o = JSON.parse(text) as Omit<ImageState, 'digest'> & { configDigest?: string }
+    if (o.configDigest !== configDigest || !o.runImage || !Array.isArray(o.buildpacks)) return undefined
+    return { runImage: o.runImage, buildpacks: o.buildpacks, project: o.project ?? {}, ...(o.fleet ? { fleet: o.fleet } : {}) }
+  } catch {
+    return undefined
   }
 }
 

@@ -30,3 +30,31 @@ t.test('readImageState reads the labels of a tag; a missing tag is undefined', a
   t.equal(recordedCommit({}), '')
   t.equal(await readImageState(repo, 'none', { os: 'linux', architecture: 'amd64' }), undefined)
 })
+
+t.test('a summary annotation made from this config saves the config read; a stale one is ignored', async (t) => {
+  const { encodeStateSummary, STATE_ANNOTATION, stateFromLabels } = await import('../../lib/fleet/index.js')
+  const { fetchImage, pushImage } = await import('../../lib/remote/index.js')
+  const { withAnnotations, withLabels } = await import('../../lib/image/index.js')
+  const dir = await mkdtemp(join(tmpdir(), 'lading-fleet-state-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const run = await pushRun(join(dir, 'run'), 'r1', 'v1')
+  await pushApp(join(dir, 'apps'), 'a', { run, runName: 'oci:x:r1', runRepoName: 'oci:x', buildpacks: [{ id: 'bp', version: '1' }], fleet: { config: 'sha256:c' } })
+  const repo = await openLayout(join(dir, 'apps'))
+  const img = await fetchImage(repo, 'a')
+  const labels = (await img.config()).config!.Labels!
+  const good = withAnnotations(img, { [STATE_ANNOTATION]: encodeStateSummary((await img.manifest()).config.digest, labels) })
+  await pushImage(repo, good, ['good'])
+  // The same annotation on an image whose config changed afterwards (as a rebase does).
+  const changed = withLabels(good, { [FLEET_LABEL_NAME]: JSON.stringify({ config: 'sha256:new' }) })
+  await pushImage(repo, changed, ['stale'])
+  let reads = 0
+  const counting = { ...repo, name: repo.name, manifests: repo.manifests, tags: repo.tags.bind(repo), blobs: { ...repo.blobs, stat: repo.blobs.stat.bind(repo.blobs), put: repo.blobs.put.bind(repo.blobs), open: (...a: Parameters<typeof repo.blobs.open>) => { reads++; return repo.blobs.open(...a) } } }
+  const platform = { os: 'linux', architecture: 'amd64' }
+  const s1 = await readImageState(counting, 'good', platform)
+  t.equal(reads, 0, 'no config read')
+  t.same({ ...s1, digest: undefined }, { ...stateFromLabels(labels), digest: undefined })
+  const s2 = await readImageState(counting, 'stale', platform)
+  t.equal(reads, 1, 'the config is read when it changed since the summary')
+  t.equal(s2!.fleet!.config, 'sha256:new')
+})
+const FLEET_LABEL_NAME = 'io.buildpacks.lading.fleet'
