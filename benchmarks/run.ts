@@ -15,6 +15,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchModule>> = {
   'build-publish': () => import('./build.js') as Promise<BenchModule>,
   rebase: () => import('./rebase.js') as Promise<BenchModule>,
   fleet: () => import('./fleet.js') as Promise<BenchModule>,
+  builder: () => import('./builder.js') as Promise<BenchModule>,
 }
 
 async function main(): Promise<void> {

@@ -1,3 +1,4 @@
+// CNB API versions: parsing and comparing them, and which Buildpack and Platform APIs lading supports.
 import { LadingError } from './errors.js'
 
 /** A CNB API version: `"0.10"` → `{ major: 0, minor: 10 }`; `"1"` means `"1.0"`. */

@@ -1,3 +1,4 @@
+// LadingError, the base of every typed error with its stable ERR_* code, and redaction of secrets in messages.
 /**
  * Base error for everything lading throws on purpose. Callers branch on `code` (stable, Node style
  * `ERR_<AREA>_<WHAT>`) or on `instanceof`, never on message text.

@@ -1,5 +1,4 @@
-/**
- * THE table of process exit codes: every code the CLI can return, each with a name and a meaning
+/** THE table of process exit codes: every code the CLI can return, each with a name and a meaning
  * (cnb-spec.md §9.1). Lifecycle codes keep their lifecycle values so CI scripts written for
  * `pack`/lifecycle keep working; the plumbing commands use the generic range 1–10, one code per kind
  * of failure a script would branch on. Nothing else in lib/ writes a bare exit number.

@@ -1,3 +1,4 @@
+// The environment each bin/detect and bin/build gets: allow-listed vars, platform env, earlier layers' env.
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { applyEnvDir, applyEnvOp, applyRootDirs, Env, listFiles, type PathMapper } from './env-files.js'

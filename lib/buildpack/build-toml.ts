@@ -1,3 +1,4 @@
+// Parses build.toml, the plan entries a buildpack left unmet for the buildpacks after it.
 import { errorsFor, optString, optTableArray, parseTomlTable } from './toml-fields.js'
 
 /** A parsed build.toml: the plan entries the buildpack left for later buildpacks. */

@@ -1,3 +1,4 @@
+// Finds buildpacks on disk and looks them up by id and version (semver, highest wins).
 import { readdir, realpath } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { readBuildpackDescriptor, type BuildpackDescriptor } from './descriptor.js'

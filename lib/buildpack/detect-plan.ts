@@ -1,3 +1,4 @@
+// Parses the build plan a bin/detect writes (provides, requires, `[[or]]` alternatives).
 import { errorsFor, optString, optTable, optTableArray, parseTomlTable, type FileErrorFactory, type Table } from './toml-fields.js'
 
 /** A `[[provides]]` entry of a detect plan. */

@@ -1,3 +1,4 @@
+// Sorted directory listings (names, files, dirs) so buildpack files are read in a deterministic order.
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isDir, isFile } from '../fs-checks.js'

@@ -1,3 +1,4 @@
+// The ordered Env and the env-file rules of cnb-spec.md §3.4 (override, default, prepend, append, root dirs).
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isDir, listFiles } from './dir-list.js'

@@ -1,3 +1,4 @@
+// Typed errors of buildpacks: malformed files, not found or ambiguous, a failed bin/detect or bin/build.
 import { LadingError } from '../errors.js'
 
 /**

@@ -1,3 +1,4 @@
+// lib/buildpack's only door: the Buildpack API (descriptors, detect, build, the files buildpacks write, env).
 export * from './errors.js'
 export * from './target.js'
 export * from './descriptor.js'

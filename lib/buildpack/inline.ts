@@ -1,5 +1,4 @@
-/**
- * Inline buildpacks (project.toml `[[io.buildpacks.group]]` with a `script` table, as pack runs
+/** Inline buildpacks (project.toml `[[io.buildpacks.group]]` with a `script` table, as pack runs
  * them): a buildpack whose build is a few lines in the project descriptor. It is written out as an
  * ordinary buildpack directory so detect, build, the sandbox and the labels treat it like any
  * other: detect always passes, build runs the script under the requested shell.

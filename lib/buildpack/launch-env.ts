@@ -1,3 +1,4 @@
+// The launch environment of the image: env ops and profile.d scripts from launch layers, in launcher order.
 import { join } from 'node:path'
 import { escapeId } from './descriptor.js'
 import { listDirs, listFiles } from './dir-list.js'

@@ -1,3 +1,4 @@
+// Parses launch.toml (processes, labels, slices) and merges the processes and labels of a whole build.
 import { apiAtLeast } from '../api-version.js'
 import {
   errorsFor, optBool, optString, optStringArray, optTableArray, parseTomlTable, type FileErrorFactory, type Table,

@@ -1,3 +1,4 @@
+// The buildpack plan handed to one bin/build (CNB_BP_PLAN_PATH), and the plan entries left after it ran.
 import type { PlanRequire } from './detect-plan.js'
 import type { PlanEntry } from './resolve.js'
 import { stringifyToml, type Table } from './toml-fields.js'

@@ -1,3 +1,4 @@
+// Runs one buildpack's bin/detect or bin/build and reads back and checks everything it wrote.
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { apiAtLeast } from '../api-version.js'

@@ -1,3 +1,4 @@
+// Plans where the SBOM files buildpacks wrote are copied under `<layers>/sbom/` after the build.
 import { join } from 'node:path'
 import { escapeId } from './descriptor.js'
 import { readBuildpackSbomFiles, readLayersDir } from './layer-metadata.js'

@@ -1,3 +1,4 @@
+// Reads and writes store.toml, the metadata a buildpack keeps from one build to the next.
 import { errorsFor, optTable, parseTomlTable, stringifyToml, type Table } from './toml-fields.js'
 
 /** A parsed store.toml: metadata persisted across builds. */

@@ -1,5 +1,4 @@
-/**
- * The buildpack files' face of the platform's TOML readers: same parsing and type checks, but errors
+/** The buildpack files' face of the platform's TOML readers: same parsing and type checks, but errors
  * are BuildpackFileError with each file's code, keyed by the caller's label and worded as they
  * always were ("must be an array of strings", without the offending element).
  */

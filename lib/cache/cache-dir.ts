@@ -1,3 +1,4 @@
+// The build cache kept in a local directory (`--cache-dir`), saved so that a failed save keeps the old one.
 import { createReadStream, createWriteStream } from 'node:fs'
 import { link, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'

@@ -1,3 +1,4 @@
+// The build cache kept as an image (registry or OCI layout): cached layer tars plus the metadata label.
 import type { Readable } from 'node:stream'
 import type { Digest } from '../digest/index.js'
 import { wrapError } from '../errors.js'

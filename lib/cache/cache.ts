@@ -1,3 +1,4 @@
+// The BuildCache interface both cache stores (image, directory) implement.
 import type { Readable } from 'node:stream'
 import type { Digest } from '../digest/index.js'
 import type { Layer } from '../image/index.js'

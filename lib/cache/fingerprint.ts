@@ -1,3 +1,4 @@
+// Tree fingerprints: a cheap check of whether a restored layer directory changed during the build.
 import { createHash } from 'node:crypto'
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises'
 import { join } from 'node:path'

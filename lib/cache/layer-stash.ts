@@ -1,3 +1,4 @@
+// The local layer stash: cached layer directories kept on disk between builds, restored by rename.
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { treeFingerprint } from './fingerprint.js'

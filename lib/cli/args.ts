@@ -1,3 +1,4 @@
+// Command-line parsing: global flags, per-command flags and positionals, and the usage error (exit code 3).
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { LadingError } from '../errors.js'
 

@@ -1,3 +1,4 @@
+// What `lading build` builds with: the buildpacks and order chosen from flags or project.toml, and --env.
 import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import {

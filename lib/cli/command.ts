@@ -1,3 +1,4 @@
+// The Command interface every CLI command implements: name, flags, help text and what it runs.
 import type { OptionSpec, ParsedArgs } from './args.js'
 import type { CommandContext } from './context.js'
 

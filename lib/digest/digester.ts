@@ -1,3 +1,4 @@
+// A pass-through stream that computes the sha256 digest and size of what flows through it.
 import { createHash, type Hash } from 'node:crypto'
 import { Transform, type TransformCallback } from 'node:stream'
 import type { Digest } from './digest.js'

@@ -1,3 +1,4 @@
+// Verifying received content against its expected digest and size, as a stream or on bytes in memory.
 import { createHash, type Hash } from 'node:crypto'
 import { Transform, type TransformCallback } from 'node:stream'
 import { DigestMismatchError, SizeMismatchError, digestAlgorithm, type Digest } from './digest.js'

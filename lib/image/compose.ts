@@ -1,3 +1,4 @@
+// Serialises authored images from their parts (config, layers, family) into deterministic manifest bytes.
 import { sha256 } from '../digest/index.js'
 import {
   configTypeOf, encodeJson, familyOf, layerTypeFor, manifestTypeOf,

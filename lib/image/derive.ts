@@ -1,3 +1,4 @@
+// Turns raw manifest and config bytes into a full lazy Image, derived and checked once (plus the memo helper).
 import { verifyBytes, type Digest } from '../digest/index.js'
 import {
   InvalidManifestError, UnsupportedMediaTypeError, isIndex, parseConfig, parseManifest,

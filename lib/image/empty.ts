@@ -1,3 +1,4 @@
+// The empty base image (no layers) for a platform, with deterministic bytes; appendLayers builds on it.
 import type { ImageConfig, MediaTypeFamily, Platform } from '../oci/index.js'
 import { imageFromComputedParts } from './compose.js'
 import type { Image } from './model.js'

@@ -1,3 +1,4 @@
+// Typed errors of image handling: missing layer, rebase onto the wrong base, inconsistent mutation.
 import type { Digest } from '../digest/index.js'
 import { LadingError } from '../errors.js'
 

@@ -1,3 +1,4 @@
+// lib/image's only door: the lazy, immutable Image and Layer model and the ways to make and change images.
 export * from './model.js'
 export * from './errors.js'
 export * from './derive.js'

@@ -1,3 +1,4 @@
+// Layers and images made from bytes in memory (layerFromBytes, imageFromParts): small generated layers, tests.
 import { Readable } from 'node:stream'
 import { gzipSync } from 'node:zlib'
 import { sha256 } from '../digest/index.js'

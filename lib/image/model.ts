@@ -1,3 +1,4 @@
+// The Image and Layer interfaces every image source (registry, layout, memory, mutation) implements.
 import type { Readable } from 'node:stream'
 import type { Digest } from '../digest/index.js'
 import type { Descriptor, ImageConfig, ImageManifest, MediaType } from '../oci/index.js'

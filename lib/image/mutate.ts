@@ -1,5 +1,4 @@
-/**
- * Immutable, lazy mutations (ggcr `mutate`): each returns a new Image computed on first use from
+/** Immutable, lazy mutations (ggcr `mutate`): each returns a new Image computed on first use from
  * its input, which is never changed. Output bytes are deterministic for equal inputs.
  */
 import type { Digest } from '../digest/index.js'

@@ -1,5 +1,4 @@
-/**
- * Rebase (ggcr `mutate/rebase.go`, CNB platform spec rebaser): swap the base layers under an
+/** Rebase (ggcr `mutate/rebase.go`, CNB platform spec rebaser): swap the base layers under an
  * image without reading any layer bytes — a diff_ids prefix check, then a config stitch.
  */
 import type { Digest } from '../digest/index.js'

@@ -1,3 +1,4 @@
+// The app layers of the exported image: one per launch.toml slice, then one with the rest of the app.
 import { readdir, lstat } from 'node:fs/promises'
 import { join } from 'node:path'
 import picomatch from 'picomatch'

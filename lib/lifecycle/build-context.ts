@@ -1,3 +1,4 @@
+// Where and how buildpacks run: the CNB paths, the sandbox or host runner and its host-to-CNB path mapping.
 import { mkdir, rm, symlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import {

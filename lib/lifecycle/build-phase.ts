@@ -1,3 +1,4 @@
+// The build phase: runs each buildpack's bin/build in group order and collects what export needs.
 import { copyFile, mkdir, readdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import {

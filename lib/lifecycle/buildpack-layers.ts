@@ -1,3 +1,4 @@
+// Turns buildpacks' layer directories into image layers, layer metadata labels and the next cache's entries.
 import { escapeId, type BuildpackDescriptor, type LayerInfo } from '../buildpack/index.js'
 import type { Digest } from '../digest/index.js'
 import type { Addendum, Image, Layer } from '../image/index.js'
@@ -56,7 +57,7 @@ export async function buildpackLayers(i: BuildpackLayersInput): Promise<Buildpac
       const known = snap && snap.fingerprint === await treeFingerprint(l.dir) ? snap.sha : undefined
       let stored: StoredLayer | undefined
       const tar = async (): Promise<StoredLayer> => (stored ??= await tarLayer(bp, l, i))
-      const entry = (sha: string) => ({ sha, data: l.metadata, build, launch, cache })
+      const entry = (sha: string) => ({ sha, ...(l.noMetadata ? {} : { data: l.metadata }), build, launch, cache })
       if (launch) {
         const prevSha = prev?.layers[l.name]?.sha
         const { layer, sha, reused } = known && known === prevSha && i.previous

@@ -1,3 +1,4 @@
+// The directories a build works in: creating them, copying the app in (include/exclude), platform env files.
 import { copyFile, lstat, mkdir, readdir, readlink, rm, symlink, writeFile, chmod } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import ignore from 'ignore'

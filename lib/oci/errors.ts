@@ -1,3 +1,4 @@
+// Typed errors of OCI data: bad references, unsupported media types, invalid manifests, no matching platform.
 import { LadingError } from '../errors.js'
 import type { MediaType } from './media-type.js'
 

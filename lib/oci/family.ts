@@ -1,5 +1,4 @@
-/**
- * Media type families (oci-registry.md §3.1): one manifest never mixes OCI and Docker types, so
+/** Media type families (oci-registry.md §3.1): one manifest never mixes OCI and Docker types, so
  * authored manifests convert layer types to the manifest's family (gzip types are interchangeable).
  */
 import { UnsupportedMediaTypeError } from './errors.js'

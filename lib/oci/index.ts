@@ -1,3 +1,4 @@
+// lib/oci's only door: OCI/Docker types, media types, references, manifests, platforms, store interfaces.
 export * from './media-type.js'
 export * from './types.js'
 export * from './store.js'

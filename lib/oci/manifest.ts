@@ -1,5 +1,4 @@
-/**
- * Parsing manifests, indexes and configs (image-spec manifest.md, image-index.md, config.md).
+/** Parsing manifests, indexes and configs (image-spec manifest.md, image-index.md, config.md).
  * Raw bytes are kept and hashed as received: a parsed document is never re-serialised.
  */
 import { isDigest, sha256 } from '../digest/index.js'

@@ -1,5 +1,4 @@
-/**
- * Platforms: normalisation, matching and selection from an index (oci-registry.md §3.7,
+/** Platforms: normalisation, matching and selection from an index (oci-registry.md §3.7,
  * containerd/platforms `database.go`).
  */
 import { InvalidManifestError, NoMatchingPlatformError } from './errors.js'

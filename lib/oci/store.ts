@@ -1,3 +1,4 @@
+// The storage interfaces a registry or an OCI layout implements: blobs, manifests, tags, one repository.
 import type { Readable } from 'node:stream'
 import type { Digest } from '../digest/index.js'
 import type { MediaType } from './media-type.js'

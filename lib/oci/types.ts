@@ -1,3 +1,4 @@
+// The OCI data model as TypeScript types: platforms, descriptors, manifests, indexes, configs, references.
 import type { Digest } from '../digest/index.js'
 import type { MediaType } from './media-type.js'
 

@@ -1,3 +1,4 @@
+// Typed errors of the platform contract: bad platform files and labels, unusable target data, no run image.
 import { LadingError } from '../errors.js'
 
 /** Platform files report problems through the TOML module's file error (same code, same wording). */

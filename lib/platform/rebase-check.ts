@@ -1,5 +1,4 @@
-/**
- * Rebase validation (cnb-spec.md §6.2) and the label rewrite (§6.3) as pure functions. The
+/** Rebase validation (cnb-spec.md §6.2) and the label rewrite (§6.3) as pure functions. The
  * validation mode follows `CNB_PLATFORM_API` from the *app image's* Env [impl]: missing or
  * < 0.12 → legacy stack-id/mixin checks that `force` cannot bypass; >= 0.12 → target checks
  * that `force` turns into warnings.

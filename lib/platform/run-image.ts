@@ -1,5 +1,4 @@
-/**
- * Run image selection (cnb-spec.md §9.3 for builds, §6.1 for rebase): among an image and its
+/** Run image selection (cnb-spec.md §9.3 for builds, §6.1 for rebase): among an image and its
  * mirrors, prefer one on the app image's registry that is readable, else the first readable
  * one. Pure apart from the injected readability probe; the reference parser is injected too.
  */

@@ -1,5 +1,4 @@
-/**
- * Target data (cnb-spec.md §1.1, §5.1): what a run image is (os, arch, variant, base id,
+/** Target data (cnb-spec.md §1.1, §5.1): what a run image is (os, arch, variant, base id,
  * distro), read from its config and `io.buildpacks.base.*` labels, and whether a buildpack's
  * `[[targets]]` entry accepts it. Pure.
  */

@@ -1,5 +1,4 @@
-/**
- * Shared TOML plumbing for the platform files: parse with file-named errors, read from disk,
+/** Shared TOML plumbing for the platform files: parse with file-named errors, read from disk,
  * stringify deterministically, and typed field readers whose errors name the file and key path.
  * The parse and type checks (`parseToml`, `readField`) take the error to throw as a parameter, so
  * lib/buildpack reads its own files with the same code under its own error codes.

@@ -1,3 +1,4 @@
+// `lading append`: pushes a base image plus one new layer per directory, without buildpacks.
 import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'

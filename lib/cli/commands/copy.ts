@@ -1,3 +1,4 @@
+// `lading copy`: copies an image between registries and OCI layouts, keeping its digest.
 import { expectPositionals, UsageError } from '../args.js'
 import type { Command } from '../command.js'
 import { copyImage, TransferLedger } from '../../remote/index.js'

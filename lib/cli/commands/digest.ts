@@ -1,3 +1,4 @@
+// `lading digest`: prints the manifest digest an image reference resolves to.
 import { expectPositionals } from '../args.js'
 import type { Command } from '../command.js'
 import { manifestFor } from './manifest.js'

@@ -1,3 +1,4 @@
+// `lading manifest`: prints an image's raw manifest or index bytes, exactly as stored.
 import { expectPositionals } from '../args.js'
 import type { Command } from '../command.js'
 import type { CommandContext, Target } from '../context.js'

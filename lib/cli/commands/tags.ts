@@ -1,3 +1,4 @@
+// `lading tags`: lists every tag of a repository.
 import { expectPositionals } from '../args.js'
 import type { Command } from '../command.js'
 

@@ -1,5 +1,4 @@
-/**
- * `analyzed.toml` (cnb-spec.md §5.1): the previous image, the run image (reference, name,
+/** `analyzed.toml` (cnb-spec.md §5.1): the previous image, the run image (reference, name,
  * target data) and the previous image's lifecycle metadata label in TOML form under
  * `[metadata]`. The label ↔ TOML mapping follows the Go struct tags: `runImage` ↔ `run-image`,
  * `topLayer` ↔ `top-layer`, and a layer's `data` ↔ `metadata` [impl].

@@ -1,5 +1,4 @@
-/**
- * `group.toml` (cnb-spec.md §2.4): the buildpacks that passed detection, in order, with their
+/** `group.toml` (cnb-spec.md §2.4): the buildpacks that passed detection, in order, with their
  * API and homepage. Written by detect, read by restore/build/export.
  */
 import {

@@ -1,3 +1,4 @@
+// The platform's TOML files (order, group, plan, project, run, metadata, report, analyzed), read and written.
 export * from './order.js'
 export * from './group.js'
 export * from './plan.js'

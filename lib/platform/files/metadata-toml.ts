@@ -1,5 +1,4 @@
-/**
- * `<layers>/config/metadata.toml` (cnb-spec.md §3.7): written after the build, shipped in the
+/** `<layers>/config/metadata.toml` (cnb-spec.md §3.7): written after the build, shipped in the
  * config layer, read by the exporter and by the launcher (ours and the Go one). Processes use
  * the Platform >= 0.10 form: `command` is an array, `args` separate, `direct = true`.
  */

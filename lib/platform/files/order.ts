@@ -1,5 +1,4 @@
-/**
- * `order.toml` (cnb-spec.md §2.1): the ordered list of buildpack groups the detector tries.
+/** `order.toml` (cnb-spec.md §2.1): the ordered list of buildpack groups the detector tries.
  * `[[order-extensions]]` is parsed only to be reported: lading does not run image extensions.
  */
 import { PlatformFileError } from '../errors.js'

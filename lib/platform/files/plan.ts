@@ -1,5 +1,4 @@
-/**
- * `plan.toml` (cnb-spec.md §2.4), the resolved build plan written by detect, and the per-buildpack
+/** `plan.toml` (cnb-spec.md §2.4), the resolved build plan written by detect, and the per-buildpack
  * plan file handed to `bin/build` as `$CNB_BP_PLAN_PATH` (§2.5).
  */
 import {

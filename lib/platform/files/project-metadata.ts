@@ -1,5 +1,4 @@
-/**
- * `project-metadata.toml` (cnb-spec.md §9.4, an exporter input): `[source] type`,
+/** `project-metadata.toml` (cnb-spec.md §9.4, an exporter input): `[source] type`,
  * `[source.version]`, `[source.metadata]`, all optional. Read into the ProjectMetadata that
  * becomes the `io.buildpacks.project.metadata` label.
  */

@@ -1,5 +1,4 @@
-/**
- * `project.toml` (project descriptor) in both schemas, normalized to one shape:
+/** `project.toml` (project descriptor) in both schemas, normalized to one shape:
  * - 0.2: `[_] schema-version = "0.2"`, id/name/version, `[io.buildpacks]` include/exclude/builder,
  *   `[[io.buildpacks.group]]`, `[[io.buildpacks.pre.group]]`, `[[io.buildpacks.post.group]]`,
  *   `[[io.buildpacks.build.env]]`;

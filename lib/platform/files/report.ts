@@ -1,5 +1,4 @@
-/**
- * `report.toml` (cnb-spec.md §9.4): what the exporter (or rebaser) wrote. `manifest-size` is an
+/** `report.toml` (cnb-spec.md §9.4): what the exporter (or rebaser) wrote. `manifest-size` is an
  * integer, as the reference lifecycle writes it (the spec example shows a string) [impl].
  */
 import { PlatformFileError } from '../errors.js'

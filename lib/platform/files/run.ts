@@ -1,5 +1,4 @@
-/**
- * `run.toml` (cnb-spec.md §9.3): the run images a build may use, each with mirrors; and the
+/** `run.toml` (cnb-spec.md §9.3): the run images a build may use, each with mirrors; and the
  * legacy `stack.toml` (`[run-image] image, mirrors`, Platform < 0.12) read into the same shape.
  */
 import {
