@@ -70,7 +70,7 @@ const BY_CODE: Record<string, ExitCodeName> = {
 const INVALID_INPUT = [
   /^ERR_REFERENCE_/, /^ERR_DIGEST_/, /^ERR_SIZE_/, /^ERR_MANIFEST_/, /^ERR_CONFIG_/, /^ERR_LAYER_/,
   /^ERR_MEDIA_TYPE/, /^ERR_UNSUPPORTED_MEDIA_TYPE/, /^ERR_PLATFORM_/, /^ERR_IMAGE_/, /^ERR_LAYOUT_/,
-  /^ERR_LABEL_/, /^ERR_TLS_CA/, /^ERR_DISTRIBUTION_/,
+  /^ERR_LABEL_/, /^ERR_TLS_CA/, /^ERR_DISTRIBUTION_/, /^ERR_FLEET_FILE$/,
 ]
 
 /** The exit code for an error `code` (LadingError.code); unknown codes are generic failures. */

@@ -32,7 +32,7 @@ export const RULES: Record<string, { folders: string[]; packages: string[] }> = 
   lifecycle: { folders: [...BASE, 'image', 'layer', 'layout', 'remote', 'registry', 'buildpack', 'platform', 'runner', 'launch', 'cache', 'distribution'], packages: ['node:fs', 'ignore', 'picomatch', 'p-limit', 'tar-stream'] },
   rebase: { folders: [...BASE, 'image', 'remote', 'platform'], packages: ['p-limit'] },
   inspect: { folders: [...BASE, 'image', 'remote', 'platform', 'launch', 'distribution'], packages: ['tar-stream'] },
-  fleet: { folders: [...BASE, 'image', 'layer', 'layout', 'remote', 'registry', 'buildpack', 'platform', 'distribution', 'cache', 'lifecycle', 'rebase'], packages: ['node:fs', 'p-limit'] },
+  fleet: { folders: [...BASE, 'image', 'layer', 'layout', 'remote', 'registry', 'buildpack', 'platform', 'distribution', 'cache', 'lifecycle', 'rebase'], packages: ['node:fs', 'p-limit', 'yaml'] },
   cli: { folders: ['.', 'toml', 'digest', 'oci', 'image', 'registry', 'layer', 'layout', 'remote', 'buildpack', 'platform', 'runner', 'launch', 'cache', 'distribution', 'lifecycle', 'rebase', 'inspect', 'fleet'], packages: ['node:fs', 'p-limit', 'yaml', '@iarna/toml'] },
 }
 

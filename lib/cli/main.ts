@@ -26,6 +26,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'builder', summary: 'Create a builder from builder.toml, or inspect one', load: async () => (await import('./commands/builder.js')).builderCommand },
   { name: 'buildpack', summary: 'Package a buildpack (image or .cnb) from package.toml, or inspect a buildpackage', load: async () => (await import('./commands/buildpack.js')).buildpackCommand },
   { name: 'rebase', summary: 'Move app images onto a patched run image without a rebuild', load: async () => (await import('./commands/rebase.js')).rebaseCommand },
+  { name: 'fleet', summary: 'Plan or apply a fleet of images declared in one file (build, rebase, or leave alone)', load: async () => (await import('./commands/fleet.js')).fleetCommand },
   { name: 'inspect', summary: 'Show what an app image is made of: base, run images, buildpacks, processes, SBOM', load: async () => (await import('./commands/inspect.js')).inspectCommand },
   { name: 'copy', summary: 'Copy an image between registries and OCI layouts', load: async () => (await import('./commands/copy.js')).copyCommand },
   { name: 'append', summary: 'Make a new image from a base plus directories as layers', load: async () => (await import('./commands/append.js')).appendCommand },

@@ -1,0 +1,13 @@
+/** Declarative reconcile of many images: the fleet file, plan (build reasons from registry state), apply, shards. */
+export { readFleetFile, parseFleetText, type FleetFile, type FleetEntry, type FleetSource } from './file.js'
+export { FleetFileError, FleetImageError, type FleetLocation } from './errors.js'
+export { planFleet, planImage, canonicalName, type PlanItem, type PlanOptions, type Reason, type Action, type Evidence } from './plan.js'
+export { applyPlan, type ApplyItem, type ApplyResult, type ApplySummary, type ApplyOptions } from './apply.js'
+export { buildItem, type BuildDeps } from './build.js'
+export { labelBuilders, type Builders, type BuilderInfo, type PreparedBuilder } from './builder.js'
+export { BuildpackLists, type ResolvedBuildpacks } from './buildpacks.js'
+export { parseShard, shardOf, selectShard, imageName, type Shard } from './shard.js'
+export { resolveRevision, checkoutCommit, gitProjectSource } from './git.js'
+export { treeDigest } from './tree-hash.js'
+export { FLEET_LABEL, STATE_ANNOTATION, encodeStateSummary, stateFromLabels, readImageState, encodeFleetRecord, configDigest, recordedCommit, type FleetRecord, type ImageState } from './state.js'
+export type { Opener, Opened } from './open.js'
