@@ -7,6 +7,7 @@
 #   docker-registry -> docker-registry   skopeo   -> skopeo      umoci -> umoci
 #   podman          -> podman            openssl  -> openssl     htpasswd -> apache2-utils
 #   /bin/busybox    -> busybox-static    bwrap    -> bubblewrap  runc -> runc
+#   mmdebstrap      -> mmdebstrap (the Debian stack in stacks/)
 #
 # Podman notes (verified on Debian 12, podman 4.3.1, root, cgroup v1 inside a container):
 #   - storage: vfs (no overlay/fuse setup needed; slower but always works).
@@ -31,6 +32,7 @@ check_cmd runc runc
 check_cmd openssl openssl
 check_cmd htpasswd apache2-utils
 check_cmd bwrap bubblewrap
+check_cmd mmdebstrap mmdebstrap
 # The base images need a *static* busybox; the dynamic `busybox` package would not run inside a
 # rootfs that has no libc.
 if [ ! -x /bin/busybox ] || ! grep -q '^Package: busybox-static$' /var/lib/dpkg/status 2>/dev/null; then
