@@ -1,7 +1,7 @@
 /** Installs node_modules with a package manager into a launch layer keyed by lockfile hash, dependency fields, Node major and tool version, reused untouched while the key holds; the tool's cache is a cache layer; lockfile URLs on other registry hosts are moved onto the configured registry. */
 import { execFileSync, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { BuildpackError, freshLayer, readLayerMetadata, readPackageJson, writeLayerToml, type BuildContext } from './cnb.js'
@@ -40,7 +40,7 @@ export function installKey(appDir: string, lockfile: string, major: string, tool
   h.update(existsSync(join(appDir, lockfile)) ? readFileSync(join(appDir, lockfile)) : Buffer.alloc(0))
   h.update('\0')
   h.update(depsFields(appDir))
-  return `sha256:${h.digest('hex')} node${major} ${tool}`
+  return `sha256:${h.digest("hex")} node${major} ${tool} layout2`
 }
 
 export async function installDeps(ctx: BuildContext, reg: RegistryConfig, spec: InstallSpec): Promise<void> {
@@ -53,7 +53,7 @@ export async function installDeps(ctx: BuildContext, reg: RegistryConfig, spec: 
   const old = readLayerMetadata(ctx.layersDir, 'node_modules')
   if (old.key === key) {
     ctx.log(`reusing node_modules: ${spec.lockfile}, Node ${major} and ${spec.tool.name} ${spec.tool.version} are unchanged`)
-    linkModules(appModules, join(layer, 'node_modules'))
+    linkModules(appModules, layer)
     writeLayerToml(ctx.layersDir, 'node_modules', types, metadata)
     return
   }
@@ -90,10 +90,17 @@ export async function installDeps(ctx: BuildContext, reg: RegistryConfig, spec: 
     if (original !== undefined && moved !== original) writeFileSync(lockPath, original)
     rmSync(home, { recursive: true, force: true })
   }
+  // The layer directory IS node_modules (not a node_modules inside it): Node resolves a package's
+  // dependencies from its real path, and never looks in a `node_modules/node_modules`.
   const dir = freshLayer(ctx.layersDir, 'node_modules')
-  if (existsSync(appModules)) execFileSync('mv', [appModules, join(dir, 'node_modules')])
-  else mkdirSync(join(dir, 'node_modules'))
-  linkModules(appModules, join(dir, 'node_modules'))
+  if (existsSync(appModules)) {
+    rmSync(dir, { recursive: true, force: true })
+    execFileSync('mv', [appModules, dir])
+  }
+  for (const special of ['env', 'env.build', 'env.launch', 'exec.d', 'profile.d']) {
+    if (existsSync(join(dir, special))) ctx.log(`warning: a package named ${special} in node_modules is also read by the platform as the layer's ${special}/`)
+  }
+  linkModules(appModules, dir)
   writeLayerToml(ctx.layersDir, 'node_modules', types, metadata)
 }
 
