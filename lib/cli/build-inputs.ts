@@ -26,6 +26,14 @@ export interface ChooseBuildpacksInput {
   /** Where inline buildpacks (project.toml `script`) are written; asked for only when the project has any. */
   scratchDir?: () => Promise<string>
   onSkipped?: (msg: string) => void
+  /** The store to add to (a builder's); default: a new one (or --buildpacks-dir's). */
+  store?: BuildpackStore
+  /** Resolves forms beyond DIR and ID[@VERSION] (buildpackages, `urn:cnb:builder:`); undefined = not such a form. */
+  external?: (spec: string, store: BuildpackStore) => Promise<OrderRef | undefined>
+  /** The builder's order (its buildpacks fetched on the call): used when nothing else names buildpacks, and for `from=builder`. */
+  builderOrder?: () => Promise<OrderInput>
+  /** The message when no buildpacks are named at all. */
+  noneMessage?: string
 }
 
 /**
@@ -37,15 +45,24 @@ export interface ChooseBuildpacksInput {
  */
 export async function chooseBuildpacks(o: ChooseBuildpacksInput): Promise<BuildpackChoice> {
   const onError = (_dir: string, err: Error): void => o.onSkipped?.(`skipped buildpack: ${err.message}`)
-  const store = o.buildpacksDir ? await findBuildpacks(resolve(o.buildpacksDir), { onError }) : createBuildpackStore()
+  const store = o.store ?? (o.buildpacksDir ? await findBuildpacks(resolve(o.buildpacksDir), { onError }) : createBuildpackStore())
   const refFor = async (spec: string, base: string): Promise<OrderRef> => {
+    const ext = await o.external?.(spec, store)
+    if (ext) return ext
     const dir = resolve(base, spec)
     if (await isDir(dir)) {
       const d = await store.fromDir(dir)
       return { id: d.id, version: d.version }
     }
     const ref = parseIdVersion(spec)
-    store.lookup(ref.id, ref.version) // fails now, naming the buildpack, rather than mid-detect
+    try {
+      store.lookup(ref.id, ref.version) // fails now, naming the buildpack, rather than mid-detect
+    } catch (err) {
+      // An id the builder has (as pack resolves project.toml ids against the builder).
+      const fromBuilder = o.builderOrder ? await o.external?.(`urn:cnb:builder:${spec}`, store).catch(() => undefined) : undefined
+      if (!fromBuilder) throw err
+      return fromBuilder
+    }
     return ref
   }
   const fromProject = async (list: readonly ProjectBuildpack[], key: string): Promise<OrderRef[]> => {
@@ -71,6 +88,16 @@ export async function chooseBuildpacks(o: ChooseBuildpacksInput): Promise<Buildp
   const post = p ? await fromProject(p.post, 'io.buildpacks.post.group') : []
   const wrap = (order: OrderInput): OrderInput => pre.length + post.length === 0 ? order : order.map((g) => ({ ...g, group: [...pre, ...g.group, ...post] }))
   if (o.buildpacks.length > 0) {
+    const at = o.buildpacks.indexOf('from=builder')
+    if (at >= 0 && o.builderOrder) {
+      // pack: the builder's order, each group with the other --buildpack values around it.
+      const before: OrderRef[] = []
+      const after: OrderRef[] = []
+      for (const [i, b] of o.buildpacks.entries()) if (i !== at) (i < at ? before : after).push(await refFor(b, process.cwd()))
+      const order = (await o.builderOrder()).map((g) => ({ group: [...before, ...g.group, ...after] }))
+      return { store, order: wrap(order), source: '--buildpack from=builder' }
+    }
+    if (at >= 0) throw new UsageError('--buildpack from=builder needs a builder: pass --builder REF', 'build')
     const group = []
     for (const b of o.buildpacks) group.push(await refFor(b, process.cwd()))
     return { store, order: wrap([{ group }]), source: '--buildpack' }
@@ -82,7 +109,8 @@ export async function chooseBuildpacks(o: ChooseBuildpacksInput): Promise<Buildp
   if (p && p.buildpacks.length > 0) {
     return { store, order: wrap([{ group: await fromProject(p.buildpacks, keys.group) }]), source: 'project.toml' }
   }
-  throw new UsageError('no buildpacks: pass --buildpack DIR|ID[@VERSION], --order FILE, or list them in the app\'s project.toml', 'build')
+  if (o.builderOrder) return { store, order: wrap(await o.builderOrder()), source: 'builder' }
+  throw new UsageError(o.noneMessage ?? 'no buildpacks: pass --buildpack DIR|ID[@VERSION], --order FILE, or list them in the app\'s project.toml', 'build')
 }
 
 /** `K=V` pairs from --env flags and --env-file files (`K=V` lines; `#` comments; a line without `=` is an error). */

@@ -1,6 +1,9 @@
+// The build image (or a builder) unpacked once per content into a root filesystem buildpacks run on.
+import { createHash } from 'node:crypto'
 import { mkdir, rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { digestHex } from '../digest/index.js'
+import type { Image } from '../image/index.js'
 import { wrapError } from '../errors.js'
 import { extractLayer, gunzipIfNeeded } from '../layer/index.js'
 import { openLayout } from '../layout/index.js'
@@ -12,6 +15,14 @@ import { PhaseError } from './errors.js'
 /** An unpacked build image: its root filesystem and what its config says about the build user. */
 export interface BuildImage { rootfs: string; uid: number; gid: number; path: string }
 
+/** Options of unpackBuildImage. */
+export interface UnpackOptions {
+  /** The image, when the caller already has it (else fetched from `src`). */
+  image?: Image
+  /** Layers (by diffID) to leave out, e.g. a builder's buildpack layers, which are fetched on their own. */
+  skipDiffIds?: ReadonlySet<string>
+}
+
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
 /**
@@ -19,11 +30,19 @@ const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
  * the unpacked tree, and layer blobs are cached by digest under `cacheDir/blobs`. The build user comes from CNB_USER_ID/CNB_GROUP_ID in its Env (1000:1000
  * when absent), as pack takes it from a builder.
  */
-export async function unpackBuildImage(src: ImageSource, cacheDir: string, platform?: Platform): Promise<BuildImage> {
+export async function unpackBuildImage(src: ImageSource, cacheDir: string, platform?: Platform, opts: UnpackOptions = {}): Promise<BuildImage> {
   try {
-    const image = await fetchImage(src.repo, src.identifier, platform ? { platform } : {})
-    const env = new Map(((await image.config()).config?.Env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)] as const))
-    const rootfs = join(cacheDir, digestHex(await image.digest()))
+    const image = opts.image ?? await fetchImage(src.repo, src.identifier, platform ? { platform } : {})
+    const config = await image.config()
+    const env = new Map((config.config?.Env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)] as const))
+    const skip = opts.skipDiffIds ?? new Set<string>()
+    const all = await image.layers()
+    const kept = all.filter((_l, i) => !skip.has(config.rootfs.diff_ids[i]!))
+    // Without skipped layers the tree is keyed by what it is made of, so a builder that changed
+    // only buildpack layers (which are skipped) reuses the unpacked tree of the previous one.
+    const key = skip.size === 0 ? digestHex(await image.digest())
+      : `layers-${createHash('sha256').update((await Promise.all(kept.map((l) => l.digest()))).join('\n')).digest('hex')}`
+    const rootfs = join(cacheDir, key)
     if (!(await stat(rootfs).catch(() => undefined))) {
       const partial = `${rootfs}.partial-${process.pid}`
       await rm(partial, { recursive: true, force: true })
@@ -31,7 +50,7 @@ export async function unpackBuildImage(src: ImageSource, cacheDir: string, platf
       // Layer blobs are kept by digest, so a new build image that shares layers with an older
       // one downloads only what is new.
       const blobs = (await openLayout(join(cacheDir, 'blobs'), { create: true })).blobs
-      for (const layer of await image.layers()) {
+      for (const layer of kept) {
         const desc = { digest: await layer.digest(), size: await layer.size(), mediaType: layer.mediaType }
         if (!(await blobs.stat(desc.digest))) await blobs.put(() => layer.compressed(), desc)
         await extractLayer(gunzipIfNeeded(await blobs.open(desc), desc.mediaType), partial)

@@ -1,7 +1,8 @@
+// createImage: runs a whole build (analyze, detect, restore, build, export, cache) from a resolved BuildRequest.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { initialBuildEnv, type BuildpackStore, type OrderInput } from '../buildpack/index.js'
+import { applyEnvDir, initialBuildEnv, type BuildpackStore, type OrderInput } from '../buildpack/index.js'
 import type { Descriptor, Platform, Repository, TransferEvent } from '../oci/index.js'
 import type { ProjectMetadata } from '../platform/index.js'
 import { pushImage, TransferLedger, type LedgerTotals } from '../remote/index.js'
@@ -42,6 +43,8 @@ export interface BuildRequest {
   network: boolean
   /** Unpacked build image; default: the host's root, read-only. */
   rootfs?: string
+  /** A builder's /cnb/build-config/env (unpacked): env files applied to every buildpack's env. */
+  buildConfigEnvDir?: string
   /** PATH inside the build environment (the build image's, else a standard one). */
   buildPath: string
   uid: number
@@ -115,6 +118,8 @@ export async function createImage(req: BuildRequest, ev: BuildEvents = {}): Prom
       ...(req.rootfs ? { rootfs: req.rootfs } : {}),
     })
     const env = initialBuildEnv({ PATH: req.buildPath, HOME: '/tmp' })
+    // A builder's /cnb/build-config/env applies to every buildpack, as the lifecycle does it.
+    if (req.buildConfigEnvDir) await applyEnvDir(env, req.buildConfigEnvDir, { defaultSuffix: 'override' })
     const common = { dirs, exec, env, target: analyzed.runTarget, ...(req.signal ? { signal: req.signal } : {}), ...(ev.output ? { onOutput: ev.output } : {}) }
     const detected = await timed('detect', () => detectPhase({ ...common, order: req.order, store: req.store }))
     ev.info?.(detected.table)

@@ -10,8 +10,11 @@ import { formatBytes } from '../output.js'
 import { createImage, unpackBuildImage, CNB_PATHS, type ImageTarget } from '../../lifecycle/index.js'
 import { type BuildCache, imageCache, dirCache } from '../../cache/index.js'
 import { hostPlatform, parseReference } from '../../oci/index.js'
+import { createBuildpackStore } from '../../buildpack/index.js'
 import { pickReadable, readProjectFile, readProjectMetadataFile, stringifyReport } from '../../platform/index.js'
 import { parseConcurrency } from './copy.js'
+import { externalBuildpack, openBuilder, useBuilderOrder, NO_BUILDPACKS, type OpenedBuilder } from '../build-builder.js'
+import { readSettings } from '../settings.js'
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 const EPOCH = new Date('1980-01-01T00:00:01Z')
@@ -20,7 +23,7 @@ const EPOCH = new Date('1980-01-01T00:00:01Z')
 export const buildCommand: Command = {
   name: 'build',
   summary: 'Build an app image from source with Cloud Native Buildpacks and publish it',
-  usage: 'build IMAGE --path DIR --run-image REF [--buildpack DIR|ID[@VERSION] ...] [flags]',
+  usage: 'build IMAGE --path DIR [--builder REF | --run-image REF --buildpack B ...] [flags]',
   help: `Detects which buildpacks apply, runs their bin/detect and bin/build in a rootless sandbox
 (bubblewrap), and writes the layers they make as an image on the run image: to a registry
 (IMAGE = registry reference) or an OCI layout (IMAGE = oci:DIR[:TAG]). Unchanged layers of
@@ -30,12 +33,20 @@ Without --buildpack or --order, the group comes from the app's project.toml: bui
 by uri (relative to the app), or inline ([io.buildpacks.group.script] api, inline, shell).
 Its pre and post groups wrap every group, whichever order is used; its build env applies.
 
+With --builder REF (registry or oci:DIR[:TAG]; or the default set with 'lading config
+default-builder REF' when nothing names buildpacks), the order, buildpacks, run image, build
+env and build user come from the builder, and buildpacks run on its root filesystem. Only the
+buildpack layers the build uses are fetched, each kept unpacked by digest.
+
 Flags:
   --path DIR               the app source (default: .)
-  --buildpack B            a buildpack dir or ID[@VERSION] (repeatable; forms the group, in order)
+  --builder REF            a builder image (pack's or lading's)
+  --buildpack B            a buildpack (repeatable; forms the group, in order): a dir, ID[@VERSION],
+                           a buildpackage (docker://REF, a registry reference, FILE.cnb),
+                           urn:cnb:builder:ID[@VERSION], or from=builder (the builder's order)
   --buildpacks-dir DIR     where ID[@VERSION] buildpacks are found
   --order FILE             an order.toml (when no --buildpack is given)
-  --run-image REF          the base of the app image (required)
+  --run-image REF          the base of the app image (default: the builder's; else required)
   --run-image-mirror REF   another name of the same run image (repeatable); one in IMAGE's
                            registry is used first, so its layers are mounted, not copied
   --build-image REF        the root filesystem buildpacks run in (default: this host's, read-only)
@@ -56,7 +67,7 @@ Examples:
   lading build registry.example.com/team/app:1 --path . --run-image registry.example.com/base/run:jammy
   lading build oci:./out:app --path ./app --buildpack ./buildpacks/node --run-image oci:./base:run`,
   options: {
-    path: { type: 'string' }, buildpack: { type: 'string', multiple: true }, 'buildpacks-dir': { type: 'string' },
+    path: { type: 'string' }, builder: { type: 'string' }, buildpack: { type: 'string', multiple: true }, 'buildpacks-dir': { type: 'string' },
     order: { type: 'string' }, 'run-image': { type: 'string' }, 'run-image-mirror': { type: 'string', multiple: true }, 'build-image': { type: 'string' },
     env: { type: 'string', multiple: true }, 'env-file': { type: 'string', multiple: true },
     'cache-image': { type: 'string' }, 'cache-dir': { type: 'string' }, 'clear-cache': { type: 'boolean' },
@@ -69,32 +80,39 @@ Examples:
     const v = args.values
     const str = (k: string): string | undefined => v[k] as string | undefined
     const list = (k: string): string[] => (v[k] as string[] | undefined) ?? []
-    if (!str('run-image')) throw new UsageError('--run-image REF is required', 'build')
     if (str('cache-image') && str('cache-dir')) throw new UsageError('--cache-image and --cache-dir exclude each other', 'build')
     const launcher = str('launcher') ?? 'sh'
     if (launcher !== 'sh' && launcher !== 'none') throw new UsageError(`--launcher must be sh or none, got ${JSON.stringify(launcher)}`, 'build')
     const appDir = resolve(str('path') ?? '.')
     const project = await readProjectFile(join(appDir, 'project.toml'))
     project?.warnings.forEach((w) => ctx.out.warn(`project.toml: ${w}`))
+    const platform = hostPlatform()
+    const builder = await builderFor(ctx, str('builder'), list('buildpack'), Boolean(str('order') || project?.buildpacks.length), platform)
+    const fetched = builder?.stats ?? { layersFetched: 0, bytesFetched: 0, layersCached: 0, layers: [] }
+    const choiceStore = createBuildpackStore()
     const choice = await chooseBuildpacks({ buildpacks: list('buildpack'), appDir, onSkipped: (m) => ctx.out.debug(m), ...(str('buildpacks-dir') ? { buildpacksDir: str('buildpacks-dir')! } : {}), ...(str('order') ? { orderFile: str('order')! } : {}), ...(project ? { project } : {}),
-      scratchDir: () => ctx.scratchDir() })
-    const env = { ...(project?.env ?? {}), ...await parseBuildEnv(list('env'), list('env-file')) }
+      scratchDir: () => ctx.scratchDir(), external: (spec, store) => externalBuildpack(ctx, spec, store, builder, fetched), noneMessage: NO_BUILDPACKS,
+      ...(builder ? { builderOrder: () => useBuilderOrder(builder, choiceStore), store: choiceStore } : {}) })
+    const env = { ...(builder?.platformEnv ?? {}), ...(project?.env ?? {}), ...await parseBuildEnv(list('env'), list('env-file')) }
     const targets = [await imageTarget(ctx, imageArg!)]
     for (const t of list('tag')) targets.push(await imageTarget(ctx, t))
-    const mirrors = list('run-image-mirror')
-    const run = await ctx.target(await chooseRunImage(ctx, [str('run-image')!, ...mirrors], targets[0]!))
+    const runFromBuilder = !str('run-image') && builder?.runImages[0]
+    if (!str('run-image') && !runFromBuilder) throw new UsageError(builder ? `the builder ${builder.ref} names no run image: pass --run-image REF` : '--run-image REF is required (or build with --builder REF)', 'build')
+    const runName = str('run-image') ?? builder!.runImages[0]!.image
+    const mirrors = runFromBuilder ? builder!.runImages[0]!.mirrors ?? [] : list('run-image-mirror')
+    const run = await ctx.target(await chooseRunImage(ctx, [runName, ...mirrors], targets[0]!))
     const previous = await ctx.target(str('previous-image') ?? imageArg!)
     const cache = await openCache(ctx, args, targets[0]!)
-    const platform = hostPlatform()
     const buildImage = str('build-image')
       ? await unpackBuildImage(await ctx.target(str('build-image')!), join(homedir(), '.cache', 'lading', 'rootfs'), platform)
-      : undefined
+      : builder?.rootfs
     const sandbox = !v['no-sandbox']
     const started = Date.now()
     const result = await createImage({
       targets, appDir, appFilter: { ...(project?.include ? { include: project.include } : {}), ...(project?.exclude ? { exclude: project.exclude } : {}) },
       order: choice.order, store: choice.store,
-      run: { repo: run.repo, identifier: run.identifier, display: run.display, name: canonicalName(str('run-image')!), mirrors: mirrors.map(canonicalName) },
+      run: { repo: run.repo, identifier: run.identifier, display: run.display, name: canonicalName(runName), mirrors: mirrors.map(canonicalName) },
+      ...(builder?.buildConfigEnvDir ? { buildConfigEnvDir: builder.buildConfigEnvDir } : {}),
       previous: { repo: previous.repo, identifier: previous.identifier, display: previous.display },
       ...(cache ? { cache } : {}), clearCache: Boolean(v['clear-cache']), platformEnv: env, launcher, sandbox,
       network: Boolean(v.network), buildPath: buildImage?.path ?? DEFAULT_PATH, uid: buildImage?.uid ?? 1000, gid: buildImage?.gid ?? 1000,
@@ -116,7 +134,8 @@ Examples:
     }
     if (ctx.flags.json) {
       const net = ctx.registryStats()
-      ctx.out.data(`${JSON.stringify({ ...result, digest: result.image.digest, ...(net ? { requests: net.requests, bytesDownloaded: net.bytesDownloaded } : {}), ms: Date.now() - started })}\n`)
+      const bp = builder || fetched.layers.length ? { buildpackLayers: fetched } : {}
+      ctx.out.data(`${JSON.stringify({ ...result, digest: result.image.digest, ...(net ? { requests: net.requests, bytesDownloaded: net.bytesDownloaded } : {}), ...bp, ms: Date.now() - started })}\n`)
     } else {
       const t = result.transfer
       ctx.out.info(`reused ${result.reused.length} layer(s) from the previous image; uploaded ${formatBytes(t.bytesUploaded)}, mounted ${t.blobsMounted}, already present ${t.blobsExisting}`)
@@ -125,6 +144,18 @@ Examples:
     }
     return 0
   },
+}
+
+/**
+ * The builder a build uses: --builder, else the default builder when nothing else names
+ * buildpacks (or a --buildpack needs one: `urn:cnb:builder:`, `from=builder`).
+ */
+async function builderFor(ctx: CommandContext, flag: string | undefined, buildpacks: string[], named: boolean, platform: ReturnType<typeof hostPlatform>): Promise<OpenedBuilder | undefined> {
+  const needs = buildpacks.some((b) => b === 'from=builder' || b.startsWith('urn:cnb:builder:'))
+  const ref = flag ?? (needs || (!named && buildpacks.length === 0) ? (await readSettings())['default-builder'] : undefined)
+  if (!ref) return undefined
+  if (!flag) ctx.out.info(`using the default builder ${ref}`)
+  return openBuilder(ctx, ref, platform)
 }
 
 async function imageTarget(ctx: CommandContext, arg: string): Promise<ImageTarget> {

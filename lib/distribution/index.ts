@@ -1,0 +1,13 @@
+/** The Distribution API: builders and buildpackages (images, `.cnb` files), read and created; builder.toml and package.toml. */
+export * from './errors.js'
+export * from './labels.js'
+export * from './read-image.js'
+export * from './fetch-modules.js'
+export * from './for-build.js'
+export * from './config-files.js'
+export * from './module-layer.js'
+export * from './sources.js'
+export * from './create-package.js'
+export * from './create-builder.js'
+export * from './lifecycle.js'
+export * from './cnb-file.js'
