@@ -52,7 +52,9 @@ export async function makeBuilder(prefix: string, o: BuilderOptions = {}): Promi
     const file = join(dir, 'builder.toml')
     await writeFile(file, builderToml(await readFile(join(HERE, 'builder.toml'), 'utf8'), prefix, buildEnv))
     const builder = o.builderRef ?? refs.builder
-    const { stdout } = await run(LADING, ['builder', 'create', builder, '--config', file, '--json'], { maxBuffer: 16 << 20 })
+    // A plain node child: a test runner's loader hooks (NODE_OPTIONS) would break the bundled CLI.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS' && !k.startsWith('TAP') && !k.startsWith('_TAPJS')))
+    const { stdout } = await run(LADING, ['builder', 'create', builder, '--config', file, '--json'], { maxBuffer: 16 << 20, env })
     const digest = (JSON.parse(stdout) as { digest?: string }).digest ?? stdout.trim()
     o.log?.(`builder: ${builder} ${digest}`)
     return { builder, digest, run: refs.run, build: refs.build, ...(stack ? { stack } : {}), buildEnv }
