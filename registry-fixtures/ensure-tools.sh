@@ -18,19 +18,25 @@
 #   - default_ulimits = [] under [containers]: do not ask for rlimits beyond what the sandbox allows.
 #   - `--network none` is not required, but podman.ts passes it: tests need no network and it
 #     skips netavark/CNI setup entirely.
+# `--quickstart`: only what the README's quick start needs on a fresh machine (bubblewrap for the
+# buildpack sandbox, busybox-static for the sample images), no podman setup.
 set -euo pipefail
+quickstart=false
+[ "${1:-}" = "--quickstart" ] && quickstart=true
 
 need_pkgs=()
 check_cmd() { # <command> <debian package>
   command -v "$1" >/dev/null 2>&1 || need_pkgs+=("$2")
 }
-check_cmd docker-registry docker-registry
-check_cmd skopeo skopeo
-check_cmd umoci umoci
-check_cmd podman podman
-check_cmd runc runc
-check_cmd openssl openssl
-check_cmd htpasswd apache2-utils
+if ! $quickstart; then
+  check_cmd docker-registry docker-registry
+  check_cmd skopeo skopeo
+  check_cmd umoci umoci
+  check_cmd podman podman
+  check_cmd runc runc
+  check_cmd openssl openssl
+  check_cmd htpasswd apache2-utils
+fi
 check_cmd bwrap bubblewrap
 check_cmd mmdebstrap mmdebstrap
 # The base images need a *static* busybox; the dynamic `busybox` package would not run inside a
@@ -51,6 +57,7 @@ if [ "${#need_pkgs[@]}" -gt 0 ]; then
     exit 1
   fi
 fi
+$quickstart && exit 0
 
 # Adds `key = value` inside [table] of a TOML file unless the table already sets that key; keeps
 # everything else in the file as it is.

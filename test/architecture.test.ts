@@ -21,7 +21,7 @@ export const RULES: Record<string, { folders: string[]; packages: string[] }> = 
   image: { folders: ['.', 'digest', 'oci'], packages: [] },
   registry: { folders: ['.', 'digest', 'oci'], packages: ['undici', 'node:fs'] },
   layer: { folders: ['.', 'digest', 'oci', 'image'], packages: ['tar-stream', 'node:fs'] },
-  layout: { folders: ['.', 'digest', 'oci', 'image'], packages: ['node:fs'] },
+  layout: { folders: ['.', 'digest', 'oci', 'image'], packages: ['node:fs', 'proper-lockfile'] },
   remote: { folders: ['.', 'digest', 'oci', 'image'], packages: ['p-limit'] },
   buildpack: { folders: [...BASE, 'image', 'layer'], packages: ['node:fs', 'picomatch'] },
   platform: { folders: [...BASE, 'image', 'buildpack'], packages: ['node:fs'] },

@@ -22,11 +22,20 @@ export interface Target {
   display: string
 }
 
+/** Process-level inputs main.ts hands to commands. */
+export interface CommandRuntime {
+  /** Aborted on SIGINT/SIGTERM: commands stop, clean up and let main exit 130/143. */
+  signal?: AbortSignal
+  /** Credential files and lading's own dirs: never visible to buildpacks. */
+  secretPaths?: string[]
+}
+
 /** What every command gets: its output, and a lazily created registry client. */
 export class CommandContext {
   #client: RegistryClient | undefined
   #scratch: Promise<string> | undefined
-  constructor(readonly out: Output, readonly flags: GlobalFlags) {}
+  /** `runtime`: what only lib/cli/main.ts may know (the interrupt signal, paths named by the environment). */
+  constructor(readonly out: Output, readonly flags: GlobalFlags, readonly runtime: CommandRuntime = {}) {}
 
   /** The registry client, configured from the global flags (created on first use). */
   get registry(): RegistryClient {

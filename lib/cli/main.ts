@@ -1,3 +1,6 @@
+// The CLI entry: command dispatch, error reporting and exit codes, SIGINT/SIGTERM handling.
+import { homedir } from 'node:os'
+import { join } from 'node:path'
 import { inspect } from 'node:util'
 import { LadingError } from '../errors.js'
 import { ExitCodes, exitCodeFor } from '../exit-codes.js'
@@ -13,7 +16,7 @@ import { copyCommand } from './commands/copy.js'
 import { digestCommand } from './commands/digest.js'
 import { manifestCommand } from './commands/manifest.js'
 import { tagsCommand } from './commands/tags.js'
-import { CommandContext } from './context.js'
+import { CommandContext, type CommandRuntime } from './context.js'
 import { Output, type CliIo } from './output.js'
 
 export const VERSION = '0.1.0'
@@ -69,7 +72,7 @@ ${GLOBAL_HELP}
  * Runs lading with `argv` (without node and script); returns the exit code. Every error
  * becomes one line on stderr and a code from the exit-code table; nothing here exits.
  */
-export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+export async function main(argv: readonly string[], io: CliIo, runtime: CommandRuntime & { debug?: boolean } = {}): Promise<number> {
   const known = new Set(COMMANDS.map((c) => c.name))
   const name = findCommand(argv, known)
   const command = COMMANDS.find((c) => c.name === name)
@@ -84,10 +87,12 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     const args = parseCommandArgs(argv, command.name, command.options)
     if (args.global.help) return write(io, commandHelp(command))
     const out = new Output(io, args.global)
-    ctx = new CommandContext(out, args.global)
+    ctx = new CommandContext(out, args.global, runtime)
     return await command.run(ctx, args)
   } catch (err) {
-    return report(io, err, command, argv.includes('--verbose') || argv.includes('-v'))
+    // after SIGINT/SIGTERM, whatever the command failed with, the signal is why
+    const reason: unknown = runtime.signal?.aborted ? runtime.signal.reason : undefined
+    return report(io, reason instanceof LadingError ? reason : err, command, runtime.debug === true)
   } finally {
     await ctx?.close().catch(() => {})
   }
@@ -98,13 +103,14 @@ function write(io: CliIo, text: string): number {
   return ExitCodes.OK
 }
 
-function report(io: CliIo, err: unknown, command: Command | undefined, verbose: boolean): number {
+/** Stack traces are for lading's developers: only with LADING_DEBUG=1, never with -v. */
+function report(io: CliIo, err: unknown, command: Command | undefined, debug: boolean): number {
   const code = err instanceof LadingError ? err.code : undefined
   const message = err instanceof Error ? err.message : String(err)
   io.stderr.write(`error: ${message}\n`)
   if (err instanceof UsageError) {
     io.stderr.write(`run 'lading ${command ? `${command.name} ` : ''}--help' for usage\n`)
-  } else if (verbose && err instanceof Error) {
+  } else if (debug && err instanceof Error) {
     io.stderr.write(`${inspect(err, { depth: 4 })}\n`)
   }
   // Phase errors carry the lifecycle's exit code for their phase; everything else maps by code.
@@ -112,14 +118,51 @@ function report(io: CliIo, err: unknown, command: Command | undefined, verbose: 
   return typeof phaseCode === 'number' && err instanceof LadingError ? phaseCode : exitCodeFor(code)
 }
 
-/** Entry point for bin/lading: the only place that touches process.argv and process.exit. */
+/**
+ * Host paths named by the environment that may hold credentials, plus lading's and the user's own
+ * cache and config dirs: the buildpack sandbox leaves all of them out.
+ */
+export function secretPaths(env: NodeJS.ProcessEnv, home: string): string[] {
+  const named = Object.entries(env)
+    .filter(([k, v]) => v && v.startsWith('/') && /AUTH|CRED|TOKEN|SECRET|PASS|KEY|CONFIG|CERT|NETRC|XDG_/i.test(k))
+    // public trust anchors and search paths that builds need
+    .filter(([k]) => !/SSL_CERT|CA_CERT|CA_BUNDLE|_DIRS$/i.test(k))
+    .map(([, v]) => v!)
+  return [...new Set([
+    ...named, join(home, '.docker'), join(home, '.cache'), join(home, '.config'), join(home, '.local'), home,
+  ])]
+}
+
+const SIGNALS = {
+  SIGINT: { exit: ExitCodes.INTERRUPTED, code: 'ERR_ABORTED', text: 'interrupted (SIGINT)' },
+  SIGTERM: { exit: ExitCodes.TERMINATED, code: 'ERR_TERMINATED', text: 'terminated (SIGTERM)' },
+} as const
+
+// How long a command gets to stop its children and remove its temp files after a signal.
+const CLEANUP_GRACE_MS = 10_000
+
+/**
+ * Entry point for bin/lading: the only place that touches process.argv, process.env and
+ * process.exit. SIGINT/SIGTERM abort the command's signal (buildpack process groups are killed,
+ * temp dirs removed on the way out, no tag is written after it) and lading exits 130/143; a
+ * second signal, or a command still running after the grace period, exits at once.
+ */
 export async function run(): Promise<void> {
   const controller = new AbortController()
-  process.once('SIGINT', () => {
-    controller.abort()
-    process.exit(ExitCodes.INTERRUPTED)
+  let caught: (typeof SIGNALS)[keyof typeof SIGNALS] | undefined
+  const onSignal = (sig: keyof typeof SIGNALS): void => {
+    const s = SIGNALS[sig]
+    if (caught) process.exit(caught.exit)
+    caught = s
+    controller.abort(new LadingError(s.code, s.text))
+    setTimeout(() => process.exit(s.exit), CLEANUP_GRACE_MS).unref()
+  }
+  process.on('SIGINT', () => onSignal('SIGINT'))
+  process.on('SIGTERM', () => onSignal('SIGTERM'))
+  const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr }, {
+    signal: controller.signal, secretPaths: secretPaths(process.env, homedir()), debug: process.env.LADING_DEBUG === '1',
   })
-  const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr })
+  const final = caught ? caught.exit : code
   // Let stdout drain (a pipe may be slow) before exiting.
-  process.stdout.write('', () => process.exit(code))
+  process.stdout.write('', () => process.exit(final))
 }

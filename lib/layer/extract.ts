@@ -1,4 +1,6 @@
+// Safe extraction of an uncompressed layer tar into a directory (build images, restored layers).
 import { createWriteStream } from 'node:fs'
+import { once } from 'node:events'
 import { chmod, chown, lchown, link, lutimes, mkdir, rename, rm, symlink, unlink, utimes } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
@@ -17,11 +19,13 @@ export interface ExtractOptions {
   preserveOwner?: boolean
   /** Apply `.wh.` whiteouts to what is already in destDir instead of writing them (default true). */
   applyWhiteouts?: boolean
+  /** Told about each entry that is not written (device, FIFO, sparse file, unknown type), by name. */
+  onWarning?: (line: string) => void
 }
 
 /** One entry as tar-stream yields it: its header and its data (read it fully before the next). */
 type Source = AsyncIterable<Buffer> & { header: tarStream.Header }
-interface Ctx { root: SafeRoot; written: Set<string>; dirTimes: Array<[string, Date]>; chown: boolean; whiteouts: boolean }
+interface Ctx { root: SafeRoot; written: Set<string>; dirTimes: Array<[string, Date]>; chown: boolean; whiteouts: boolean; warn: (line: string) => void }
 
 /**
  * Extracts an uncompressed layer tar into `destDir` (created if missing), on top of what is
@@ -33,7 +37,9 @@ interface Ctx { root: SafeRoot; written: Set<string>; dirTimes: Array<[string, D
  * anything else existing at a path is replaced. Files are written to a temp name and renamed,
  * so a failure never leaves a half-written file at its final path. Modes (`& 0o7777`) and
  * mtimes are set; directory mtimes are set last. Device and FIFO entries are skipped (Node
- * cannot create them). Stops at the first error; earlier entries stay extracted.
+ * cannot create them, and a build needs none: /dev is the sandbox's own), as are GNU sparse files
+ * (their data is a sparse map, not the file), each named through `onWarning`. Stops at the first
+ * error; earlier entries stay extracted.
  */
 export async function extractLayer(tar: Readable, destDir: string, opts: ExtractOptions = {}): Promise<{ entries: number }> {
   const ctx: Ctx = {
@@ -42,6 +48,7 @@ export async function extractLayer(tar: Readable, destDir: string, opts: Extract
     dirTimes: [],
     chown: opts.preserveOwner === true && process.getuid?.() === 0,
     whiteouts: opts.applyWhiteouts !== false,
+    warn: opts.onWarning ?? (() => {}),
   }
   const ex = tarStream.extract()
   tar.on('error', (err) => ex.destroy(err))
@@ -71,9 +78,15 @@ async function applyEntry(ctx: Ctx, entry: Source): Promise<void> {
   const h = entry.header
   const parts = tarPathComponents(h.name)
   const base = parts[parts.length - 1]
-  if (base === undefined || !isWritableType(h.type)) {
-    // The root itself, or a device/FIFO we cannot create: consume and move on.
+  if (base === undefined) {
     await drain(entry)
+    return
+  }
+  const skipped = skipReason(h)
+  if (skipped) {
+    // a device/FIFO we cannot create, or a sparse file we cannot write faithfully: consume, say so
+    await drain(entry)
+    ctx.warn(`skipped ${skipped} ${JSON.stringify(sparseName(h) ?? h.name)}: ${skipped.startsWith('sparse') ? 'not written (neither sparse nor dense)' : 'not created'}`)
     return
   }
   const parentParts = parts.slice(0, -1)
@@ -108,7 +121,13 @@ async function applyEntry(ctx: Ctx, entry: Source): Promise<void> {
         if (ctx.chown) await lchown(tmp, h.uid, h.gid)
         await lutimes(tmp, h.mtime, h.mtime)
       } else {
-        await pipeline(entry, createWriteStream(tmp, { flags: 'wx', mode: 0o600 }))
+        const ws = createWriteStream(tmp, { flags: 'wx', mode: 0o600 })
+        // the stream opens its file lazily: after a failure, wait for it to close so the cleanup
+        // below cannot run before the file exists
+        await pipeline(entry, ws).catch(async (err) => {
+          if (!ws.closed) await once(ws, 'close').catch(() => {})
+          throw err
+        })
         if (ctx.chown) await chown(tmp, h.uid, h.gid)
         // After chown: chown clears setuid/setgid bits.
         await chmod(tmp, mode)
@@ -154,8 +173,21 @@ async function removeExisting(ctx: Ctx, p: string, isDir: boolean): Promise<void
   ctx.root.forget()
 }
 
-function isWritableType(t: string): boolean {
-  return t === 'file' || t === 'contiguous-file' || t === 'directory' || t === 'symlink' || t === 'link'
+/** Why an entry is not written, or undefined when it is. */
+function skipReason(h: tarStream.Header): string | undefined {
+  const t = h.type as string | null
+  if (sparseName(h) !== undefined) return 'sparse file'
+  if (t === 'file' || t === 'contiguous-file' || t === 'directory' || t === 'symlink' || t === 'link') return undefined
+  if (t === 'character-device' || t === 'block-device') return `${t.replace('-', ' ')} ${h.devmajor ?? 0}:${h.devminor ?? 0}`
+  if (t === 'fifo') return 'FIFO'
+  return t === null ? 'entry of unknown type (an old-style GNU sparse file?)' : `entry of unsupported type ${JSON.stringify(t)}`
+}
+
+/** The real name of a PAX (GNU.sparse.*) sparse file, or undefined for anything else. */
+function sparseName(h: tarStream.Header): string | undefined {
+  const pax = h.pax as Record<string, string> | undefined
+  if (!pax || !Object.keys(pax).some((k) => k.startsWith('GNU.sparse.'))) return undefined
+  return pax['GNU.sparse.name'] ?? h.name
 }
 
 /** Reads an entry's data to its end (tar-stream needs that before it yields the next entry). */

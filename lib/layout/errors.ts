@@ -1,3 +1,4 @@
+// Typed errors of OCI image layouts (not found, invalid).
 import { LadingError } from '../errors.js'
 
 /** The directory is not an OCI image layout (no `oci-layout` file) and creation was not asked for. */

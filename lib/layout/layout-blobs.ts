@@ -1,6 +1,7 @@
 /** Content-addressed blobs of an OCI image layout: `blobs/<alg>/<hex>` (image-spec image-layout.md). */
 import { randomUUID } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
+import { once } from 'node:events'
 import { mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pipeline as pipelineCb, type Readable, type Transform } from 'node:stream'
@@ -96,7 +97,13 @@ export class LayoutBlobStore implements BlobStore {
           ? () => opts.onProgress!({ digest: expect.digest!, kind: 'upload', bytes: digester.bytes, ...(expect.size !== undefined ? { total: expect.size } : {}) })
           : undefined
         if (progress) digester.on('data', progress)
-        await pipeline(await body(), digester, createWriteStream(tmp), opts.signal ? { signal: opts.signal } : {})
+        const ws = createWriteStream(tmp)
+        // the stream opens tmp lazily: after a failure, wait for it to close so the cleanup in
+        // `finally` cannot run before the file exists
+        await pipeline(await body(), digester, ws, opts.signal ? { signal: opts.signal } : {}).catch(async (err) => {
+          if (!ws.closed) await once(ws, 'close').catch(() => {})
+          throw err
+        })
         ;({ digest, size } = await digester.result)
       }
       if (expect.size !== undefined && size !== expect.size) throw new SizeMismatchError(expect.size, size, expect.digest)

@@ -1,5 +1,5 @@
 /** An OCI image layout as a Repository (image-spec image-layout.md): `oci-layout`, `index.json`, `blobs/`. */
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DigestMismatchError, isDigest, sha256, type Digest } from '../digest/index.js'
 import { wrapError } from '../errors.js'
@@ -9,7 +9,7 @@ import {
   type Descriptor, type ImageIndex, type ImageManifest, type ManifestStore, type MediaType, type Parsed, type Repository,
 } from '../oci/index.js'
 import { LayoutBlobStore } from './layout-blobs.js'
-import { LayoutIndex, emptyLayoutIndex } from './layout-index.js'
+import { LayoutIndex } from './layout-index.js'
 import { LayoutEntryNotFoundError, LayoutInvalidError, LayoutNotFoundError } from './errors.js'
 import { REF_NAME_ANNOTATION, isValidRefName } from './reference.js'
 
@@ -46,8 +46,11 @@ export async function openLayout(dir: string, opts: OpenLayoutOptions = {}): Pro
   if (text === undefined) {
     if (!opts.create) throw new LayoutNotFoundError(dir, 'no oci-layout file')
     await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true })
-    if (!(await pathExists(index.path))) await index.write(emptyLayoutIndex())
-    await writeFile(marker, encodeJson({ imageLayoutVersion: '1.0.0' }))
+    await index.ensure()
+    // temp + rename: a process opening the layout at the same moment never reads half a marker
+    const tmp = `${marker}.${process.pid}.tmp`
+    await writeFile(tmp, encodeJson({ imageLayoutVersion: '1.0.0' }))
+    await rename(tmp, marker)
   } else {
     let version: unknown
     try {
@@ -60,7 +63,7 @@ export async function openLayout(dir: string, opts: OpenLayoutOptions = {}): Pro
     }
     if (!(await pathExists(index.path))) {
       if (!opts.create) throw new LayoutInvalidError(dir, 'index.json is missing')
-      await index.write(emptyLayoutIndex())
+      await index.ensure()
     }
   }
   const blobs = new LayoutBlobStore(dir)

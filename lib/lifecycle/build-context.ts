@@ -28,6 +28,8 @@ export interface ExecutionOptions {
   gid: number
   /** Unpacked build image rootfs; default: the host's `/`, read-only. */
   rootfs?: string
+  /** Host paths left out of a host-rootfs sandbox (credential files, lading's own dirs). */
+  hidden?: string[]
 }
 
 /**
@@ -59,7 +61,7 @@ export async function createExecution(o: ExecutionOptions): Promise<Execution> {
   }
   const runner = createSandboxRunner({
     binds: pairs.map(([source, target], i) => ({ source, target, readOnly: i >= 4 })),
-    uid: o.uid, gid: o.gid, network: o.network, ...(o.rootfs ? { rootfs: o.rootfs } : {}),
+    uid: o.uid, gid: o.gid, network: o.network, ...(o.rootfs ? { rootfs: o.rootfs } : {}), ...(o.hidden ? { alsoHide: o.hidden } : {}),
   })
   return { runner, toContainer: mapperFor(pairs), tmpDir }
 }

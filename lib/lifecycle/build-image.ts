@@ -1,6 +1,6 @@
-// The build image (or a builder) unpacked once per content into a root filesystem buildpacks run on.
+// The build image (or a builder) unpacked once per content into a root filesystem buildpacks run on, shared safely by parallel builds.
 import { createHash } from 'node:crypto'
-import { mkdir, rename, rm, stat } from 'node:fs/promises'
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { digestHex } from '../digest/index.js'
 import type { Image } from '../image/index.js'
@@ -21,13 +21,20 @@ export interface UnpackOptions {
   image?: Image
   /** Layers (by diffID) to leave out, e.g. a builder's buildpack layers, which are fetched on their own. */
   skipDiffIds?: ReadonlySet<string>
+  /** Stops between layers (SIGINT/SIGTERM); the partial tree is removed. */
+  signal?: AbortSignal
+  /** Told about each dropped special file (device, FIFO, sparse file) by name. */
+  onWarning?: (line: string) => void
 }
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
 /**
  * Pulls and unpacks the build image under `cacheDir/<manifest digest>` once; later builds reuse
- * the unpacked tree, and layer blobs are cached by digest under `cacheDir/blobs`. The build user comes from CNB_USER_ID/CNB_GROUP_ID in its Env (1000:1000
+ * the unpacked tree, and layer blobs are cached by digest under `cacheDir/blobs`. Concurrent
+ * unpacks of one tree (parallel CI builds) each extract into their own `.partial-PID-N` dir; the
+ * first rename wins and the others use its tree. Partial dirs of dead processes are removed
+ * first, and ours is removed whatever happens (failure, abort). The build user comes from CNB_USER_ID/CNB_GROUP_ID in its Env (1000:1000
  * when absent), as pack takes it from a builder.
  */
 export async function unpackBuildImage(src: ImageSource, cacheDir: string, platform?: Platform, opts: UnpackOptions = {}): Promise<BuildImage> {
@@ -43,19 +50,29 @@ export async function unpackBuildImage(src: ImageSource, cacheDir: string, platf
     const key = skip.size === 0 ? digestHex(await image.digest())
       : `layers-${createHash('sha256').update((await Promise.all(kept.map((l) => l.digest()))).join('\n')).digest('hex')}`
     const rootfs = join(cacheDir, key)
-    if (!(await stat(rootfs).catch(() => undefined))) {
-      const partial = `${rootfs}.partial-${process.pid}`
-      await rm(partial, { recursive: true, force: true })
-      await mkdir(partial, { recursive: true })
-      // Layer blobs are kept by digest, so a new build image that shares layers with an older
-      // one downloads only what is new.
-      const blobs = (await openLayout(join(cacheDir, 'blobs'), { create: true })).blobs
-      for (const layer of kept) {
-        const desc = { digest: await layer.digest(), size: await layer.size(), mediaType: layer.mediaType }
-        if (!(await blobs.stat(desc.digest))) await blobs.put(() => layer.compressed(), desc)
-        await extractLayer(gunzipIfNeeded(await blobs.open(desc), desc.mediaType), partial)
+    if (!(await isDir(rootfs))) {
+      await removeDeadPartials(cacheDir)
+      const partial = `${rootfs}.partial-${process.pid}-${++unpacks}`
+      inflight.add(partial)
+      try {
+        await mkdir(partial, { recursive: true })
+        // Layer blobs are kept by digest, so a new build image that shares layers with an older
+        // one downloads only what is new.
+        const blobs = (await openLayout(join(cacheDir, 'blobs'), { create: true })).blobs
+        for (const layer of kept) {
+          opts.signal?.throwIfAborted()
+          const desc = { digest: await layer.digest(), size: await layer.size(), mediaType: layer.mediaType }
+          if (!(await blobs.stat(desc.digest))) await blobs.put(() => layer.compressed(), desc)
+          await extractLayer(gunzipIfNeeded(await blobs.open(desc), desc.mediaType), partial, opts.onWarning ? { onWarning: opts.onWarning } : {})
+        }
+        await rename(partial, rootfs).catch(async (err: NodeJS.ErrnoException) => {
+          // another process unpacked the same tree first: its tree is as good as ours
+          if (!(await isDir(rootfs))) throw err
+        })
+      } finally {
+        await rm(partial, { recursive: true, force: true })
+        inflight.delete(partial)
       }
-      await rename(partial, rootfs)
     }
     return { rootfs, uid: id(env.get('CNB_USER_ID')), gid: id(env.get('CNB_GROUP_ID')), path: env.get('PATH') ?? DEFAULT_PATH }
   } catch (err) {
@@ -66,4 +83,31 @@ export async function unpackBuildImage(src: ImageSource, cacheDir: string, platf
 function id(v: string | undefined): number {
   // Digits only: Number('') and Number(' ') are 0, which would silently make the build user root.
   return v !== undefined && /^\d+$/.test(v) && Number.isSafeInteger(Number(v)) ? Number(v) : 1000
+}
+
+let unpacks = 0
+// this process's partial dirs being extracted right now (any other one with our pid is a leftover, e.g. of a reused pid)
+const inflight = new Set<string>()
+
+async function isDir(p: string): Promise<boolean> {
+  return (await stat(p).catch(() => undefined))?.isDirectory() ?? false
+}
+
+/** Removes `*.partial-PID[-N]` dirs in `cacheDir` whose process is gone (a crash, kill -9). */
+async function removeDeadPartials(cacheDir: string): Promise<void> {
+  for (const name of await readdir(cacheDir).catch(() => [] as string[])) {
+    const m = /\.partial-(\d+)(?:-\d+)?$/.exec(name)
+    const p = join(cacheDir, name)
+    if (m && !inflight.has(p) && (Number(m[1]) === process.pid || !alive(Number(m[1])))) await rm(p, { recursive: true, force: true })
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    // EPERM: it exists but is someone else's
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
 }

@@ -61,6 +61,8 @@ export interface BuildRequest {
   /** Build directories; default: a fresh temp dir (removed afterwards). `--no-sandbox` passes the CNB paths. */
   dirs?: BuildDirs
   signal?: AbortSignal
+  /** Host paths buildpacks must never see (credential files, lading's cache and config dirs). */
+  hidden?: string[]
 }
 
 /** Progress hooks; all optional. */
@@ -91,6 +93,8 @@ export interface BuildResult {
 export async function createImage(req: BuildRequest, ev: BuildEvents = {}): Promise<BuildResult> {
   const timingsMs: Record<string, number> = {}
   const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
+    // interrupted (SIGINT/SIGTERM): no further phase starts, so no tag moves; `finally` cleans up
+    req.signal?.throwIfAborted()
     ev.phase?.(name)
     const t0 = Date.now()
     try {
@@ -115,7 +119,7 @@ export async function createImage(req: BuildRequest, ev: BuildEvents = {}): Prom
     analyzed.warnings.forEach((w) => ev.warn?.(w))
     const exec = await createExecution({
       dirs, buildpacks: req.store.all(), sandbox: req.sandbox, network: req.network, uid: req.uid, gid: req.gid,
-      ...(req.rootfs ? { rootfs: req.rootfs } : {}),
+      ...(req.rootfs ? { rootfs: req.rootfs } : {}), ...(req.hidden ? { hidden: req.hidden } : {}),
     })
     const env = initialBuildEnv({ PATH: req.buildPath, HOME: '/tmp' })
     // A builder's /cnb/build-config/env applies to every buildpack, as the lifecycle does it.

@@ -1,3 +1,4 @@
+// The export phase: the app image on the run image, in the lifecycle's layer order, with its labels.
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { apiAtLeast, PLATFORM_API } from '../api-version.js'
@@ -60,6 +61,7 @@ const LAUNCHER: LauncherMetadata = { version: '0.1.0', source: { git: { reposito
  * Entrypoint, WorkingDir and the io.buildpacks labels (§4.3, §4.4). Nothing is pushed here.
  */
 export async function exportImage(i: ExportInput): Promise<Exported> {
+  await checkRunImage(i.runImage, i.runReference)
   // Checked first: the launch config and the (lazy) image config both assume the type exists.
   if (i.processType && !i.built.processes.some((p) => p.type === i.processType)) {
     throw new PhaseError('export', 'EXPORT_UNKNOWN_PROCESS', `process type ${JSON.stringify(i.processType)} does not exist (have: ${i.built.processes.map((p) => p.type).join(', ') || 'none'})`)
@@ -185,6 +187,20 @@ async function writeLaunchConfig(i: ExportInput): Promise<BuildMetadataToml> {
 function normalizedHistory(history: readonly History[], layers: number, created: string): History[] {
   const kept = history.filter((h) => !h.empty_layer).map((h) => ({ ...h, created }))
   return kept.length === layers ? kept : Array.from({ length: layers }, () => ({ created }))
+}
+
+/**
+ * Refuses a run image whose config does not describe its manifest (cnb-spec.md §4: the app's
+ * metadata records the run image's top layer by diff_id, and rebase trusts that record): as many
+ * diff_ids as layers, each a sha256 digest, so the recorded top layer is the manifest's top layer.
+ */
+export async function checkRunImage(run: Image, name: string): Promise<void> {
+  const layers = (await run.manifest()).layers ?? []
+  const ids = (await run.config()).rootfs?.diff_ids ?? []
+  const bad = (why: string): PhaseError => new PhaseError('export', 'EXPORT_RUN_IMAGE_INVALID', `run image ${name} is invalid: ${why}; refusing to export on it`)
+  if (ids.length !== layers.length) throw bad(`its config lists ${ids.length} diff_ids for ${layers.length} manifest layers`)
+  const wrong = ids.findIndex((d) => typeof d !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(d))
+  if (wrong >= 0) throw bad(`diff_ids[${wrong}] is not a sha256 digest (${JSON.stringify(ids[wrong])})`)
 }
 
 async function topLayer(run: Image): Promise<string> {

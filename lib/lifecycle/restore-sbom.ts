@@ -1,5 +1,4 @@
-/**
- * Puts the previous build's per-layer SBOM files back next to their layers (cnb-spec.md §5.1,
+/** Puts the previous build's per-layer SBOM files back next to their layers (cnb-spec.md §5.1,
  * §5.2): `layers/sbom/{cache,launch}/<id>/<layer>/sbom.<ext>` from the cache's SBOM layer and the
  * previous image's SBOM layer become `<layers>/<id>/<layer>.sbom.<ext>`, for group buildpacks.
  * A buildpack that keeps a layer without rewriting it then keeps its SBOM too, in the image and
@@ -10,6 +9,7 @@
  */
 import { createWriteStream } from 'node:fs'
 import { rename, rm } from 'node:fs/promises'
+import { once } from 'node:events'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
@@ -69,10 +69,14 @@ async function writeEntries(tar: Readable, layersDir: string, ids: ReadonlySet<s
       const name = `${id}/${layer}.sbom.${ext}`
       const path = join(layersDir, name)
       const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`
+      const ws = createWriteStream(tmp, { mode: 0o644 })
       try {
-        await pipeline(entry, createWriteStream(tmp, { mode: 0o644 }))
+        await pipeline(entry, ws)
         await rename(tmp, path)
       } catch (err) {
+        // A write stream opens its file lazily: when the entry fails first, the file may appear
+        // after the pipeline rejected. Wait for the stream to close, then remove it.
+        if (!ws.closed) await once(ws, 'close').catch(() => {})
         await rm(tmp, { force: true })
         throw err
       }

@@ -1,5 +1,4 @@
-/**
- * The `--no-sandbox` ProcessRunner: buildpack programs run directly on the host (for CI jobs that
+/** The `--no-sandbox` ProcessRunner: buildpack programs run directly on the host (for CI jobs that
  * already run inside a build image), with exactly the environment they are given.
  */
 import { spawn } from 'node:child_process'

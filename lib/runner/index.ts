@@ -2,3 +2,5 @@
 export * from './types.js'
 export * from './host-runner.js'
 export * from './sandbox.js'
+export { HOST_ROOT_DIRS, DEFAULT_HIDDEN, HIDDEN_PATTERNS } from './sandbox-view.js'
+export { hostIdsFor, runningAsRoot } from './privilege.js'

@@ -169,6 +169,32 @@ t.test('devices and FIFOs are skipped, counted as entries', async (t) => {
   t.same(await readdir(dest), ['ok'])
 })
 
+t.test('each dropped device node, FIFO and sparse file is named in a warning saying what was done', async (t) => {
+  const tarStream = (await import('tar-stream')).default
+  const pack = tarStream.pack()
+  const chunks: Buffer[] = []
+  const collected = (async () => { for await (const c of pack) chunks.push(c as Buffer) })()
+  pack.entry({ name: 'dev/null', type: 'character-device', devmajor: 1, devminor: 3 })
+  pack.entry({ name: 'dev/sda', type: 'block-device', devmajor: 8, devminor: 0 })
+  pack.entry({ name: 'run/pipe', type: 'fifo' })
+  pack.entry({ name: 'GNUSparseFile.0/big', pax: { 'GNU.sparse.major': '1', 'GNU.sparse.minor': '0', 'GNU.sparse.name': 'var/big', 'GNU.sparse.realsize': '1048576' } }, '1\n0\n5\n')
+  pack.entry({ name: 'ok' }, 'ok')
+  pack.finalize()
+  await collected
+  const tmp = await tempDir(t)
+  const dest = join(tmp, 'dest')
+  const warnings: string[] = []
+  await extractLayer(streamOf(Buffer.concat(chunks)), dest, { onWarning: (w: string) => warnings.push(w) })
+  t.same(warnings, [
+    'skipped character device 1:3 "dev/null": not created',
+    'skipped block device 8:0 "dev/sda": not created',
+    'skipped FIFO "run/pipe": not created',
+    'skipped sparse file "var/big": not written (neither sparse nor dense)',
+  ])
+  t.notOk(await exists(join(dest, 'GNUSparseFile.0')), 'no sparse map written as if it were the file')
+  t.equal(await readFile(join(dest, 'ok'), 'utf8'), 'ok')
+})
+
 t.test('preserveOwner chowns when running as root; off by default', { skip: process.getuid?.() !== 0 && 'needs root' }, async (t) => {
   const tmp = await tempDir(t)
   const entries: RawEntry[] = [

@@ -42,3 +42,29 @@ t.test('malformed index.json is reported', async (t) => {
   await writeFile(idx.path, encodeJson({ schemaVersion: 2, manifests: [{ digest: 'x' }] }))
   await t.rejects(idx.read(), { code: 'ERR_LAYOUT_INVALID', message: /manifests\[0\]/ })
 })
+
+t.test('10 parallel lading copy processes into one layout give 10 tags', async (t) => {
+  const { runBin } = await import('../helpers/cli.js')
+  const { mkdir, utimes } = await import('node:fs/promises')
+  const dir = await tmp(t)
+  await mkdir(join(dir, 'content'))
+  await writeFile(join(dir, 'content', 'hello'), 'hi\n')
+  const src = `oci:${join(dir, 'src')}:v1`
+  const made = await runBin(['append', 'scratch', src, '--layer', `${join(dir, 'content')}:/app`])
+  t.equal(made.code, 0, made.stderr)
+  const dst = join(dir, 'dst')
+  const runs = await Promise.all(Array.from({ length: 10 }, (_, i) => runBin(['copy', src, `oci:${dst}:t${i}`])))
+  runs.forEach((r, i) => t.equal(r.code, 0, `copy ${i}: ${r.stderr}`))
+  const index = JSON.parse(await readFile(join(dst, 'index.json'), 'utf8'))
+  const tags = index.manifests.map((m: { annotations?: Record<string, string> }) => m.annotations?.['org.opencontainers.image.ref.name']).sort()
+  t.same(tags, Array.from({ length: 10 }, (_, i) => `t${i}`).sort())
+  t.notOk((await readdir(dst)).some((n) => n.includes('.lading-tmp') || n.endsWith('.lock') || n.endsWith('.tmp')), 'no temp or lock files left')
+
+  // a lock left by a dead process is taken over once stale
+  await mkdir(join(dst, 'index.json.lock'))
+  const old = new Date(Date.now() - 60_000)
+  await utimes(join(dst, 'index.json.lock'), old, old)
+  const again = await runBin(['copy', src, `oci:${dst}:after-stale-lock`])
+  t.equal(again.code, 0, again.stderr)
+  t.match(await readFile(join(dst, 'index.json'), 'utf8'), /after-stale-lock/)
+})

@@ -107,3 +107,36 @@ t.test('layer blobs are cached by digest: a second image sharing layers download
   t.equal(after1, 2, 'both layers of run-v1')
   t.equal(after2, 3, 'run-v2 shares the busybox layer: one new blob')
 })
+
+t.test('6 concurrent unpacks of one uncached build image all succeed and share one tree', async (t) => {
+  const cache = join(work, 'c-concurrent')
+  const all = await Promise.all(Array.from({ length: 6 }, () => unpackBuildImage(src('build'), cache)))
+  t.equal(new Set(all.map((b) => b.rootfs)).size, 1)
+  t.equal(await readFile(join(all[0]!.rootfs, 'bin/tool'), 'utf8'), '#!/bin/sh\n')
+  t.same((await readdir(cache)).filter((n) => n !== 'blobs'), [digestHex(await withConfig(image, (c) => ({ ...c, config: { Env: ['CNB_USER_ID=1234', 'CNB_GROUP_ID=0', 'PATH=/bin'] } })).digest())], 'no partial dir left')
+})
+
+t.test('6 parallel lading processes unpacking one uncached build image all succeed; dead processes\' partial dirs are removed', async (t) => {
+  const { spawn } = await import('node:child_process')
+  const { fileURLToPath } = await import('node:url')
+  const cache = join(work, 'c-processes')
+  await mkdir(cache, { recursive: true })
+  // a dead process's leftover (pid 2^22 + 1 is above pid_max's default, so never alive)
+  await mkdir(join(cache, 'deadbeef.partial-4194305'))
+  await writeFile(join(cache, 'deadbeef.partial-4194305', 'junk'), 'x')
+  const script = `import { unpackBuildImage } from ${JSON.stringify(fileURLToPath(new URL('../../lib/lifecycle/build-image.ts', import.meta.url)))}
+import { openLayout } from ${JSON.stringify(fileURLToPath(new URL('../../lib/layout/index.ts', import.meta.url)))}
+const layout = await openLayout(${JSON.stringify(join(work, 'images'))})
+const b = await unpackBuildImage({ repo: layout, identifier: 'no-env', display: 'x' }, ${JSON.stringify(cache)})
+console.log(b.rootfs)`
+  const codes = await Promise.all(Array.from({ length: 6 }, () => new Promise<{ code: number | null; out: string }>((resolve) => {
+    const c = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    c.stdout.on('data', (d) => (out += d))
+    c.stderr.on('data', (d) => (out += d))
+    c.on('exit', (code) => resolve({ code, out }))
+  })))
+  codes.forEach((c, i) => t.equal(c.code, 0, `process ${i}: ${c.out}`))
+  t.equal(new Set(codes.map((c) => c.out)).size, 1, 'all use the same tree')
+  t.same((await readdir(cache)).filter((n) => n.includes('.partial-')), [], 'no partial dir left, the dead one included')
+})

@@ -120,3 +120,22 @@ t.test('same inputs, same image digest; a previous image with the same app layer
   t.equal(await again.image.digest(), await a.image.digest())
   t.same(again.cacheMetadata.buildpacks.find((x) => x.key === 'lading-test/deps')?.layers.deps?.sha, a.metadata.buildpacks.find((x) => x.key === 'lading-test/deps')?.layers.deps?.sha)
 })
+
+t.test('a run image whose config diff_ids do not match its manifest is refused before export (exit 65)', async (t) => {
+  // what a broken or hostile registry can serve: the image model itself never builds one
+  const withIds = async (ids: string[]): Promise<Image> => {
+    const cfg = await run.config()
+    const bad = { ...cfg, rootfs: { ...cfg.rootfs, diff_ids: ids } }
+    return new Proxy(run, {
+      get: (target, prop) => {
+        if (prop === 'config') return async () => bad
+        const v = Reflect.get(target, prop) as unknown
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v
+      },
+    }) as Image
+  }
+  const ids = (await run.config()).rootfs.diff_ids
+  await t.rejects(exportImage(input({ runImage: await withIds([...ids, 'sha256:' + 'a'.repeat(64)]) })), { constructor: PhaseError, exitCode: 65, message: /run image .* is invalid: its config lists 2 diff_ids for 1 manifest layers/ })
+  await t.rejects(exportImage(input({ runImage: await withIds([]) })), { exitCode: 65, message: /0 diff_ids for 1 manifest layers/ })
+  await t.rejects(exportImage(input({ runImage: await withIds(['md5:abc']) })), { exitCode: 65, message: /diff_ids\[0\] is not a sha256 digest/ })
+})

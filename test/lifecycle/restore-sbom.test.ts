@@ -74,3 +74,18 @@ t.test('a damaged tar is an error naming the source, leaving no temp file', asyn
   await t.rejects(restoreSboms([{ what: 'the image', open: async () => Readable.from([cut]) }], dir, group), /restore SBOM files from the image/)
   t.same(await readdir(join(dir, 'acme_node')), [])
 })
+
+t.test('a temp SBOM file never outlives the rejected promise (damaged tars, many times over)', async (t) => {
+  const dir = await layersDir(t)
+  const good = await tarOf([{ name: 'layers/sbom/launch/acme_node/l/sbom.cdx.json', text: 'x'.repeat(5000) }])
+  const bytes: Buffer[] = []
+  for await (const c of good) bytes.push(c as Buffer)
+  for (let i = 0; i < 50; i++) {
+    // cut inside the entry's data: the write stream has just been asked to open the temp file
+    const cut = Buffer.concat(bytes).subarray(0, 512 + 1 + (i % 5) * 700)
+    await t.rejects(restoreSboms([{ what: 'the image', open: async () => Readable.from([cut]) }], dir, group))
+    const left = await readdir(join(dir, 'acme_node'))
+    if (left.length) return t.fail(`left ${left.join(', ')} after run ${i}`)
+  }
+  t.pass('no temp file after 50 failures')
+})

@@ -31,8 +31,10 @@ t.test('identity, binds, read-only host root, ownership', async (t) => {
   const r = await sh(opts, 'id -u; id -g; pwd; echo hi > /workspace/made; mkdir /layers/acme_node; cat /cnb/buildpacks/acme_node/1.0.0/buildpack.toml; echo', { cwd: '/workspace' })
   t.same(r, { code: 0, out: '1000\n1001\n/workspace\nx\n' })
   const made = statSync(join(dir, 'ws', 'made'))
-  t.equal(made.uid, process.getuid!(), 'written files belong to the real user running lading')
-  t.equal(made.gid, process.getgid!())
+  // as root, buildpacks run as the build user's own host ids; otherwise as the user running lading
+  const root = process.getuid!() === 0
+  t.equal(made.uid, root ? 1000 : process.getuid!(), 'written files belong to the unprivileged host user the sandbox runs as')
+  t.equal(made.gid, root ? 1001 : process.getgid!())
   t.equal(readFileSync(join(dir, 'ws', 'made'), 'utf8'), 'hi\n')
   t.ok(statSync(join(dir, 'layers', 'acme_node')).isDirectory())
   for (const target of ['/etc/lading-x', '/usr/lading-x', '/lading-x', '/cnb/buildpacks/acme_node/1.0.0/y', '/cnb/lading-x', dir + '/lading-x']) {
@@ -42,12 +44,13 @@ t.test('identity, binds, read-only host root, ownership', async (t) => {
   t.same(readdirSync(join(dir, 'bp')), ['buildpack.toml'])
 })
 
-t.test('credential homes of the host are hidden', async (t) => {
+t.test('only system directories of the host, without secrets', async (t) => {
   const opts: SandboxOptions = { binds: [], uid: 1000, gid: 1000, network: false }
-  const r = await sh(opts, 'ls -A /root /home /run/user 2>&1; echo end')
-  t.equal(r.out, '/home:\n\n/root:\n\n/run/user:\nend\n')
-  const custom = await sh({ ...opts, hide: ['/etc'] }, 'ls -A /etc | wc -l')
-  t.equal(custom.out.trim(), '0')
+  const r = await sh(opts, 'ls -A /; for p in /root /home /run /var /etc/shadow /etc/gshadow /etc/sudoers; do test -e $p && echo "$p is there"; done; echo end')
+  t.same(r.out.split('\n').filter((l) => l && l !== 'end').filter((l) => !['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32', 'usr', 'etc', 'opt', 'proc', 'dev', 'tmp'].includes(l)), [])
+  t.match(r.out, /end\n$/)
+  const custom = await sh({ ...opts, hide: ['/etc'] }, 'test -e /etc || echo no-etc')
+  t.equal(custom.out, 'no-etc\n')
 })
 
 t.test('env is exactly the given one', async (t) => {
@@ -152,4 +155,9 @@ t.test('errors', async (t) => {
   await t.rejects(bwrapArgs({ ...base, uid: -1 }, 'true', [], '/'), { code: 'ERR_SANDBOX_OPTIONS' })
   await t.rejects(bwrapArgs({ ...base, rootfs: join(dir, 'no-rootfs') }, 'true', [], '/'), { code: 'ERR_SANDBOX_ROOTFS' })
   await t.resolves(probeSandbox())
+})
+
+t.test('a credential variable naming a system dir (npm_config_prefix=/usr) does not take /usr away', async (t) => {
+  const r = await sh({ binds: [], uid: 1000, gid: 1000, network: false, alsoHide: ['/usr', '/etc', '/', 'relative', '/usr/etc/npmrc'] }, 'test -x /usr/bin/env && test -e /etc/passwd && echo ok')
+  t.same(r, { code: 0, out: 'ok\n' })
 })

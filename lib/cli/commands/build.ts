@@ -104,7 +104,8 @@ Examples:
     const previous = await ctx.target(str('previous-image') ?? imageArg!)
     const cache = await openCache(ctx, args, targets[0]!)
     const buildImage = str('build-image')
-      ? await unpackBuildImage(await ctx.target(str('build-image')!), join(homedir(), '.cache', 'lading', 'rootfs'), platform)
+      ? await unpackBuildImage(await ctx.target(str('build-image')!), join(homedir(), '.cache', 'lading', 'rootfs'), platform,
+        { ...(ctx.runtime.signal ? { signal: ctx.runtime.signal } : {}), onWarning: (w) => ctx.out.warn(`build image: ${w}`) })
       : builder?.rootfs
     const sandbox = !v['no-sandbox']
     const started = Date.now()
@@ -121,6 +122,7 @@ Examples:
       concurrency: parseConcurrency(v.concurrency), indexDir: join(homedir(), '.cache', 'lading', 'run-index'),
       // One stash per cache: cached layer dirs kept on this machine, restored by a rename.
       ...(cache ? { stashDir: join(homedir(), '.cache', 'lading', 'stash', createHash('sha256').update(cache.describe()).digest('hex').slice(0, 16)) } : {}),
+      hidden: ctx.runtime.secretPaths ?? [], ...(ctx.runtime.signal ? { signal: ctx.runtime.signal } : {}),
       ...(sandbox ? {} : { dirs: { root: '/', workspace: CNB_PATHS.workspace, layers: CNB_PATHS.layers, platform: CNB_PATHS.platform } }),
     }, {
       phase: (name) => ctx.out.info(`===> ${name.toUpperCase()}`),

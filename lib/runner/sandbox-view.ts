@@ -1,0 +1,212 @@
+/** What a buildpack sandbox sees (issue #10, "Sandbox"): the read-only root (a build image, or only the
+ * host's system directories minus secrets), the binds at the CNB paths, and the bwrap mount
+ * arguments for them. sandbox.ts runs bwrap with these; privilege.ts stages the sources when
+ * dropping root.
+ */
+import { access, readdir, readlink, realpath } from 'node:fs/promises'
+import { posix } from 'node:path'
+import { LadingError } from '../errors.js'
+
+/** A host path made visible at `target` inside the sandbox. */
+export interface SandboxBind {
+  /** Host path (directory or file). */
+  source: string
+  /** Absolute sandbox path, e.g. /workspace or /cnb/buildpacks/acme_node/1.0.0. */
+  target: string
+  readOnly?: boolean
+}
+
+/** Options of createSandboxRunner. */
+export interface SandboxOptions {
+  /** Build image rootfs directory; default: the host's `/`, read-only. */
+  rootfs?: string
+  /** Host dirs (or files) → absolute sandbox paths; writable unless `readOnly`. */
+  binds: SandboxBind[]
+  uid: number
+  gid: number
+  /**
+   * Share the host network namespace (`--network`); else only a private loopback. With a rootfs,
+   * the host's /etc/resolv.conf is bound over the image's so names resolve as on the host.
+   */
+  network: boolean
+  /** Paths left out of the sandbox; default for the host rootfs: DEFAULT_HIDDEN (plus HIDDEN_ETC), else none. */
+  hide?: string[]
+  /** More host paths to leave out of a host-rootfs sandbox (credential files, lading's cache and config dirs). */
+  alsoHide?: string[]
+  /** Drop root to the build user's host ids (default: when this process runs as root). */
+  dropRoot?: boolean
+  /** The bwrap program; default: the first of BWRAP_CANDIDATES that exists. */
+  bwrap?: string
+}
+
+/**
+ * The only top-level host directories a host-rootfs sandbox sees: what programs need to run.
+ * Everything else (/root, /home, /run, /var, /srv, /mnt, /media, /work, ...) does not exist there.
+ */
+export const HOST_ROOT_DIRS = ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32', 'usr', 'etc', 'opt']
+
+/** Host paths left out even inside HOST_ROOT_DIRS (and, belt and braces, the usual credential homes). */
+export const DEFAULT_HIDDEN = [
+  '/root', '/home', '/run', '/var/lib', '/etc/ssl/private', '/etc/docker', '/etc/containers/auth.json',
+  '/etc/security/opasswd', '/etc/lading',
+]
+
+/** Never hidden, nor anything above them: what every program needs. */
+const SYSTEM_PATHS = ['/bin', '/sbin', '/lib', '/lib64', '/usr/bin', '/usr/sbin', '/usr/lib', '/usr/lib64', '/usr/libexec', '/usr/share',
+  '/usr/local/bin', '/usr/local/lib', '/etc/passwd', '/etc/group', '/etc/ssl/certs', '/etc/alternatives', '/etc/ld.so.cache']
+
+/** Files in these host dirs whose names match are left out too: password hashes, sudo rules, host keys. */
+export const HIDDEN_PATTERNS: readonly (readonly [string, RegExp])[] = [
+  ['/etc', /^(shadow|gshadow|sudoers)/], ['/etc/ssh', /^ssh_host_.*key$/],
+]
+
+const RESOLV_CONF = '/etc/resolv.conf'
+
+export async function exists(p: string): Promise<boolean> {
+  try {
+    await access(p)
+    return true
+  } catch {
+    return false
+  }
+}
+
+export function checkIds(uid: number, gid: number): void {
+  for (const [what, n] of [['uid', uid], ['gid', gid]] as const) {
+    if (!Number.isInteger(n) || n < 0 || n > 0xfffffffe) {
+      throw new LadingError('ERR_SANDBOX_OPTIONS', `sandbox ${what} must be a non-negative integer, got ${n}`)
+    }
+  }
+}
+
+type Special = { kind: 'bind' } | { kind: 'hide' } | { kind: 'fresh' }
+
+// Replaced by fresh instances (--proc, --dev, --tmpfs) rather than taken from the rootfs.
+const FRESH = ['/proc', '/dev', '/tmp']
+
+export function sandboxPath(p: string, what: string): string {
+  const n = posix.normalize(p)
+  if (!posix.isAbsolute(p) || n !== p.replace(/\/+$/, '') || n === '/' || p.split('/').includes('..')) {
+    throw new LadingError('ERR_SANDBOX_OPTIONS', `sandbox ${what} must be a normalized absolute path other than /, got ${JSON.stringify(p)}`)
+  }
+  if (n === '/proc' || n === '/dev' || n.startsWith('/proc/') || n.startsWith('/dev/')) {
+    throw new LadingError('ERR_SANDBOX_OPTIONS', `sandbox ${what} cannot be under /proc or /dev: ${p}`)
+  }
+  return n
+}
+
+/** Where the sandbox root comes from: listed at `list`, bound from `src` (a staged path when dropping root). */
+export interface RootView {
+  list: string
+  src: string
+  /** Only these top-level names (the host rootfs); all when absent. */
+  allow?: readonly string[]
+}
+
+/**
+ * The mount arguments for a read-only view of the root with binds and hidden paths. bwrap cannot
+ * create a mount point inside a read-only bind, so instead of binding the rootfs whole we bind
+ * each entry of it read-only, and descend (as fresh dirs on the sandbox's own tmpfs root) only
+ * into the directories on the way to a bind target or a hidden path; the root is made read-only
+ * at the end. A symlink or file on the way to a bind target is replaced by an empty directory.
+ * Hidden paths are simply not there.
+ */
+export async function mountArgs(root: RootView, binds: SandboxBind[], hide: string[], source: (p: string) => string): Promise<string[]> {
+  const special = new Map<string, Special>()
+  for (const f of FRESH) special.set(f, { kind: 'fresh' })
+  for (const h of hide) special.set(sandboxPath(h, 'hidden path'), { kind: 'hide' })
+  for (const b of binds) special.set(sandboxPath(b.target, 'bind target'), { kind: 'bind' })
+  const keys = [...special.keys()]
+  const out: string[] = []
+  const walk = async (rel: string, dir: string): Promise<void> => {
+    const hostDir = posix.join(root.list, rel)
+    let entries
+    try {
+      entries = await readdir(hostDir, { withFileTypes: true })
+    } catch (err) {
+      throw new LadingError('ERR_SANDBOX_ROOTFS', `cannot list ${hostDir} for the sandbox root: ${(err as Error).message}`, { cause: err })
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    for (const e of entries) {
+      if (dir === '/' && root.allow && !root.allow.includes(e.name)) continue
+      const sp = posix.join(dir, e.name)
+      const r = posix.join(rel, e.name)
+      const s = special.get(sp)
+      if (s) continue
+      const below = keys.filter((k) => k.startsWith(sp + '/'))
+      if (below.length > 0 && e.isDirectory()) {
+        out.push('--dir', sp)
+        await walk(r, sp)
+      } else if (below.some((k) => special.get(k)?.kind === 'bind')) {
+        out.push('--dir', sp)
+      } else if (e.isSymbolicLink()) {
+        out.push('--symlink', await readlink(posix.join(root.list, r)), sp)
+      } else if (e.isDirectory() || e.isFile()) {
+        out.push('--ro-bind', posix.join(root.src, r), sp)
+      }
+      // sockets, fifos and devices of the rootfs are left out
+    }
+  }
+  await walk('', '/')
+  out.push('--proc', '/proc', '--dev', '/dev', '--perms', '1777', '--tmpfs', '/tmp')
+  // parents before children, so a bind inside another bind lands on top of it
+  const sorted = [...binds].sort((a, b) => a.target.split('/').length - b.target.split('/').length)
+  for (const b of sorted) out.push(b.readOnly ? '--ro-bind' : '--bind', source(b.source), sandboxPath(b.target, 'bind target'))
+  out.push('--remount-ro', '/')
+  return out
+}
+
+/** Host paths matching HIDDEN_PATTERNS under `rootfs`. */
+async function patternHidden(rootfs: string): Promise<string[]> {
+  const out: string[] = []
+  for (const [dir, re] of HIDDEN_PATTERNS) {
+    for (const n of await readdir(posix.join(rootfs, dir)).catch(() => [] as string[])) {
+      if (re.test(n)) out.push(posix.join(dir, n))
+    }
+  }
+  return out
+}
+
+/** Absolute, normalized forms of `paths` plus where their symlinks lead; '/' and relative paths are dropped. */
+async function resolveHidden(paths: readonly string[]): Promise<string[]> {
+  const out = new Set<string>()
+  for (const p of paths) {
+    if (!posix.isAbsolute(p)) continue
+    const n = posix.normalize(p).replace(/\/+$/, '')
+    if (!n || n === '/') continue
+    out.add(n)
+    const real = await realpath(n).catch(() => undefined)
+    if (real && real !== '/') out.add(real)
+  }
+  // An environment variable may name a system dir (npm_config_prefix=/usr): hiding that would
+  // take the build's shell and libraries away, and it holds no credentials of its own.
+  return [...out].filter((h) => !/^\/(proc|dev)(\/|$)/.test(h) && !SYSTEM_PATHS.some((s) => s === h || s.startsWith(`${h}/`)))
+}
+
+/** The sandbox layout, before any staging: what is bound where. */
+export interface Plan { root: RootView; binds: SandboxBind[]; hide: string[] }
+
+export async function plan(opts: SandboxOptions): Promise<Plan> {
+  const hostRoot = opts.rootfs === undefined
+  const binds = [...opts.binds]
+  // a build image's resolv.conf describes its builder's network, not ours
+  if (opts.network && !hostRoot && !binds.some((b) => b.target === RESOLV_CONF) && await exists(RESOLV_CONF)) {
+    binds.push({ source: RESOLV_CONF, target: RESOLV_CONF, readOnly: true })
+  }
+  const rootfs = opts.rootfs ?? '/'
+  const hide = hostRoot
+    ? [...(opts.hide ?? DEFAULT_HIDDEN), ...await patternHidden('/'), ...await resolveHidden(opts.alsoHide ?? [])]
+    : opts.hide ?? []
+  return { root: { list: rootfs, src: rootfs, ...(hostRoot ? { allow: HOST_ROOT_DIRS } : {}) }, binds, hide: [...new Set(hide)] }
+}
+
+export function argvFor(opts: SandboxOptions, mounts: string[], file: string, args: readonly string[], cwd: string): string[] {
+  return [
+    '--unshare-all', '--unshare-user', ...(opts.network ? ['--share-net'] : []),
+    '--uid', String(opts.uid), '--gid', String(opts.gid),
+    '--die-with-parent', '--new-session', '--json-status-fd', '3',
+    ...mounts,
+    '--chdir', cwd,
+    '--', file, ...args,
+  ]
+}

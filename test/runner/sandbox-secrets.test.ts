@@ -1,0 +1,99 @@
+// Guards issue #10 "Sandbox": a buildpack tries to read every secret on the host and fails the test if one read succeeds; once as root, once as a non-root user.
+import t from 'tap'
+import { spawnSync } from 'node:child_process'
+import { chmodSync, chownSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { createSandboxRunner } from '../../lib/runner/index.js'
+import { secretPaths } from '../../lib/cli/main.js'
+import { tlsMaterial } from '../../registry-fixtures/index.js'
+
+const SELF = fileURLToPath(import.meta.url)
+const CHILD = process.env.LADING_SECRETS_CHILD === '1'
+const isRoot = process.getuid!() === 0
+const TEST_USER = 'lading-sandbox-test'
+
+// The env a CI job has: credential variables pointing at readable files outside /tmp and home.
+function secretEnv(base: string): NodeJS.ProcessEnv {
+  return {
+    HOME: join(base, 'home'), DOCKER_CONFIG: join(base, 'docker'), REGISTRY_AUTH_FILE: join(base, 'containers-auth.json'),
+    XDG_CONFIG_HOME: join(base, 'xdg-config'), XDG_CACHE_HOME: join(base, 'xdg-cache'), GOOGLE_APPLICATION_CREDENTIALS: join(base, 'gcp.json'),
+  }
+}
+
+function secretFiles(base: string): string[] {
+  const env = secretEnv(base)
+  return [
+    join(env.DOCKER_CONFIG!, 'config.json'), env.REGISTRY_AUTH_FILE!, join(env.XDG_CONFIG_HOME!, 'lading', 'config.toml'),
+    join(env.XDG_CACHE_HOME!, 'lading', 'registries.json'), env.GOOGLE_APPLICATION_CREDENTIALS!,
+    join(env.HOME!, '.docker', 'config.json'), join(env.HOME!, '.cache', 'lading', 'registries.json'), join(env.HOME!, '.config', 'x.json'),
+  ]
+}
+
+const HOST_SECRETS = ['/etc/shadow', '/etc/gshadow', '/etc/sudoers', '/etc/sudoers.d', '/root', '/home', '/run', '/var/lib',
+  '/root/.docker/config.json', '/root/.cache/lading', '/var/lib/docker', '/run/docker.sock']
+
+/** Runs a "buildpack" that tries to read each path; returns the paths it could read or list. */
+async function probe(paths: string[], hidden: string[]): Promise<string[]> {
+  const script = 'for p in "$@"; do if [ -d "$p" ]; then ls -A "$p" >/dev/null 2>&1 && echo "READ $p"; ' +
+    'elif [ -e "$p" ]; then cat "$p" >/dev/null 2>&1 && echo "READ $p"; fi; done; echo done'
+  let out = ''
+  const r = await createSandboxRunner({ binds: [], uid: 1000, gid: 1000, network: false, alsoHide: hidden })
+    .run('/bin/sh', ['-c', script, 'probe', ...paths], { cwd: '/', env: { PATH: '/usr/bin:/bin' }, onOutput: (c) => (out += c) })
+  if (r.exitCode !== 0 || !out.endsWith('done\n')) throw new Error(`probe failed (${r.exitCode}): ${out}`)
+  return out.split('\n').filter((l) => l.startsWith('READ ')).map((l) => l.slice(5))
+}
+
+if (CHILD) {
+  // the non-root half: this file again, as an unprivileged user, with the secrets made by the parent
+  const base = process.env.LADING_SECRETS_BASE!
+  const env = secretEnv(base)
+  t.test('as a non-root user, a buildpack reads none of the secrets', async (t) => {
+    const paths = [...HOST_SECRETS, ...secretFiles(base), ...(process.env.LADING_SECRETS_EXTRA ?? '').split(':').filter(Boolean)]
+    t.same(await probe(paths, secretPaths(env, env.HOME!)), [])
+  })
+} else {
+  t.test('as the user running the tests, a buildpack reads none of the secrets', async (t) => {
+    // under /opt, which the sandbox shows, and readable by everyone: only hiding keeps them out
+    const base = isRoot ? `/opt/lading-secrets-${process.pid}` : t.testdir({})
+    t.teardown(() => rmSync(base, { recursive: true, force: true }))
+    for (const f of secretFiles(base)) {
+      mkdirSync(join(f, '..'), { recursive: true })
+      writeFileSync(f, '{"auths":{"registry.example.com":{"auth":"c2VjcmV0"}}}')
+    }
+    spawnSync('chmod', ['-R', 'a+rX', base])
+    const tls = await tlsMaterial()
+    const fixtures = [tls.keyFile, tls.caFile]
+    const env = secretEnv(base)
+    const paths = [...HOST_SECRETS, ...secretFiles(base), ...fixtures]
+    t.same(await probe(paths, secretPaths(env, env.HOME!)), [], 'no secret is readable')
+    t.same(await probe([join(base, 'docker', 'config.json')], []), isRoot ? [join(base, 'docker', 'config.json')] : [],
+      'control: without hiding, the readable file under /opt is readable (so the probe can see a read)')
+
+    if (!isRoot) return
+    if (spawnSync('id', ['-u', TEST_USER]).status !== 0) {
+      const made = spawnSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', TEST_USER], { encoding: 'utf8' })
+      t.equal(made.status, 0, `useradd: ${made.stderr}`)
+    }
+    const uid = Number(spawnSync('id', ['-u', TEST_USER], { encoding: 'utf8' }).stdout.trim())
+    const gid = Number(spawnSync('id', ['-g', TEST_USER], { encoding: 'utf8' }).stdout.trim())
+    // the fixtures' key is root's (0600): give the test user a readable copy of it, where the
+    // fixtures keep theirs (the temp dir), so hiding is what is tested
+    const extra = join(tls.keyFile, '..', `key-copy-${process.pid}.pem`)
+    t.teardown(() => rmSync(extra, { force: true }))
+    chmodSync(join(extra, '..'), 0o755)
+    writeFileSync(extra, 'key')
+    chmodSync(extra, 0o644)
+    chownSync(extra, uid, gid)
+    t.ok(statSync(extra).isFile())
+    const work = join(base, 'child-cwd')
+    mkdirSync(work)
+    chownSync(work, uid, gid)
+    const child = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), SELF], {
+      uid, gid, encoding: 'utf8', cwd: work, timeout: 120_000,
+      env: { PATH: process.env.PATH, LADING_SECRETS_CHILD: '1', LADING_SECRETS_BASE: base, LADING_SECRETS_EXTRA: extra, HOME: '/nonexistent' },
+    })
+    t.equal(child.status, 0, `the non-root run passed:\n${child.stdout}\n${child.stderr}`)
+    t.match(child.stdout, /# \{ total: 1, pass: 1 \}/, 'the non-root run ran its test and it passed')
+  })
+}
