@@ -14,6 +14,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchModule>> = {
   'push-large-layer': () => import('./push.js') as Promise<BenchModule>,
   'build-publish': () => import('./build.js') as Promise<BenchModule>,
   rebase: () => import('./rebase.js') as Promise<BenchModule>,
+  builder: () => import('./builder.js') as Promise<BenchModule>,
   'node-app': () => import('./node-app.js') as Promise<BenchModule>,
 }
 

@@ -20,10 +20,11 @@ export interface FaultRedirect { redirectTo: string }
  * A scripted fault. `match.path` is tested against the request target (path + query). Among the
  * requests matching method+path, the rule fires for the `nth` (1-based, default 1) and the
  * following `times - 1` ones; `times` defaults to 1 when `nth` is given, else unlimited.
+ * With `every: N` it fires instead for every Nth matching request (N, 2N, 3N, …): periodic faults.
  * The first rule that fires wins.
  */
 export interface FaultRule {
-  match: { method?: string; path?: RegExp; nth?: number; times?: number }
+  match: { method?: string; path?: RegExp; nth?: number; times?: number; every?: number }
   action: FaultAnswer | FaultReset | FaultRedirect
 }
 
@@ -62,10 +63,12 @@ function forwardHeaders(h: IncomingHttpHeaders): OutgoingHttpHeaders {
 /**
  * Starts the proxy on `opts.bindHost` (default 127.0.0.1) at a free port, forwarding to
  * `targetUrl` (http, or https verified against `opts.ca`). For an https target it adds
- * `X-Forwarded-Proto: http` so Locations use the proxy's scheme.
+ * `X-Forwarded-Proto: http` so Locations use the proxy's scheme. `bufferRequests` forwards a
+ * request only after its whole body arrived (nginx's default); request resets do not apply then.
+ * `onRequestBytes` hears of every request body chunk as it arrives (to act at an exact byte count).
  */
 export async function startFaultProxy(targetUrl: string, rules: FaultRule[] = [],
-  opts: { bindHost?: string; ca?: string | Buffer } = {}): Promise<FaultProxy> {
+  opts: { bindHost?: string; ca?: string | Buffer; bufferRequests?: boolean; onRequestBytes?: (rec: ProxiedRequest) => void } = {}): Promise<FaultProxy> {
   const target = new URL(targetUrl)
   const requests: ProxiedRequest[] = []
   let current = rules
@@ -80,7 +83,8 @@ export async function startFaultProxy(targetUrl: string, rules: FaultRule[] = []
       const n = (counts[i] = (counts[i] ?? 0) + 1)
       const first = r.match.nth ?? 1
       const times = r.match.times ?? (r.match.nth !== undefined ? 1 : Infinity)
-      if (fired === undefined && n >= first && n < first + times) fired = i
+      const hit = r.match.every !== undefined ? n % r.match.every === 0 : n >= first && n < first + times
+      if (fired === undefined && hit) fired = i
     })
     return fired
   }
@@ -125,7 +129,20 @@ export async function startFaultProxy(targetUrl: string, rules: FaultRule[] = []
       if (!res.headersSent) answer(res, rec, 502, { 'content-type': 'text/plain' }, 'fault-proxy: upstream error')
       else res.destroy()
     })
-    req.on('data', (chunk: Buffer) => {
+    if (opts.bufferRequests) {
+      // Like nginx's default proxy_request_buffering: the registry sees a request only once its
+      // whole body has arrived, so a client that dies mid-body leaves the registry untouched.
+      const parts: Buffer[] = []
+      req.on('data', (chunk: Buffer) => {
+        rec.bytesIn += chunk.length
+        parts.push(chunk)
+        opts.onRequestBytes?.(rec)
+      })
+      req.on('end', () => up.end(Buffer.concat(parts)))
+      req.on('aborted', () => up.destroy())
+      req.on('close', () => { if (!req.complete) up.destroy() })
+    }
+    if (!opts.bufferRequests) req.on('data', (chunk: Buffer) => {
       if (reset?.direction === 'request' && rec.bytesIn + chunk.length >= reset.resetAfterBytes) {
         const part = chunk.subarray(0, reset.resetAfterBytes - rec.bytesIn)
         rec.bytesIn += part.length
@@ -136,13 +153,16 @@ export async function startFaultProxy(targetUrl: string, rules: FaultRule[] = []
         return
       }
       rec.bytesIn += chunk.length
+      opts.onRequestBytes?.(rec)
       if (!up.write(chunk)) {
         req.pause()
         up.once('drain', () => req.resume())
       }
     })
-    req.on('end', () => up.end())
-    req.on('aborted', () => up.destroy())
+    if (!opts.bufferRequests) {
+      req.on('end', () => up.end())
+      req.on('aborted', () => up.destroy())
+    }
     up.on('response', (upRes) => {
       const outHeaders = forwardHeaders(upRes.headers)
       if (overlay?.headers) for (const [k, v] of Object.entries(overlay.headers)) outHeaders[k.toLowerCase()] = v

@@ -77,15 +77,18 @@ export const SAMPLES = {
 } as const
 
 /** The two lines the default `web` process prints (`greet NAME`, cwd /workspace). */
-export function webOutput(o: { name?: string; message?: string; cwd?: string } = {}): string {
-  const line1 = `Hello, ${o.name ?? 'world'}! (app_mode=production web_only=yes build_only=unset profile=yes cwd=${o.cwd ?? '/workspace'})\n`
+export function webOutput(o: { name?: string; message?: string; cwd?: string; profile?: string } = {}): string {
+  // profile=no: web is a direct process, and the launcher (as the lifecycle's) sources no
+  // .profile for direct processes.
+  const line1 = `Hello, ${o.name ?? 'world'}! (app_mode=production web_only=yes build_only=unset profile=${o.profile ?? 'no'} cwd=${o.cwd ?? '/workspace'})\n`
   return o.message === undefined ? line1 : `${line1}message: ${o.message}\n`
 }
 
 /**
  * What the e2e tests should see for an image built from `SAMPLES.apps.hello` (or legacyProject /
  * bench, whose message.txt differs) by the meta group, run with podman on the busybox run image
- * through the sh launcher (which sources `/workspace/.profile` for every process).
+ * through the sh launcher (which, as the lifecycle's, sources `/workspace/.profile` for shell
+ * processes only: every process here is direct).
  */
 export const EXPECTED = {
   /** group.toml after detect (optional-fails dropped; meta never appears). */
@@ -136,9 +139,9 @@ export const EXPECTED = {
    */
   env: {
     entrypoint: 'env',
-    lines: ['APP_MODE=production', 'GREETING=Hello', 'PATH_EXTRA=deps:base', 'PROFILE_SOURCED=yes', 'LAUNCH_META=v1',
+    lines: ['APP_MODE=production', 'GREETING=Hello', 'PATH_EXTRA=deps:base', 'LAUNCH_META=v1',
       'EXECD_GREETING=Hello from exec.d', 'EXECD_ENV_ONLY=yes'],
-    absent: ['BUILD_ONLY', 'WEB_ONLY', 'CNB_LAYERS_DIR', 'CNB_APP_DIR', 'CNB_PLATFORM_API'],
+    absent: ['BUILD_ONLY', 'WEB_ONLY', 'CNB_LAYERS_DIR', 'CNB_APP_DIR', 'CNB_PLATFORM_API', 'PROFILE_SOURCED'],
   },
   /** Files in the image (under /layers) that prove the layers were exported. */
   files: {

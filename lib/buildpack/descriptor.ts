@@ -1,3 +1,4 @@
+/** buildpack.toml: parsing and validating a buildpack's descriptor, ids as the lifecycle accepts them. */
 import { readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { checkBuildpackApi } from '../api-version.js'
@@ -63,7 +64,9 @@ export function isComposite(d: BuildpackDescriptor): boolean {
 /** Layer directory names a buildpack id may never take. */
 export const RESERVED_BUILDPACK_IDS: readonly string[] = ['app', 'config', 'generated', 'sbom']
 
-const ID_RE = /^[A-Za-z0-9./-]+$/
+// Control characters (NUL included) can be no path element; `@` joins id@version in lading's keys.
+// eslint-disable-next-line no-control-regex
+const ID_FORBIDDEN = /[\u0000-\u001f\u007f@]/
 
 /** Returns the path-element form of a buildpack id: every `/` becomes `_`. */
 export function escapeId(id: string): string {
@@ -75,10 +78,19 @@ export function buildpackPath(id: string, version: string, buildpacksDir = '/cnb
   return `${buildpacksDir.replace(/\/+$/, '')}/${escapeId(id)}/${version}`
 }
 
-/** Throws BuildpackDescriptorError (via `fail`) unless `id` is a valid, unreserved buildpack id. */
+/**
+ * Throws BuildpackDescriptorError (via `fail`) unless `id` is a buildpack id lading can use. The
+ * lifecycle checks no id characters at all (the spec text's [a-z0-9./-] is not enforced there:
+ * its own fixtures use `cacher_buildpack`), so neither does lading beyond what makes an id unsafe
+ * or ambiguous as a directory name: it must be non-empty, without control characters or `@`, its
+ * escaped form (`/` → `_`) must not be `.` or `..`, and it must not take a directory name the
+ * platform itself uses under <layers> (app, config, generated, sbom).
+ */
 export function validateBuildpackId(id: string, fail: FileErrorFactory, key = 'buildpack.id'): void {
   if (id === '') throw fail(key, 'is required')
-  if (!ID_RE.test(id)) throw fail(key, `${JSON.stringify(id)} has characters outside [A-Za-z0-9./-]`)
+  const bad = ID_FORBIDDEN.exec(id)
+  if (bad) throw fail(key, `${JSON.stringify(id)} contains ${JSON.stringify(bad[0])}, which cannot be part of a buildpack id`)
+  if (escapeId(id) === '.' || escapeId(id) === '..') throw fail(key, `${JSON.stringify(id)} cannot name a directory`)
   if (RESERVED_BUILDPACK_IDS.includes(id.toLowerCase())) throw fail(key, `${JSON.stringify(id)} is reserved`)
 }
 

@@ -1,3 +1,4 @@
+/** Detection over an order: expands composites into candidate groups, runs bin/detect once per buildpack, resolves each group. */
 import { LadingError } from '../errors.js'
 import { isComposite, type BuildpackDescriptor } from './descriptor.js'
 import {
@@ -29,13 +30,18 @@ interface Walk {
 // appended; an optional composite whose sub-groups all fail is retried without it.
 async function walkOrder(w: Walk, order: OrderInput, done: GroupElement[], next: readonly OrderRef[], optional: boolean): Promise<GroupResolution> {
   let errored = false
+  const log: string[] = []
   for (const g of order) {
     const r = await walkGroup(w, [...g.group, ...next], done)
-    if (r.ok) return r
+    if (r.ok) return { ...r, log: [...log, ...r.log] }
     errored ||= r.errored
+    log.push(...r.log)
   }
-  if (optional) return walkGroup(w, next, done)
-  return { ok: false, errored }
+  if (optional) {
+    const r = await walkGroup(w, next, done)
+    return { ...r, log: [...log, ...r.log] }
+  }
+  return { ok: false, errored, log }
 }
 
 async function walkGroup(w: Walk, refs: readonly OrderRef[], doneIn: readonly GroupElement[]): Promise<GroupResolution> {
@@ -59,7 +65,7 @@ async function walkGroup(w: Walk, refs: readonly OrderRef[], doneIn: readonly Gr
  */
 export async function expandOrder(order: OrderInput, lookup: BuildpackLookup): Promise<GroupElement[][]> {
   const out: GroupElement[][] = []
-  await walkOrder({ lookup, tryGroup: async (els) => (out.push(els), { ok: false, errored: false }) }, order, [], [], false)
+  await walkOrder({ lookup, tryGroup: async (els) => (out.push(els), { ok: false, errored: false, log: [] }) }, order, [], [], false)
   return out
 }
 
@@ -73,10 +79,13 @@ export interface DetectRow {
   output: string
 }
 
-/** Result of detection: the resolved group and plan, or exit code 20/21 with every buildpack's answer. */
+/**
+ * Result of detection: the resolved group and plan, or exit code 20/21 with every buildpack's
+ * answer. `log` is the lifecycle resolver's log of every group tried, in order (resolve.ts).
+ */
 export type DetectResult =
-  | ({ ok: true; rows: DetectRow[] } & ResolvedGroup)
-  | { ok: false; exitCode: 20 | 21; rows: DetectRow[] }
+  | ({ ok: true; rows: DetectRow[]; log: string[] } & ResolvedGroup)
+  | { ok: false; exitCode: 20 | 21; rows: DetectRow[]; log: string[] }
 
 /** Runs one component buildpack's bin/detect. A rejection counts as an error outcome. */
 export type RunDetect = (bp: BuildpackDescriptor) => Promise<DetectOutcome>
@@ -132,8 +141,8 @@ export async function detect(order: OrderInput, lookup: BuildpackLookup, runDete
     if (o.error !== undefined) row.error = o.error
     rows.push(row)
   }
-  if (r.ok) return { ok: true, group: r.group, plan: r.plan, rows }
-  return { ok: false, exitCode: r.errored ? 21 : 20, rows }
+  if (r.ok) return { ok: true, group: r.group, plan: r.plan, rows, log: r.log }
+  return { ok: false, exitCode: r.errored ? 21 : 20, rows, log: r.log }
 }
 
 /**

@@ -1,3 +1,4 @@
+/** A buildpack's `<layer>.toml` files: reading them, listing a layers dir, and writing them as the restorer does. */
 import { readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isDir, sortedNames } from './dir-list.js'
@@ -13,7 +14,9 @@ export interface LayerTypes {
 /** A parsed `<layers>/<id>/<name>.toml`. */
 export interface LayerMetadataFile {
   types: LayerTypes
+  /** `[metadata]`, or {} when absent (then `noMetadata` is set: the label's `data` is null). */
   metadata: Table
+  noMetadata?: true
 }
 
 /** Names that are never layers: launch.toml, build.toml and store.toml sit beside the layers. */
@@ -47,16 +50,21 @@ export function parseLayerMetadata(text: string, path: string): LayerMetadataFil
       cache: optBool(types, 'cache', fail, 'types.cache'),
     },
     metadata: optTable(root, 'metadata', fail) ?? {},
+    ...(root['metadata'] === undefined ? { noMetadata: true as const } : {}),
   }
 }
 
-/** Returns the TOML the restorer writes for a layer: only `[metadata]` (the buildpack must re-opt in to types). */
-export function formatRestoredLayerMetadata(metadata: Table): string {
-  return stringifyToml({ metadata })
+/**
+ * Returns the TOML the restorer writes for a layer, as the lifecycle's restorer does for every
+ * Buildpack API: only `[metadata]`, never a `[types]` table (all flags false: the buildpack must
+ * opt in again), and nothing at all when the layer had no metadata (`data` null in the label).
+ */
+export function formatRestoredLayerMetadata(metadata: Table | undefined): string {
+  return metadata === undefined ? '' : stringifyToml({ metadata })
 }
 
 /** Writes the restored form of `<name>.toml` (only [metadata]) to `path`. */
-export async function writeRestoredLayerMetadata(path: string, metadata: Table): Promise<void> {
+export async function writeRestoredLayerMetadata(path: string, metadata: Table | undefined): Promise<void> {
   await writeFile(path, formatRestoredLayerMetadata(metadata))
 }
 
@@ -76,6 +84,8 @@ export interface LayerInfo {
   tomlPath: string
   types: LayerTypes
   metadata: Table
+  /** Set when `<name>.toml` has no `[metadata]` (the label's `data` is then null). */
+  noMetadata?: true
   hasDir: boolean
   sbomFiles: SbomFile[]
 }
@@ -108,7 +118,7 @@ export async function readLayersDir(bpLayersDir: string): Promise<LayerInfo[]> {
       const s = sbomOf(f, name)
       if (s) sbomFiles.push({ ...s, path: join(bpLayersDir, f) })
     }
-    out.push({ name, dir, tomlPath, types: parsed.types, metadata: parsed.metadata, hasDir: await isDir(dir), sbomFiles })
+    out.push({ name, dir, tomlPath, types: parsed.types, metadata: parsed.metadata, ...(parsed.noMetadata ? { noMetadata: true as const } : {}), hasDir: await isDir(dir), sbomFiles })
   }
   return out
 }

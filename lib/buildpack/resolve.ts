@@ -1,3 +1,4 @@
+/** The lifecycle's detect resolver for one candidate group (cnb-spec.md §2.2–2.3), with its results log. */
 import { LadingError } from '../errors.js'
 import { EMPTY_DETECT_PLAN, type DetectPlan, type PlanRequire, type PlanSections } from './detect-plan.js'
 
@@ -30,8 +31,12 @@ export interface ResolvedGroup {
   plan: PlanEntry[]
 }
 
-/** Outcome of resolving one candidate group; `errored` feeds exit code 21 vs 20. */
-export type GroupResolution = ({ ok: true } & ResolvedGroup) | { ok: false; errored: boolean }
+/**
+ * Outcome of resolving one candidate group; `errored` feeds exit code 21 vs 20. `log` holds the
+ * lifecycle resolver's lines for this group (`======== Results ========`, `pass: id@version`,
+ * `fail: id@version requires name`, ...), which a failed detection prints.
+ */
+export type GroupResolution = ({ ok: true; log: string[] } & ResolvedGroup) | { ok: false; errored: boolean; log: string[] }
 
 /** Returns the memo key of a buildpack: `id@version`. */
 export function elementKey(el: { id: string; version: string }): string {
@@ -77,20 +82,33 @@ function buildDeps(trial: readonly Option[]): Map<string, Dep> {
   return deps
 }
 
-/** Runs one trial: drops optional elements with unmet requires / unused provides until stable. */
-function runTrial(initial: readonly Option[]): { trial: Option[]; deps: Map<string, Dep> } | undefined {
+/**
+ * Runs one trial as the lifecycle does: drops optional elements with an unmet require or an
+ * unused provide until stable, logging each `skip:`; a required one logs `fail:` and ends it.
+ */
+function runTrial(initial: readonly Option[], log: string[], n: number): { trial: Option[]; deps: Map<string, Dep> } | undefined {
+  log.push(`Resolving plan... (try #${n})`)
   let trial = [...initial]
   for (;;) {
     const deps = buildDeps(trial)
     const drop = new Set<string>()
-    for (const d of deps.values()) {
-      for (const el of [...d.earlyRequires, ...d.extraProvides]) {
-        const opt = trial.find((o) => o.el.id === el.id)
-        if (!opt?.optional) return undefined
-        drop.add(el.id)
+    const unmet = (el: GroupElement, what: string): boolean => {
+      const opt = trial.find((o) => o.el.id === el.id)
+      if (!opt?.optional) {
+        log.push(`fail: ${elementKey(el)} ${what}`)
+        return false
       }
+      log.push(`skip: ${elementKey(el)} ${what}`)
+      drop.add(el.id)
+      return true
     }
-    if (drop.size === 0) return trial.length ? { trial, deps } : undefined
+    for (const [name, d] of deps) for (const el of d.earlyRequires) if (!unmet(el, `requires ${name}`)) return undefined
+    for (const [name, d] of deps) for (const el of d.extraProvides) if (!unmet(el, `provides unused ${name}`)) return undefined
+    if (drop.size === 0) {
+      if (trial.length) return { trial, deps }
+      log.push('fail: no viable buildpacks in group')
+      return undefined
+    }
     trial = trial.filter((o) => !drop.has(o.el.id))
   }
 }
@@ -101,10 +119,11 @@ function optionsOf(el: GroupElement, plan: DetectPlan): Option[] {
   return all.map((s, i) => ({ ...s, el, optional: el.optional && i === all.length - 1 }))
 }
 
-function firstTrial(passed: readonly { el: GroupElement; plan: DetectPlan }[]): ReturnType<typeof runTrial> {
+function firstTrial(passed: readonly { el: GroupElement; plan: DetectPlan }[], log: string[]): ReturnType<typeof runTrial> {
+  let n = 0
   const walk = (i: number, prefix: Option[]): ReturnType<typeof runTrial> => {
     const cur = passed[i]
-    if (!cur) return runTrial(prefix)
+    if (!cur) return runTrial(prefix, log, ++n)
     for (const opt of optionsOf(cur.el, cur.plan)) {
       const r = walk(i + 1, [...prefix, opt])
       if (r) return r
@@ -124,29 +143,46 @@ export function resolveGroup(elements: readonly GroupElement[], outcomes: Readon
   let detected = true
   let errored = false
   const passed: { el: GroupElement; plan: DetectPlan }[] = []
+  const log: string[] = []
+  const results: string[] = ['======== Results ========']
   for (const el of elements) {
-    const o = outcomes.get(elementKey(el))
-    if (!o) throw new LadingError('ERR_DETECT_MISSING', `no detect outcome for ${elementKey(el)}`)
+    const key = elementKey(el)
+    const o = outcomes.get(key)
+    if (!o) throw new LadingError('ERR_DETECT_MISSING', `no detect outcome for ${key}`)
     const status = outcomeStatus(o)
-    if (status === 'pass') passed.push({ el, plan: o.plan ?? EMPTY_DETECT_PLAN })
-    else {
-      if (status === 'error') errored = true
+    // As the lifecycle logs it: an errored buildpack's output and error come before the results.
+    if (status === 'error' && o.output.trim() !== '') log.push(`======== Output: ${key} ========`, o.output.replace(/\n$/, ''))
+    if (o.error !== undefined) log.push(`======== Error: ${key} ========`, o.error)
+    if (status === 'pass') {
+      results.push(`pass: ${key}`)
+      passed.push({ el, plan: o.plan ?? EMPTY_DETECT_PLAN })
+    } else if (status === 'fail') {
+      results.push(`${el.optional ? 'skip' : 'fail'}: ${key}`)
+      detected &&= el.optional
+    } else {
+      results.push(o.error !== undefined || o.code === -1 ? `err:  ${key}` : `err:  ${key} (${o.code})`)
+      errored = true
       detected &&= el.optional
     }
   }
-  if (!detected) return { ok: false, errored }
-  if (passed.length === 0) return { ok: false, errored: false }
-  const r = firstTrial(passed)
-  if (!r) return { ok: false, errored: false }
+  log.push(...results)
+  if (!detected) return { ok: false, errored, log }
+  if (passed.length === 0) {
+    log.push('fail: no viable buildpacks in group')
+    return { ok: false, errored: false, log }
+  }
+  const r = firstTrial(passed, log)
+  if (!r) return { ok: false, errored: false, log }
   const group = r.trial.map(({ el }) => {
     const g: Omit<GroupElement, 'optional'> = { id: el.id, version: el.version, api: el.api }
     if (el.homepage !== undefined) g.homepage = el.homepage
     return g
   })
+  if (group.length !== elements.length) log.push(`${group.length} of ${elements.length} buildpacks participating`)
   const plan: PlanEntry[] = []
   for (const d of r.deps.values()) {
     if (d.requires.length === 0) continue
     plan.push({ providers: d.providers.map((p) => ({ id: p.id, version: p.version })), requires: d.requires })
   }
-  return { ok: true, group, plan }
+  return { ok: true, group, plan, log }
 }

@@ -87,4 +87,4 @@ export async function externalBuildpack(ctx: CommandContext, spec: string, store
 }
 
 /** The message a build without any buildpack source gets. */
-export const NO_BUILDPACKS = "no buildpacks: pass --builder REF (or set a default once with 'lading config default-builder REF'), or --buildpack DIR|ID[@VERSION]|docker://REF|FILE.cnb, or --order FILE, or list buildpacks in the app's project.toml"
+export const NO_BUILDPACKS = "no buildpacks: pass --builder REF (or set a default once with 'lading config default-builder REF'), or --run-image REF with --buildpack DIR|ID[@VERSION]|docker://REF|FILE.cnb (repeatable), --order FILE, or buildpacks listed in the app's project.toml"

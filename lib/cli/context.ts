@@ -1,3 +1,4 @@
+/** What every command gets: its output, the global flags, a lazily created registry client, image targets and a scratch dir. */
 import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { homedir, tmpdir } from 'node:os'
@@ -53,6 +54,10 @@ export class CommandContext {
         userAgent: 'lading/0.1',
         log: (line) => this.out.debug(line),
         capabilitiesFile: join(homedir(), '.cache', 'lading', 'registries.json'),
+        // Interrupted uploads are picked up by the next run (issue #10). Layers still go up in one
+        // streamed PATCH: resumable Content-Range chunks (resumableChunkSize) cost 14-30% on loopback
+        // (benchmarks/push-resume.ts), GHCR refuses chunks over 4 MiB and ECR breaks chunked uploads.
+        uploadStateDir: join(homedir(), '.cache', 'lading', 'uploads'),
       })
     }
     return this.#client

@@ -9,6 +9,7 @@ import type { Command } from './command.js'
 import { appendCommand } from './commands/append.js'
 import { buildCommand } from './commands/build.js'
 import { builderCommand } from './commands/builder.js'
+import { buildpackCommand } from './commands/buildpack.js'
 import { inspectCommand } from './commands/inspect.js'
 import { rebaseCommand } from './commands/rebase.js'
 import { configCommand } from './commands/config.js'
@@ -23,7 +24,7 @@ export const VERSION = '0.1.0'
 
 /** Every command, in the order `--help` lists them. */
 export const COMMANDS: readonly Command[] = [
-  buildCommand, builderCommand, rebaseCommand, inspectCommand, copyCommand, appendCommand, manifestCommand, configCommand, digestCommand, tagsCommand,
+  buildCommand, builderCommand, buildpackCommand, rebaseCommand, inspectCommand, copyCommand, appendCommand, manifestCommand, configCommand, digestCommand, tagsCommand,
 ]
 
 const GLOBAL_HELP = `Global flags (before or after the command):

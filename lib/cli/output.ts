@@ -1,3 +1,4 @@
+/** Human and script output of the CLI: stdout data, stderr lines, live transfer progress, byte and rate formats. */
 import type { Writable } from 'node:stream'
 import type { TransferEvent } from '../oci/index.js'
 
@@ -7,16 +8,23 @@ export interface CliIo {
   stderr: Writable & { isTTY?: boolean; columns?: number }
 }
 
-/** Formats a byte count the way registries' users read them (1024-based, one decimal). */
+/** Formats a byte count the way registries' users read them (1024-based, one decimal, whole bytes). */
 export function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-  let v = n
+  if (!Number.isFinite(n)) return '? B'
+  let v = Math.max(0, n)
   let i = 0
-  while (v >= 1024 && i < units.length - 1) {
+  // Round before choosing the unit so 1023.96 B shows as "1.0 KiB", not "1024 B".
+  while (i < units.length - 1 && (i === 0 ? Math.round(v) : Number(v.toFixed(1))) >= 1024) {
     v /= 1024
     i++
   }
-  return i === 0 ? `${n} B` : `${v.toFixed(1)} ${units[i]}`
+  return i === 0 ? `${Math.round(v)} B` : `${v.toFixed(1)} ${units[i]}`
+}
+
+/** A transfer rate from bytes and seconds: `81 B/s`, `1.2 MiB/s` (rates are fractions; they never print as such). */
+export function formatRate(bytes: number, secs: number): string {
+  return `${formatBytes(bytes / Math.max(secs, 0.001))}/s`
 }
 
 const short = (d: string): string => d.replace(/^sha256:/, '').slice(0, 12)
@@ -93,8 +101,8 @@ export class Output {
       case 'exists': return `${short(ev.digest)}: already exists (${formatBytes(ev.bytes)})`
       case 'mount': return `${short(ev.digest)}: mounted (${formatBytes(ev.bytes)})`
       case 'skip': return `${short(ev.digest)}: skipped`
-      case 'download': return `${short(ev.digest)}: downloaded ${formatBytes(ev.bytes)} (${formatBytes(ev.bytes / secs)}/s)`
-      default: return `${short(ev.digest)}: pushed ${formatBytes(ev.bytes)} (${formatBytes(ev.bytes / secs)}/s)`
+      case 'download': return `${short(ev.digest)}: downloaded ${formatBytes(ev.bytes)} (${formatRate(ev.bytes, secs)})`
+      default: return `${short(ev.digest)}: pushed ${formatBytes(ev.bytes)} (${formatRate(ev.bytes, secs)})`
     }
   }
 
@@ -111,7 +119,7 @@ export class Output {
       const secs = Math.max((Date.now() - start) / 1000, 0.001)
       const total = ev.total ? ` / ${formatBytes(ev.total)}` : ''
       const verb = ev.kind === 'download' ? 'downloading' : 'pushing'
-      lines.push(`${short(ev.digest)}: ${verb} ${formatBytes(ev.bytes)}${total} (${formatBytes(ev.bytes / secs)}/s)`)
+      lines.push(`${short(ev.digest)}: ${verb} ${formatBytes(ev.bytes)}${total} (${formatRate(ev.bytes, secs)})`)
     }
     if (lines.length) this.#io.stderr.write(`${lines.join('\n')}\n`)
     this.#drawn = lines.length

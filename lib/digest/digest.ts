@@ -1,3 +1,4 @@
+/** Content digests: parsing and validation (which algorithms lading can verify), sha256, and the typed mismatch errors. */
 import { createHash } from 'node:crypto'
 import { LadingError } from '../errors.js'
 
@@ -43,6 +44,14 @@ export function isDigest(s: string): s is Digest {
   } catch {
     return false
   }
+}
+
+/** Digest algorithms lading can verify (registered in the OCI image spec). */
+export const VERIFIABLE_ALGORITHMS: readonly string[] = ['sha256', 'sha512']
+
+/** True when `s` is a digest whose algorithm lading can verify (`md5:…` parses as grammar, but nothing could check it). */
+export function isVerifiableDigest(s: string): s is Digest {
+  return isDigest(s) && VERIFIABLE_ALGORITHMS.includes(digestAlgorithm(s))
 }
 
 /** The sha256 digest of `data`. */

@@ -54,11 +54,11 @@ export async function openCnbFile(file: string, scratch: string, platform?: Plat
   try {
     await extractLayer(createReadStream(file), scratch)
   } catch (err) {
-    throw new DistributionError('NOT_OCI_LAYOUT', file, `is not a .cnb file (an uncompressed tar of an OCI image layout): ${(err as Error).message}`, { cause: err })
+    throw new DistributionError('NOT_OCI_LAYOUT', file, `not a .cnb file (an uncompressed tar of an OCI image layout): ${(err as Error).message.split(': ').at(-1)}`, { cause: err })
   }
   const missing = []
   for (const n of ['oci-layout', 'index.json']) if (!(await stat(join(scratch, n)).catch(() => undefined))) missing.push(n)
-  if (missing.length) throw new DistributionError('NOT_OCI_LAYOUT', file, `is not a .cnb file (an uncompressed tar of an OCI image layout): ${missing.join(' and ')} missing`)
+  if (missing.length) throw new DistributionError('NOT_OCI_LAYOUT', file, `not a .cnb file (an uncompressed tar of an OCI image layout): ${missing.join(' and ')} missing`)
   const layout = await openLayout(scratch)
   const first = (await layout.index.read()).manifests[0]
   if (!first) throw new DistributionError('NOT_OCI_LAYOUT', file, 'its OCI layout lists no image in index.json')

@@ -27,6 +27,8 @@ export interface BuilderToml {
   runImages: RunImageJson[]
   stackId?: string
   lifecycle?: { uri?: string; version?: string }
+  /** Tables read but not acted on ([[extensions]], [[order-extensions]], [[targets]]), for a warning. */
+  ignored: string[]
 }
 
 /** A parsed package.toml. */
@@ -88,6 +90,8 @@ export async function readBuilderToml(file: string): Promise<BuilderToml> {
     file, description: optString(doc, 'description', ctx) ?? '', buildpacks: moduleRefs(doc, 'buildpacks', ctx, base),
     order: orderFromTable(doc, 'order', ctx), buildImage, buildEnv, runImages,
     ...(stackId ? { stackId } : {}), ...(lifecycle ? { lifecycle } : {}),
+    // Image extensions are not supported by lading; targets come from the build image's platform.
+    ignored: ['extensions', 'order-extensions', 'targets'].filter((k) => doc[k] !== undefined),
   }
 }
 

@@ -2,6 +2,7 @@
  * downloaded once and kept unpacked under `cacheDir/<diffID hex>`, so a rebuild with the same
  * builder reads no layer bytes, and a builder that changed one buildpack costs that one layer.
  */
+import { randomUUID } from 'node:crypto'
 import { mkdir, rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { checkBuildpackApi } from '../api-version.js'
@@ -19,6 +20,8 @@ export async function fetchModules(d: DistributionImage, modules: readonly Reach
   const stats: ModuleFetchStats = { layersFetched: 0, bytesFetched: 0, layersCached: 0, layers: [] }
   const unpacked = new Map<string, string>()
   for (const m of modules) {
+    // A buildpack the store already has (the user's own copy of the same id@version) wins, unfetched.
+    if (store.all().some((b) => b.id === m.id && b.version === m.version)) continue
     checkBuildpackApi(m.info.api, `${d.what}: buildpack ${m.id}@${m.version}`)
     const diffId = m.info.layerDiffID
     let dir = unpacked.get(diffId)
@@ -30,7 +33,7 @@ export async function fetchModules(d: DistributionImage, modules: readonly Reach
         stats.layersCached++
         stats.layers.push({ digest, bytes: 0, cached: true })
       } else {
-        const partial = `${dir}.partial-${process.pid}-${Date.now()}`
+        const partial = `${dir}.partial-${process.pid}-${randomUUID()}`
         await mkdir(partial, { recursive: true })
         try {
           await extractLayer(await layer.uncompressed(), partial)

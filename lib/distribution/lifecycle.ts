@@ -49,7 +49,7 @@ function metadataFrom(version: string, apis: { buildpack: ApiSet; platform: ApiS
 
 async function partsFrom(files: Map<string, { mode: number; body: Buffer; linkname?: string }>, version: string, apis: { buildpack: ApiSet; platform: ApiSet }, what: string, storeDir: string): Promise<LifecycleParts> {
   const missing = BINARIES.filter((b) => !files.has(b))
-  if (missing.length) throw new DistributionError('LIFECYCLE_INVALID', what, `is not a lifecycle: ${missing.join(', ')} not found`)
+  if (missing.length) throw new DistributionError('LIFECYCLE_INVALID', what, `not a lifecycle: ${missing.join(', ')} not found`)
   const entries: TarEntry[] = [{ path: '/cnb/lifecycle', type: 'directory', mode: 0o755 }, { path: '/lifecycle', type: 'symlink', linkname: '/cnb/lifecycle' }]
   for (const [name, f] of [...files].sort(([a], [b]) => a < b ? -1 : 1)) {
     entries.push(f.linkname !== undefined ? { path: `/cnb/lifecycle/${name}`, type: 'symlink', linkname: f.linkname }
@@ -88,9 +88,9 @@ export async function lifecycleFromArchive(file: string, storeDir: string): Prom
     if (m && (type === 'file' || type === 'symlink')) files.set(m[1]!, { mode, body: type === 'file' ? await body() : Buffer.alloc(0), ...(type === 'symlink' ? { linkname: linkname ?? '' } : {}) })
   }).catch((err: unknown) => {
     if (err instanceof DistributionError) throw err
-    throw new DistributionError('LIFECYCLE_INVALID', file, `is not a lifecycle archive (${(err as Error).message})`, { cause: err })
+    throw new DistributionError('LIFECYCLE_INVALID', file, `not a lifecycle archive (${(err as Error).message})`, { cause: err })
   })
-  if (!descriptor) throw new DistributionError('LIFECYCLE_INVALID', file, 'is not a lifecycle archive: lifecycle.toml not found')
+  if (!descriptor) throw new DistributionError('LIFECYCLE_INVALID', file, 'not a lifecycle archive: lifecycle.toml not found')
   const apis = isTable(descriptor.apis) ? descriptor.apis : {}
   const lc = isTable(descriptor.lifecycle) ? descriptor.lifecycle : {}
   files.set('lifecycle.toml', { mode: 0o644, body: Buffer.from(text) })
@@ -101,7 +101,7 @@ export async function lifecycleFromArchive(file: string, storeDir: string): Prom
 export async function lifecycleFromImage(image: Image, what: string, storeDir: string): Promise<LifecycleParts> {
   const labels = (await image.config()).config?.Labels ?? {}
   const version = labels[LABELS.lifecycleVersion]
-  if (!version) throw new DistributionError('LIFECYCLE_INVALID', what, `is not a lifecycle image: no ${LABELS.lifecycleVersion} label`)
+  if (!version) throw new DistributionError('LIFECYCLE_INVALID', what, `not a lifecycle image: no ${LABELS.lifecycleVersion} label`)
   let apis: { buildpack: ApiSet; platform: ApiSet } = { buildpack: apiSet(undefined), platform: apiSet(undefined) }
   try {
     const raw = JSON.parse(labels[LABELS.lifecycleApis] ?? '{}') as Record<string, unknown>

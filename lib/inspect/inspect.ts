@@ -1,8 +1,9 @@
-/**
- * `lading inspect` data (issue #4): what `pack inspect` shows, read from an image's config and
+/** `lading inspect` data (issue #4): what `pack inspect` shows, read from an image's config and
  * io.buildpacks labels (cnb-spec.md §4.4), leniently, so images from older lifecycles and other
  * tools inspect too. With `bom`, the legacy build-metadata `bom` and the SBOM layer's documents.
  * A non-CNB image gets a plain summary. Reads nothing but the config and, for `bom`, one layer.
+ * Like pack, a malformed io.buildpacks label it needs (not JSON, or a field of the wrong type)
+ * fails the inspection (MalformedLabelError, exit 4) instead of showing half-read data.
  */
 import type { Readable } from 'node:stream'
 import tarStream from 'tar-stream'
@@ -13,6 +14,16 @@ import {
   LABELS, decodeBuildMetadata, decodeLifecycleMetadata, type BuildpackRef, type LayersMetadata, type ProcessMetadata,
 } from '../platform/index.js'
 import { PROCESS_DIR } from '../launch/index.js'
+
+/** The launcher source repository lading writes into the build metadata label. */
+const LADING_LAUNCHER_REPOSITORY = 'github.com/lading/lading'
+
+/** A label `inspect` needs is not what the lifecycle writes; pack's `unmarshalling label '...'`. */
+export class MalformedLabelError extends LadingError {
+  constructor(readonly label: string, detail: string) {
+    super('ERR_LABEL_INVALID', `unmarshalling label '${label}': ${detail}`)
+  }
+}
 
 /** One process as `pack inspect` lists it. */
 export interface InspectProcess {
@@ -65,21 +76,23 @@ export interface ImageSummary {
 export interface InspectResult {
   cnb: boolean
   image: ImageSummary
-  /** `io.buildpacks.base.id`, else the deprecated `io.buildpacks.stack.id`, else ''. */
+  /** `io.buildpacks.stack.id`, as pack shows it ('' when absent, as for newer lifecycles). */
   stack: string
   base: { reference: string; topLayer: string }
   runImage: { image: string; mirrors: string[] }
   /** `io.buildpacks.rebasable`; true when the label is absent (as pack reads it). */
   rebasable: boolean
   buildpacks: BuildpackRef[]
+  /** Empty when the image has none (pack prints null then). */
   extensions: BuildpackRef[]
+  /** The default process first, then the others in label order (pack's order). */
   processes: InspectProcess[]
   launcher?: { version: string; repository: string; commit: string }
   /** Legacy `bom` array of the build metadata label, when `bom` was asked and it is there. */
   bom?: unknown
   /** SBOM documents, when `bom` was asked (empty when the image has no SBOM layer). */
   sbom?: SbomDocument[]
-  /** What was ignored or defaulted reading the labels (never fatal). */
+  /** What was ignored reading the SBOM layer (never fatal). */
   warnings: string[]
 }
 
@@ -93,8 +106,10 @@ export interface InspectOptions {
 }
 
 /**
- * Returns the InspectResult of `image`. Malformed labels become warnings, not errors, so any
- * image can be inspected; errors reading the config or the SBOM layer propagate (wrapped).
+ * Returns the InspectResult of `image`. Throws MalformedLabelError (ERR_LABEL_INVALID, exit 4)
+ * for a lifecycle or build metadata label that is not a JSON object or has a field of the wrong
+ * type, or a rebasable label that is not a JSON boolean (where pack fails too); errors reading
+ * the config or the SBOM layer propagate (wrapped).
  */
 export async function inspectImage(image: Image, opts: InspectOptions = {}): Promise<InspectResult> {
   const [config, manifest, desc] = await Promise.all([image.config(), image.manifest(), image.descriptor()])
@@ -112,23 +127,29 @@ export async function inspectImage(image: Image, opts: InspectOptions = {}): Pro
   const bmText = labels[LABELS.BUILD_METADATA]
   const out: InspectResult = {
     cnb: lmText !== undefined || bmText !== undefined, image: summary,
-    stack: labels[LABELS.BASE_ID] || labels[LABELS.STACK_ID] || '',
+    stack: labels[LABELS.STACK_ID] ?? '',
     base: { reference: '', topLayer: '' }, runImage: { image: '', mirrors: [] },
-    rebasable: labels[LABELS.REBASABLE] === undefined || labels[LABELS.REBASABLE] === 'true',
+    rebasable: rebasableLabel(labels[LABELS.REBASABLE]),
     buildpacks: [], extensions: [], processes: [], warnings,
   }
+  // Empty labels read as absent, as pack's GetLabel does.
+  const lm = lmText ? strictDecode(LABELS.LIFECYCLE_METADATA, lmText, decodeLifecycleMetadata) : undefined
+  const bm = bmText ? strictDecode(LABELS.BUILD_METADATA, bmText, decodeBuildMetadata) : undefined
   if (!out.cnb) return out
-  const lm = decodeOrWarn(lmText, decodeLifecycleMetadata, warnings)
   if (lm) {
-    out.base = { reference: lm.runImage.reference, topLayer: lm.runImage.topLayer }
+    // pack drops the reference for images whose lifecycle launcher predates it (< 0.5.0); lading's
+    // own launcher (versioned on its own) always wrote it.
+    const ours = bm?.launcher.source.git.repository === LADING_LAUNCHER_REPOSITORY
+    const old = !ours && /^0\.[0-4]\./.test(bm?.launcher.version ?? '')
+    out.base = { reference: old ? '' : lm.runImage.reference, topLayer: lm.runImage.topLayer }
     out.runImage = { image: lm.runImage.image, mirrors: [...lm.runImage.mirrors] }
   }
-  const bm = decodeOrWarn(bmText, decodeBuildMetadata, warnings)
   if (bm) {
     out.buildpacks = bm.buildpacks
     out.extensions = bm.extensions ?? []
     const defaultType = defaultProcessType(summary, bm.processes)
-    out.processes = bm.processes.map((p) => inspectProcess(p, p.type === defaultType, summary.workingDir))
+    const all = bm.processes.map((p) => inspectProcess(p, p.type === defaultType, summary.workingDir))
+    out.processes = [...all.filter((p) => p.default), ...all.filter((p) => !p.default)]
     const g = bm.launcher.source.git
     if (bm.launcher.version || g.repository) out.launcher = { version: bm.launcher.version, repository: g.repository, commit: g.commit }
   } else if (lm) {
@@ -143,17 +164,31 @@ export async function inspectImage(image: Image, opts: InspectOptions = {}): Pro
   return out
 }
 
-function decodeOrWarn<T>(text: string | undefined, decode: (s: string) => { value: T; warnings: string[] }, warnings: string[]): T | undefined {
-  if (text === undefined) return undefined
+/** Decodes a label, failing where pack's json.Unmarshal fails: not a JSON object, or a field of the wrong type. */
+function strictDecode<T>(label: string, text: string, decode: (s: string) => { value: T; warnings: string[] }): T {
+  let d
   try {
-    const d = decode(text)
-    warnings.push(...d.warnings)
-    return d.value
+    d = decode(text)
   } catch (err) {
     if (!(err instanceof LadingError) || err.code !== 'ERR_LABEL_INVALID') throw err
-    warnings.push(err.message)
-    return undefined
+    throw new MalformedLabelError(label, err.message.replace(`label ${label}: `, ''))
   }
+  if (d.warnings.length > 0) throw new MalformedLabelError(label, d.warnings[0]!.replace(`${label}: `, ''))
+  return d.value
+}
+
+/** `io.buildpacks.rebasable` as pack reads it: absent or empty → true, else a JSON boolean. */
+function rebasableLabel(text: string | undefined): boolean {
+  if (!text) return true
+  let v: unknown
+  try {
+    v = JSON.parse(text)
+  } catch (err) {
+    throw new MalformedLabelError(LABELS.REBASABLE, (err as Error).message)
+  }
+  if (v === null) return false
+  if (typeof v !== 'boolean') throw new MalformedLabelError(LABELS.REBASABLE, `must be a JSON boolean, got ${JSON.stringify(v)}`)
+  return v
 }
 
 /**
@@ -185,7 +220,7 @@ function legacyBom(text: string | undefined): unknown {
     const bom = o && typeof o === 'object' ? o['bom'] : undefined
     return bom === null ? undefined : bom
   } catch {
-    // Already reported by decodeOrWarn.
+    // Not reached: inspectImage has already failed on such a label.
     return undefined
   }
 }

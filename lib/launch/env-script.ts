@@ -1,5 +1,4 @@
-/**
- * The part of the generic sh launcher (launcher-script.ts) that builds the launch environment at
+/** The part of the generic sh launcher (launcher-script.ts) that builds the launch environment at
  * launch time from the layers in the image (cnb-spec.md §3.4, §3.5, §7.3). Reading the files at
  * launch, not at export, matters: a launch layer a buildpack keeps as metadata only is reused from
  * the previous image by digest, so its files exist only in the image.

@@ -1,5 +1,4 @@
-/**
- * exec.d for the generic sh launcher (cnb-spec.md §3.5, §7.3): after the env files, each
+/** exec.d for the generic sh launcher (cnb-spec.md §3.5, §7.3): after the env files, each
  * executable in a launch layer's `exec.d/` and then `exec.d/<type>/` runs with cwd the app dir and
  * fd 3 as its output channel; the `NAME = "value"` pairs it writes there are set (override) before
  * the next one runs. Buildpacks in group order, layers by name, files by name; the Go launcher's

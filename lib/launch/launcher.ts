@@ -1,5 +1,4 @@
-/**
- * Per-app launch data for the generic sh launcher (launcher-script.ts), and the `--launcher none`
+/** Per-app launch data for the generic sh launcher (launcher-script.ts), and the `--launcher none`
  * alternative that bakes one process into the image config (cnb-spec.md §3.4, §3.5, §4.3, §7).
  *
  * The launch configuration is a sh file sourced by the launcher, written to

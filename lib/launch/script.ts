@@ -1,30 +1,36 @@
-/**
- * The generic in-image launcher (cnb-spec.md §7): a POSIX sh program, identical bytes for every
+/** The generic in-image launcher (cnb-spec.md §7): a POSIX sh program, identical bytes for every
  * app so its layer is shared across images. Everything app-specific lives in the launch
  * configuration written by `launchConfigScript` (launcher.ts). App images never need Node.
  *
- * Behaviour (cnb-spec.md §7, with the differences a POSIX sh launcher implies):
+ * Behaviour: the lifecycle launcher's rules (Platform API >= 0.4), not only the spec text:
  * - the process type is the basename of $0 when the configuration has it (`/cnb/process/<type>`
- *   links here); else no args → the default type, or exit 82 "a command is required";
- *   `launcher -- cmd args` runs cmd directly; `launcher cmd args` is a shell command: each token is
- *   expanded like a double-quoted word ($VAR, $(..)) with token boundaries kept, and a single token
- *   holding shell syntax runs as `/bin/sh -c TOKEN`;
- * - user args replace the process args (appended for Buildpack API < 0.9 processes);
+ *   links here). Otherwise there is no default: no args → exit 82 "when there is no default
+ *   process a command is required"; `launcher -- cmd args` runs cmd directly; `launcher cmd args`
+ *   is a shell command. CNB_PROCESS_TYPE selects nothing; it only prints the lifecycle's two
+ *   warnings (on stderr);
+ * - user args to a process type: command[1:] then the user args (or the process args when there
+ *   are none) for array commands; appended to the args for Buildpack API < 0.9 processes; else
+ *   they replace the args;
+ * - a shell process (direct=false, or a user command without `--`) with no args is a script, run
+ *   as `/bin/sh -c WORD`; with args, each word is expanded like a double-quoted word ($VAR, $(..))
+ *   with word boundaries kept, then exec'd (not found → the shell's exit 127);
  * - env: CNB_LAYERS_DIR, CNB_APP_DIR, CNB_PROCESS_TYPE, CNB_PLATFORM_API, CNB_DEPRECATION_MODE are
  *   removed, /cnb/process and /cnb/lifecycle dropped from PATH; then, read from the launch layers
- *   at launch time (launcher-env-script.ts), the root dirs and env files of each buildpack, then
- *   the configuration's extra env ops, then the layers' exec.d programs (launcher-execd-script.ts),
- *   then the layers' profile.d scripts and `<app>/.profile` are
- *   sourced (for every process, direct ones included, since the shell is always there; the Go
- *   launcher sources them only for shell processes);
+ *   at launch time (env-script.ts), the root dirs and env files of each buildpack, then the
+ *   configuration's extra env ops, then the layers' exec.d programs (execd-script.ts); then, for
+ *   shell processes only, the layers' profile.d scripts and `<app>/.profile` are sourced. Direct
+ *   processes (direct=true, Buildpack API >= 0.9, `--`) run no profile at all, as in the lifecycle;
  * - cwd: the app dir while env and profiles apply, then the process working dir;
- * - the command is looked up on the modified PATH (exit 82 when absent) and exec'd, so the exit
- *   status is the process's own. CNB_PLATFORM_API is not checked.
+ * - a direct command is looked up on the modified PATH (exit 82 when absent) and exec'd, so the
+ *   exit status is the process's own. Launch errors print `ERROR: failed to launch: ...` (stderr,
+ *   where the lifecycle uses stdout) and exit 82. CNB_PLATFORM_API is not checked. Shell
+ *   processes use /bin/sh where the lifecycle uses /bin/bash (run images need not have bash).
  *
  * Written without bash-isms; tested under dash and busybox sh. Keep the text free of tabs and
  * trailing spaces: its digest is part of every image we build.
  */
 
+import { PLATFORM_API } from '../api-version.js'
 import { LAUNCHER_ENV_FUNCTIONS } from './env-script.js'
 import { LAUNCHER_EXECD_FUNCTIONS } from './execd-script.js'
 
@@ -41,7 +47,7 @@ const SCRIPT = `#!/bin/sh
 # POSIX sh only: it must run under dash, busybox sh and bash alike.
 
 _lading_die() {
-  printf 'lading launcher: %s\\n' "$1" >&2
+  printf 'ERROR: failed to launch: %s\\n' "$1" >&2
   exit 82
 }
 
@@ -69,21 +75,11 @@ _lading_add() {
   done
 }
 
-# Sets _lading_x to $1 expanded as a double-quoted word ($VAR, $(cmd)), the way a shell process
-# expands each of its tokens.
+# Sets _lading_x to the word $1 expanded as the lifecycle expands each word of a shell process:
+# \`$(eval echo \\"WORD\\")\`, so $VAR and $(cmd) expand, quotes inside the word act as shell
+# quotes, and trailing newlines go. printf, not echo: dash's echo would read backslashes.
 _lading_expand() {
-  _lading_s=$1
-  _lading_e=
-  while :; do
-    case $_lading_s in
-      *\\"*)
-        _lading_e=$_lading_e\${_lading_s%%\\"*}\\\\\\"
-        _lading_s=\${_lading_s#*\\"}
-        ;;
-      *) break ;;
-    esac
-  done
-  eval "_lading_x=\\"$_lading_e$_lading_s\\""
+  _lading_x=$(eval "printf '%s' \\"$1\\"")
 }
 
 ${LAUNCHER_ENV_FUNCTIONS}
@@ -116,7 +112,13 @@ _lading_app_default=/workspace
 [ "$_lading_format" = 2 ] || _lading_die "unsupported launch configuration in $_lading_config"
 _lading_app=\${CNB_APP_DIR:-$_lading_app_default}
 
-# Process selection (cnb-spec 7.2): our own name first (/cnb/process/<type> links here).
+# Process selection, as the lifecycle's launcher does it (Platform API >= 0.4): the process type is
+# our own name when the configuration has it (/cnb/process/<type> links here). CNB_PROCESS_TYPE is
+# not honoured, only warned about; a bare launcher has no default to fall back on.
+if [ -n "\${CNB_PROCESS_TYPE-}" ]; then
+  printf 'Warning: CNB_PROCESS_TYPE is not supported in Platform API %s\\n' "\${CNB_PLATFORM_API:-${PLATFORM_API}}" >&2
+  printf "Warning: Run with ENTRYPOINT '%s' to invoke the '%s' process type\\n" "$CNB_PROCESS_TYPE" "$CNB_PROCESS_TYPE" >&2
+fi
 _lading_self=\${0##*/}
 _lading_type=
 _lading_argv=
@@ -127,21 +129,13 @@ _lading_direct=1
 _lading_append=0
 if [ -n "$_lading_self" ] && _lading_process "$_lading_self"; then
   _lading_type=$_lading_self
-elif [ $# -eq 0 ]; then
-  if [ -n "$_lading_default" ] && _lading_process "$_lading_default"; then
-    _lading_type=$_lading_default
-  else
-    _lading_die 'a command is required: no process type matches and there is no default process'
-  fi
-fi
-if [ -n "$_lading_type" ]; then
   _lading_argv=$_lading_cmd
   if [ $# -eq 0 ] || [ "$_lading_append" = 1 ]; then _lading_argv="$_lading_argv $_lading_args"; fi
   _lading_add "$@"
-elif [ "$1" = -- ]; then
+elif [ $# -eq 0 ]; then
+  _lading_die 'determine start command: when there is no default process a command is required'
+elif [ "$1" = -- ] && [ $# -gt 1 ]; then
   shift
-  [ $# -gt 0 ] || _lading_die 'a command is required after --'
-  _lading_direct=1
   _lading_add "$@"
 else
   _lading_direct=0
@@ -172,27 +166,29 @@ cd "$_lading_app" || _lading_die "cannot change to the app directory $_lading_ap
 _lading_buildpacks _lading_bp_env
 _lading_env
 _lading_buildpacks _lading_bp_execd
-_lading_buildpacks _lading_bp_profile
-if [ -f "$_lading_app/.profile" ]; then . "$_lading_app/.profile"; fi
+# Profiles are for shell processes only: a direct process gets the env files and exec.d alone.
+if [ "$_lading_direct" != 1 ]; then
+  _lading_buildpacks _lading_bp_profile
+  if [ -f "$_lading_app/.profile" ]; then . "$_lading_app/.profile"; fi
+fi
 [ -n "$_lading_wd" ] || _lading_wd=$_lading_app
 cd "$_lading_wd" || _lading_die "cannot change to the working directory $_lading_wd"
 
 eval "set -- $_lading_argv"
 if [ "$_lading_direct" != 1 ]; then
-  # One token holding shell syntax is a script; a plain word is a command like any other.
-  if [ $# -eq 1 ]; then
-    case $1 in
-      *[!A-Za-z0-9_./:@%+,=-]*) exec /bin/sh -c "$1" ;;
-    esac
-  fi
+  # A shell process with no args is a script: its one command word runs as \`sh -c WORD\`.
+  # Otherwise every word is expanded like a double-quoted word, keeping word boundaries.
+  [ $# -ne 1 ] || exec /bin/sh -c "$1"
   _lading_argv=
   for _lading_t in "$@"; do
     _lading_expand "$_lading_t"
     _lading_add "$_lading_x"
   done
   eval "set -- $_lading_argv"
+  # As with the lifecycle's bash: a missing command is the shell's "not found", exit 127.
+  exec "$@"
 fi
-_lading_lookup "$1" || _lading_die "command not found: $1"
+_lading_lookup "$1" || _lading_die "path lookup: exec: \\"$1\\": executable file not found in \\$PATH"
 exec "$@"
 `
 

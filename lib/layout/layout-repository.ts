@@ -2,7 +2,7 @@
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DigestMismatchError, isDigest, sha256, type Digest } from '../digest/index.js'
-import { wrapError } from '../errors.js'
+import { LadingError, wrapError } from '../errors.js'
 import { pathExists } from '../fs-checks.js'
 import {
   InvalidReferenceError, encodeJson, parseJsonObject, parseManifest,
@@ -11,7 +11,15 @@ import {
 import { LayoutBlobStore } from './layout-blobs.js'
 import { LayoutIndex } from './layout-index.js'
 import { LayoutEntryNotFoundError, LayoutInvalidError, LayoutNotFoundError } from './errors.js'
-import { REF_NAME_ANNOTATION, isValidRefName } from './reference.js'
+import { DEFAULT_LAYOUT_TAG, REF_NAME_ANNOTATION, isValidRefName } from './reference.js'
+
+/** `oci:DIR` with no tag names no manifest: the layout holds several and none is tagged latest. */
+export class LayoutAmbiguousError extends LadingError {
+  constructor(readonly dir: string, readonly entries: readonly Descriptor[]) {
+    const list = entries.map((d) => `${d.digest}${d.annotations?.[REF_NAME_ANNOTATION] ? ` (${d.annotations[REF_NAME_ANNOTATION]})` : ' (untagged)'}`)
+    super('ERR_LAYOUT_AMBIGUOUS', `OCI layout ${dir} holds ${entries.length} manifests and none is tagged ${DEFAULT_LAYOUT_TAG}; name one as oci:${dir}:TAG or oci:${dir}@DIGEST: ${list.join(', ')}`)
+  }
+}
 
 /** Largest manifest read from a layout, as for registries. */
 export const MAX_MANIFEST_SIZE = 4 << 20
@@ -89,6 +97,8 @@ export async function openLayout(dir: string, opts: OpenLayoutOptions = {}): Pro
 /**
  * Manifests of a layout: tags are index.json entries with the ref-name annotation (what umoci
  * and skopeo write); digests are blobs. Reads are verified; a tag put replaces that tag's entry.
+ * `latest` (what `oci:DIR` means) falls back to the layout's only manifest when no entry is
+ * tagged latest, as skopeo reads `oci:DIR`; with several, get() lists them (LayoutAmbiguousError).
  */
 export class LayoutManifestStore implements ManifestStore {
   constructor(readonly dir: string, readonly blobs: LayoutBlobStore, readonly index: LayoutIndex) {}
@@ -104,12 +114,18 @@ export class LayoutManifestStore implements ManifestStore {
       return { ...(await this.#read(st)).descriptor }
     }
     const hit = entries.filter((d) => d.annotations?.[REF_NAME_ANNOTATION] === tagOrDigest).pop()
-    return hit ? structuredClone(hit) : undefined
+    if (hit) return structuredClone(hit)
+    if (tagOrDigest === DEFAULT_LAYOUT_TAG && entries.length === 1) return structuredClone(entries[0]!)
+    return undefined
   }
 
   async get(tagOrDigest: string): Promise<Parsed<ImageManifest | ImageIndex>> {
     const desc = await this.resolve(tagOrDigest)
-    if (!desc) throw new LayoutEntryNotFoundError('manifest', tagOrDigest, this.dir)
+    if (!desc) {
+      const entries = (await this.index.read()).manifests
+      if (tagOrDigest === DEFAULT_LAYOUT_TAG && entries.length > 1) throw new LayoutAmbiguousError(this.dir, entries)
+      throw new LayoutEntryNotFoundError('manifest', tagOrDigest, this.dir)
+    }
     if (desc.size > MAX_MANIFEST_SIZE) throw new LayoutInvalidError(this.dir, `manifest ${desc.digest} is larger than ${MAX_MANIFEST_SIZE} bytes`)
     return this.#read(desc)
   }

@@ -1,3 +1,4 @@
+/** The analyze phase: the run image, the previous image's metadata and the cache metadata. */
 import type { RunTarget } from '../buildpack/index.js'
 import { wrapError } from '../errors.js'
 import type { Image } from '../image/index.js'
@@ -6,6 +7,7 @@ import {
   decodeLifecycleMetadata, LABELS, targetFromImageConfig, type CacheMetadata, type LayersMetadata,
 } from '../platform/index.js'
 import { fetchImage, isNotFound } from '../remote/index.js'
+import { REF_NAME_ANNOTATION } from '../layout/index.js'
 import type { BuildCache } from '../cache/index.js'
 import { PhaseError } from './errors.js'
 
@@ -18,6 +20,11 @@ export interface Analyzed {
   /** `<repo>@<digest>` of the platform-specific run image manifest (runImage.reference). */
   runReference: string
   runTarget: RunTarget
+  /**
+   * For a run image in an OCI layout: the name to record as runImage.image, never `oci:/dir`
+   * (a path means nothing on another machine): the entry's ref-name annotation, else the digest.
+   */
+  layoutRunName?: string
   previous?: { image: Image; metadata: LayersMetadata }
   cache: CacheMetadata
   warnings: string[]
@@ -49,6 +56,11 @@ export async function analyze(input: AnalyzeInput, signal?: AbortSignal): Promis
   }
   const runTarget: RunTarget = { os: t.os, arch: t.arch, ...(t.archVariant ? { variant: t.archVariant } : {}), ...(t.distro ? { distro: t.distro } : {}) }
   const runReference = `${input.run.repo.name}@${await runImage.digest()}`
+  let layoutRunName: string | undefined
+  if (input.run.repo.name.startsWith('oci:')) {
+    const desc = await input.run.repo.manifests.resolve(input.run.identifier)
+    layoutRunName = desc?.annotations?.[REF_NAME_ANNOTATION] ?? await runImage.digest()
+  }
   const previous = input.previous ? await readPrevious(input.previous, warnings, opts) : undefined
   let cache: CacheMetadata = { buildpacks: [] }
   if (input.cache && !input.clearCache) {
@@ -58,7 +70,7 @@ export async function analyze(input: AnalyzeInput, signal?: AbortSignal): Promis
       throw new PhaseError('analyze', 'ANALYZE_CACHE', wrapError(`cache ${input.cache.describe()}`, err).message, { cause: err })
     }
   }
-  return { runImage, runReference, runTarget, ...(previous ? { previous } : {}), cache, warnings }
+  return { runImage, runReference, runTarget, ...(layoutRunName ? { layoutRunName } : {}), ...(previous ? { previous } : {}), cache, warnings }
 }
 
 async function readPrevious(src: ImageSource, warnings: string[], opts: { platform?: Platform; signal?: AbortSignal }): Promise<Analyzed['previous']> {

@@ -56,7 +56,7 @@ export async function buildpackLayers(i: BuildpackLayersInput): Promise<Buildpac
       const known = snap && snap.fingerprint === await treeFingerprint(l.dir) ? snap.sha : undefined
       let stored: StoredLayer | undefined
       const tar = async (): Promise<StoredLayer> => (stored ??= await tarLayer(bp, l, i))
-      const entry = (sha: string) => ({ sha, data: l.metadata, build, launch, cache })
+      const entry = (sha: string) => ({ sha, ...(l.noMetadata ? {} : { data: l.metadata }), build, launch, cache })
       if (launch) {
         const prevSha = prev?.layers[l.name]?.sha
         const { layer, sha, reused } = known && known === prevSha && i.previous

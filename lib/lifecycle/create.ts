@@ -137,8 +137,8 @@ export async function createImage(req: BuildRequest, ev: BuildEvents = {}): Prom
     const exported = await timed('export', async () => {
       await checkDefaultProcess(built, req.processType ?? built.defaultType, dirs, analyzed.runImage, req.indexDir ?? join(work, 'run-index'))
       return exportImage({
-      group: detected.group, built, dirs, runImage: analyzed.runImage, runReference: analyzed.runReference, runName: req.run.name,
-      runMirrors: req.run.mirrors, launcher: req.launcher, created: req.created, storeDir, uid: req.uid, gid: req.gid,
+      group: detected.group, built, dirs, runImage: analyzed.runImage, runReference: analyzed.runReference, runName: analyzed.layoutRunName ?? req.run.name,
+      runMirrors: req.run.mirrors.filter((m) => !m.startsWith('oci:')), launcher: req.launcher, created: req.created, storeDir, uid: req.uid, gid: req.gid,
       oldCache: analyzed.cache, snapshots: restored.snapshots, ...(analyzed.previous ? { previous: analyzed.previous } : {}), ...(req.cache ? { cache: req.cache } : {}),
       ...(req.processType ? { processType: req.processType } : {}), ...(req.project ? { project: req.project } : {}),
       })

@@ -1,3 +1,4 @@
+/** The detect phase: runs detection over the order, writes group.toml and plan.toml, reports a failure as the lifecycle does. */
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
@@ -18,9 +19,23 @@ export interface DetectPhaseInput extends PhaseRuntime {
 }
 
 /**
+ * The message of a failed detection, in the lifecycle detector's shape: per group tried, the
+ * errored buildpacks' output, `======== Results ========` with a `pass:`/`fail:`/`skip:`/`err:`
+ * line per buildpack, then the plan resolution (`fail: id@version requires name`, `... provides
+ * unused name`); then the lifecycle's closing lines. bin/detect output of passing and failing
+ * buildpacks is not repeated: it was streamed as it came.
+ */
+export function detectFailureMessage(log: readonly string[], exitCode: 20 | 21): string {
+  // The lifecycle's final error line comes first here: the CLI prefixes the first line with `error: `.
+  const head = `failed to detect: ${exitCode === 21 ? 'buildpack(s) failed with err' : 'no buildpacks participating'}`
+  const tail = exitCode === 21 ? ['No buildpack groups passed detection.'] : ['No buildpack groups passed detection.', 'Please check that you are running against the correct path.']
+  return [head, ...log, ...tail].join('\n')
+}
+
+/**
  * Runs detection (cnb-spec.md §2) and writes group.toml and plan.toml into the layers dir.
  * When no group passes: PhaseError with exit 20 (all failed) or 21 (some errored) whose
- * message is a table of what each buildpack said.
+ * message is detectFailureMessage.
  */
 export async function detectPhase(i: DetectPhaseInput): Promise<Detected> {
   const ctx = runContext(i)
@@ -28,8 +43,7 @@ export async function detectPhase(i: DetectPhaseInput): Promise<Detected> {
   const result = await detect(i.order, lookup, (bp) => runDetect(bp, ctx), { target: i.target, ...(i.signal ? { signal: i.signal } : {}) })
   const table = formatDetectTable(result.rows)
   if (!result.ok) {
-    const why = result.exitCode === 21 ? 'no buildpack group passed detection, and a buildpack errored' : 'no buildpack group passed detection'
-    throw new PhaseError('detect', result.exitCode === 21 ? 'DETECT_ERRORED' : 'DETECT_FAILED', `${why}:\n${formatDetectTable(result.rows, { withOutput: true })}`)
+    throw new PhaseError('detect', result.exitCode === 21 ? 'DETECT_ERRORED' : 'DETECT_FAILED', detectFailureMessage(result.log, result.exitCode))
   }
   const group = result.group.map((g) => i.store.lookup(g.id, g.version))
   await writeFile(join(i.dirs.layers, 'group.toml'), stringifyGroup(result.group))

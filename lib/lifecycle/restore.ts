@@ -1,3 +1,4 @@
+/** The restore phase: layer metadata and cached layers back into the layers dir, as the lifecycle's restorer writes them. */
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { escapeId, formatStoreToml, writeRestoredLayerMetadata, type BuildpackDescriptor, type Table } from '../buildpack/index.js'
@@ -66,7 +67,7 @@ export async function restore(i: RestoreInput): Promise<Restored> {
         } else {
           out.metadataOnly.push(key)
         }
-        await writeRestoredLayerMetadata(join(dir, `${name}.toml`), (source.meta.data ?? {}) as Table)
+        await writeRestoredLayerMetadata(join(dir, `${name}.toml`), source.meta.data === undefined || source.meta.data === null ? undefined : source.meta.data as Table)
       }
     }
     const sboms = await restoreSboms(sbomSources(i), i.dirs.layers, i.group)

@@ -1,8 +1,7 @@
-/**
- * Image references with Docker's normalisation rules (distribution/reference `normalize.go`,
+/** Image references with Docker's normalisation rules (distribution/reference `normalize.go`,
  * oci-registry.md §2.7): `[domain/]path[:tag][@digest]`.
  */
-import { isDigest, type Digest } from '../digest/index.js'
+import { digestAlgorithm, isDigest, isVerifiableDigest, VERIFIABLE_ALGORITHMS, type Digest } from '../digest/index.js'
 import { InvalidReferenceError } from './errors.js'
 import type { Reference } from './types.js'
 
@@ -42,6 +41,8 @@ export function parseReference(s: string): Reference {
   if (at >= 0) {
     const d = rest.slice(at + 1)
     if (!isDigest(d)) bad(`digest ${JSON.stringify(d)} is not algorithm:hex`)
+    // A digest nobody can verify would only fail at the registry (or, worse, be trusted unchecked).
+    if (!isVerifiableDigest(d)) bad(`digest algorithm ${JSON.stringify(digestAlgorithm(d as Digest))} is not supported (use ${VERIFIABLE_ALGORITHMS.join(' or ')})`)
     digest = d as Digest
     rest = rest.slice(0, at)
   }
@@ -120,7 +121,7 @@ export function withTag(ref: Reference, tag: string): Reference {
 
 /** A copy of `ref` pinned to `digest` (tag kept for display; the digest wins in identifier()). */
 export function withDigest(ref: Reference, digest: Digest): Reference {
-  if (!isDigest(digest)) throw new InvalidReferenceError(`${ref.name()}@${digest}`, 'digest is not algorithm:hex')
+  if (!isVerifiableDigest(digest)) throw new InvalidReferenceError(`${ref.name()}@${digest}`, `digest is not ${VERIFIABLE_ALGORITHMS.join(' or ')}:hex`)
   return makeReference(ref.registry, ref.repository, ref.tag, digest)
 }
 

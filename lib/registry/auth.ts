@@ -1,5 +1,4 @@
-/**
- * Registry authentication (oci-registry.md §2): anonymous, Basic, and Bearer token exchange
+/** Registry authentication (oci-registry.md §2): anonymous, Basic, and Bearer token exchange
  * (GET with Basic credentials, or the OAuth2 refresh_token POST for identity tokens), with a
  * token cache per (realm, service, credential) that reuses any token covering the wanted scopes.
  */

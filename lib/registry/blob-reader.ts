@@ -1,5 +1,4 @@
-/**
- * Verified blob download with resume (oci-registry.md §1.4): when the connection drops mid-body,
+/** Verified blob download with resume (oci-registry.md §1.4): when the connection drops mid-body,
  * ask again with `Range: bytes=<offset>-` and accept only a 206 whose Content-Range starts at that
  * offset (a 200 means the range was ignored: fail rather than splice). Bounded by maxAttempts.
  */

@@ -1,5 +1,4 @@
-/**
- * Blob reads and mounts (oci-registry.md §1.4, §1.6): HEAD stat, verified streamed GET (redirects
+/** Blob reads and mounts (oci-registry.md §1.4, §1.6): HEAD stat, verified streamed GET (redirects
  * followed without credentials by the wire layer), cross-repository mount.
  */
 import type { Readable } from 'node:stream'

@@ -1,5 +1,4 @@
-/**
- * What a client learned about registries, kept between runs (a small JSON file): which hosts
+/** What a client learned about registries, kept between runs (a small JSON file): which hosts
  * refuse whole-body uploads (413, a proxy's body cap) and which mount sources refuse mounts.
  * Without it every run pays again: a 413 can come only after the proxy took its cap of bytes,
  * and a refused mount costs a round trip per source. A fact expires after `ttlMs` (default 7

@@ -1,5 +1,4 @@
-/**
- * WWW-Authenticate parsing and token scope handling (oci-registry.md §2.1, §2.3;
+/** WWW-Authenticate parsing and token scope handling (oci-registry.md §2.1, §2.3;
  * distribution docs/content/spec/auth/scope.md).
  */
 

@@ -1,5 +1,4 @@
-/**
- * The registry client facade: one session (ping, auth, tokens) per registry host, shared by
+/** The registry client facade: one session (ping, auth, tokens) per registry host, shared by
  * every repository handle, and the Repository shape the rest of lading consumes.
  */
 import type { Readable } from 'node:stream'
@@ -16,6 +15,7 @@ import { resolveRetry, type RetryOptions } from './retry.js'
 import { RegistrySession, type TransferStats } from './session.js'
 import { listTags } from './tags.js'
 import { putBlob, type BlobBody, type RegistryPutOptions } from './upload.js'
+import { uploadStateStore } from './upload-state.js'
 
 /** Options for createRegistryClient. */
 export interface RegistryClientOptions {
@@ -37,6 +37,13 @@ export interface RegistryClientOptions {
   dispatcher?: Dispatcher
   /** A JSON file keeping what was learned about registries (413s, refused mounts) between runs. */
   capabilitiesFile?: string
+  /** A directory keeping interrupted uploads (session Location + acknowledged offset) so the next run resumes them. */
+  uploadStateDir?: string
+  /**
+   * Chunk size that makes large streamed uploads resumable across processes (see RepoContext);
+   * default 0: one streamed PATCH, the fastest path.
+   */
+  resumableChunkSize?: number
 }
 
 /** BlobStore of a registry repository: put also takes `mountFrom`. */
@@ -78,6 +85,7 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
   const keychain = opts.keychain ?? defaultKeychain()
   const sessions = new Map<string, RegistrySession>()
   const caps = loadCapabilities(opts.capabilitiesFile, { log })
+  const uploads = opts.uploadStateDir ? uploadStateStore(opts.uploadStateDir) : undefined
   let closing: Promise<void> | undefined
   const chunkedRegistries = caps.chunked
   const refusedMounts = caps.refusedMounts
@@ -100,6 +108,7 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
       const ctx: RepoContext = {
         session, repository: ref.repository, stats, retry, log, chunkedRegistries, refusedMounts,
         uploadMode: opts.uploadMode ?? 'auto', chunkSize: Math.max(1, opts.chunkSize ?? 4 << 20),
+        resumableChunkSize: Math.max(0, opts.resumableChunkSize ?? 0), ...(uploads ? { uploads } : {}),
       }
       return repositoryOf(ctx)
     },

@@ -1,5 +1,7 @@
+/** The state one repository's blob, upload, manifest and tag operations share (RepoContext). */
 import type { RegistrySession, TransferStats } from './session.js'
 import type { RetryPolicy } from './retry.js'
+import type { UploadStateStore } from './upload-state.js'
 
 /** Upload strategy: see RegistryClientOptions.uploadMode. */
 export type UploadMode = 'auto' | 'stream' | 'chunked'
@@ -13,6 +15,13 @@ export interface RepoContext {
   retry: RetryPolicy
   uploadMode: UploadMode
   chunkSize: number
+  /** Interrupted uploads kept between runs (none: an interrupted push starts over next time). */
+  uploads?: UploadStateStore
+  /**
+   * Blobs of at least twice this size (known digest and size, streamed) go up in Content-Range
+   * chunks of this size, so an interruption leaves a session the next run can continue. 0: off.
+   */
+  resumableChunkSize: number
   /** Registries that answered 413 to a whole-body upload: chunked from then on. */
   chunkedRegistries: Set<string>
   /** `registry|source` pairs whose mounts were refused (4xx): not tried again by this client. */

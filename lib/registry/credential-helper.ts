@@ -1,5 +1,4 @@
-/**
- * Docker credential helper protocol (oci-registry.md §2.6, docker-credential-helpers
+/** Docker credential helper protocol (oci-registry.md §2.6, docker-credential-helpers
  * client/client.go): exec `docker-credential-<name> get`, server URL on stdin, JSON on stdout.
  */
 import { execFile } from 'node:child_process'
@@ -12,7 +11,7 @@ export interface CredentialHelperOptions { timeoutMs?: number }
 /** The helper failed (missing binary, timeout, bad output, or an error other than "not found"). */
 export class CredentialHelperError extends LadingError {
   constructor(readonly helper: string, message: string, cause?: unknown) {
-    super('ERR_REGISTRY_CREDENTIAL_HELPER', message, cause === undefined ? undefined : { cause })
+    super('ERR_CREDENTIAL_HELPER', message, cause === undefined ? undefined : { cause })
   }
 }
 

@@ -1,5 +1,4 @@
-/**
- * Typed registry errors (oci-registry.md §1.11). Every message says what happened and what to do;
+/** Typed registry errors (oci-registry.md §1.11). Every message says what happened and what to do;
  * none carries credentials: URLs are redacted and body text is scrubbed of known secrets by the
  * caller before it gets here.
  */

@@ -1,8 +1,8 @@
-/**
- * The wire layer: undici dispatchers (user CA files, per-host TLS verification) and one HTTP
+/** The wire layer: undici dispatchers (user CA files, per-host TLS verification) and one HTTP
  * exchange with redirects followed by hand, so Authorization only ever goes to the origin it
  * belongs to (oci-registry.md §1.4, §2.4). Knows nothing about images or auth protocols.
  */
+import { X509Certificate } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import type { Readable } from 'node:stream'
 import { rootCertificates } from 'node:tls'
@@ -59,11 +59,13 @@ export function createDispatchers(o: DispatcherOptions): Dispatchers {
     return { forHost: () => d, close: async () => {} }
   }
   const extra = (o.caCertFiles ?? []).map((f) => {
+    let text: string
     try {
-      return readFileSync(f, 'utf8')
+      text = readFileSync(f, 'utf8')
     } catch (err) {
       throw new LadingError('ERR_REGISTRY_CA_FILE', `cannot read CA certificate file ${f}: check the --ca-cert path`, { cause: err })
     }
+    return checkCaPem(f, text)
   })
   // A registry that accepts a request and never answers must not hold a build forever: bounded
   // waits for headers (after the request is sent) and between body chunks; retries take it from there.
@@ -88,6 +90,28 @@ export function createDispatchers(o: DispatcherOptions): Dispatchers {
       if (!closed) await Promise.all(agents.map((a) => a.destroy().catch(() => undefined)))
     },
   }
+}
+
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g
+
+/**
+ * Returns the PEM certificates of a CA file's text, each one parsed. Node silently ignores a CA
+ * option that holds no certificate, so a wrong file (`--ca-cert /etc/passwd`) would otherwise
+ * trust nothing new without a word. Throws ERR_TLS_CA_INVALID naming the file.
+ */
+export function checkCaPem(file: string, text: string): string {
+  const blocks = text.match(PEM_CERT) ?? []
+  if (blocks.length === 0) {
+    throw new LadingError('ERR_TLS_CA_INVALID', `--ca-cert ${file}: no PEM certificate in the file (expected "-----BEGIN CERTIFICATE-----" blocks)`)
+  }
+  blocks.forEach((b, i) => {
+    try {
+      new X509Certificate(b)
+    } catch (err) {
+      throw new LadingError('ERR_TLS_CA_INVALID', `--ca-cert ${file}: certificate ${i + 1} of ${blocks.length} cannot be parsed (${(err as Error).message})`, { cause: err })
+    }
+  })
+  return blocks.join('\n')
 }
 
 /** One request as the wire layer sees it. */

@@ -1,3 +1,4 @@
+/** The door of lib/registry: the distribution client (auth, retries, uploads, resume) and its errors. */
 export { createRegistryClient, type RegistryClient, type RegistryClientOptions, type RegistryRepository, type RegistryBlobStore } from './client.js'
 export type { TransferStats } from './session.js'
 export type { UploadMode } from './context.js'

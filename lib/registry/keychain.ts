@@ -1,5 +1,4 @@
-/**
- * Where registry credentials come from (oci-registry.md §2.5): CNB_REGISTRY_AUTH, DOCKER_AUTH_CONFIG,
+/** Where registry credentials come from (oci-registry.md §2.5): CNB_REGISTRY_AUTH, DOCKER_AUTH_CONFIG,
  * the Docker config file (auths, credHelpers, credsStore). The only registry module that reads
  * process.env. Secrets are never put into error messages.
  */

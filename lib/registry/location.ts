@@ -1,5 +1,4 @@
-/**
- * Opaque URL handling for upload Locations and Link headers (oci-registry.md §1.5, §1.8):
+/** Opaque URL handling for upload Locations and Link headers (oci-registry.md §1.5, §1.8):
  * resolve relative to the response URL, keep the query byte-for-byte, append parameters textually.
  */
 

@@ -1,5 +1,4 @@
-/**
- * Manifest endpoints (oci-registry.md §1.3, §1.7, §1.9): GET/HEAD with the full Accept list,
+/** Manifest endpoints (oci-registry.md §1.3, §1.7, §1.9): GET/HEAD with the full Accept list,
  * digest computed over the exact bytes (verified when fetched by digest), schema1 refused, 4 MiB
  * cap both ways, PUT with Content-Type = media type, DELETE by digest.
  */

@@ -1,5 +1,4 @@
-/**
- * `GET /v2/` (oci-registry.md §1.2, §4.3): picks the scheme and learns the auth challenge.
+/** `GET /v2/` (oci-registry.md §1.2, §4.3): picks the scheme and learns the auth challenge.
  * HTTPS first; plain HTTP only for loopback or insecure-listed hosts, and only after a
  * connection/TLS failure, never because of an HTTP status.
  */

@@ -1,24 +1,30 @@
-/**
- * Retry policy (oci-registry.md §4.4): which failures are transient, how long to wait
+/** Retry policy (oci-registry.md §4.4): which failures are transient, how long to wait
  * (exponential backoff with jitter, Retry-After honoured up to a cap), and how network errors
  * become clear "cannot reach" errors.
  */
 import { setTimeout as delay } from 'node:timers/promises'
 import { UnreachableError } from './errors.js'
 
-/** Retry settings; all optional with the defaults in `resolveRetry`. */
-export interface RetryOptions { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number; maxRetryAfterMs?: number }
+/**
+ * Retry settings; all optional with the defaults in `resolveRetry`. `maxAttempts` is a budget per
+ * request: every request (each POST, each PATCH, the commit PUT) gets that many tries, so faults
+ * spread over a long upload never add up to a failure. `random` is the jitter source (tests pin it).
+ */
+export interface RetryOptions {
+  maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number; maxRetryAfterMs?: number; random?: () => number
+}
 
 /** Retry settings with every field filled in. */
 export type RetryPolicy = Required<RetryOptions>
 
-/** Fills in defaults: 4 attempts, 1 s base doubling, 30 s max step, Retry-After honoured up to 60 s. */
+/** Fills in defaults: 4 attempts per request, 1 s base doubling, 30 s max step, Retry-After honoured up to 60 s. */
 export function resolveRetry(o: RetryOptions = {}): RetryPolicy {
   return {
     maxAttempts: Math.max(1, o.maxAttempts ?? 4),
     baseDelayMs: Math.max(0, o.baseDelayMs ?? 1000),
     maxDelayMs: Math.max(0, o.maxDelayMs ?? 30_000),
     maxRetryAfterMs: Math.max(0, o.maxRetryAfterMs ?? 60_000),
+    random: o.random ?? Math.random,
   }
 }
 
@@ -41,7 +47,7 @@ export function parseRetryAfter(value: string | readonly string[] | undefined, n
  * Delay before retry number `attempt` (1 = first retry): base·2^(attempt−1), capped, with ±20 %
  * jitter from `random` (injectable so tests are deterministic).
  */
-export function backoffDelay(attempt: number, p: RetryPolicy, random: () => number = Math.random): number {
+export function backoffDelay(attempt: number, p: RetryPolicy, random: () => number = p.random ?? Math.random): number {
   const raw = Math.min(p.maxDelayMs, p.baseDelayMs * 2 ** Math.max(0, attempt - 1))
   const jitter = 1 + (random() * 0.4 - 0.2)
   return Math.max(0, Math.round(raw * jitter))

@@ -1,5 +1,4 @@
-/**
- * One registry host as seen by the client: cached ping (single-flight), authentication, and the
+/** One registry host as seen by the client: cached ping (single-flight), authentication, and the
  * request pipeline — attach credentials, re-authenticate once on 401, retry transient failures of
  * replayable requests with backoff and Retry-After, and turn failures into typed errors.
  */

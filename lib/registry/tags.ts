@@ -1,5 +1,4 @@
-/**
- * Tag listing (oci-registry.md §1.8): `tags/list?n=1000`, following `Link: <…>; rel="next"`
+/** Tag listing (oci-registry.md §1.8): `tags/list?n=1000`, following `Link: <…>; rel="next"`
  * (relative, absolute or opaque), or `last=` when a full page came without a Link; stops on a
  * repeated page.
  */

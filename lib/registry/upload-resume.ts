@@ -1,5 +1,4 @@
-/**
- * Resuming a blob upload after a failed PATCH (oci-registry.md §1.5 "Status/resume", §4.2 step 5):
+/** Resuming a blob upload after a failed PATCH (oci-registry.md §1.5 "Status/resume", §4.2 step 5):
  * ask the session how many bytes it kept (`GET <Location>` → 204 + `Range: 0-<last>` + a fresh
  * Location), then send only the rest. The caller hashes the whole body again from its start, so
  * the commit digest always covers every byte; the registry verifies it against what it stored.
@@ -24,6 +23,11 @@ export interface UploadStart {
 export interface FailedPatch {
   /** The Location the failed PATCH was sent to: its state still matches what the registry holds. */
   location: string
+  /** Where the failed request started, and whether it said so (Content-Range): enough to send it again. */
+  offset: number
+  resumed: boolean
+  /** The request, for its own retry budget: `PATCH <offset>` or `PUT`. */
+  step: string
   /** Upper bound of the bytes the registry can have: the offset plus everything handed to the request body. */
   sent: () => number
   size: number | undefined
@@ -39,7 +43,8 @@ export async function resumePoint(ctx: RepoContext, failed: FailedPatch, scopes:
   let location: string | undefined
   try {
     const res = await ctx.session.request({
-      method: 'GET', url: failed.location, scopes, ok: [200, 204], what: 'upload', retry: false, ...(signal ? { signal } : {}),
+      // A status GET is idempotent: the session retries it within its own budget.
+      method: 'GET', url: failed.location, scopes, ok: [200, 204], what: 'upload', ...(signal ? { signal } : {}),
     })
     await res.body.dump().catch(() => {})
     status = res.status

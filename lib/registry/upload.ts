@@ -1,11 +1,10 @@
-/**
- * Blob push (oci-registry.md §1.5, §1.6, §4.2): HEAD (exists → skip) → mount from same-registry
+/** Blob push (oci-registry.md §1.5, §1.6, §4.2): HEAD (exists → skip) → mount from same-registry
  * sources → upload. Uploads are POST then one of: monolithic PUT (bytes), one streamed PATCH plus
  * an empty PUT `?digest=` (streams, the default), or Content-Range chunks (opt-in, or after a 413).
  * A failed PATCH continues the same session where the registry left it (upload-resume.ts); any
  * other failed step, or a session that cannot be resumed, restarts from HEAD/POST with a fresh body.
  */
-import { Readable, Transform } from 'node:stream'
+import { Readable } from 'node:stream'
 import { Digester, DigestMismatchError, SizeMismatchError, sha256, verifyBytes, type Digest } from '../digest/index.js'
 import type { Descriptor, PutBlobOptions } from '../oci/index.js'
 import { pushScope, pullScope } from './challenge.js'
@@ -16,6 +15,8 @@ import { header, type WireResponse } from './http.js'
 import { appendQuery, resolveLocation } from './location.js'
 import { backoffDelay, sleep } from './retry.js'
 import { Remainder, resumeSession, streamHeaders, type FailedPatch, type UploadStart } from './upload-resume.js'
+import { sessionTracker, type SessionTracker } from './upload-state.js'
+import { chunksOf, progressCounter } from './upload-streams.js'
 
 /** Body of a blob upload: bytes, or a function returning a fresh stream for each attempt. */
 export type BlobBody = Uint8Array | (() => Readable | Promise<Readable>)
@@ -67,14 +68,24 @@ export async function putBlob(ctx: RepoContext, body: BlobBody, expect: Partial<
     pending = m.location
   }
 
-  let resumeFrom: FailedPatch | undefined
-  for (let attempt = 1; ; attempt++) {
+  // The retry budget is per request (oci-registry.md §4.4): each PATCH (by offset), the commit PUT,
+  // each status GET has its own count of failures, so periodic faults over a long upload never add
+  // up to a failure as long as every request gets through within its own budget.
+  const failures = new Map<string, number>()
+  // A session an interrupted earlier run left: ask the registry about it first (a forgotten one means POST).
+  const track = sessionTracker(ctx.uploads, { registry: ctx.session.registry, repository: ctx.repository, ...(digest ? { digest } : {}) },
+    size, typeof body === 'function', ctx.log)
+  let resumeFrom: FailedPatch | undefined = track?.earlier
+  let direct: UploadStart | undefined
+  let restarted = false
+  for (;;) {
     const failed: { patch?: FailedPatch } = {}
     try {
-      let start = resumeFrom ? await resumeSession(ctx, resumeFrom, digest ?? 'blob', scopes, signal) : undefined
+      let start = direct ?? (resumeFrom ? await resumeSession(ctx, resumeFrom, digest ?? 'blob', scopes, signal) : undefined)
       resumeFrom = undefined
+      direct = undefined
       if (!start) {
-        if (attempt > 1 && digest) {
+        if (restarted && digest) {
           // The failed attempt may have landed the blob after all.
           const have = await statBlob(ctx, digest, signal, scopes)
           if (have) return done(digest, size ?? have.size, 'upload')
@@ -82,7 +93,10 @@ export async function putBlob(ctx: RepoContext, body: BlobBody, expect: Partial<
         start = { location: pending ?? (await startUpload(ctx, scopes, signal)), offset: 0, resumed: false }
         pending = undefined
       }
-      const result = await uploadOnce(ctx, start, body, { digest, size }, scopes, opts, failed)
+      track?.save(start.location, start.offset)
+      const result = await uploadOnce(ctx, start, body, { digest, size }, scopes, opts, failed, track)
+      track?.drop()
+      if (pending) await cancelUpload(ctx, pending)
       ctx.stats.blobsUploaded++
       ctx.stats.bytesUploaded += result.size
       return done(result.digest, result.size, 'upload')
@@ -93,18 +107,48 @@ export async function putBlob(ctx: RepoContext, body: BlobBody, expect: Partial<
         ctx.chunkedRegistries.add(ctx.session.registry)
         ctx.log(`upload: ${ctx.session.registry} refused a whole-body upload (413); switching to chunks of ${ctx.chunkSize} bytes`)
       }
-      if (!tooLarge && (!restartable(err) || attempt >= ctx.retry.maxAttempts)) throw err
+      const at = failed.patch
+      // POST and HEAD spend their budget inside the session; a failure outside PATCH/PUT is final.
+      const step = at?.step
+      const n = step ? (failures.get(step) ?? 0) + 1 : Infinity
+      if (step) failures.set(step, n)
+      if (!tooLarge && (!at || !restartable(err) || n >= ctx.retry.maxAttempts)) {
+        // A session worth continuing next run is kept; one whose bytes are wrong is not.
+        if (err instanceof DigestMismatchError || err instanceof SizeMismatchError) track?.drop()
+        throw err
+      }
       ctx.stats.retries++
-      const ms = tooLarge ? 0 : retryAfterOf(err) ?? backoffDelay(attempt, ctx.retry)
+      const ms = tooLarge ? 0 : retryAfterOf(err) ?? backoffDelay(n, ctx.retry)
       // A 416 means the registry disagrees with our offset, a 400 (DIGEST_INVALID) that what it holds
-      // is damaged: only a fresh session settles either.
-      const fresh = err instanceof RegistryError && (err.status === 416 || err.status === 400)
-      resumeFrom = !tooLarge && !fresh ? failed.patch : undefined
-      const how = resumeFrom ? 'asking the registry how much it kept' : 'restarting from POST'
-      ctx.log(`upload: ${digest ?? 'blob'} failed, ${how} in ${ms}ms (attempt ${attempt + 1}): ${(err as Error).message}`)
+      // is damaged, a 404 that the session is gone: only a fresh session settles these.
+      const fresh = tooLarge || !(err instanceof RegistryError) || err.status === 416 || err.status === 400 || err.status === 404
+      let how: string
+      if (!fresh && answeredUnprocessed(err)) {
+        // The registry answered (5xx, 429, 401) instead of taking the request: send it again as is.
+        direct = { location: at!.location, offset: at!.offset, resumed: at!.resumed }
+        how = `retrying ${step}`
+      } else if (!fresh) {
+        resumeFrom = at
+        how = 'asking the registry how much it kept'
+      } else {
+        how = 'restarting from POST'
+      }
+      ctx.log(`upload: ${digest ?? 'blob'} failed, ${how} in ${ms}ms (${step ?? 'upload'} failure ${n === Infinity ? 1 : n}/${ctx.retry.maxAttempts}): ${(err as Error).message}`)
+      restarted = true
       await sleep(ms, signal)
     }
   }
+}
+
+/**
+ * True when the registry answered with a status meaning "not done, try again" (5xx, 429, a 401
+ * that got a new token): nothing of the request was taken, so it can be sent again on the same
+ * session without asking how much was kept. A wrong guess costs one refused request (the
+ * session's offset check, or the commit's digest check), never a bad blob.
+ */
+function answeredUnprocessed(err: unknown): boolean {
+  return err instanceof RegistryError && !(err instanceof UnreachableError) && err.status > 0 && err.retryable &&
+    err.code !== 'ERR_REGISTRY_UPLOAD_SHORT'
 }
 
 /** Errors after which a fresh upload from POST may succeed. */
@@ -148,11 +192,17 @@ interface Known { digest: Digest | undefined; size: number | undefined }
  * session a failing PATCH was on, so the caller can ask the registry what it kept.
  */
 async function uploadOnce(ctx: RepoContext, start: UploadStart, body: BlobBody, known: Known, scopes: readonly string[],
-  opts: RegistryPutOptions, failed: { patch?: FailedPatch }): Promise<{ digest: Digest; size: number }> {
-  const chunked = ctx.uploadMode === 'chunked' || ctx.chunkedRegistries.has(ctx.session.registry)
-  if (!chunked && body instanceof Uint8Array && ctx.uploadMode === 'auto') {
+  opts: RegistryPutOptions, failed: { patch?: FailedPatch }, track?: SessionTracker): Promise<{ digest: Digest; size: number }> {
+  const forced = ctx.uploadMode === 'chunked' || ctx.chunkedRegistries.has(ctx.session.registry)
+  // Large blobs a later run could resume go in chunks: each acknowledged chunk is a point to continue from.
+  const resumable = !forced && ctx.uploadMode === 'auto' && track !== undefined && ctx.resumableChunkSize > 0 && known.size !== undefined && known.size >= 2 * ctx.resumableChunkSize
+  const chunked = forced || resumable
+  const chunkSize = forced ? ctx.chunkSize : ctx.resumableChunkSize
+  if (!chunked && body instanceof Uint8Array && ctx.uploadMode === 'auto' && start.offset === 0) {
     const digest = known.digest!
+    failed.patch = { location: start.location, offset: 0, resumed: false, step: 'PUT', sent: () => body.length, size: body.length }
     await commit(ctx, start.location, digest, scopes, opts.signal, body)
+    failed.patch = undefined
     opts.onProgress?.({ digest, kind: 'upload', bytes: body.length, total: body.length })
     return { digest, size: body.length }
   }
@@ -166,7 +216,7 @@ async function uploadOnce(ctx: RepoContext, start: UploadStart, body: BlobBody, 
   source.pipe(digester).pipe(progress).pipe(rest)
   let loc = start.location
   try {
-    loc = chunked ? await patchChunks(ctx, start, rest, known.size, scopes, opts.signal, failed)
+    loc = chunked ? await patchChunks(ctx, start, rest, known.size, chunkSize, scopes, opts.signal, failed, track)
       : await patchStream(ctx, start, rest, known.size, scopes, opts.signal, failed)
   } catch (err) {
     if (!source.destroyed) {
@@ -191,8 +241,9 @@ async function uploadOnce(ctx: RepoContext, start: UploadStart, body: BlobBody, 
     await cancelUpload(ctx, loc)
     throw err
   }
-  // Every byte is in the session now: a failed commit resumes with the PUT alone.
-  failed.patch = { location: loc, sent: () => got.size, size: got.size }
+  // Every byte is in the session now: a failed commit (here or in a later run) resumes with the PUT alone.
+  track?.save(loc, got.size)
+  failed.patch = { location: loc, offset: got.size, resumed: true, step: 'PUT', sent: () => got.size, size: got.size }
   await commit(ctx, loc, got.digest, scopes, opts.signal)
   failed.patch = undefined
   return got
@@ -203,20 +254,20 @@ async function patchStream(ctx: RepoContext, at: UploadStart, body: Remainder, s
   signal: AbortSignal | undefined, failed: { patch?: FailedPatch }): Promise<string> {
   const headers = streamHeaders(at, size)
   if (!headers) return at.location
-  failed.patch = { location: at.location, sent: () => at.offset + body.passed, size }
+  failed.patch = { location: at.location, offset: at.offset, resumed: at.resumed, step: `PATCH ${at.offset}`, sent: () => at.offset + body.passed, size }
   const res = await ctx.session.request({ method: 'PATCH', url: at.location, headers, body, scopes, ok: [202, 204], what: 'upload', retry: false, ...(signal ? { signal } : {}) })
   await res.body.dump().catch(() => {})
   return nextLocation(res, 'PATCH')
 }
 
 /** Content-Range PATCHes of `ctx.chunkSize` bytes from `at.offset`; returns the Location after the last one. */
-async function patchChunks(ctx: RepoContext, at: UploadStart, body: Readable, size: number | undefined, scopes: readonly string[],
-  signal: AbortSignal | undefined, failed: { patch?: FailedPatch }): Promise<string> {
+async function patchChunks(ctx: RepoContext, at: UploadStart, body: Readable, size: number | undefined, chunkSize: number,
+  scopes: readonly string[], signal: AbortSignal | undefined, failed: { patch?: FailedPatch }, track?: SessionTracker): Promise<string> {
   let loc = at.location
   let offset = at.offset
-  for await (const chunk of chunksOf(body, ctx.chunkSize)) {
+  for await (const chunk of chunksOf(body, chunkSize)) {
     const end = offset + chunk.length - 1
-    failed.patch = { location: loc, sent: () => end + 1, size }
+    failed.patch = { location: loc, offset, resumed: true, step: `PATCH ${offset}`, sent: () => end + 1, size }
     const res = await ctx.session.request({
       method: 'PATCH', url: loc, body: chunk, scopes, ok: [202, 204], what: 'upload', retry: false,
       headers: { 'content-type': OCTET, 'content-range': `${offset}-${end}`, 'content-length': String(chunk.length) },
@@ -232,6 +283,7 @@ async function patchChunks(ctx: RepoContext, at: UploadStart, body: Readable, si
     }
     loc = nextLocation(res, 'PATCH')
     offset = end + 1
+    track?.save(loc, offset)
   }
   return loc
 }
@@ -244,36 +296,4 @@ async function commit(ctx: RepoContext, loc: string, digest: Digest, scopes: rea
     ...(signal ? { signal } : {}),
   })
   await res.body.dump().catch(() => {})
-}
-
-/** Re-slices a stream into buffers of exactly `size` bytes (the last may be shorter). */
-async function* chunksOf(stream: Readable, size: number): AsyncGenerator<Buffer> {
-  let parts: Buffer[] = []
-  let n = 0
-  for await (const c of stream) {
-    let b = c as Buffer
-    while (b.length > 0) {
-      const take = Math.min(size - n, b.length)
-      parts.push(b.subarray(0, take))
-      n += take
-      b = b.subarray(take)
-      if (n === size) {
-        yield Buffer.concat(parts)
-        parts = []
-        n = 0
-      }
-    }
-  }
-  if (n > 0) yield Buffer.concat(parts)
-}
-
-function progressCounter(digest: Digest | undefined, total: number | undefined, opts: RegistryPutOptions): Transform {
-  let bytes = 0
-  return new Transform({
-    transform(chunk: Buffer, _e, cb) {
-      bytes += chunk.length
-      opts.onProgress?.({ digest: digest ?? ('' as Digest), kind: 'upload', bytes, ...(total !== undefined ? { total } : {}) })
-      cb(null, chunk)
-    },
-  })
 }

@@ -93,8 +93,9 @@ t.test('rejects bad descriptors naming the file and key', async (t) => {
     ['missing table', 'api = "0.10"', 'buildpack', /required/],
     ['missing id', 'api = "0.10"\n[buildpack]\nversion = "1"', 'buildpack.id', /required/],
     ['missing version', 'api = "0.10"\n[buildpack]\nid = "a"', 'buildpack.version', /required/],
-    ['bad chars', bpToml('a b', '1'), 'buildpack.id', /characters/],
-    ['underscore', bpToml('a_b', '1'), 'buildpack.id', /characters/],
+    ['an @ (id@version keys)', bpToml('a@b', '1'), 'buildpack.id', /contains "@"/],
+    ['a control character', bpToml('a\\tb', '1'), 'buildpack.id', /contains "\\t"/],
+    ['a dot-dot directory', bpToml('..', '1'), 'buildpack.id', /cannot name a directory/],
     ['reserved app', bpToml('app', '1'), 'buildpack.id', /reserved/],
     ['reserved config', bpToml('config', '1'), 'buildpack.id', /reserved/],
     ['reserved generated', bpToml('generated', '1'), 'buildpack.id', /reserved/],
@@ -165,4 +166,10 @@ t.test('readBuildpackDescriptor reads the dir and its bin/', async (t) => {
   t.same(d.targets, [{ os: 'linux', distros: [] }])
   await t.rejects(readBuildpackDescriptor(`${root}/bad`), { code: 'ERR_BUILDPACK_DESCRIPTOR', key: 'order' })
   await t.rejects(readBuildpackDescriptor(`${root}/missing`), { code: 'ERR_BUILDPACK_DESCRIPTOR', message: /cannot read/ })
+})
+
+t.test("ids the lifecycle accepts are accepted (its fixtures use cacher_buildpack)", async (t) => {
+  for (const id of ['cacher_buildpack', 'A_B/c.d-e', 'some buildpack', '0.9/buildpack']) {
+    t.equal(parseBuildpackDescriptor(bpToml(id, '1'), 'buildpack.toml').id, id, id)
+  }
 })

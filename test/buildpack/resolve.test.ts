@@ -111,6 +111,27 @@ t.test('trials enumerate depth-first; the first resolving one wins', async (t) =
 t.test('homepage kept, optional stripped; missing outcome throws', async (t) => {
   const el: GroupElement = { id: 'A', version: '1', api: '0.10', optional: true, homepage: 'h' }
   const r = resolveGroup([el], new Map([['A@1', { code: 0, output: '' }]]))
-  t.same(r, { ok: true, group: [{ id: 'A', version: '1', api: '0.10', homepage: 'h' }], plan: [] })
+  t.same(r, { ok: true, group: [{ id: 'A', version: '1', api: '0.10', homepage: 'h' }], plan: [], log: ['======== Results ========', 'pass: A@1', 'Resolving plan... (try #1)'] })
   t.throws(() => resolveGroup([el], new Map()), { code: 'ERR_DETECT_MISSING' })
+})
+
+t.test("the lifecycle resolver's log, line for line", async (t) => {
+  const log = (specs: Record<string, Spec>) => { const { els, outcomes } = setup(specs); return resolveGroup(els, outcomes).log }
+  t.same(log({ 'samples/hello-moon': { plan: { requires: req('some-world') } } }), [
+    '======== Results ========', 'pass: samples/hello-moon@1.0.0', 'Resolving plan... (try #1)', 'fail: samples/hello-moon@1.0.0 requires some-world',
+  ], 'a requirement nobody provides')
+  t.same(log({ A: { plan: { provides: prov('x') } } }), [
+    '======== Results ========', 'pass: A@1.0.0', 'Resolving plan... (try #1)', 'fail: A@1.0.0 provides unused x',
+  ], 'a provision nobody requires')
+  t.same(log({ A: {}, B: { code: 100 }, C: { code: 100, opt: true } }), ['======== Results ========', 'pass: A@1.0.0', 'fail: B@1.0.0', 'skip: C@1.0.0'], 'opted out')
+  t.same(log({ A: { code: 7 }, B: { code: -1, error: 'bad plan' } }), [
+    '======== Error: B@1.0.0 ========', 'bad plan', '======== Results ========', 'err:  A@1.0.0 (7)', 'err:  B@1.0.0',
+  ], 'errors with their exit code')
+  t.same(log({ A: { code: 100, opt: true } }), ['======== Results ========', 'skip: A@1.0.0', 'fail: no viable buildpacks in group'])
+  t.same(log({ A: { opt: true, plan: { requires: req('x') } }, B: {} }), [
+    '======== Results ========', 'pass: A@1.0.0', 'pass: B@1.0.0', 'Resolving plan... (try #1)', 'skip: A@1.0.0 requires x', '1 of 2 buildpacks participating',
+  ], 'an optional one dropped')
+  t.same(log({ A: { plan: { requires: req('x'), or: [{ provides: prov('x'), requires: req('x') }] } } }), [
+    '======== Results ========', 'pass: A@1.0.0', 'Resolving plan... (try #1)', 'fail: A@1.0.0 requires x', 'Resolving plan... (try #2)',
+  ], 'each trial of the or-alternatives')
 })

@@ -6,6 +6,7 @@ import { PassThrough } from 'node:stream'
 import type { GlobalFlags } from '../../lib/cli/args.js'
 import { CommandContext } from '../../lib/cli/context.js'
 import { Output } from '../../lib/cli/output.js'
+import { runCli } from '../helpers/cli.js'
 
 type T = { teardown(fn: () => unknown): void }
 
@@ -73,6 +74,23 @@ t.test('--ca-cert that cannot be read is a usage error when the registry is firs
   await chmod(unreadable, 0o000)
   if (process.getuid?.() !== 0) {
     t.throws(() => context(t, { caCerts: [unreadable] }).registry, { code: 'ERR_USAGE', message: /EACCES/ })
+  }
+})
+
+t.test('--ca-cert /etc/passwd (no PEM certificate) is refused with ERR_TLS_CA_INVALID, exit 4', async (t) => {
+  const ctx = context(t, { caCerts: ['/etc/passwd'] })
+  await t.rejects(ctx.target('127.0.0.1:5000/app:1'), { code: 'ERR_TLS_CA_INVALID', message: /no PEM certificate/ })
+  const r = await runCli(['--ca-cert', '/etc/passwd', 'digest', '127.0.0.1:9/app:1'])
+  t.equal(r.code, 4)
+  t.match(r.stderr, /--ca-cert \/etc\/passwd: no PEM certificate/)
+})
+
+t.test('name@md5:abc is refused as invalid input (exit 4) before any network', async (t) => {
+  // 127.0.0.1:9 has nothing listening: reaching the network would exit 7, not 4.
+  for (const ref of ['name@md5:abc', '127.0.0.1:9/name@md5:abc']) {
+    const r = await runCli(['digest', ref])
+    t.equal(r.code, 4, ref)
+    t.match(r.stderr, /digest algorithm "md5" is not supported/)
   }
 })
 

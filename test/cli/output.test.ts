@@ -1,6 +1,6 @@
 import t from 'tap'
 import { PassThrough } from 'node:stream'
-import { Output, formatBytes } from '../../lib/cli/output.js'
+import { Output, formatBytes, formatRate } from '../../lib/cli/output.js'
 import { sha256 } from '../../lib/digest/index.js'
 
 function io(tty = false) {
@@ -16,6 +16,21 @@ t.test('formatBytes', async (t) => {
   t.equal(formatBytes(12), '12 B')
   t.equal(formatBytes(1536), '1.5 KiB')
   t.equal(formatBytes(512 * 2 ** 20), '512.0 MiB')
+  t.equal(formatBytes(1023.96), '1.0 KiB')
+})
+
+t.test('a transfer rate never prints a raw fraction (81.34130146082337 B/s)', async (t) => {
+  t.equal(formatRate(81.34130146082337, 1), '81 B/s')
+  t.equal(formatRate(1.2 * 2 ** 20, 1), '1.2 MiB/s')
+  t.equal(formatRate(100, 3), '33 B/s')
+  t.equal(formatRate(5, 0), '4.9 KiB/s', 'zero seconds counts as a millisecond')
+  const s = io(false)
+  const o = new Output(s.io, {})
+  const d = sha256('r')
+  o.progress({ digest: d, kind: 'upload', bytes: 7, total: 245 })
+  o.progress({ digest: d, kind: 'upload', bytes: 245, total: 245, done: true })
+  t.match(s.err(), /\((\d+ B|\d+\.\d [KMG]iB)\/s\)/)
+  t.notMatch(s.err(), /\d\.\d{2,} B\/s/)
 })
 
 t.test('plain mode: one line per finished blob, data on stdout', async (t) => {

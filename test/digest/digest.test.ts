@@ -1,5 +1,5 @@
 import t from 'tap'
-import { parseDigest, isDigest, sha256, digestHex, digestAlgorithm, EMPTY_SHA256, InvalidDigestError } from '../../lib/digest/index.js'
+import { parseDigest, isDigest, isVerifiableDigest, sha256, digestHex, digestAlgorithm, EMPTY_SHA256, InvalidDigestError } from '../../lib/digest/index.js'
 
 t.test('parses valid digests and refuses bad ones', async (t) => {
   const good = `sha256:${'a'.repeat(64)}`
@@ -20,4 +20,12 @@ t.test('sha256 and parts', async (t) => {
   t.equal(sha256('{}'), 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a')
   t.equal(digestHex(EMPTY_SHA256), EMPTY_SHA256.slice(7))
   t.equal(digestAlgorithm(EMPTY_SHA256), 'sha256')
+})
+
+t.test('only sha256 and sha512 digests are verifiable (md5:abc parses but cannot be checked)', async (t) => {
+  t.ok(isDigest('md5:abc'))
+  t.notOk(isVerifiableDigest('md5:abc'))
+  t.ok(isVerifiableDigest(sha256('x')))
+  t.ok(isVerifiableDigest(`sha512:${'0'.repeat(128)}`))
+  t.notOk(isVerifiableDigest('sha256:abc'))
 })

@@ -3,7 +3,8 @@ import { PassThrough, Readable } from 'node:stream'
 import tarStream from 'tar-stream'
 import { sha256 } from '../../lib/digest/index.js'
 import { imageFromParts, layerFromBytes, type Layer } from '../../lib/image/index.js'
-import { sbomDocuments, inspectImage } from '../../lib/inspect/index.js'
+import { MalformedLabelError, sbomDocuments, inspectImage } from '../../lib/inspect/index.js'
+import { exitCodeFor } from '../../lib/exit-codes.js'
 import { encodeBuildMetadata, encodeLifecycleMetadata, type LayersMetadata } from '../../lib/platform/index.js'
 
 const sha = (s: string): string => sha256(Buffer.from(s))
@@ -42,15 +43,15 @@ t.test('an image as lading exports it: base, run images, buildpacks, processes, 
   })
   const r = await inspectImage(image)
   t.equal(r.cnb, true)
-  t.equal(r.stack, 'io.test.base')
+  t.equal(r.stack, '', 'pack reads io.buildpacks.stack.id only')
   t.same(r.base, { reference: md.runImage.reference, topLayer: md.runImage.topLayer })
   t.same(r.runImage, { image: 'reg.test/run:v1', mirrors: ['mirror.test/run:v1'] })
   t.equal(r.rebasable, true)
   t.same(r.buildpacks.map((b) => [b.id, b.homepage]), [['acme/node', 'https://example.test/node'], ['acme/procfile', undefined]])
   t.same(r.processes, [
-    { type: 'web', shell: '', command: ['node', 'server.js'], args: ['--port', '8080'], workingDir: '/workspace/api', default: false, buildpackId: 'acme/node' },
     { type: 'worker', shell: '', command: ['node'], args: ['worker.js'], workingDir: '/workspace', default: true, buildpackId: 'acme/node' },
-  ])
+    { type: 'web', shell: '', command: ['node', 'server.js'], args: ['--port', '8080'], workingDir: '/workspace/api', default: false, buildpackId: 'acme/node' },
+  ], 'the default first, as pack lists them')
   t.same(r.launcher, { version: '0.20.9', repository: 'github.com/buildpacks/lifecycle', commit: 'abc1234' })
   t.equal(r.image.layers, 1)
   t.equal(r.image.digest, await image.digest())
@@ -103,14 +104,17 @@ t.test('an image exported without a launcher: the default is the process whose c
   t.same(r.processes.map((p) => [p.type, p.default]), [['web', true], ['cli', false]])
 })
 
-t.test('malformed labels are warnings, not crashes', async (t) => {
-  const r = await inspectImage(imageFromParts({ config: { Labels: { 'io.buildpacks.lifecycle.metadata': 'not json', 'io.buildpacks.build.metadata': '[1]' } } }), { bom: true })
-  t.equal(r.cnb, true)
-  t.equal(r.warnings.length, 2)
-  t.match(r.warnings[0], /io\.buildpacks\.lifecycle\.metadata/)
-  t.same(r.buildpacks, [])
-  t.same(r.sbom, [])
-  t.equal(r.bom, undefined)
+t.test('a malformed label fails the inspection naming it (exit 4), as pack does', async (t) => {
+  const inspectLabels = (Labels: Record<string, string>) => inspectImage(imageFromParts({ config: { Labels } }), { bom: true })
+  const want = (label: string, detail: RegExp) => ({ constructor: MalformedLabelError, code: 'ERR_LABEL_INVALID', label, message: new RegExp(`^unmarshalling label '${label.replace(/\./g, '\\.')}': ${detail.source}`) })
+  await t.rejects(inspectLabels({ 'io.buildpacks.lifecycle.metadata': 'not json' }), want('io.buildpacks.lifecycle.metadata', /not valid JSON/))
+  await t.rejects(inspectLabels({ 'io.buildpacks.build.metadata': '[1]' }), want('io.buildpacks.build.metadata', /must be a JSON object/))
+  await t.rejects(inspectLabels({ 'io.buildpacks.build.metadata': '{"processes":5}' }), want('io.buildpacks.build.metadata', /processes should be an array/), 'a field of the wrong type')
+  await t.rejects(inspectLabels({ 'io.buildpacks.rebasable': 'yes' }), want('io.buildpacks.rebasable', /Unexpected token/))
+  await t.rejects(inspectLabels({ 'io.buildpacks.rebasable': '"true"' }), want('io.buildpacks.rebasable', /must be a JSON boolean/))
+  t.equal(exitCodeFor('ERR_LABEL_INVALID'), 4)
+  const ok = await inspectLabels({ 'io.buildpacks.lifecycle.metadata': '', 'io.buildpacks.rebasable': '' })
+  t.equal(ok.rebasable, true, 'empty labels read as absent')
 })
 
 t.test('a non-CNB image: a plain summary', async (t) => {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
@@ -192,4 +192,42 @@ t.test('bad builders: a clear error naming the thing, an exit code from the tabl
   t.match(old.stderr, /0\.2/)
   const tags = await runCli(['tags', `${reg.host}/bad-builder`])
   t.notMatch(tags.stdout, /1/, 'nothing pushed')
+})
+
+t.test('the default builder: used when nothing names buildpacks; with none set, the error says what to pass', async (t) => {
+  process.env.XDG_CONFIG_HOME = join(work, 'xdg')
+  const none = await runCli(['build', `${reg.host}/default-app:1`, '--path', app])
+  t.equal(none.code, 3)
+  t.match(none.stderr, /no buildpacks: pass --builder REF \(or set a default once with 'lading config default-builder REF'\)/)
+  t.equal((await runCli(['config', 'default-builder', `${reg.host}/builder:1`])).code, 0)
+  const r = await runCli(['build', `${reg.host}/default-app:1`, '--path', app, '--json'])
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stderr, `using the default builder ${reg.host}/builder:1`)
+  const fromBuilder = await runCli(['build', `${reg.host}/default-app:2`, '--path', app, '--buildpack', join(work, 'bp/b'), '--buildpack', 'from=builder', '--json'])
+  t.equal(fromBuilder.code, 0, fromBuilder.stderr)
+  t.same(JSON.parse(fromBuilder.stdout).group[0], { id: 'acme/b', version: '2.0.0' })
+  delete process.env.XDG_CONFIG_HOME
+})
+
+t.test('[lifecycle] uri: a lifecycle archive is added as pack adds it; inspect shows its version and APIs', async (t) => {
+  const lc = join(work, 'lc')
+  await mkdir(join(lc, 'lifecycle'), { recursive: true })
+  await writeFile(join(lc, 'lifecycle.toml'), '[apis]\n[apis.buildpack]\ndeprecated = []\nsupported = ["0.10", "0.11"]\n[apis.platform]\ndeprecated = []\nsupported = ["0.13"]\n[lifecycle]\nversion = "0.20.9"\n')
+  for (const b of ['detector', 'analyzer', 'builder', 'exporter', 'restorer', 'launcher', 'creator', 'rebaser']) await writeFile(join(lc, 'lifecycle', b), '#!/bin/sh\n', { mode: 0o755 })
+  await runToolOk('tar', ['-czf', join(work, 'lifecycle.tgz'), '-C', lc, 'lifecycle.toml', 'lifecycle'])
+  const r = await create(`${reg.host}/builder-lc:1`, builderToml(`[lifecycle]\nuri = "${join(work, 'lifecycle.tgz')}"\n`))
+  t.equal(r.code, 0, r.stderr)
+  t.notMatch(r.stderr, /no lifecycle binaries/)
+  const i = JSON.parse((await runCli(['builder', 'inspect', `${reg.host}/builder-lc:1`, '--output', 'json'])).stdout)
+  t.same(i.remote_info.lifecycle, { version: '0.20.9', buildpack_apis: { deprecated: [], supported: ['0.10', '0.11'] }, platform_apis: { deprecated: [], supported: ['0.13'] } })
+  const human = await runCli(['builder', 'inspect', `${reg.host}/builder-lc:1`])
+  t.match(human.stdout, /Lifecycle:\n  Version: 0\.20\.9\n  Buildpack APIs:\n    Deprecated: \(none\)\n    Supported: 0\.10, 0\.11/)
+  const layout = join(work, 'lc-readback')
+  await runToolOk('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${reg.host}/builder-lc:1`, `oci:${layout}:b`])
+  const rootfs = await umociUnpack(layout, 'b', join(work, 'lc-bundle'))
+  t.equal((await stat(join(rootfs, 'cnb/lifecycle/detector'))).mode & 0o777, 0o755)
+  t.match(await readFile(join(rootfs, 'cnb/lifecycle/lifecycle.toml'), 'utf8'), /0\.20\.9/)
+  t.equal(await readlink(join(rootfs, 'lifecycle')), '/cnb/lifecycle')
+  const b = await build(`${reg.host}/lc-app:1`, `${reg.host}/builder-lc:1`)
+  t.equal(b.code, 0, 'lading ignores the lifecycle binaries')
 })

@@ -31,15 +31,25 @@ const build = async (image: string, runImage: string): Promise<void> => {
   if (r.code !== 0) throw new Error(`build ${image} failed (${r.code}): ${r.stderr}`)
 }
 
-interface Inspected {
-  cnb: boolean
+/** pack's InfoDisplay (remote_info / local_info). */
+interface Info {
   stack: string
-  base: { reference: string; topLayer: string }
-  runImage: { image: string; mirrors: string[] }
+  base_image: { top_layer: string; reference: string }
+  run_images: { name: string }[] | null
   rebasable: boolean
-  buildpacks: { id: string; version: string; homepage?: string }[]
-  processes: { type: string; default: boolean; command: string[]; workingDir: string }[]
-  image: { layers: number; os: string; labels: Record<string, string> }
+  buildpacks: { id: string; version: string; homepage?: string }[] | null
+  processes: { type: string; default: boolean; command: string; args: string[] | null; 'working-dir': string }[] | null
+}
+
+interface Inspected {
+  image_name?: string
+  remote_info?: Info | null
+  local_info?: Info | null
+  remote?: unknown
+  local?: unknown
+  cnb: boolean
+  digest: string
+  platform: string
   sbom?: { path: string; format: string; buildpack: string; content?: { bomFormat?: string; components?: { name: string }[] } }[]
 }
 
@@ -49,28 +59,32 @@ async function inspectJson(ref: string, extra: string[] = []): Promise<Inspected
   return JSON.parse(r.stdout) as Inspected
 }
 
-/** What every image built from the hello sample on run:v1 must show. */
-async function checkApp(t: Test, got: Inspected, runRef: string, runConfigRef: string): Promise<void> {
+/** What every image built from the hello sample on run:v1 must show, in pack's schema. */
+async function checkApp(t: Test, got: Inspected, where: 'remote_info' | 'local_info', runName: string | RegExp, runConfigRef: string): Promise<void> {
   const runCfg = JSON.parse((await runCli(['config', runConfigRef])).stdout)
   t.equal(got.cnb, true)
-  t.equal(got.stack, BASE_IMAGE_LABELS.stackId, 'stack id inherited from the run image')
-  t.equal(got.base.topLayer, runCfg.rootfs.diff_ids.at(-1), 'top layer is the run image\'s')
-  t.match(got.base.reference, /@sha256:[0-9a-f]{64}$/)
-  t.equal(got.runImage.image, runRef)
-  t.same(got.buildpacks.map((b) => b.id), EXPECTED.group)
-  t.equal(got.buildpacks[0]?.homepage, 'https://example.test/lading-test/base')
-  t.same(got.processes.map((p) => p.type).sort(), EXPECTED.processes)
-  t.same(got.processes.filter((p) => p.default).map((p) => p.type), [EXPECTED.defaultProcess])
-  t.same(got.processes.find((p) => p.type === 'worker')?.command, ['sh', '-c', 'echo worker $APP_MODE $GREETING'])
+  t.equal(got[where === 'remote_info' ? 'local_info' : 'remote_info'], null, 'one of pack\'s two slots')
+  const info = got[where]!
+  t.equal(info.stack, BASE_IMAGE_LABELS.stackId, 'stack id inherited from the run image')
+  t.equal(info.base_image.top_layer, runCfg.rootfs.diff_ids.at(-1), 'top layer is the run image\'s')
+  t.match(info.base_image.reference, /@sha256:[0-9a-f]{64}$/)
+  t.match(info.run_images?.[0]?.name, runName)
+  t.same(info.buildpacks?.map((b) => b.id), EXPECTED.group)
+  t.equal(info.buildpacks?.[0]?.homepage, 'https://example.test/lading-test/base')
+  t.same(info.processes?.map((p) => p.type).sort(), EXPECTED.processes)
+  t.equal(info.processes?.[0]?.type, EXPECTED.defaultProcess, 'the default first')
+  t.same(info.processes?.filter((p) => p.default).map((p) => p.type), [EXPECTED.defaultProcess])
+  const worker = info.processes?.find((p) => p.type === 'worker')
+  t.same([worker?.command, worker?.args], ['sh', ['-c', 'echo worker $APP_MODE $GREETING']])
 }
 
 t.test('registry: an image lading built inspects like pack inspect', async (t) => {
   const image = `${reg.host}/app:1`
   await build(image, `${reg.host}/run:v1`)
-  await checkApp(t, await inspectJson(image), `${reg.host}/run:v1`, `${reg.host}/run:v1`)
+  await checkApp(t, await inspectJson(image), 'remote_info', `${reg.host}/run:v1`, `${reg.host}/run:v1`)
   const text = await runCli(['inspect', image])
   t.equal(text.code, 0, text.stderr)
-  for (const s of ['Base Image:', 'Run Images:', 'Rebasable:', 'Buildpacks:', 'Processes:']) t.match(text.stdout, `\n${s}`)
+  t.match(text.stdout, /^Inspecting image: '.*'\n\nREMOTE:\n\nStack: .*\n\nBase Image:\n[^]*\n\nRun Images:\n[^]*\n\nRebasable: true\n\nBuildpacks:\n[^]*\n\nProcesses:\n[^]*\n\nLOCAL:\n\(not present\)\n/)
   t.match(text.stdout, /\n {2}web \(default\) /)
   t.match(text.stdout, /\n {2}lading-test\/base +0\.0\.1 +https:\/\/example\.test\/lading-test\/base\n/)
 })
@@ -101,8 +115,10 @@ t.test('registry: the run image itself is a non-CNB image with a plain summary',
   const runCfg = JSON.parse((await runCli(['config', `${reg.host}/run:v1`])).stdout)
   const got = await inspectJson(`${reg.host}/run:v1`, ['--bom'])
   t.equal(got.cnb, false)
-  t.equal(got.image.layers, runCfg.rootfs.diff_ids.length)
-  t.equal(got.image.labels['io.buildpacks.stack.id'], BASE_IMAGE_LABELS.stackId)
+  t.same([got.remote, got.local], [null, null])
+  t.equal(got.digest.startsWith('sha256:'), true)
+  t.equal((await inspectJson(`${reg.host}/run:v1`)).remote_info?.stack, BASE_IMAGE_LABELS.stackId)
+  t.equal(runCfg.rootfs.diff_ids.length > 0, true)
   const text = await runCli(['inspect', `${reg.host}/run:v1`])
   t.equal(text.code, 0, text.stderr)
   t.match(text.stdout, /Not a Cloud Native Buildpacks image/)
@@ -113,7 +129,7 @@ t.test('registry: the run image itself is a non-CNB image with a plain summary',
 t.test('OCI layout: build into oci:DIR:TAG and inspect it there', async (t) => {
   const out = `oci:${join(work, 'layout-out')}:app`
   await build(out, base.runV1)
+  await checkApp(t, await inspectJson(out), 'local_info', /^(?!oci:)/, base.runV1)
   const got = await inspectJson(out, ['--bom'])
-  await checkApp(t, got, base.runV1, base.runV1)
   t.ok(got.sbom?.some((d) => d.format === 'cyclonedx' && d.content?.bomFormat === 'CycloneDX'))
 })

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   applyEnvOp, bakedConfig, isPortableEnvName, LAUNCH_CONFIG_FILE, launchConfigScript, launcherScript,
@@ -77,6 +77,7 @@ t.test('envOpsByProcess replaces the extra ops for its type (run under dash)', a
   mkdirSync(join(dir, 'workspace'))
   writeFileSync(join(dir, 'launcher'), launcherScript())
   chmodSync(join(dir, 'launcher'), 0o755)
+  symlinkSync(join(dir, 'launcher'), join(dir, 'web'))
   writeFileSync(join(dir, 'layers', 'config', LAUNCH_CONFIG_FILE), launchConfigScript({
     processes: [{ type: 'web', command: ['printenv', 'V'], args: [], direct: true }],
     defaultType: 'web', appDir: join(dir, 'workspace'),
@@ -85,7 +86,7 @@ t.test('envOpsByProcess replaces the extra ops for its type (run under dash)', a
     buildpacks: [],
   }))
   const env = { PATH: '/usr/bin:/bin', CNB_LAYERS_DIR: join(dir, 'layers') }
-  t.equal(spawnSync(join(dir, 'launcher'), [], { env, encoding: 'utf8' }).stdout, 'a+b\n')
+  t.equal(spawnSync(join(dir, 'web'), [], { env, encoding: 'utf8' }).stdout, 'a+b\n')
   t.equal(spawnSync(join(dir, 'launcher'), ['--', 'printenv', 'V'], { env, encoding: 'utf8' }).stdout, 'shared\n')
 })
 

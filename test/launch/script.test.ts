@@ -38,7 +38,6 @@ function run(shell: string[], tr: Tree, argv0: string, args: string[], env: Reco
       CNB_LAYERS_DIR: tr.layers,
       CNB_PLATFORM_API: '0.13',
       CNB_DEPRECATION_MODE: 'quiet',
-      CNB_PROCESS_TYPE: 'ignored',
       ...env,
     },
     encoding: 'utf8',
@@ -76,6 +75,7 @@ for (const [name, sh] of SHELLS) {
         { type: 'fail', command: ['sh', '-c', 'exit 42'], args: [], direct: true },
         { type: 'missing', command: ['no-such-program-xyz'], args: [], direct: true },
         { type: 'env', command: ['printenv'], args: [], direct: true },
+        { type: 'order', command: ['printenv'], args: ['ORDER'], direct: false },
         { type: 'show', command: ['sh', '-c', 'printf "%s\\n" "$1"', 'sh'], args: ['$FOO'], direct: true },
       ].map((p) => (p.workingDir ? { ...p, workingDir: join(t.testdirName, 'workspace', 'sub dir') } : p)),
       buildpacks: [
@@ -106,15 +106,14 @@ for (const [name, sh] of SHELLS) {
       'layers/acme_web/srv/env/PRE.prepend': 'w',
       'layers/acme_web/srv/env/PRE.delim': ':',
       'layers/acme_node/node/profile.d/one.sh': 'export ORDER="${ORDER:-}one"\n',
-      'layers/acme_node/node/profile.d/env/two.sh': 'export ORDER="${ORDER}two"\n',
+      'layers/acme_node/node/profile.d/order/two.sh': 'export ORDER="${ORDER}two"\n',
       'layers/acme_web/srv/profile.d/three.sh': 'export ORDER="${ORDER}three"\n',
       'workspace/.profile': 'export ORDER="${ORDER}app"\nexport SEEN_PRE="$PRE"\n',
     })
     chmodSync(join(tr.layers, 'acme_node', 'node', 'bin', 'from-layer'), 0o755)
 
-    t.test('default process with its args, when started as the launcher', async (t) => {
-      const r = run(sh, tr, tr.launcher, [])
-      t.same(r, { code: 0, out: 'a|b c|', err: '' })
+    t.test('a bare launcher has no default process to fall back on (the lifecycle rule)', async (t) => {
+      t.same(run(sh, tr, tr.launcher, []), { code: 82, out: '', err: 'ERROR: failed to launch: determine start command: when there is no default process a command is required\n' })
     })
     t.test('process type from the link name; user args replace args', async (t) => {
       t.equal(run(sh, tr, tr.proc('web'), []).out, 'a|b c|')
@@ -160,11 +159,14 @@ for (const [name, sh] of SHELLS) {
       }
       t.notMatch(out, /^_lading/m, 'no launcher internals exported')
     })
-    t.test('profile.d scripts then the app .profile are sourced', async (t) => {
-      t.equal(run(sh, tr, tr.proc('env'), ['ORDER']).out, 'onetwothreeapp\n')
-      t.equal(run(sh, tr, tr.proc('web'), ['ignored']).code, 0)
-      t.equal(run(sh, tr, tr.launcher, ['--', 'printenv', 'ORDER']).out, 'onethreeapp\n', 'profile.d/<type>/ only for its type')
-      t.equal(run(sh, tr, tr.proc('env'), ['SEEN_PRE']).out, 'w:n:platform\n', 'after all env')
+    t.test('shell processes: profile.d scripts then the app .profile are sourced', async (t) => {
+      t.equal(run(sh, tr, tr.proc('order'), []).out, 'onetwothreeapp\n')
+      t.equal(run(sh, tr, tr.launcher, ['printenv', 'ORDER']).out, 'onethreeapp\n', 'profile.d/<type>/ only for its type')
+      t.equal(run(sh, tr, tr.launcher, ['printenv', 'SEEN_PRE']).out, 'w:n:platform\n', 'after all env')
+    })
+    t.test('direct processes and -- run no profile', async (t) => {
+      t.same(run(sh, tr, tr.proc('env'), ['ORDER']), { code: 1, out: '', err: '' })
+      t.same(run(sh, tr, tr.launcher, ['--', 'printenv', 'ORDER']), { code: 1, out: '', err: '' })
     })
     t.test('files written after the configuration are seen (nothing is precomputed)', async (t) => {
       const dir = join(tr.layers, 'acme_web', 'srv', 'env.launch', 'env')
@@ -181,10 +183,10 @@ for (const [name, sh] of SHELLS) {
       t.equal(run(sh, tr, tr.proc('fail'), []).code, 42, "the process's own")
       const missing = run(sh, tr, tr.proc('missing'), [])
       t.equal(missing.code, 82)
-      t.match(missing.err, /command not found: no-such-program-xyz/)
+      t.match(missing.err, /path lookup: exec: "no-such-program-xyz": executable file not found/)
       t.equal(run(sh, tr, tr.launcher, ['--', 'nope-xyz']).code, 82)
-      t.equal(run(sh, tr, tr.launcher, ['nope-xyz']).code, 82, 'a plain word is looked up too')
-      t.equal(run(sh, tr, tr.launcher, ['--']).code, 82)
+      t.equal(run(sh, tr, tr.launcher, ['nope-xyz']).code, 127, 'a shell command: the shell reports it')
+      t.not(run(sh, tr, tr.launcher, ['--']).code, 0, 'a lone -- is a shell command, as in the lifecycle')
       t.equal(run(sh, tr, tr.launcher, [], { CNB_LAYERS_DIR: join(tr.root, 'nowhere') }).code, 82, 'no config')
     })
   })
@@ -194,7 +196,7 @@ t.test('no default process and no command: exit 82 with a message', async (t) =>
   const tr = tree(t.testdir(), { processes: [{ type: 'web', command: ['true'], args: [], direct: true }], buildpacks: [] })
   const r = run(['/usr/bin/dash'], tr, tr.launcher, [])
   t.equal(r.code, 82)
-  t.match(r.err, /a command is required/)
+  t.match(r.err, /when there is no default process a command is required/)
   t.equal(run(['/usr/bin/dash'], tr, tr.proc('web'), []).code, 0)
 })
 

@@ -149,3 +149,27 @@ t.test('umoci and skopeo read a layout we wrote', async (t) => {
   const again = await loadImage(await openLayout(join(root, 'copy')), 'app')
   t.equal(await again.digest(), await img.digest(), 'skopeo copied our manifest byte for byte')
 })
+
+t.test("oci:DIR with no tag: the only manifest (the lifecycle's busybox layout, no ref name); several are listed", async (t) => {
+  const fixture = join(import.meta.dirname, 'fixtures', 'lifecycle-busybox')
+  const repo = await openLayout(fixture)
+  const manifest = 'sha256:f75f3d1a317fc82c793d567de94fc8df2bece37acd5f2bd364a0d91a0d1f3dab'
+  t.equal((await repo.manifests.resolve('latest'))?.digest, manifest, 'latest falls back to the only manifest')
+  t.equal((await repo.manifests.get('latest')).descriptor.digest, manifest)
+  t.equal((await repo.manifests.get(manifest)).descriptor.digest, manifest, 'and the digest form works')
+  t.equal(await repo.manifests.resolve('v1'), undefined, 'a named tag does not fall back')
+  const { stdout } = await execFile('skopeo', ['inspect', '--config', `oci:${fixture}`])
+  t.equal(JSON.parse(stdout).architecture, 'amd64', 'skopeo reads the same layout the same way')
+
+  const several = await openLayout(await tmp(t), { create: true })
+  const a = await storeImage(several, await randomImage(1, 10), ['a'])
+  const b = await storeImage(several, await randomImage(1, 10), [])
+  await several.index.update((entries) => [...entries, b])
+  t.equal(await several.manifests.resolve('latest'), undefined, 'resolve: nothing (a build into oci:DIR writes latest)')
+  await t.rejects(several.manifests.get('latest'), {
+    code: 'ERR_LAYOUT_AMBIGUOUS',
+    message: `OCI layout ${several.dir} holds 2 manifests and none is tagged latest; name one as oci:${several.dir}:TAG or oci:${several.dir}@DIGEST: ${a.digest} (a), ${b.digest} (untagged)`,
+  })
+  await storeImage(several, await randomImage(1, 10), ['latest'])
+  t.ok(await several.manifests.get('latest'), 'a latest tag wins')
+})

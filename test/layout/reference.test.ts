@@ -10,6 +10,7 @@ t.test('parseLayoutReference', async (t) => {
     ['oci:./rel/dir:a-b_c', './rel/dir', 'a-b_c'],
     ['oci:../up:x/y', '../up', 'x/y'],
     ['oci:d:a:b', 'd', 'a:b'],
+    [`oci:/abs/dir@sha256:${'a'.repeat(64)}`, '/abs/dir', `sha256:${'a'.repeat(64)}`],
   ]
   for (const [s, dir, tag] of good) t.same(parseLayoutReference(s), { dir, tag }, s)
   const bad: [string, RegExp][] = [
@@ -19,6 +20,8 @@ t.test('parseLayoutReference', async (t) => {
     ['oci:dir:', /ref name ""/],
     ['oci:dir:-x', /ref name "-x"/],
     ['oci:dir:a b', /ref name/],
+    ['oci:dir@sha256:abc', /not a sha256 digest/],
+    [`oci:@sha256:${'a'.repeat(64)}`, /directory is empty/],
   ]
   for (const [s, re] of bad) t.throws(() => parseLayoutReference(s), { code: 'ERR_REFERENCE_INVALID', message: re }, s)
   t.ok(isLayoutReference('oci:x'))

@@ -51,6 +51,9 @@ t.test('run image: target from its config and labels, digest reference; no previ
   t.equal(a.previous, undefined)
   t.same(a.cache, { buildpacks: [] })
   t.same(a.warnings, [])
+  t.equal(a.layoutRunName, 'run', 'a layout run image is recorded by its ref name, never oci:/dir')
+  const byDigest = await analyze({ run: src(await run.digest()), clearCache: false })
+  t.equal(byDigest.layoutRunName, await run.digest(), 'or by its digest when it has none')
 })
 
 t.test('a missing run image is exit 30, in a layout and in a registry', async (t) => {

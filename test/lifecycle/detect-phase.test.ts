@@ -42,15 +42,48 @@ t.test('a passing group: descriptors in order, the plan, group.toml and plan.tom
   t.same(parsePlan(await readFile(join(dirs.layers, 'plan.toml'), 'utf8')).map((p) => p.providers.map((x) => x.id)), Object.values(EXPECTED.plan))
 })
 
-t.test('no group passes: exit 20 (all failed) with a table naming them; nothing written', async (t) => {
-  const { dirs, result } = await run([{ group: [{ id: 'lading-test/never' }] }])
-  await t.rejects(result, { constructor: PhaseError, phase: 'detect', exitCode: 20, message: /no buildpack group passed detection:\n[^]*lading-test\/never/ })
+t.test('no group passes: exit 20 with the lifecycle results per group; nothing written', async (t) => {
+  const { dirs, result } = await run([{ group: [{ id: 'lading-test/never' }] }, { group: [{ id: 'lading-test/never', optional: true }] }])
+  const err = await result.then(() => undefined, (e: PhaseError) => e)
+  t.match(err, { constructor: PhaseError, phase: 'detect', exitCode: 20 })
+  t.equal(err?.message, [
+    'failed to detect: no buildpacks participating',
+    '======== Results ========',
+    `fail: lading-test/never@${store.lookup('lading-test/never').version}`,
+    '======== Results ========',
+    `skip: lading-test/never@${store.lookup('lading-test/never').version}`,
+    'fail: no viable buildpacks in group',
+    'No buildpack groups passed detection.',
+    'Please check that you are running against the correct path.',
+  ].join('\n'))
   await t.rejects(readFile(join(dirs.layers, 'group.toml')), { code: 'ENOENT' })
 })
 
-t.test('a buildpack errored: exit 21; its output is in the message', async (t) => {
+t.test('samples/hello-moon alone (buildpacks/samples): the requirement nobody provides', async (t) => {
+  const samples = await findBuildpacks(join(import.meta.dirname, 'fixtures', 'samples-buildpacks'))
+  const dirs = await prepareBuildDirs(join(work, `b${n++}`))
+  const exec = { runner: createHostRunner(), toContainer: (p: string) => p, tmpDir: join(dirs.root, 'tmp') }
+  await mkdir(exec.tmpDir)
+  const env = initialBuildEnv({ PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/tmp' })
+  const result = detectPhase({ order: [{ group: [{ id: 'samples/hello-moon' }] }], store: samples, dirs, exec, env, target: { os: 'linux', arch: hostArchitecture() } })
+  const err = await result.then(() => undefined, (e: PhaseError) => e)
+  t.equal(err?.exitCode, 20)
+  t.equal(err?.message, [
+    'failed to detect: no buildpacks participating',
+    '======== Results ========',
+    'pass: samples/hello-moon@0.0.2',
+    'Resolving plan... (try #1)',
+    'fail: samples/hello-moon@0.0.2 requires some-world',
+    'No buildpack groups passed detection.',
+    'Please check that you are running against the correct path.',
+  ].join('\n'))
+})
+
+t.test('a buildpack errored: exit 21; its exit code and output are in the message', async (t) => {
   const { result } = await run([{ group: [{ id: 'lading-test/detect-error' }] }])
-  await t.rejects(result, { exitCode: 21, message: /a buildpack errored[^]*lading-test\/detect-error/ })
+  const err = await result.then(() => undefined, (e: PhaseError) => e)
+  t.equal(err?.exitCode, 21)
+  t.match(err?.message, /^failed to detect: buildpack\(s\) failed with err\n======== Output: lading-test\/detect-error@[^ ]+ ========\n[^]*\n======== Results ========\nerr:  lading-test\/detect-error@\S+ \(\d+\)\nNo buildpack groups passed detection\.$/)
 })
 
 t.test('an order whose first group fails falls through to the next', async (t) => {

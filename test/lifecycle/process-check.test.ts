@@ -96,3 +96,33 @@ t.test('the run image file list is kept by manifest digest and reused', async (t
   await checkDefaultProcess(built([proc(['only-in-index'])]), 'web', dirs, run, indexDir)
   t.pass('answered from the kept list')
 })
+
+t.test('shell processes (direct=false): the first word of the command line', async (t) => {
+  const shell = (line: string) => check([line], { direct: false, buildpackApi: '0.8' })
+  await shell('echo shell-ran')
+  await shell('exec tools-cmd --port 80')
+  await shell('FOO=1 nope-xyz')
+  await shell('$HOME/bin/nope-xyz')
+  await shell('cd sub && ./nope.sh')
+  await shell('"quoted" arg')
+  await shell('sh -c x')
+  await t.rejects(shell('nope-xyz --port 80'), { code: 'ERR_PHASE_EXPORT', message: /runs "nope-xyz"/ }, 'a plain word is looked up')
+})
+
+t.test('never rejects what may work at launch: profiles (shell), exec.d, env files that set PATH', async (t) => {
+  const layerDir = layers[0]!.dir
+  await mkdir(join(layerDir, 'env.launch'), { recursive: true })
+  await writeFile(join(layerDir, 'env.launch', 'PATH.prepend'), '/layers/lading-test_base/tools/libexec')
+  await mkdir(join(layerDir, 'libexec'), { recursive: true })
+  await writeFile(join(layerDir, 'libexec', 'from-env-path'), '')
+  await check(['from-env-path'])
+  await t.rejects(check(['still-nope']), { code: 'ERR_PHASE_EXPORT' })
+  await writeFile(join(dirs.workspace, '.profile'), 'export PATH=$PATH:/somewhere\n')
+  await check(['still-nope'], { direct: false, buildpackApi: '0.8' })
+  await t.rejects(check(['still-nope']), { code: 'ERR_PHASE_EXPORT' }, 'profiles do not run for direct processes')
+  await rm(join(dirs.workspace, '.profile'))
+  await mkdir(join(layerDir, 'exec.d'))
+  await check(['still-nope'])
+  await rm(join(layerDir, 'exec.d'), { recursive: true })
+  await rm(join(layerDir, 'env.launch'), { recursive: true })
+})

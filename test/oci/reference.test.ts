@@ -52,6 +52,8 @@ t.test('invalid references say what is wrong and quote the input', async (t) => 
     [`ubuntu:${'a'.repeat(129)}`, /tag/],
     ['ubuntu@sha256:abc', /digest/],
     ['ubuntu@', /digest/],
+    ['name@md5:abc', /digest algorithm "md5" is not supported/],
+    [`ubuntu@sha384:${'0'.repeat(96)}`, /not supported/],
     ['a//b', /path component ""/],
     ['a/b/', /path component ""/],
     ['-a/b', /path component "-a"/],

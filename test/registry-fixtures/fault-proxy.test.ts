@@ -63,6 +63,17 @@ t.test('503 on the nth matching request only', async (t) => {
   t.equal(proxy.requests[0]?.fault, undefined)
 })
 
+t.test('every: every 3rd matching request gets 503 (periodic faults)', async (t) => {
+  proxy.setRules([{ match: { method: 'GET', path: /^\/v2\/$/, every: 3 }, action: { status: 503, body: 'busy' } }])
+  const codes: number[] = []
+  for (let i = 0; i < 7; i++) {
+    const r = await fetch(`${proxy.url}/v2/`)
+    await r.arrayBuffer()
+    codes.push(r.status)
+  }
+  t.same(codes, [200, 200, 503, 200, 200, 503, 200])
+})
+
 t.test('times: the first two matching requests get 429 with Retry-After', async (t) => {
   const date = new Date(Date.now() + 3000).toUTCString()
   proxy.setRules([

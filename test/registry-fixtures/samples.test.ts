@@ -358,9 +358,9 @@ t.test('launch-time scripts run under busybox sh with only the run image applets
   const launchEnv = { PATH: bb, GREETING: 'Hello', APP_MODE: 'production', WEB_ONLY: 'yes', PROFILE_SOURCED: 'yes' }
   const web = run(join(bb, 'sh'), [greet, 'world'], { cwd: app, env: launchEnv })
   t.equal(web.stderr, '')
-  t.equal(web.stdout, webOutput({ cwd: app, message: EXPECTED.messages.hello }))
+  t.equal(web.stdout, webOutput({ cwd: app, message: EXPECTED.messages.hello, profile: 'yes' }))
   const alice = run(join(bb, 'sh'), [greet, ...EXPECTED.webWithArgs.args], { cwd: dir, env: launchEnv })
-  t.equal(alice.stdout, webOutput({ name: 'alice', cwd: dir }), 'no message.txt, no message line')
+  t.equal(alice.stdout, webOutput({ name: 'alice', cwd: dir, profile: 'yes' }), 'no message.txt, no message line')
   const worker = run(join(bb, 'sh'), ['-c', 'echo worker $APP_MODE $GREETING'], { cwd: app, env: launchEnv })
   t.equal(worker.stdout, EXPECTED.worker.stdout)
   const profile = run(join(bb, 'sh'), ['-c', '. ./.profile; echo "$PROFILE_SOURCED"'], { cwd: app, env: { PATH: bb } })

@@ -15,7 +15,7 @@ export async function registry(t: T, opts: StartRegistryOptions = {}): Promise<R
 }
 
 /** Starts a fault proxy in front of `targetUrl`, stopped when `t` ends. */
-export async function proxy(t: T, targetUrl: string, rules: FaultRule[] = [], opts: { ca?: string | Buffer } = {}): Promise<FaultProxy> {
+export async function proxy(t: T, targetUrl: string, rules: FaultRule[] = [], opts: Parameters<typeof startFaultProxy>[2] = {}): Promise<FaultProxy> {
   const p = await startFaultProxy(targetUrl, rules, opts)
   t.teardown(() => p.stop())
   return p

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 /**
  * Writes a real `docker-credential-test` executable into a temp dir and puts that dir first on
  * PATH. Answers by server URL: known.example → user/pass, token.example → identity token,
- * slow.example → sleeps, broken.example → failure; anything else → "credentials not found".
+ * slow.example → sleeps, broken.example and localhost:PORT → failure (secrets on stdout/stderr); anything else → "credentials not found".
  * Returns a cleanup function restoring PATH.
  */
 export function installTestHelper(): { dir: string; log: string; cleanup: () => void } {
@@ -20,6 +20,7 @@ case "$url" in
   token.example) printf '{"ServerURL":"token.example","Username":"<token>","Secret":"id-token-123"}' ;;
   slow.example) sleep 5 ;;
   broken.example) echo "boom secret-in-stdout"; exit 2 ;;
+  localhost:*) echo "boom secret-in-stdout"; echo "secret-in-stderr" >&2; exit 2 ;;
   *) echo "credentials not found in native keychain"; exit 1 ;;
 esac
 `

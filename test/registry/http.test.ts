@@ -2,8 +2,10 @@ import t from 'tap'
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Agent } from 'undici'
-import { createDispatchers, isListedHost, isLoopbackHost, readCapped, sendWire, stripPort } from '../../lib/registry/http.js'
+import { checkCaPem, createDispatchers, isListedHost, isLoopbackHost, readCapped, sendWire, stripPort } from '../../lib/registry/http.js'
 import { ProtocolError } from '../../lib/registry/errors.js'
+import { tlsMaterial } from '../../registry-fixtures/index.js'
+import { readFileSync } from 'node:fs'
 
 t.test('host classification', async (t) => {
   for (const h of ['localhost', 'localhost:5000', 'reg.localhost:1', '127.0.0.1', '127.9.8.7:80', '[::1]:5000', '::1']) t.ok(isLoopbackHost(h), h)
@@ -83,4 +85,14 @@ t.test('readCapped reads at most the limit', async (t) => {
   t.teardown(() => d.close())
   const r = await sendWire({ method: 'GET', url: s.origin, headers: {} }, d.forHost)
   t.equal((await readCapped(r.body, 1000)).length, 1000)
+})
+
+t.test('a CA file without a PEM certificate (--ca-cert /etc/passwd) is refused, not silently ignored', async (t) => {
+  t.throws(() => createDispatchers({ caCertFiles: ['/etc/passwd'] }), { code: 'ERR_TLS_CA_INVALID', message: /--ca-cert \/etc\/passwd: no PEM certificate/ })
+  t.throws(() => checkCaPem('x.pem', '-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n'), { code: 'ERR_TLS_CA_INVALID', message: /cannot be parsed/ })
+  const tls = await tlsMaterial()
+  const pem = readFileSync(tls.caFile, 'utf8')
+  t.match(checkCaPem(tls.caFile, `comment line\n${pem}`), /^-----BEGIN CERTIFICATE-----/)
+  const d = createDispatchers({ caCertFiles: [tls.caFile] })
+  await d.close()
 })

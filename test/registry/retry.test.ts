@@ -22,7 +22,13 @@ t.test('backoff doubles, caps and jitters within ±20 %', async (t) => {
   t.equal(backoffDelay(3, p, () => 0.5), 350)
   t.equal(backoffDelay(1, p, () => 0), 80)
   t.equal(backoffDelay(1, p, () => 1), 120)
-  t.same(resolveRetry(), { maxAttempts: 4, baseDelayMs: 1000, maxDelayMs: 30000, maxRetryAfterMs: 60000 })
+  const { random, ...defaults } = resolveRetry()
+  t.same(defaults, { maxAttempts: 4, baseDelayMs: 1000, maxDelayMs: 30000, maxRetryAfterMs: 60000 })
+  t.equal(random, Math.random)
+  // The jitter source can be injected through the policy, so tests never depend on chance.
+  const pinned = resolveRetry({ baseDelayMs: 100, random: () => 1 })
+  t.equal(backoffDelay(1, pinned), 120)
+  t.equal(backoffDelay(2, pinned), 240)
   t.equal(resolveRetry({ maxAttempts: 0 }).maxAttempts, 1)
 })
 

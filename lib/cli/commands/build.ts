@@ -89,6 +89,8 @@ Examples:
     const platform = hostPlatform()
     const builder = await builderFor(ctx, str('builder'), list('buildpack'), Boolean(str('order') || project?.buildpacks.length), platform)
     const fetched = builder?.stats ?? { layersFetched: 0, bytesFetched: 0, layersCached: 0, layers: [] }
+    const named = list('buildpack').length > 0 || Boolean(str('order') || project?.buildpacks.length)
+    if (!builder && !str('run-image')) throw new UsageError(named ? '--run-image REF is required (or build with --builder REF)' : NO_BUILDPACKS, 'build')
     const choiceStore = createBuildpackStore()
     const choice = await chooseBuildpacks({ buildpacks: list('buildpack'), appDir, onSkipped: (m) => ctx.out.debug(m), ...(str('buildpacks-dir') ? { buildpacksDir: str('buildpacks-dir')! } : {}), ...(str('order') ? { orderFile: str('order')! } : {}), ...(project ? { project } : {}),
       scratchDir: () => ctx.scratchDir(), external: (spec, store) => externalBuildpack(ctx, spec, store, builder, fetched), noneMessage: NO_BUILDPACKS,

@@ -46,6 +46,7 @@ Examples:
 async function createBuilderCommand(ctx: CommandContext, ref: string, configFile: string, concurrency?: string): Promise<number> {
   const started = Date.now()
   const config = await readBuilderToml(configFile)
+  if (config.ignored.length) ctx.out.warn(`${configFile}: ${config.ignored.map((k) => `[[${k}]]`).join(', ')} ignored (image extensions are not supported; the builder is made for this host's platform)`)
   const sources = await sourceContext(ctx)
   const buildImage = await openImage(ctx, config.buildImage)
   const lifecycle = config.lifecycle ? await readLifecycle(ctx, config.lifecycle, sources.storeDir, configFile) : undefined

@@ -1,5 +1,4 @@
-/**
- * `io.buildpacks.build.metadata` (cnb-spec.md §4.4): the buildpacks, launcher and processes of an
+/** `io.buildpacks.build.metadata` (cnb-spec.md §4.4): the buildpacks, launcher and processes of an
  * app image, as `pack inspect` reads them. Encoded with array `command`; decoded leniently
  * (string `command` from Platform < 0.10 images, `null` args, missing keys).
  */
@@ -38,6 +37,8 @@ export interface BuildMetadataLabel {
   extensions?: BuildpackRef[]
   launcher: LauncherMetadata
   processes: ProcessMetadata[]
+  /** The default a buildpack chose (metadata.toml's buildpack-default-process-type); omitted when none. */
+  buildpackDefaultProcessType?: string
 }
 
 function encodeRef(b: BuildpackRef): JsonObject {
@@ -64,6 +65,8 @@ export function encodeBuildMetadata(md: BuildMetadataLabel): string {
     if (p.workingDir) po['working-dir'] = p.workingDir
     return po
   })
+  // The lifecycle's BuildMetadata field order: buildpacks, extensions, launcher, processes, then this (omitempty).
+  if (md.buildpackDefaultProcessType) out['buildpack-default-process-type'] = md.buildpackDefaultProcessType
   return JSON.stringify(out)
 }
 
@@ -122,6 +125,8 @@ export function decodeBuildMetadata(text: string): Decoded<BuildMetadataLabel> {
   }
   const ext = decodeRefs(rd, o['extensions'], 'extensions')
   if (ext.length > 0) value.extensions = ext
+  const bpDefault = rd.str(o['buildpack-default-process-type'], 'buildpack-default-process-type')
+  if (bpDefault) value.buildpackDefaultProcessType = bpDefault
   return { value, warnings: rd.warnings }
 }
 
@@ -142,5 +147,6 @@ export function buildMetadataFromToml(md: BuildMetadataToml, launcher: LauncherM
     }),
   }
   if (md.extensions && md.extensions.length > 0) out.extensions = md.extensions.map(ref)
+  if (md.buildpackDefaultProcessType) out.buildpackDefaultProcessType = md.buildpackDefaultProcessType
   return out
 }

@@ -1,3 +1,4 @@
+/** The io.buildpacks.* labels: names, encoders and lenient decoders. */
 export * from './names.js'
 export * from './lifecycle-metadata.js'
 export * from './build-metadata.js'

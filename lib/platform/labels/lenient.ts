@@ -1,5 +1,4 @@
-/**
- * Lenient JSON reading for `io.buildpacks.*` labels, the way the lifecycle reads them: a value
+/** Lenient JSON reading for `io.buildpacks.*` labels, the way the lifecycle reads them: a value
  * of the wrong type is dropped with a warning instead of failing the whole label, missing keys
  * take their zero value. Only text that is not JSON (or not an object) is fatal.
  */

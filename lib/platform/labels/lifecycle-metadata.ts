@@ -1,5 +1,4 @@
-/**
- * `io.buildpacks.lifecycle.metadata` (cnb-spec.md §4.4) and `io.buildpacks.lifecycle.cache.metadata`
+/** `io.buildpacks.lifecycle.metadata` (cnb-spec.md §4.4) and `io.buildpacks.lifecycle.cache.metadata`
  * (§5.3): typed values, an encoder that writes exactly the lifecycle's JSON shape and key order,
  * and lenient decoders that accept what lifecycle 0.17–0.21 wrote (`stack.runImage` fallback,
  * missing keys). Unknown keys are dropped on re-encode, as the Go struct round trip does.
@@ -15,7 +14,10 @@ export interface LayerRef {
 /** One buildpack layer in the label: its diffID, `[metadata]` as `data`, and its types. */
 export interface BuildpackLayerMetadata {
   sha: string
-  /** The layer's `[metadata]` table; omitted from the JSON when undefined. */
+  /**
+   * The layer's `[metadata]` table. Never omitted from the JSON (the lifecycle's `data` has no
+   * omitempty): undefined (no `[metadata]` in the layer's toml) is written as `null`.
+   */
   data?: unknown
   build: boolean
   launch: boolean
@@ -75,8 +77,7 @@ export function emptyLayersMetadata(): LayersMetadata {
 }
 
 function encodeLayer(l: BuildpackLayerMetadata): JsonObject {
-  const out: JsonObject = { sha: l.sha }
-  if (l.data !== undefined) out['data'] = sortedDeep(l.data)
+  const out: JsonObject = { sha: l.sha, data: l.data === undefined ? null : sortedDeep(l.data) }
   out['build'] = l.build
   out['launch'] = l.launch
   out['cache'] = l.cache
@@ -92,21 +93,28 @@ export function encodeBuildpackLayers(b: BuildpackLayersMetadata): JsonObject {
   return out
 }
 
+/** `image` and `mirrors` as the lifecycle's RunImageForExport writes them: each omitted when empty. */
+function runImageForExport(image: string, mirrors: readonly string[]): JsonObject {
+  return { ...(image ? { image } : {}), ...(mirrors.length ? { mirrors: [...mirrors] } : {}) }
+}
+
 /**
- * Returns the label value (compact JSON) with keys in the order of §4.4: app, sbom (when set),
- * buildpacks, config, launcher, process-types (each when set), runImage {topLayer, reference,
- * image, mirrors}, stack {runImage {image, mirrors}}.
+ * Returns the label value (compact JSON) field for field as the lifecycle's exporter writes its
+ * LayersMetadata: app, sbom (omitted when unset), buildpacks, then config, launcher and
+ * process-types, always present (`{"sha":""}` when unset: they are not pointers there), runImage
+ * {topLayer, reference, image?, mirrors?}, stack {runImage {image?, mirrors?}} (image and mirrors
+ * omitted when empty). Layer `data` is `null` when a layer has no metadata.
  */
 export function encodeLifecycleMetadata(md: LayersMetadata): string {
   const out: JsonObject = { app: md.app.map((a) => ({ sha: a.sha })) }
   if (md.sbom) out['sbom'] = { sha: md.sbom.sha }
   out['buildpacks'] = md.buildpacks.map(encodeBuildpackLayers)
-  if (md.config) out['config'] = { sha: md.config.sha }
-  if (md.launcher) out['launcher'] = { sha: md.launcher.sha }
-  if (md.processTypes) out['process-types'] = { sha: md.processTypes.sha }
+  out['config'] = { sha: md.config?.sha ?? '' }
+  out['launcher'] = { sha: md.launcher?.sha ?? '' }
+  out['process-types'] = { sha: md.processTypes?.sha ?? '' }
   const r = md.runImage
-  out['runImage'] = { topLayer: r.topLayer, reference: r.reference, image: r.image, mirrors: [...r.mirrors] }
-  out['stack'] = { runImage: { image: r.image, mirrors: [...r.mirrors] } }
+  out['runImage'] = { topLayer: r.topLayer, reference: r.reference, ...runImageForExport(r.image, r.mirrors) }
+  out['stack'] = { runImage: runImageForExport(r.image, r.mirrors) }
   return JSON.stringify(out)
 }
 

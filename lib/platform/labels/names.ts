@@ -1,5 +1,4 @@
-/**
- * Names of every `io.buildpacks.*` label the platform reads or writes (cnb-spec.md §4.4, §8),
+/** Names of every `io.buildpacks.*` label the platform reads or writes (cnb-spec.md §4.4, §8),
  * and the base-image label selection the exporter inherits from the run image.
  */
 

@@ -1,5 +1,4 @@
-/**
- * `io.buildpacks.project.metadata` (cnb-spec.md §4.4): the JSON form of project-metadata.toml,
+/** `io.buildpacks.project.metadata` (cnb-spec.md §4.4): the JSON form of project-metadata.toml,
  * `{"source":{"type","version","metadata"}}`, or `{}` when there is none. Always set on app images.
  */
 import { LABELS } from './names.js'
@@ -22,7 +21,15 @@ export interface ProjectMetadata {
 export function encodeProjectMetadata(md: ProjectMetadata | undefined): string {
   if (!md?.source) return '{}'
   const s = md.source
-  return JSON.stringify({ source: { type: s.type, version: sortedDeep(s.version), metadata: sortedDeep(s.metadata) } })
+  // The lifecycle's ProjectSource fields are all omitempty: an empty type, version or metadata is left out.
+  const nonEmpty = (o: object | undefined) => o !== undefined && o !== null && Object.keys(o).length > 0
+  return JSON.stringify({
+    source: {
+      ...(s.type ? { type: s.type } : {}),
+      ...(nonEmpty(s.version) ? { version: sortedDeep(s.version) } : {}),
+      ...(nonEmpty(s.metadata) ? { metadata: sortedDeep(s.metadata) } : {}),
+    },
+  })
 }
 
 /** Decodes the label leniently; throws LabelError when `text` is not a JSON object. */

@@ -27,10 +27,11 @@ t.test('usage errors exit 3 before anything runs, naming the flag', async (t) =>
   const bp = ['--buildpack', SAMPLES.buildpack('base')]
   const cases: Array<[string[], RegExp]> = [
     [['build', '--run-image', base.runV1], /missing IMAGE/],
-    [['build', out('u'), '--path', emptyApp], /--run-image REF is required/],
+    [['build', out('u'), '--path', emptyApp], /no buildpacks: pass --builder REF .*or --run-image REF with --buildpack/],
+    [['build', out('u'), '--path', emptyApp, ...bp], /--run-image REF is required \(or build with --builder REF\)/],
     [['build', out('u'), '--run-image', base.runV1, '--cache-image', out('c'), '--cache-dir', join(work, 'c')], /--cache-image and --cache-dir exclude each other/],
     [['build', out('u'), '--run-image', base.runV1, '--launcher', 'bash'], /--launcher must be sh or none, got "bash"/],
-    [['build', out('u'), '--run-image', base.runV1, '--path', emptyApp], /no buildpacks: pass --buildpack DIR\|ID\[@VERSION\], --order FILE, or list them in the app's project\.toml/],
+    [['build', out('u'), '--run-image', base.runV1, '--path', emptyApp], /no buildpacks: pass --builder REF \(or set a default once with 'lading config default-builder REF'\)/],
     [['build', out('u'), '--run-image', base.runV1, '--path', emptyApp, ...bp, '--env', 'NOVALUE'], /--env: expected NAME=VALUE, got "NOVALUE"/],
     [['build', out('u'), '--run-image', base.runV1, '--path', emptyApp, ...bp, '--env-file', join(work, 'none.env')], /--env-file .*none\.env: no such file/],
     [['build', out('u'), '--run-image', base.runV1, '--path', emptyApp, ...bp, '--concurrency', '100'], /--concurrency must be an integer/],

@@ -38,9 +38,31 @@ t.test('an index is narrowed to --platform', async (t) => {
 })
 
 t.test('usage and not-found errors', async (t) => {
-  t.equal((await runCli(['config'])).code, 3)
+  t.equal((await runCli(['config'])).code, 0, 'no argument: lists the settings (none is fine)')
   t.equal((await runCli(['config', 'a', 'b'])).code, 3)
   t.equal((await runCli(['config', `oci:${layout}:v1`, '--platform', 'linux/'])).code, 3)
   t.equal((await runCli(['config', `oci:${layout}:v1`, '--json'])).code, 0, '--json is global; the config is JSON already')
   t.equal((await runCli(['config', `oci:${join(work, 'none')}`])).code, 6)
+})
+
+t.test('settings: config default-builder REF sets it, config lists it, --unset removes it; a REF still prints a config', async (t) => {
+  const { mkdtemp } = await import('node:fs/promises')
+  const { tmpdir } = await import('node:os')
+  const conf = await mkdtemp(join(tmpdir(), 'lading-xdg-'))
+  const before = process.env.XDG_CONFIG_HOME
+  process.env.XDG_CONFIG_HOME = conf
+  t.teardown(async () => {
+    if (before === undefined) delete process.env.XDG_CONFIG_HOME
+    else process.env.XDG_CONFIG_HOME = before
+    await rm(conf, { recursive: true, force: true })
+  })
+  t.equal((await runCli(['config'])).stdout, '')
+  t.equal((await runCli(['config', 'default-builder', 'reg.example/builder:1'])).code, 0)
+  t.equal((await runCli(['config'])).stdout, 'default-builder = reg.example/builder:1\n')
+  t.same(JSON.parse((await runCli(['config', '--json'])).stdout), { 'default-builder': 'reg.example/builder:1' })
+  t.equal((await runCli(['config', 'default-builder'])).stdout, 'reg.example/builder:1\n')
+  t.equal((await runCli(['config', 'default-builder', '--unset'])).code, 0)
+  t.match((await runCli(['config', 'default-builder'])).stderr, /not set/)
+  const r = await runCli(['config', `oci:${layout}:v1`])
+  t.equal(r.code, 0, r.stderr)
 })

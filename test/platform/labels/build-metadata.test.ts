@@ -61,6 +61,7 @@ t.test('buildMetadataFromToml maps metadata.toml to the label', async (t) => {
     processes: [{ type: 'web', command: ['node', 'server.js'], args: ['--port', '8080'], direct: true, buildpackId: 'acme/node', workingDir: '/workspace/api' }],
     labels: [], slices: [], buildpackDefaultProcessType: 'web',
   }, LAUNCHER)
-  t.same(label, MD)
+  t.same(label, { ...MD, buildpackDefaultProcessType: 'web' }, 'the buildpack-chosen default is kept, as the lifecycle does')
+  t.match(encodeBuildMetadata(label), /,"buildpack-default-process-type":"web"}$/)
   t.notMatch(encodeBuildMetadata(label), /"api"/, 'no api in buildpack entries [impl]')
 })

@@ -63,8 +63,10 @@ t.test('layer names and free-form data are sorted like Go maps', async (t) => {
     aa: { sha: 's2', build: false, launch: true, cache: false },
   } }]
   const enc = encodeLifecycleMetadata(md)
-  t.match(enc, '"layers":{"aa":{"sha":"s2","build":false,"launch":true,"cache":false},"zz":{"sha":"s1","data":{"a":{"c":2,"d":1},"b":1}')
-  t.notMatch(enc, /"sbom"|"config"|"launcher"|"process-types"/, 'absent refs are omitted')
+  t.match(enc, '"layers":{"aa":{"sha":"s2","data":null,"build":false,"launch":true,"cache":false},"zz":{"sha":"s1","data":{"a":{"c":2,"d":1},"b":1}')
+  t.notMatch(enc, /"sbom"/, 'an absent sbom is omitted (a pointer in the lifecycle)')
+  t.match(enc, '"config":{"sha":""},"launcher":{"sha":""},"process-types":{"sha":""},"runImage":{"topLayer":"","reference":""},"stack":{"runImage":{}}}',
+    'config, launcher and process-types are always there (not pointers in the lifecycle); empty image and mirrors omitted')
 })
 
 t.test('lenient decoding of older/odd labels', async (t) => {
