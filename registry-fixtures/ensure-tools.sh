@@ -7,6 +7,7 @@
 #   docker-registry -> docker-registry   skopeo   -> skopeo      umoci -> umoci
 #   podman          -> podman            openssl  -> openssl     htpasswd -> apache2-utils
 #   /bin/busybox    -> busybox-static    bwrap    -> bubblewrap  runc -> runc
+#   mmdebstrap      -> mmdebstrap (the Debian stack in stacks/)
 #
 # Podman notes (verified on Debian 12, podman 4.3.1, root, cgroup v1 inside a container):
 #   - storage: vfs (no overlay/fuse setup needed; slower but always works).
@@ -40,6 +41,7 @@ check_cmd bwrap bubblewrap
 check_cmd pigz pigz
 # /usr/bin/time (not the shell keyword): the benchmarks read CPU seconds and peak RSS from it.
 [ -x /usr/bin/time ] || need_pkgs+=(time)
+check_cmd mmdebstrap mmdebstrap
 # The base images need a *static* busybox; the dynamic `busybox` package would not run inside a
 # rootfs that has no libc.
 if [ ! -x /bin/busybox ] || ! grep -q '^Package: busybox-static$' /var/lib/dpkg/status 2>/dev/null; then
