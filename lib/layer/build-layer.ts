@@ -1,3 +1,4 @@
+// Runs a tar producer into the store in one pass: diffID, gzip, digest and size from a single read.
 import { wrapError } from '../errors.js'
 import { storeLayerBlob } from './store-blob.js'
 import { storedLayer, type StoredLayer } from './stored-layer.js'

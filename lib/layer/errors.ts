@@ -1,3 +1,4 @@
+// The layer errors: unsafe paths, unsupported file types, files that changed while being read.
 import { LadingError } from '../errors.js'
 
 /**

@@ -1,3 +1,4 @@
+// Makes a deterministic layer from a directory placed at an image path (owner, mtime, parents normalized).
 import { open, readlink, stat } from 'node:fs/promises'
 import { LadingError, wrapError } from '../errors.js'
 import type { StoredLayer } from './stored-layer.js'

@@ -1,3 +1,4 @@
+// Makes a deterministic layer from synthetic entries (launcher script, config files, directories, links).
 import { LadingError } from '../errors.js'
 import type { TarOptions } from './from-directory.js'
 import { buildStoredLayer } from './build-layer.js'

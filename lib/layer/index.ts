@@ -1,5 +1,4 @@
-/**
- * Layers on the local file system: deterministic creation (directory or in-memory entries →
+/** Layers on the local file system: deterministic creation (directory or in-memory entries →
  * tar → gzip, one pass, content-addressed store) and safe extraction (no path escapes,
  * whiteouts applied). oci-registry.md §3.4–3.6; architecture.md §2.5 and habit 5.
  */

@@ -1,3 +1,4 @@
+// The extraction root: resolves parent directories without ever writing through a link that leads out.
 import { lstat, mkdir, realpath, stat } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
 import { LadingError, wrapError } from '../errors.js'

@@ -1,3 +1,4 @@
+// Stores a compressed layer blob in the content-addressed store by temp file + rename, hashing as it writes.
 import { createWriteStream } from 'node:fs'
 import { mkdir, rename, rm } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'

@@ -1,3 +1,4 @@
+// A layer backed by a blob file in the content-addressed store, with its digest, diffID and size known.
 import { open } from 'node:fs/promises'
 import { pipeline } from 'node:stream'
 import type { Readable } from 'node:stream'

@@ -1,3 +1,4 @@
+// Image paths inside tar entries: split, validate and join absolute paths without `..` or NUL.
 import { LadingError } from '../errors.js'
 import { UnsafePathError } from './errors.js'
 

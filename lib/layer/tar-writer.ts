@@ -1,3 +1,4 @@
+// The normalizing tar writer: fixed mtime, owners and modes, so the same files give the same bytes.
 import { Readable } from 'node:stream'
 import type { FileHandle } from 'node:fs/promises'
 import tarStream from 'tar-stream'

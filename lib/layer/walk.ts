@@ -1,3 +1,4 @@
+// Walks a directory in sorted order, the same order every time, for deterministic layers.
 import { lstat, readdir } from 'node:fs/promises'
 import type { BigIntStats } from 'node:fs'
 import { join } from 'node:path'

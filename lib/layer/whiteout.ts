@@ -1,3 +1,4 @@
+// OCI whiteouts: recognizes `.wh.` files and opaque-directory markers and applies them on extraction.
 import { readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { LadingError } from '../errors.js'

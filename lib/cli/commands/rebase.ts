@@ -1,3 +1,4 @@
+// `lading rebase`: one image, an index or a fleet onto a patched run image; result lines, summary, exit code.
 import { ExitCodes } from '../../exit-codes.js'
 import { readFile } from 'node:fs/promises'
 import { UsageError } from '../args.js'
