@@ -1,11 +1,10 @@
 /** Shared set-up for tests against a real registry: work dir, registry, fault proxy, pushed base images, one teardown. */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
   startRegistry, startFaultProxy, makeBaseImages, pushBaseImages,
   type RegistryFixture, type RegistryVariant, type FaultProxy, type BaseImages, type PushBaseImagesOptions,
 } from '../../registry-fixtures/index.js'
+import { workDir } from './work-dir.js'
 
 type T = { teardown(fn: () => unknown): void }
 
@@ -48,11 +47,11 @@ export function pushOptions(reg: RegistryFixture): PushBaseImagesOptions {
 export async function registryEnv(t: T, opts: RegistryEnvOptions & { base: false }): Promise<Omit<RegistryEnv, 'base'>>
 export async function registryEnv(t: T, opts: RegistryEnvOptions): Promise<RegistryEnv>
 export async function registryEnv(t: T, opts: RegistryEnvOptions): Promise<Partial<RegistryEnv>> {
-  const env: Partial<RegistryEnv> = { work: await mkdtemp(join(tmpdir(), `lading-${opts.name}-`)) }
+  const env: Partial<RegistryEnv> = { work: await workDir(t, opts.name) }
+  // Teardowns run last-registered first: the proxy and registry stop before the work dir goes.
   t.teardown(async () => {
     await env.proxy?.stop()
     await env.reg?.stop()
-    await rm(env.work!, { recursive: true, force: true })
   })
   if (opts.home) process.env.HOME = join(env.work!, 'home')
   env.reg = await startRegistry({ variant: opts.variant ?? 'http' })
