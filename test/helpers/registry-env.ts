@@ -4,6 +4,7 @@ import {
   startRegistry, startFaultProxy, makeBaseImages, pushBaseImages,
   type RegistryFixture, type RegistryVariant, type FaultProxy, type BaseImages, type PushBaseImagesOptions,
 } from '../../registry-fixtures/index.js'
+import { createRegistryClient, type RegistryClient, type RegistryClientOptions } from '../../lib/registry/index.js'
 import { workDir } from './work-dir.js'
 
 type T = { teardown(fn: () => unknown): void }
@@ -61,4 +62,12 @@ export async function registryEnv(t: T, opts: RegistryEnvOptions): Promise<Parti
     await pushBaseImages(env.base.layout, env.reg.host, pushOptions(env.reg))
   }
   return env
+}
+
+/** {@link registryEnv} without base images, plus a client made with `opts` and closed when `t` ends. */
+export async function registryClientEnv(t: T, name: string, opts: RegistryClientOptions = {}): Promise<Omit<RegistryEnv, 'base'> & { client: RegistryClient }> {
+  const env = await registryEnv(t, { name, base: false })
+  const client = createRegistryClient(opts)
+  t.teardown(() => client.close())
+  return { ...env, client }
 }

@@ -7,10 +7,10 @@ import { sha256 } from '../../lib/digest/index.js'
 import { imageFromParts, type Image } from '../../lib/image/index.js'
 import { openLayout, type LayoutRepository } from '../../lib/layout/index.js'
 import { encodeJson, MediaTypes, parseReference, type Descriptor, type Platform, type Repository, type TransferEvent } from '../../lib/oci/index.js'
-import { createRegistryClient, type RegistryClient } from '../../lib/registry/index.js'
+import type { RegistryClient } from '../../lib/registry/index.js'
 import { copyImage, fetchImage, pushImage } from '../../lib/remote/index.js'
 import { randomLayer } from '../helpers/random.js'
-import { registryEnv } from '../helpers/registry-env.js'
+import { registryClientEnv } from '../helpers/registry-env.js'
 import { validateImage } from '../helpers/validate.js'
 
 type T = { teardown(fn: () => unknown): void }
@@ -18,11 +18,7 @@ type T = { teardown(fn: () => unknown): void }
 let proxy: FaultProxy
 let client: RegistryClient
 
-t.before(async () => {
-  ;({ proxy } = await registryEnv(t, { name: 'remote', base: false }))
-  client = createRegistryClient({ retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5 } })
-  t.teardown(() => client.close())
-})
+t.before(async () => { ({ proxy, client } = await registryClientEnv(t, 'remote', { retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5 } })) })
 
 const repoAt = (path: string): Repository => client.repository(parseReference(`${proxy.host}/${path}`))
 const AMD: Platform = { os: 'linux', architecture: 'amd64' }

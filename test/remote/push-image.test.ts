@@ -6,10 +6,10 @@ import type { FaultProxy } from '../../registry-fixtures/index.js'
 import { encodeJson, MediaTypes, parseReference, type ImageManifest, type Repository, type TransferEvent } from '../../lib/oci/index.js'
 import { toImage, withMediaType, type Image, type Layer } from '../../lib/image/index.js'
 import { openLayout, type LayoutRepository } from '../../lib/layout/index.js'
-import { createRegistryClient, type RegistryClient } from '../../lib/registry/index.js'
+import type { RegistryClient } from '../../lib/registry/index.js'
 import { fetchImage, isNotFound, pushImage, pushImageContent } from '../../lib/remote/index.js'
 import { randomImage } from '../helpers/random.js'
-import { registryEnv } from '../helpers/registry-env.js'
+import { registryClientEnv } from '../helpers/registry-env.js'
 import { validateImage } from '../helpers/validate.js'
 
 type T = { teardown(fn: () => unknown): void }
@@ -17,11 +17,7 @@ type T = { teardown(fn: () => unknown): void }
 let proxy: FaultProxy
 let client: RegistryClient
 
-t.before(async () => {
-  ;({ proxy } = await registryEnv(t, { name: 'remote', base: false }))
-  client = createRegistryClient({ retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5 } })
-  t.teardown(() => client.close())
-})
+t.before(async () => { ({ proxy, client } = await registryClientEnv(t, 'remote', { retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5 } })) })
 
 const repoAt = (path: string): Repository => client.repository(parseReference(`${proxy.host}/${path}`))
 
