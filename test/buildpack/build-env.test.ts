@@ -1,7 +1,7 @@
 import t from 'tap'
 import { join } from 'node:path'
 import { accumulateBuildLayers, buildEnvForBuildpack, Env, initialBuildEnv } from '../../lib/buildpack/index.js'
-import { tempDir, writeTree } from './fixtures.js'
+import { tempDir, tempTree, writeTree } from './fixtures.js'
 
 t.test('initialBuildEnv keeps only the allow-list', async (t) => {
   const e = initialBuildEnv({
@@ -43,8 +43,7 @@ t.test('accumulateBuildLayers: build layers only, ascending, each prepends', asy
 })
 
 t.test('buildEnvForBuildpack: platform env, clear-env, build-config, CNB vars', async (t) => {
-  const dir = await tempDir(t)
-  await writeTree(dir, {
+  const dir = await tempTree(t, '.', {
     'platform/env/PATH': '/plat/bin',
     'platform/env/LD_LIBRARY_PATH': '/plat/lib',
     'platform/env/BP_FOO': 'bar',

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { join } from 'node:path'
 import { applyEnvDir, applyEnvOp, applyRootDirs, Env, readEnvDir, rootDirOps } from '../../lib/buildpack/index.js'
-import { tempDir, writeTree } from './fixtures.js'
+import { tempTree } from './fixtures.js'
 
 t.test('Env keeps order and copies independently', async (t) => {
   const e = new Env({ B: '1', A: '2', U: undefined })
@@ -35,8 +35,7 @@ t.test('applyEnvOp table', async (t) => {
 })
 
 t.test('readEnvDir / applyEnvDir suffix rules', async (t) => {
-  const dir = await tempDir(t)
-  await writeTree(dir, {
+  const dir = await tempTree(t, '.', {
     'env/PATH.prepend': '/opt/bin',
     'env/CP.append': 'b.jar',
     'env/CP.delim': ':',
@@ -70,8 +69,7 @@ t.test('readEnvDir / applyEnvDir suffix rules', async (t) => {
 })
 
 t.test('root dirs: build vs launch, only existing dirs', async (t) => {
-  const dir = await tempDir(t)
-  await writeTree(dir, { 'l/bin/': '', 'l/lib/': '', 'l/include/': '', 'l/pkgconfig/': '', 'm/bin/': '' })
+  const dir = await tempTree(t, '.', { 'l/bin/': '', 'l/lib/': '', 'l/include/': '', 'l/pkgconfig/': '', 'm/bin/': '' })
   const build = new Env({ PATH: '/usr/bin' })
   await applyRootDirs(build, join(dir, 'l'), 'build')
   t.same(build.toRecord(), {

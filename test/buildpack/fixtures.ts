@@ -33,6 +33,13 @@ export async function writeTree(root: string, files: Record<string, TreeEntry>):
   }
 }
 
+/** A temp dir removed when the test ends, with `files` written under its `under` folder; returns that folder. */
+export async function tempTree(t: Teardown, under: string, files: Record<string, TreeEntry>): Promise<string> {
+  const root = join(await tempDir(t), under)
+  await writeTree(root, files)
+  return root
+}
+
 /** Returns a bash script entry with mode 0755. */
 export function script(body: string): TreeEntry {
   return { content: `#!/usr/bin/env bash\nset -eu\n${body}\n`, mode: 0o755 }

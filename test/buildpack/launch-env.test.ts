@@ -1,12 +1,9 @@
 import t from 'tap'
-import { join } from 'node:path'
 import { applyEnvOps, Env, launchEnvOps, launchProfileScripts } from '../../lib/buildpack/index.js'
-import { tempDir, writeTree } from './fixtures.js'
+import { tempTree } from './fixtures.js'
 
 t.test('launchEnvOps orders ops as the launcher applies them', async (t) => {
-  const dir = await tempDir(t)
-  const layers = join(dir, 'layers')
-  await writeTree(layers, {
+  const layers = await tempTree(t, 'layers', {
     'acme_a/one.toml': '[types]\nlaunch = true',
     'acme_a/one/bin/': '',
     'acme_a/one/env/V': 'a-one',
@@ -56,9 +53,7 @@ t.test('launchEnvOps orders ops as the launcher applies them', async (t) => {
 })
 
 t.test('launchProfileScripts lists profile.d files in launcher order', async (t) => {
-  const dir = await tempDir(t)
-  const layers = join(dir, 'layers')
-  await writeTree(layers, {
+  const layers = await tempTree(t, 'layers', {
     'acme_a/l2.toml': '[types]\nlaunch = true',
     'acme_a/l2/profile.d/b.sh': 'b',
     'acme_a/l1.toml': '[types]\nlaunch = true',

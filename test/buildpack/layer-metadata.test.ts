@@ -5,7 +5,7 @@ import {
   findUnsupportedSbomFiles, finalizeLayers, formatRestoredLayerMetadata, parseLayerMetadata, readBuildpackSbomFiles, readLayersDir,
   writeRestoredLayerMetadata, RESERVED_LAYER_NAMES,
 } from '../../lib/buildpack/index.js'
-import { tempDir, writeTree } from './fixtures.js'
+import { tempDir, tempTree, writeTree } from './fixtures.js'
 
 const P = '/layers/acme_node/runtime.toml'
 
@@ -49,8 +49,7 @@ t.test('restored form has only [metadata]', async (t) => {
 })
 
 t.test('readLayersDir lists layers sorted with dirs and SBOMs; finalizeLayers renames all-false ones', async (t) => {
-  const dir = await tempDir(t)
-  await writeTree(dir, {
+  const dir = await tempTree(t, '.', {
     'zeta.toml': '[types]\nlaunch = true',
     'zeta/bin/x': 'x',
     'alpha.toml': '[types]\nbuild = true\n[metadata]\nv = "1"',
@@ -97,7 +96,6 @@ t.test('readLayersDir lists layers sorted with dirs and SBOMs; finalizeLayers re
 })
 
 t.test('readLayersDir fails on a malformed layer toml', async (t) => {
-  const dir = await tempDir(t)
-  await writeTree(dir, { 'bad.toml': 'launch = true' })
+  const dir = await tempTree(t, '.', { 'bad.toml': 'launch = true' })
   await t.rejects(readLayersDir(dir), { code: 'ERR_BUILDPACK_LAYER_TOML', path: join(dir, 'bad.toml'), key: 'launch' })
 })

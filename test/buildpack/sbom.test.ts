@@ -1,11 +1,10 @@
 import t from 'tap'
 import { join } from 'node:path'
 import { planSbomCopies } from '../../lib/buildpack/index.js'
-import { tempDir, writeTree } from './fixtures.js'
+import { tempTree } from './fixtures.js'
 
 t.test('planSbomCopies maps SBOM files to sbom/{launch,build,cache}', async (t) => {
-  const dir = await tempDir(t)
-  await writeTree(dir, {
+  const dir = await tempTree(t, '.', {
     'acme_a/launch.sbom.cdx.json': '{}',
     'acme_a/build.sbom.spdx.json': '{}',
     'acme_a/run.toml': '[types]\nlaunch = true\nbuild = true',

@@ -4,29 +4,17 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import type { Layer } from '../../lib/image/index.js'
-import { layerFromEntries } from '../../lib/layer/index.js'
 import { dirCache } from '../../lib/cache/cache-dir.js'
-import { LABELS, type CacheMetadata } from '../../lib/platform/index.js'
+import { LABELS } from '../../lib/platform/index.js'
+import { workDir } from '../helpers/work-dir.js'
+import { cacheLayer, cacheMetadata, readAll } from './fixtures.js'
 
 let work: string
-t.before(async () => { work = await mkdtemp(join(tmpdir(), 'lading-cdir-')) })
-t.teardown(async () => {
-  await chmod(work, 0o755).catch(() => {})
-  await rm(work, { recursive: true, force: true })
-})
+t.before(async () => { work = await workDir(t, 'cdir') })
 
 const store = (): string => join(work, 'store')
-const mkLayer = (name: string, content: string) => layerFromEntries([{ path: `/layers/bp/${name}/f`, type: 'file', content }], { storeDir: store() })
-
-async function readAll(s: Readable | undefined): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  for await (const c of s!) chunks.push(c as Buffer)
-  return Buffer.concat(chunks)
-}
-
-const md = (sha: string): CacheMetadata => ({
-  buildpacks: [{ key: 'bp', version: '1.0.0', layers: { l: { sha, data: { v: 'x', n: 1 }, build: false, launch: false, cache: true } } }],
-})
+const mkLayer = (name: string, content: string) => cacheLayer(store(), name, content)
+const md = (sha: string) => cacheMetadata(sha, { v: 'x', n: 1 }, false)
 
 t.test('an empty or missing cache dir: no metadata, no layers', async (t) => {
   const c = dirCache(join(work, 'none'))

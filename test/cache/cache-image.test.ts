@@ -1,33 +1,24 @@
 import t from 'tap'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Readable } from 'node:stream'
 import { sha256 } from '../../lib/digest/index.js'
 import { emptyImage, appendLayers } from '../../lib/image/index.js'
-import { layerFromEntries } from '../../lib/layer/index.js'
 import { openLayout } from '../../lib/layout/index.js'
 import { imageCache } from '../../lib/cache/cache-image.js'
 import { hostPlatform } from '../../lib/oci/index.js'
-import { LABELS, type CacheMetadata } from '../../lib/platform/index.js'
+import { LABELS } from '../../lib/platform/index.js'
 import { createRegistryClient } from '../../lib/registry/index.js'
 import { fetchImage, pushImage } from '../../lib/remote/index.js'
 import { startRegistry, type RegistryFixture } from '../../registry-fixtures/index.js'
+import { workDir } from '../helpers/work-dir.js'
+import { cacheLayer, cacheMetadata, readAll } from './fixtures.js'
 
 let work: string
-t.before(async () => { work = await mkdtemp(join(tmpdir(), 'lading-cimg-')) })
-t.teardown(() => rm(work, { recursive: true, force: true }))
+t.before(async () => { work = await workDir(t, 'cimg') })
 
 const store = (): string => join(work, 'store')
-const mkLayer = (name: string, content: string) => layerFromEntries([{ path: `/layers/bp/${name}/f`, type: 'file', content }], { storeDir: store() })
-async function readAll(s: Readable | undefined): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  for await (const c of s!) chunks.push(c as Buffer)
-  return Buffer.concat(chunks)
-}
-const md = (sha: string): CacheMetadata => ({
-  buildpacks: [{ key: 'bp', version: '1.0.0', layers: { l: { sha, data: { k: 'v' }, build: true, launch: false, cache: true } } }],
-})
+const mkLayer = (name: string, content: string) => cacheLayer(store(), name, content)
+const md = (sha: string) => cacheMetadata(sha, { k: 'v' }, true)
 
 t.test('no previous cache image: empty metadata, nothing to open or reuse', async (t) => {
   const repo = await openLayout(join(work, 'l0'), { create: true })

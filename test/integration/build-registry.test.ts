@@ -1,12 +1,11 @@
 import t from 'tap'
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { cp, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
-  startRegistry, startFaultProxy, makeBaseImages, pushBaseImages, podmanRun, skopeoInspect, SAMPLES, EXPECTED,
-  type RegistryFixture, type FaultProxy,
+  startRegistry, makeBaseImages, pushBaseImages, podmanRun, skopeoInspect, SAMPLES, EXPECTED, type RegistryFixture, type FaultProxy,
 } from '../../registry-fixtures/index.js'
 import { runCli } from '../helpers/cli.js'
+import { registryEnv } from '../helpers/registry-env.js'
 
 let reg: RegistryFixture
 let proxy: FaultProxy
@@ -14,18 +13,9 @@ let work: string
 let app: string
 
 t.before(async () => {
-  work = await mkdtemp(join(tmpdir(), 'lading-it-build-'))
-  reg = await startRegistry({ variant: 'http' })
-  proxy = await startFaultProxy(reg.url)
-  const base = await makeBaseImages(join(work, 'base'))
-  await pushBaseImages(base.layout, reg.host)
+  ;({ work, reg, proxy } = await registryEnv(t, { name: 'it-build' }))
   app = join(work, 'hello')
   await cp(SAMPLES.apps.hello, app, { recursive: true })
-})
-t.teardown(async () => {
-  await proxy?.stop()
-  await reg?.stop()
-  await rm(work, { recursive: true, force: true })
 })
 
 const build = (image: string, extra: string[] = []) => runCli([

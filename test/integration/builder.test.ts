@@ -1,12 +1,11 @@
 import t from 'tap'
-import { mkdir, mkdtemp, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir, readFile, readlink, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
-  startRegistry, makeBaseImages, pushBaseImages, podmanRun, skopeoInspect, umociUnpack, runToolOk, hostArchitecture,
-  type RegistryFixture, type BaseImages,
+  podmanRun, skopeoInspect, umociUnpack, runToolOk, hostArchitecture, type RegistryFixture, type BaseImages,
 } from '../../registry-fixtures/index.js'
 import { runCli } from '../helpers/cli.js'
+import { registryEnv } from '../helpers/registry-env.js'
 import { writeComposite, writeShBuildpack } from '../helpers/sh-buildpacks.js'
 
 let reg: RegistryFixture
@@ -15,22 +14,13 @@ let work: string
 let app: string
 
 t.before(async () => {
-  work = await mkdtemp(join(tmpdir(), 'lading-it-builder-'))
-  // lading keeps unpacked buildpacks and rootfs trees under ~/.cache/lading: a fresh home per run.
-  process.env.HOME = join(work, 'home')
-  reg = await startRegistry({ variant: 'http' })
-  base = await makeBaseImages(join(work, 'base'))
-  await pushBaseImages(base.layout, reg.host)
+  ;({ work, reg, base } = await registryEnv(t, { name: 'it-builder', home: true }))
   app = join(work, 'app')
   await mkdir(app)
   await writeFile(join(app, 'hello.txt'), 'hello\n')
   await writeShBuildpack(join(work, 'bp/a'), 'acme/a', '1.0.0', 'hello from a')
   await writeShBuildpack(join(work, 'bp/b'), 'acme/b', '2.0.0', 'hello from b')
   await writeComposite(join(work, 'bp/suite'), 'acme/suite', '0.1.0', [{ id: 'acme/b', version: '2.0.0', optional: true }, { id: 'acme/a', version: '1.0.0' }])
-})
-t.teardown(async () => {
-  await reg?.stop()
-  await rm(work, { recursive: true, force: true })
 })
 
 const builderToml = (extra = ''): string => `description = "lading test builder"

@@ -1,12 +1,9 @@
 import t from 'tap'
-import { mkdtemp, rm, writeFile, mkdir, symlink, chmod } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile, mkdir, symlink, chmod } from 'node:fs/promises'
 import { join } from 'node:path'
-import {
-  startRegistry, startFaultProxy, makeBaseImages, pushBaseImages, podmanRun, skopeoInspect, umociUnpack,
-  type RegistryFixture, type FaultProxy,
-} from '../../registry-fixtures/index.js'
+import { podmanRun, skopeoInspect, umociUnpack, type RegistryFixture, type FaultProxy } from '../../registry-fixtures/index.js'
 import { runCli, runBin } from '../helpers/cli.js'
+import { registryEnv } from '../helpers/registry-env.js'
 import { readFile } from 'node:fs/promises'
 
 let reg: RegistryFixture
@@ -15,22 +12,13 @@ let work: string
 let app: string
 
 t.before(async () => {
-  work = await mkdtemp(join(tmpdir(), 'lading-it-append-'))
-  reg = await startRegistry({ variant: 'http' })
-  proxy = await startFaultProxy(reg.url)
-  const base = await makeBaseImages(join(work, 'base'))
-  await pushBaseImages(base.layout, reg.host)
+  ;({ work, reg, proxy } = await registryEnv(t, { name: 'it-append' }))
   app = join(work, 'app')
   await mkdir(join(app, 'bin'), { recursive: true })
   await writeFile(join(app, 'hello.txt'), 'hello from lading\n')
   await writeFile(join(app, 'bin', 'greet'), '#!/bin/sh\necho "greetings, $1"\n')
   await chmod(join(app, 'bin', 'greet'), 0o755)
   await symlink('hello.txt', join(app, 'link.txt'))
-})
-t.teardown(async () => {
-  await proxy?.stop()
-  await reg?.stop()
-  await rm(work, { recursive: true, force: true })
 })
 
 t.test('append through bin/lading: podman pulls and runs the new image', async (t) => {

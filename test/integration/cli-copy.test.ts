@@ -1,29 +1,17 @@
 import t from 'tap'
-import { mkdtemp, rm, readFile, writeFile, mkdir } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile, writeFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createHash } from 'node:crypto'
-import {
-  startRegistry, startFaultProxy, makeBaseImages, pushBaseImages, skopeoInspect, skopeoRawManifest, umociUnpack,
-  type RegistryFixture, type FaultProxy,
-} from '../../registry-fixtures/index.js'
+import { skopeoInspect, skopeoRawManifest, umociUnpack, type RegistryFixture, type FaultProxy } from '../../registry-fixtures/index.js'
 import { runCli } from '../helpers/cli.js'
+import { registryEnv } from '../helpers/registry-env.js'
 
 let reg: RegistryFixture
 let proxy: FaultProxy
 let work: string
 
 t.before(async () => {
-  work = await mkdtemp(join(tmpdir(), 'lading-it-copy-'))
-  reg = await startRegistry({ variant: 'http' })
-  proxy = await startFaultProxy(reg.url)
-  const base = await makeBaseImages(join(work, 'base'))
-  await pushBaseImages(base.layout, reg.host)
-})
-t.teardown(async () => {
-  await proxy?.stop()
-  await reg?.stop()
-  await rm(work, { recursive: true, force: true })
+  ;({ work, reg, proxy } = await registryEnv(t, { name: 'it-copy' }))
 })
 
 const uploadedBytes = (p: FaultProxy, from = 0): number =>

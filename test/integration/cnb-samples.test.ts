@@ -1,12 +1,10 @@
 import t from 'tap'
-import { copyFile, cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { copyFile, cp, mkdir, readFile, symlink, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import {
-  startRegistry, makeBaseImages, pushBaseImages, podmanRun, skopeoInspect, runToolOk, type RegistryFixture,
-} from '../../registry-fixtures/index.js'
+import { podmanRun, skopeoInspect, runToolOk, type RegistryFixture, type BaseImages } from '../../registry-fixtures/index.js'
 import { runCli } from '../helpers/cli.js'
+import { registryEnv } from '../helpers/registry-env.js'
 
 // The CNB project's samples (test/fixtures/cnb-samples/ORIGIN.md), used unchanged: only their base
 // image names are pointed at the test registry.
@@ -34,11 +32,8 @@ async function bashBuildImage(layout: string): Promise<void> {
 }
 
 t.before(async () => {
-  work = await mkdtemp(join(tmpdir(), 'lading-it-samples-'))
-  process.env.HOME = join(work, 'home')
-  reg = await startRegistry({ variant: 'http' })
-  const base = await makeBaseImages(join(work, 'base'))
-  await pushBaseImages(base.layout, reg.host)
+  let base: BaseImages
+  ;({ work, reg, base } = await registryEnv(t, { name: 'it-samples', home: true }))
   await bashBuildImage(base.layout)
   const copy = (from: string, to: string) => runToolOk('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${base.layout}:${from}`, `docker://${reg.host}/${to}`])
   await copy('bash-build', 'cnbs/sample-base-build:noble')
@@ -50,10 +45,6 @@ t.before(async () => {
   app = join(work, 'app')
   await mkdir(app)
   await writeFile(join(app, 'README'), 'an app\n')
-})
-t.teardown(async () => {
-  await reg?.stop()
-  await rm(work, { recursive: true, force: true })
 })
 
 const pkg = (out: string, config: string, extra: string[] = []) => runCli(['buildpack', 'package', out, '--config', config, '--json', ...extra])

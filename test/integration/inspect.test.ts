@@ -1,12 +1,10 @@
 import t, { type Test } from 'tap'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  startRegistry, startFaultProxy, makeBaseImages, pushBaseImages, SAMPLES, EXPECTED, BASE_IMAGE_LABELS,
-  type RegistryFixture, type FaultProxy, type BaseImages,
+  SAMPLES, EXPECTED, BASE_IMAGE_LABELS, type RegistryFixture, type FaultProxy, type BaseImages,
 } from '../../registry-fixtures/index.js'
 import { runCli } from '../helpers/cli.js'
+import { registryEnv } from '../helpers/registry-env.js'
 
 let reg: RegistryFixture
 let proxy: FaultProxy
@@ -14,16 +12,7 @@ let work: string
 let base: BaseImages
 
 t.before(async () => {
-  work = await mkdtemp(join(tmpdir(), 'lading-it-inspect-'))
-  reg = await startRegistry({ variant: 'http' })
-  proxy = await startFaultProxy(reg.url)
-  base = await makeBaseImages(join(work, 'base'))
-  await pushBaseImages(base.layout, reg.host)
-})
-t.teardown(async () => {
-  await proxy?.stop()
-  await reg?.stop()
-  await rm(work, { recursive: true, force: true })
+  ;({ work, reg, proxy, base } = await registryEnv(t, { name: 'it-inspect' }))
 })
 
 const build = async (image: string, runImage: string): Promise<void> => {

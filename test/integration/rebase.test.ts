@@ -1,12 +1,9 @@
 import t from 'tap'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import {
-  startRegistry, startFaultProxy, makeBaseImages, pushBaseImages, podmanRun, SAMPLES, EXPECTED,
-  type RegistryFixture, type FaultProxy, type ProxiedRequest,
-} from '../../registry-fixtures/index.js'
+import { startRegistry, podmanRun, SAMPLES, EXPECTED, type RegistryFixture, type FaultProxy, type ProxiedRequest } from '../../registry-fixtures/index.js'
 import { runCli } from '../helpers/cli.js'
+import { registryEnv } from '../helpers/registry-env.js'
 import { withConfig, withLabels, type Image } from '../../lib/image/index.js'
 import { parseReference } from '../../lib/oci/index.js'
 import { createRegistryClient } from '../../lib/registry/index.js'
@@ -18,11 +15,8 @@ let work: string
 const client = createRegistryClient({})
 
 t.before(async () => {
-  work = await mkdtemp(join(tmpdir(), 'lading-it-rebase-'))
-  reg = await startRegistry({ variant: 'http' })
-  proxy = await startFaultProxy(reg.url)
-  const base = await makeBaseImages(join(work, 'base'))
-  await pushBaseImages(base.layout, reg.host)
+  ;({ work, reg, proxy } = await registryEnv(t, { name: 'it-rebase' }))
+  t.teardown(() => client.close())
   // The run image tag a team follows; "patching the OS" moves it from v1 to v2.
   await cli(['copy', `${reg.host}/run:v1`, `${reg.host}/run:current`])
   await cli(['build', `${proxy.host}/app:1`, '--path', SAMPLES.apps.hello, '--buildpacks-dir', SAMPLES.buildpacksDir,
@@ -31,12 +25,6 @@ t.before(async () => {
   // The patch: v2's files, same distro version (v1 → v2 fixtures differ in distro.version, which §6.2 refuses).
   const v2 = await fetchImage(repoOf(`${reg.host}/run:v2`), 'v2')
   await pushImage(repoOf(`${reg.host}/run:current`), withLabels(v2, { 'io.buildpacks.base.distro.version': '1' }), ['current'])
-})
-t.teardown(async () => {
-  await client.close()
-  await proxy?.stop()
-  await reg?.stop()
-  await rm(work, { recursive: true, force: true })
 })
 
 async function cli(argv: string[]) {

@@ -1,6 +1,5 @@
 import t from 'tap'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { appendLayers, emptyImage, withConfig, withLabels, type Image } from '../../lib/image/index.js'
 import { layerFromEntries } from '../../lib/layer/index.js'
@@ -13,6 +12,7 @@ import { emptyLayersMetadata, encodeLifecycleMetadata, LABELS, type CacheMetadat
 import { createRegistryClient, type RegistryClient } from '../../lib/registry/index.js'
 import { pushImage } from '../../lib/remote/index.js'
 import { startRegistry, type RegistryFixture } from '../../registry-fixtures/index.js'
+import { workDir } from '../helpers/work-dir.js'
 
 let work: string
 let layout: LayoutRepository
@@ -20,7 +20,7 @@ let run: Image
 let reg: RegistryFixture
 let client: RegistryClient
 t.before(async () => {
-  work = await mkdtemp(join(tmpdir(), 'lading-analyze-'))
+  work = await workDir(t, 'analyze')
   layout = await openLayout(join(work, 'images'), { create: true })
   const layer = await layerFromEntries([{ path: '/etc/os-release', type: 'file', content: 'ID=test\n' }], { storeDir: join(work, 'store') })
   run = withLabels(appendLayers(emptyImage(hostPlatform()), { layer }), {
@@ -38,7 +38,6 @@ t.before(async () => {
 t.teardown(async () => {
   await client?.close()
   await reg?.stop()
-  await rm(work, { recursive: true, force: true })
 })
 
 const src = (identifier: string) => ({ repo: layout, identifier, display: `oci:images:${identifier}` })

@@ -1,32 +1,25 @@
 import t from 'tap'
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { findBuildpacks, initialBuildEnv, type BuildpackStore, type OrderInput } from '../../lib/buildpack/index.js'
+import { findBuildpacks, type BuildpackStore, type OrderInput } from '../../lib/buildpack/index.js'
 import { buildPhase } from '../../lib/lifecycle/build-phase.js'
 import { detectPhase } from '../../lib/lifecycle/detect-phase.js'
 import { PhaseError } from '../../lib/lifecycle/errors.js'
-import { createHostRunner } from '../../lib/runner/host-runner.js'
-import { copyApp, prepareBuildDirs } from '../../lib/lifecycle/workspace.js'
-import { EXPECTED, hostArchitecture, SAMPLES } from '../../registry-fixtures/index.js'
+import { EXPECTED, SAMPLES } from '../../registry-fixtures/index.js'
+import { workDir } from '../helpers/work-dir.js'
+import { hostRuntime } from './phase-fixtures.js'
 
 let work: string
 let store: BuildpackStore
 t.before(async () => {
-  work = await mkdtemp(join(tmpdir(), 'lading-build-'))
+  work = await workDir(t, 'build')
   store = await findBuildpacks(SAMPLES.buildpacksDir, { onError: () => {} })
 })
-t.teardown(() => rm(work, { recursive: true, force: true }))
 
 let n = 0
 /** Detects `order` on the hello app with the host runner, then builds. */
 async function build(order: OrderInput, onOutput?: (c: string) => void) {
-  const dirs = await prepareBuildDirs(join(work, `b${n++}`))
-  await copyApp(SAMPLES.apps.hello, dirs.workspace)
-  const exec = { runner: createHostRunner(), toContainer: (p: string) => p, tmpDir: join(dirs.root, 'tmp') }
-  await mkdir(exec.tmpDir)
-  const env = initialBuildEnv({ PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/tmp' })
-  const target = { os: 'linux', arch: hostArchitecture() }
+  const { dirs, exec, env, target } = await hostRuntime(join(work, `b${n++}`), SAMPLES.apps.hello)
   const d = await detectPhase({ order, store, dirs, exec, env, target })
   const seen: string[] = []
   const built = buildPhase({ group: d.group, plan: d.plan, dirs, exec, env, target, onBuildpack: (bp) => seen.push(bp.id), ...(onOutput ? { onOutput } : {}) })

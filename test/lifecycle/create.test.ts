@@ -1,6 +1,5 @@
 import t from 'tap'
-import { cp, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { cp, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { findBuildpacks, type BuildpackStore, type OrderInput } from '../../lib/buildpack/index.js'
 import { openLayout, type LayoutRepository } from '../../lib/layout/index.js'
@@ -11,6 +10,7 @@ import { LABELS } from '../../lib/platform/index.js'
 import { fetchImage } from '../../lib/remote/index.js'
 import { prepareBuildDirs } from '../../lib/lifecycle/workspace.js'
 import { EXPECTED, makeBaseImages, SAMPLES, type BaseImages } from '../../registry-fixtures/index.js'
+import { workDir } from '../helpers/work-dir.js'
 
 let work: string
 let base: BaseImages
@@ -18,14 +18,13 @@ let runRepo: LayoutRepository
 let store: BuildpackStore
 let app: string
 t.before(async () => {
-  work = await mkdtemp(join(tmpdir(), 'lading-create-'))
+  work = await workDir(t, 'create')
   base = await makeBaseImages(join(work, 'base'))
   runRepo = await openLayout(base.layout)
   store = await findBuildpacks(SAMPLES.buildpacksDir, { onError: () => {} })
   app = join(work, 'app')
   await cp(SAMPLES.apps.hello, app, { recursive: true })
 })
-t.teardown(() => rm(work, { recursive: true, force: true }))
 
 const META: OrderInput = [{ group: [{ id: 'lading-test/meta' }] }]
 async function request(out: string, over: Partial<BuildRequest> = {}): Promise<BuildRequest> {

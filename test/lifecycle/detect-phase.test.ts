@@ -1,31 +1,24 @@
 import t from 'tap'
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { findBuildpacks, initialBuildEnv, type BuildpackStore, type OrderInput } from '../../lib/buildpack/index.js'
+import { findBuildpacks, type BuildpackStore, type OrderInput } from '../../lib/buildpack/index.js'
 import { PhaseError } from '../../lib/lifecycle/errors.js'
-import { createHostRunner } from '../../lib/runner/host-runner.js'
 import { detectPhase } from '../../lib/lifecycle/detect-phase.js'
-import { copyApp, prepareBuildDirs } from '../../lib/lifecycle/workspace.js'
 import { parseGroup, parsePlan } from '../../lib/platform/index.js'
-import { EXPECTED, hostArchitecture, SAMPLES } from '../../registry-fixtures/index.js'
+import { EXPECTED, SAMPLES } from '../../registry-fixtures/index.js'
+import { workDir } from '../helpers/work-dir.js'
+import { hostRuntime } from './phase-fixtures.js'
 
 let work: string
 let store: BuildpackStore
 t.before(async () => {
-  work = await mkdtemp(join(tmpdir(), 'lading-detect-'))
+  work = await workDir(t, 'detect')
   store = await findBuildpacks(SAMPLES.buildpacksDir, { onError: () => {} })
 })
-t.teardown(() => rm(work, { recursive: true, force: true }))
 
 let n = 0
 async function run(order: OrderInput, onOutput?: (c: string) => void) {
-  const dirs = await prepareBuildDirs(join(work, `b${n++}`))
-  await copyApp(SAMPLES.apps.hello, dirs.workspace)
-  const exec = { runner: createHostRunner(), toContainer: (p: string) => p, tmpDir: join(dirs.root, 'tmp') }
-  await mkdir(exec.tmpDir)
-  const env = initialBuildEnv({ PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/tmp' })
-  const target = { os: 'linux', arch: hostArchitecture() }
+  const { dirs, exec, env, target } = await hostRuntime(join(work, `b${n++}`), SAMPLES.apps.hello)
   return { dirs, result: detectPhase({ order, store, dirs, exec, env, target, ...(onOutput ? { onOutput } : {}) }) }
 }
 
@@ -61,11 +54,8 @@ t.test('no group passes: exit 20 with the lifecycle results per group; nothing w
 
 t.test('samples/hello-moon alone (buildpacks/samples): the requirement nobody provides', async (t) => {
   const samples = await findBuildpacks(join(import.meta.dirname, 'fixtures', 'samples-buildpacks'))
-  const dirs = await prepareBuildDirs(join(work, `b${n++}`))
-  const exec = { runner: createHostRunner(), toContainer: (p: string) => p, tmpDir: join(dirs.root, 'tmp') }
-  await mkdir(exec.tmpDir)
-  const env = initialBuildEnv({ PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/tmp' })
-  const result = detectPhase({ order: [{ group: [{ id: 'samples/hello-moon' }] }], store: samples, dirs, exec, env, target: { os: 'linux', arch: hostArchitecture() } })
+  const { dirs, exec, env, target } = await hostRuntime(join(work, `b${n++}`))
+  const result = detectPhase({ order: [{ group: [{ id: 'samples/hello-moon' }] }], store: samples, dirs, exec, env, target })
   const err = await result.then(() => undefined, (e: PhaseError) => e)
   t.equal(err?.exitCode, 20)
   t.equal(err?.message, [

@@ -1,18 +1,18 @@
 import t from 'tap'
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { findBuildpacks, initialBuildEnv, type BuildpackDescriptor } from '../../lib/buildpack/index.js'
+import { findBuildpacks, type BuildpackDescriptor } from '../../lib/buildpack/index.js'
 import { appendLayers, emptyImage, withConfig, type Image } from '../../lib/image/index.js'
 import { layerFromEntries } from '../../lib/layer/index.js'
 import { buildPhase, type Built } from '../../lib/lifecycle/build-phase.js'
 import { detectPhase } from '../../lib/lifecycle/detect-phase.js'
 import { PhaseError } from '../../lib/lifecycle/errors.js'
 import { exportImage, type ExportInput } from '../../lib/lifecycle/export.js'
-import { createHostRunner } from '../../lib/runner/host-runner.js'
-import { copyApp, prepareBuildDirs, type BuildDirs } from '../../lib/lifecycle/workspace.js'
+import type { BuildDirs } from '../../lib/lifecycle/workspace.js'
 import { decodeLifecycleMetadata, LABELS } from '../../lib/platform/index.js'
 import { EXPECTED, hostArchitecture, SAMPLES } from '../../registry-fixtures/index.js'
+import { workDir } from '../helpers/work-dir.js'
+import { hostRuntime } from './phase-fixtures.js'
 
 let work: string
 let dirs: BuildDirs
@@ -20,14 +20,10 @@ let group: BuildpackDescriptor[]
 let built: Built
 let run: Image
 t.before(async () => {
-  work = await mkdtemp(join(tmpdir(), 'lading-export-'))
+  work = await workDir(t, 'export')
   const store = await findBuildpacks(SAMPLES.buildpacksDir, { onError: () => {} })
-  dirs = await prepareBuildDirs(join(work, 'b'))
-  await copyApp(SAMPLES.apps.hello, dirs.workspace, { exclude: ['*.log', '.gitignore'] })
-  const exec = { runner: createHostRunner(), toContainer: (p: string) => p, tmpDir: join(dirs.root, 'tmp') }
-  await mkdir(exec.tmpDir)
-  const env = initialBuildEnv({ PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/tmp' })
-  const target = { os: 'linux', arch: hostArchitecture() }
+  const { dirs: ws, exec, env, target } = await hostRuntime(join(work, 'b'), SAMPLES.apps.hello, { exclude: ['*.log', '.gitignore'] })
+  dirs = ws
   const d = await detectPhase({ order: [{ group: [{ id: 'lading-test/meta' }] }], store, dirs, exec, env, target })
   group = d.group
   built = await buildPhase({ group, plan: d.plan, dirs, exec, env, target })
@@ -35,7 +31,6 @@ t.before(async () => {
   run = withConfig(appendLayers(emptyImage({ os: 'linux', architecture: hostArchitecture() }), { layer: base, history: { created_by: 'run base', created: '2020-01-01T00:00:00Z' } }, { history: { created_by: 'ENV x', empty_layer: true } }),
     (c) => ({ ...c, config: { Env: ['PATH=/usr/bin:/bin', 'TZ=UTC'], Labels: { 'io.buildpacks.base.id': 'run-base' }, User: '1000:1000' } }))
 })
-t.teardown(() => rm(work, { recursive: true, force: true }))
 
 const input = (over: Partial<ExportInput> = {}): ExportInput => ({
   group, built, dirs, runImage: run, runReference: 'reg.test/run@sha256:' + '1'.repeat(64), runName: 'reg.test/run:v1', runMirrors: ['mirror.test/run:v1'],

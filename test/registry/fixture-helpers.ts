@@ -36,6 +36,14 @@ export function client(t: T, reg: RegistryFixture | undefined, opts: RegistryCli
   return c
 }
 
+/** A fault proxy in front of `reg` with `rules`, a client that goes through it, and `repository` on that client. */
+export async function proxied(t: T, reg: RegistryFixture, repository: string, rules: FaultRule[] = [],
+  opts: Parameters<typeof client>[2] = {}): Promise<{ p: FaultProxy; c: RegistryClient; repo: ReturnType<RegistryClient['repository']> }> {
+  const p = await proxy(t, reg.url, rules)
+  const c = client(t, reg, { host: p.host, ...opts })
+  return { p, c, repo: c.repository({ registry: p.host, repository }) }
+}
+
 /** Random bytes with their digest. */
 export function blob(size: number): { bytes: Buffer; digest: Digest; size: number } {
   const bytes = randomBytes(size)

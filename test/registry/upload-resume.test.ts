@@ -21,7 +21,7 @@
 import t from 'tap'
 import { Readable } from 'node:stream'
 import { DigestMismatchError } from '../../lib/digest/index.js'
-import { blob, client, proxy, readAll, registry } from './fixture-helpers.js'
+import { blob, proxied, readAll, registry } from './fixture-helpers.js'
 
 const reg = await registry(t)
 const statusGet = { method: 'GET', path: /\/blobs\/uploads\// }
@@ -29,10 +29,8 @@ const seq = (p: { requests: Array<{ method: string; path: string }> }, repo: str
   p.requests.filter((r) => r.path.startsWith(`/v2/${repo}/`)).map((r) => r.method)
 
 t.test('reset mid-PATCH before 64 KiB: status GET says nothing kept, the same session gets the whole body again', async (t) => {
-  const p = await proxy(t, reg.url, [{ match: { method: 'PATCH', nth: 1 }, action: { resetAfterBytes: 60_000, direction: 'request' } }])
   const lines: string[] = []
-  const c = client(t, reg, { host: p.host, lines })
-  const repo = c.repository({ registry: p.host, repository: 'resume/zero' })
+  const { p, c, repo } = await proxied(t, reg, 'resume/zero', [{ match: { method: 'PATCH', nth: 1 }, action: { resetAfterBytes: 60_000, direction: 'request' } }], { lines })
   const b = blob(300_000)
   let opened = 0
   const d = await repo.blobs.put(() => {
@@ -56,14 +54,12 @@ t.test('reset mid-PATCH before 64 KiB: status GET says nothing kept, the same se
 })
 
 t.test('reset mid-PATCH after 64 KiB: the registry kept the bytes but invalidated the session (404): full restart', async (t) => {
-  const p = await proxy(t, reg.url, [{ match: { method: 'PATCH', nth: 1 }, action: { resetAfterBytes: 150_000, direction: 'request' } }])
   const lines: string[] = []
   // The registry writes the cut PATCH's bytes when its handler notices the broken connection; a
   // status GET answered before that (seen once on a loaded machine) still says 0-0, and the upload
   // then recovers through a rejected resume and a restart. The pause before the status GET, 1 s
   // by default, is kept long enough here for the registry to get there first.
-  const c = client(t, reg, { host: p.host, lines, retry: { baseDelayMs: 250, maxDelayMs: 250 } })
-  const repo = c.repository({ registry: p.host, repository: 'resume/invalid' })
+  const { p, c, repo } = await proxied(t, reg, 'resume/invalid', [{ match: { method: 'PATCH', nth: 1 }, action: { resetAfterBytes: 150_000, direction: 'request' } }], { lines, retry: { baseDelayMs: 250, maxDelayMs: 250 } })
   const b = blob(300_000)
   const d = await repo.blobs.put(() => Readable.from([b.bytes]), { digest: b.digest, size: b.size })
   t.equal(d.digest, b.digest)
@@ -77,13 +73,11 @@ t.test('reset mid-PATCH after 64 KiB: the registry kept the bytes but invalidate
 })
 
 t.test("status GET failing: 404 BLOB_UPLOAD_UNKNOWN is a full restart; a 500 is retried within the status request's own budget", async (t) => {
-  const p = await proxy(t, reg.url, [
+  const { p, c, repo } = await proxied(t, reg, 'resume/unknown', [
     { match: { method: 'PATCH', nth: 1, times: 2 }, action: { resetAfterBytes: 1000, direction: 'request' } },
     { match: { ...statusGet, nth: 1 }, action: { status: 404, body: '{"errors":[{"code":"BLOB_UPLOAD_UNKNOWN","message":"blob upload unknown"}]}' } },
     { match: { ...statusGet, nth: 2 }, action: { status: 500, body: 'boom' } },
   ])
-  const c = client(t, reg, { host: p.host })
-  const repo = c.repository({ registry: p.host, repository: 'resume/unknown' })
   const b = blob(20_000)
   const d = await repo.blobs.put(() => Readable.from([b.bytes]), { digest: b.digest, size: b.size })
   t.equal(d.digest, b.digest)
@@ -93,10 +87,8 @@ t.test("status GET failing: 404 BLOB_UPLOAD_UNKNOWN is a full restart; a 500 is 
 })
 
 t.test('chunks: reset inside the second chunk, status GET 0-<end of first>, only the rest is sent', async (t) => {
-  const p = await proxy(t, reg.url, [{ match: { method: 'PATCH', nth: 2 }, action: { resetAfterBytes: 30_000, direction: 'request' } }])
   const lines: string[] = []
-  const c = client(t, reg, { host: p.host, lines, uploadMode: 'chunked', chunkSize: 100_000 })
-  const repo = c.repository({ registry: p.host, repository: 'resume/chunks' })
+  const { p, c, repo } = await proxied(t, reg, 'resume/chunks', [{ match: { method: 'PATCH', nth: 2 }, action: { resetAfterBytes: 30_000, direction: 'request' } }], { lines, uploadMode: 'chunked', chunkSize: 100_000 })
   const b = blob(350_000)
   let opened = 0
   const d = await repo.blobs.put(() => {
@@ -121,13 +113,11 @@ t.test('chunks: reset inside the second chunk, status GET 0-<end of first>, only
 
 t.test('streamed remainder: a status that overstates what was kept makes a mixed blob the registry refuses; restart', async (t) => {
   // The registry kept nothing of the 60 000 bytes (see the top comment); the proxy claims it kept them all.
-  const p = await proxy(t, reg.url, [
+  const lines: string[] = []
+  const { p, c, repo } = await proxied(t, reg, 'resume/overstated', [
     { match: { method: 'PATCH', nth: 1 }, action: { resetAfterBytes: 60_000, direction: 'request' } },
     { match: { ...statusGet, nth: 1 }, action: { headers: { range: '0-59999' } } },
-  ])
-  const lines: string[] = []
-  const c = client(t, reg, { host: p.host, lines })
-  const repo = c.repository({ registry: p.host, repository: 'resume/overstated' })
+  ], { lines })
   const b = blob(300_000)
   const d = await repo.blobs.put(() => Readable.from([b.bytes]), { digest: b.digest, size: b.size })
   t.equal(d.digest, b.digest)
@@ -145,10 +135,8 @@ t.test('a status claiming more bytes than the blob has, or than were sent: sessi
     { match: { method: 'PATCH', nth: 1 }, action: { resetAfterBytes: 60_000, direction: 'request' as const } },
     { match: { ...statusGet, nth: 1 }, action: { headers: { range: '0-999999' } } },
   ]
-  const p = await proxy(t, reg.url, rules)
   const lines: string[] = []
-  const c = client(t, reg, { host: p.host, lines })
-  const repo = c.repository({ registry: p.host, repository: 'resume/too-much' })
+  const { p, c, repo } = await proxied(t, reg, 'resume/too-much', rules, { lines })
   const b = blob(300_000)
   const d = await repo.blobs.put(() => Readable.from([b.bytes]), { digest: b.digest, size: b.size })
   t.equal(d.digest, b.digest)
@@ -169,9 +157,7 @@ t.test('a status claiming more bytes than the blob has, or than were sent: sessi
 })
 
 t.test('a body function returning other bytes the second time: DigestMismatchError, nothing committed', async (t) => {
-  const p = await proxy(t, reg.url, [{ match: { method: 'PATCH', nth: 1 }, action: { resetAfterBytes: 60_000, direction: 'request' } }])
-  const c = client(t, reg, { host: p.host })
-  const repo = c.repository({ registry: p.host, repository: 'resume/changed' })
+  const { p, c, repo } = await proxied(t, reg, 'resume/changed', [{ match: { method: 'PATCH', nth: 1 }, action: { resetAfterBytes: 60_000, direction: 'request' } }])
   const b = blob(300_000)
   const other = blob(300_000)
   let opened = 0
@@ -185,9 +171,7 @@ t.test('a body function returning other bytes the second time: DigestMismatchErr
 })
 
 t.test('other bytes the second time, digest not given, resumed past a chunk: the mixed blob is refused, the new bytes land', async (t) => {
-  const p = await proxy(t, reg.url, [{ match: { method: 'PATCH', nth: 2 }, action: { resetAfterBytes: 1000, direction: 'request' } }])
-  const c = client(t, reg, { host: p.host, uploadMode: 'chunked', chunkSize: 50_000 })
-  const repo = c.repository({ registry: p.host, repository: 'resume/changed-prefix' })
+  const { p, c, repo } = await proxied(t, reg, 'resume/changed-prefix', [{ match: { method: 'PATCH', nth: 2 }, action: { resetAfterBytes: 1000, direction: 'request' } }], { uploadMode: 'chunked', chunkSize: 50_000 })
   const first = blob(120_000)
   // Same tail, other first chunk: hashing only the bytes sent after the offset could not tell them apart.
   const second = Buffer.concat([blob(50_000).bytes, first.bytes.subarray(50_000)])
@@ -201,9 +185,7 @@ t.test('other bytes the second time, digest not given, resumed past a chunk: the
 })
 
 t.test('a 5xx answer to the PATCH (nothing taken): the same PATCH is sent again on the same session, no status GET', async (t) => {
-  const p = await proxy(t, reg.url, [{ match: { method: 'PATCH', nth: 1 }, action: { status: 502, body: 'bad gateway' } }])
-  const c = client(t, reg, { host: p.host })
-  const repo = c.repository({ registry: p.host, repository: 'resume/5xx' })
+  const { p, c, repo } = await proxied(t, reg, 'resume/5xx', [{ match: { method: 'PATCH', nth: 1 }, action: { status: 502, body: 'bad gateway' } }])
   const b = blob(40_000)
   const d = await repo.blobs.put(() => Readable.from([b.bytes]), { digest: b.digest, size: b.size })
   t.equal(d.digest, b.digest)
@@ -213,12 +195,10 @@ t.test('a 5xx answer to the PATCH (nothing taken): the same PATCH is sent again 
 })
 
 t.test('416 on a resumed PATCH: no second resume, a fresh session', async (t) => {
-  const p = await proxy(t, reg.url, [
+  const { p, c, repo } = await proxied(t, reg, 'resume/416', [
     { match: { method: 'PATCH', nth: 1 }, action: { resetAfterBytes: 1000, direction: 'request' } },
     { match: { method: 'PATCH', nth: 2 }, action: { status: 416, body: '{"errors":[{"code":"RANGE_INVALID","message":"invalid content range"}]}' } },
   ])
-  const c = client(t, reg, { host: p.host })
-  const repo = c.repository({ registry: p.host, repository: 'resume/416' })
   const b = blob(5000)
   const d = await repo.blobs.put(() => Readable.from([b.bytes]), { digest: b.digest, size: b.size })
   t.equal(d.digest, b.digest)
@@ -227,9 +207,7 @@ t.test('416 on a resumed PATCH: no second resume, a fresh session', async (t) =>
 })
 
 t.test('size unknown: the resumed PATCH has neither Content-Range nor Content-Length', async (t) => {
-  const p = await proxy(t, reg.url, [{ match: { method: 'PATCH', nth: 1 }, action: { resetAfterBytes: 20_000, direction: 'request' } }])
-  const c = client(t, reg, { host: p.host })
-  const repo = c.repository({ registry: p.host, repository: 'resume/unsized' })
+  const { p, c, repo } = await proxied(t, reg, 'resume/unsized', [{ match: { method: 'PATCH', nth: 1 }, action: { resetAfterBytes: 20_000, direction: 'request' } }])
   const b = blob(100_000)
   const d = await repo.blobs.put(() => Readable.from([b.bytes.subarray(0, 30_000), b.bytes.subarray(30_000)]))
   t.equal(d.digest, b.digest)
@@ -242,9 +220,7 @@ t.test('size unknown: the resumed PATCH has neither Content-Range nor Content-Le
 })
 
 t.test('resume attempts count against maxAttempts', async (t) => {
-  const p = await proxy(t, reg.url, [{ match: { method: 'PATCH' }, action: { resetAfterBytes: 1000, direction: 'request' } }])
-  const c = client(t, reg, { host: p.host, retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 } })
-  const repo = c.repository({ registry: p.host, repository: 'resume/gives-up' })
+  const { p, c, repo } = await proxied(t, reg, 'resume/gives-up', [{ match: { method: 'PATCH' }, action: { resetAfterBytes: 1000, direction: 'request' } }], { retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 } })
   const b = blob(10_000)
   await t.rejects(repo.blobs.put(() => Readable.from([b.bytes]), { digest: b.digest, size: b.size }), { code: 'ERR_REGISTRY_UNREACHABLE' })
   t.same(seq(p, 'resume/gives-up'), ['HEAD', 'POST', 'PATCH', 'GET', 'PATCH', 'GET', 'PATCH'])

@@ -1,14 +1,12 @@
 import t from 'tap'
 import { Readable } from 'node:stream'
 import { DigestMismatchError, EMPTY_SHA256, sha256 } from '../../lib/digest/index.js'
-import { blob, client, proxy, readAll, registry } from './fixture-helpers.js'
+import { blob, client, proxied, proxy, readAll, registry } from './fixture-helpers.js'
 
 const reg = await registry(t)
 
 t.test('bytes: HEAD → POST → monolithic PUT; then existence skip', async (t) => {
-  const p = await proxy(t, reg.url)
-  const c = client(t, reg, { host: p.host })
-  const repo = c.repository({ registry: p.host, repository: 'up/mono' })
+  const { p, c, repo } = await proxied(t, reg, 'up/mono')
   const b = blob(3000)
   const d = await repo.blobs.put(b.bytes, { mediaType: 'application/vnd.oci.image.layer.v1.tar' })
   t.same(d, { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: b.digest, size: 3000 })
@@ -35,9 +33,7 @@ t.test('bytes that do not match the expected digest are refused before sending',
 })
 
 t.test('stream: POST → one PATCH → empty PUT ?digest=, digest computed when unknown', async (t) => {
-  const p = await proxy(t, reg.url)
-  const c = client(t, reg, { host: p.host })
-  const repo = c.repository({ registry: p.host, repository: 'up/stream' })
+  const { p, c, repo } = await proxied(t, reg, 'up/stream')
   const b = blob(200_000)
   const d = await repo.blobs.put(() => Readable.from([b.bytes.subarray(0, 70_000), b.bytes.subarray(70_000)]))
   t.equal(d.digest, b.digest)
@@ -68,9 +64,7 @@ t.test('empty blob, streamed and as bytes', async (t) => {
 })
 
 t.test('chunked mode: Content-Range start-end chunks, no bytes prefix', async (t) => {
-  const p = await proxy(t, reg.url)
-  const c = client(t, reg, { host: p.host, uploadMode: 'chunked', chunkSize: 1000 })
-  const repo = c.repository({ registry: p.host, repository: 'up/chunked' })
+  const { p, c, repo } = await proxied(t, reg, 'up/chunked', [], { uploadMode: 'chunked', chunkSize: 1000 })
   const b = blob(3500)
   const d = await repo.blobs.put(() => Readable.from([b.bytes]), { digest: b.digest, size: b.size })
   const patches = p.requests.filter((r) => r.method === 'PATCH')
@@ -80,10 +74,8 @@ t.test('chunked mode: Content-Range start-end chunks, no bytes prefix', async (t
 })
 
 t.test('413 on the whole-body PATCH switches to chunks', async (t) => {
-  const p = await proxy(t, reg.url, [{ match: { method: 'PATCH', nth: 1 }, action: { status: 413, body: 'too large' } }])
   const lines: string[] = []
-  const c = client(t, reg, { host: p.host, chunkSize: 4096, lines })
-  const repo = c.repository({ registry: p.host, repository: 'up/413' })
+  const { p, c, repo } = await proxied(t, reg, 'up/413', [{ match: { method: 'PATCH', nth: 1 }, action: { status: 413, body: 'too large' } }], { chunkSize: 4096, lines })
   const b = blob(10_000)
   const d = await repo.blobs.put(() => Readable.from([b.bytes]), { digest: b.digest, size: b.size })
   t.equal(d.digest, b.digest)
@@ -94,9 +86,7 @@ t.test('413 on the whole-body PATCH switches to chunks', async (t) => {
 })
 
 t.test('connection reset mid-PATCH: the session is resumed (upload-resume.test.ts has the details), blob intact', async (t) => {
-  const p = await proxy(t, reg.url, [{ match: { method: 'PATCH', nth: 1 }, action: { resetAfterBytes: 60_000, direction: 'request' } }])
-  const c = client(t, reg, { host: p.host })
-  const repo = c.repository({ registry: p.host, repository: 'up/reset' })
+  const { p, c, repo } = await proxied(t, reg, 'up/reset', [{ match: { method: 'PATCH', nth: 1 }, action: { resetAfterBytes: 60_000, direction: 'request' } }])
   const b = blob(300_000)
   let opened = 0
   const d = await repo.blobs.put(() => {
@@ -113,12 +103,10 @@ t.test('connection reset mid-PATCH: the session is resumed (upload-resume.test.t
 })
 
 t.test('500 on PATCH and 503 on the commit PUT: each request is sent again on the same session', async (t) => {
-  const p = await proxy(t, reg.url, [
+  const { p, c, repo } = await proxied(t, reg, 'up/5xx', [
     { match: { method: 'PATCH', nth: 1 }, action: { status: 500, body: '{"errors":[{"code":"UNKNOWN","message":"boom"}]}' } },
     { match: { method: 'PUT', nth: 1 }, action: { status: 503, body: 'unavailable' } },
   ])
-  const c = client(t, reg, { host: p.host })
-  const repo = c.repository({ registry: p.host, repository: 'up/5xx' })
   const b = blob(5000)
   const d = await repo.blobs.put(() => Readable.from([b.bytes]), { digest: b.digest, size: b.size })
   t.equal(d.digest, b.digest)
@@ -130,9 +118,7 @@ t.test('500 on PATCH and 503 on the commit PUT: each request is sent again on th
 })
 
 t.test('persistent 503 gives up after maxAttempts with a ServerError', async (t) => {
-  const p = await proxy(t, reg.url, [{ match: { method: 'PATCH' }, action: { status: 503, body: '' } }])
-  const c = client(t, reg, { host: p.host, retry: { maxAttempts: 3 } })
-  const repo = c.repository({ registry: p.host, repository: 'up/down' })
+  const { p, c, repo } = await proxied(t, reg, 'up/down', [{ match: { method: 'PATCH' }, action: { status: 503, body: '' } }], { retry: { maxAttempts: 3 } })
   const b = blob(100)
   await t.rejects(repo.blobs.put(() => Readable.from([b.bytes]), { digest: b.digest, size: b.size }), { code: 'ERR_REGISTRY_SERVER', status: 503 })
   t.equal(p.requests.filter((r) => r.method === 'PATCH').length, 3)
@@ -167,12 +153,10 @@ t.test('mount: 201 from a repository that has the blob; 202 falls back to an upl
 })
 
 t.test('mount rejected (Harbor-style 401 / old Quay 400): plain upload instead', async (t) => {
-  const p = await proxy(t, reg.url, [
+  const { p, c, repo } = await proxied(t, reg, 'mnt/rejected', [
     { match: { method: 'POST', path: /mount=/, nth: 1 }, action: { status: 401, body: '{"errors":[{"code":"UNAUTHORIZED","message":"project not found"}]}' } },
     { match: { method: 'POST', path: /mount=/, nth: 2 }, action: { status: 400, body: '{"errors":[{"code":"INVALID_REQUEST","message":"from required"}]}' } },
   ])
-  const c = client(t, reg, { host: p.host })
-  const repo = c.repository({ registry: p.host, repository: 'mnt/rejected' })
   const b = blob(1500)
   const d = await repo.blobs.put(b.bytes, {}, { mountFrom: ['mnt/a', 'mnt/b'] })
   t.equal(d.digest, b.digest)
@@ -180,12 +164,10 @@ t.test('mount rejected (Harbor-style 401 / old Quay 400): plain upload instead',
 })
 
 t.test('a source that refused a mount (4xx) is not asked again by the same client; a 429 is not a refusal', async (t) => {
-  const p = await proxy(t, reg.url, [
+  const { p, c, repo } = await proxied(t, reg, 'mnt/memo', [
     { match: { method: 'POST', path: /from=mnt%2Fdenied/ }, action: { status: 403, body: '{"errors":[{"code":"DENIED","message":"no pull access"}]}' } },
     { match: { method: 'POST', path: /from=mnt%2Fbusy/, nth: 1 }, action: { status: 429, headers: { 'retry-after': '0' }, body: '' } },
-  ])
-  const c = client(t, reg, { host: p.host, retry: { maxAttempts: 1 } })
-  const repo = c.repository({ registry: p.host, repository: 'mnt/memo' })
+  ], { retry: { maxAttempts: 1 } })
   for (const b of [blob(1000), blob(1001), blob(1002)]) await repo.blobs.put(b.bytes, {}, { mountFrom: ['mnt/denied', 'mnt/busy'] })
   const mounts = p.requests.filter((r) => r.method === 'POST' && /mount=/.test(r.path)).map((r) => `${/from=mnt%2F(\w+)/.exec(r.path)![1]} ${r.status}`)
   t.same(mounts, ['denied 403', 'busy 429', 'busy 202', 'busy 202'], 'denied asked once; busy asked for every blob')
@@ -246,10 +228,8 @@ t.test('401 invalid_token on a streamed PATCH (token registry): new token, uploa
 })
 
 t.test('400 DIGEST_INVALID on commit: one full re-upload', async (t) => {
-  const p = await proxy(t, reg.url, [{ match: { method: 'PUT', nth: 1 }, action: { status: 400, body: '{"errors":[{"code":"DIGEST_INVALID","message":"provided digest did not match uploaded content"}]}' } }])
-  const c = client(t, reg, { host: p.host })
+  const { p, repo } = await proxied(t, reg, 'up/digest-invalid', [{ match: { method: 'PUT', nth: 1 }, action: { status: 400, body: '{"errors":[{"code":"DIGEST_INVALID","message":"provided digest did not match uploaded content"}]}' } }])
   const b = blob(3000)
-  const repo = c.repository({ registry: p.host, repository: 'up/digest-invalid' })
   t.equal((await repo.blobs.put(() => Readable.from([b.bytes]), { digest: b.digest, size: b.size })).digest, b.digest)
   t.same(p.requests.filter((r) => r.method === 'PUT').map((r) => r.status), [400, 201])
 })

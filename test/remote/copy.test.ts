@@ -2,32 +2,23 @@ import t from 'tap'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startFaultProxy, startRegistry, type FaultProxy, type RegistryFixture } from '../../registry-fixtures/index.js'
+import type { FaultProxy } from '../../registry-fixtures/index.js'
 import { sha256 } from '../../lib/digest/index.js'
 import { imageFromParts, type Image } from '../../lib/image/index.js'
 import { openLayout, type LayoutRepository } from '../../lib/layout/index.js'
 import { encodeJson, MediaTypes, parseReference, type Descriptor, type Platform, type Repository, type TransferEvent } from '../../lib/oci/index.js'
-import { createRegistryClient, type RegistryClient } from '../../lib/registry/index.js'
+import type { RegistryClient } from '../../lib/registry/index.js'
 import { copyImage, fetchImage, pushImage } from '../../lib/remote/index.js'
 import { randomLayer } from '../helpers/random.js'
+import { registryClientEnv } from '../helpers/registry-env.js'
 import { validateImage } from '../helpers/validate.js'
 
 type T = { teardown(fn: () => unknown): void }
 
-let reg: RegistryFixture
 let proxy: FaultProxy
 let client: RegistryClient
 
-t.before(async () => {
-  reg = await startRegistry({ variant: 'http' })
-  proxy = await startFaultProxy(reg.url)
-  client = createRegistryClient({ retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5 } })
-})
-t.teardown(async () => {
-  await client?.close()
-  await proxy?.stop()
-  await reg?.stop()
-})
+t.before(async () => { ({ proxy, client } = await registryClientEnv(t, 'remote', { retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5 } })) })
 
 const repoAt = (path: string): Repository => client.repository(parseReference(`${proxy.host}/${path}`))
 const AMD: Platform = { os: 'linux', architecture: 'amd64' }

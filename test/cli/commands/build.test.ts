@@ -1,25 +1,24 @@
 import t from 'tap'
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { makeBaseImages, SAMPLES, EXPECTED, type BaseImages } from '../../../registry-fixtures/index.js'
 import { openLayout } from '../../../lib/layout/index.js'
 import { fetchImage } from '../../../lib/remote/index.js'
 import { runCli } from '../../helpers/cli.js'
 import { validateImage } from '../../helpers/validate.js'
+import { workDir } from '../../helpers/work-dir.js'
 
 let work: string
 let base: BaseImages
 let emptyApp: string
 
 t.before(async () => {
-  work = await mkdtemp(join(tmpdir(), 'lading-cmd-build-'))
+  work = await workDir(t, 'cmd-build')
   base = await makeBaseImages(join(work, 'base'))
   emptyApp = join(work, 'empty-app')
   await mkdir(emptyApp)
   await writeFile(join(emptyApp, 'index.txt'), 'x\n')
 })
-t.teardown(() => rm(work, { recursive: true, force: true }))
 
 const out = (name: string): string => `oci:${join(work, name)}:app`
 

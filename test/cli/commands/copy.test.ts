@@ -1,6 +1,4 @@
 import t from 'tap'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseConcurrency } from '../../../lib/cli/commands/copy.js'
 import { sha256 } from '../../../lib/digest/index.js'
@@ -11,6 +9,7 @@ import { fetchImage, pushImage } from '../../../lib/remote/index.js'
 import { runCli } from '../../helpers/cli.js'
 import { randomImage, randomLayer } from '../../helpers/random.js'
 import { validateImage } from '../../helpers/validate.js'
+import { workDir } from '../../helpers/work-dir.js'
 
 let work: string
 let src: string
@@ -18,7 +17,7 @@ let srcDigest: string
 let indexDigest: string
 
 t.before(async () => {
-  work = await mkdtemp(join(tmpdir(), 'lading-cmd-copy-'))
+  work = await workDir(t, 'cmd-copy')
   src = join(work, 'src')
   const repo = await openLayout(src, { create: true })
   srcDigest = (await pushImage(repo, await randomImage(2, 256), ['v1'])).digest
@@ -31,7 +30,6 @@ t.before(async () => {
   indexDigest = sha256(bytes)
   await repo.manifests.put('multi', bytes, MediaTypes.OCI_INDEX)
 })
-t.teardown(() => rm(work, { recursive: true, force: true }))
 
 t.test('copies a layout image to another layout; prints the digest, which is kept', async (t) => {
   const r = await runCli(['copy', `oci:${src}:v1`, `oci:${join(work, 'a')}:copied`])
