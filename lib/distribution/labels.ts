@@ -2,6 +2,7 @@
  * shapes: parse them from an image config (checked, naming the image and label) and write them.
  */
 import { DistributionError } from './errors.js'
+import { definedOnly } from '../defined.js'
 
 export const LABELS = {
   builderMetadata: 'io.buildpacks.builder.metadata',
@@ -106,7 +107,8 @@ export function readBuilderMetadata(labels: Record<string, string> | null | unde
     ...(Array.isArray(md.extensions) ? { extensions: md.extensions } : {}),
     stack: { runImage: { image: md.stack?.runImage?.image ?? '', mirrors: md.stack?.runImage?.mirrors ?? [] } },
     ...(Array.isArray(md.images) ? { images: md.images.map((i) => ({ image: i.image, mirrors: i.mirrors ?? [] })) } : {}),
-    lifecycle: { version: md.lifecycle?.version ?? '', ...(md.lifecycle?.api ? { api: md.lifecycle.api } : {}), ...(md.lifecycle?.apis ? { apis: md.lifecycle.apis } : {}) },
+    lifecycle: definedOnly({ version: md.lifecycle?.version ?? '', api: md.lifecycle?.api || undefined, apis: md.lifecycle?.apis || undefined }),
+
     createdBy: { name: md.createdBy?.name ?? '', version: md.createdBy?.version ?? '' },
   }
 }
