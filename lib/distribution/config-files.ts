@@ -96,7 +96,6 @@ export async function readBuilderToml(file: string): Promise<BuilderToml> {
     // Image extensions are not supported by lading; targets come from the build image's platform.
     ignored: ['extensions', 'order-extensions', 'targets'].filter((k) => doc[k] !== undefined),
   })
-
 }
 
 /** Reads a package.toml. */

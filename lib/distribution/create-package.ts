@@ -35,7 +35,6 @@ export async function createBuildpackage(cfg: PackageToml, ctx: SourceContext): 
   resolveOrder(layers, [{ group: [{ id: main.top.id, version: main.top.version }] }], cfg.file)
   const top = main.top
   const metadata = definedOnly({ id: top.id, version: top.version, homepage: top.homepage || undefined, stacks: stacksOf(layers, top.id, top.version) })
-
   const image = imageFromParts({
     platform: { os: cfg.os, architecture: hostPlatform().architecture },
     created: CREATED,

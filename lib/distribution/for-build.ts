@@ -52,5 +52,4 @@ export async function builderEnv(rootfs: string): Promise<{ platformEnv: Record<
   const bc = join(rootfs, 'cnb/build-config/env')
   const hasBc = (await readdir(bc).catch(() => [])).length > 0
   return definedOnly({ platformEnv, buildConfigEnvDir: hasBc ? bc : undefined })
-
 }

@@ -46,7 +46,6 @@ export function orderJson(order: BuildpackDescriptor['order']): OrderGroupJson[]
 /** Module info for lists (builder metadata `buildpacks`). */
 export function moduleInfo(d: BuildpackDescriptor): ModuleInfo {
   return definedOnly({ id: d.id, version: d.version, homepage: d.homepage || undefined, name: d.name || undefined })
-
 }
 
 /**

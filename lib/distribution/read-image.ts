@@ -47,7 +47,6 @@ export async function readDistributionImage(image: Image, what: string, kind: 'b
       `not a buildpackage: it lacks the ${!layers ? LABELS.buildpackLayers : LABELS.buildpackageMetadata} label (make one with 'lading buildpack package')`)
   }
   return definedOnly({ what, image, config, labels, layers: layers ?? {}, builder, package: pkg, order })
-
 }
 
 /** The manifest layer whose diffID is `diffId`; throws naming the image when the config lacks it. */

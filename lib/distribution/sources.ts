@@ -42,7 +42,6 @@ export async function moduleSetFromPackage(d: DistributionImage): Promise<Module
     }
   }
   const top = d.package ? definedOnly({ id: d.package.id, version: d.package.version, homepage: d.package.homepage || undefined }) : infos[0]!
-
   return { source: d.what, top, layers: d.layers, byDiffId, infos }
 }
 

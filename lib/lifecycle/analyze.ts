@@ -72,7 +72,6 @@ export async function analyze(input: AnalyzeInput, signal?: AbortSignal): Promis
     }
   }
   return definedOnly({ runImage, runReference, runTarget, layoutRunName: layoutRunName || undefined, previous, cache, warnings })
-
 }
 
 async function readPrevious(src: ImageSource, warnings: string[], opts: { platform?: Platform; signal?: AbortSignal }): Promise<Analyzed['previous']> {

@@ -96,5 +96,4 @@ export function runContext(r: PhaseRuntime): RunContext {
     runner: r.exec.runner, appDir: r.dirs.workspace, platformDir: r.dirs.platform, tmpDir: r.exec.tmpDir, env: r.env,
     target: r.target, toContainer: r.exec.toContainer, signal: r.signal, onOutput: r.onOutput,
   })
-
 }

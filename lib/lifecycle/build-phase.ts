@@ -69,7 +69,6 @@ export async function buildPhase(input: BuildPhaseInput): Promise<Built> {
     slices: outcomes.flatMap((o) => o.outcome.launch.slices),
     warnings: merged.warnings,
   })
-
 }
 
 /** Places SBOM files under <layers>/sbom/{launch,build,cache} as the lifecycle's builder does (§3.6). */

@@ -59,7 +59,6 @@ export async function buildpackLayers(input: BuildpackLayersInput): Promise<Buil
       let stored: StoredLayer | undefined
       const tar = async (): Promise<StoredLayer> => (stored ??= await tarLayer(bp, l, input))
       const entry = (sha: string) => definedOnly({ sha, data: l.noMetadata ? undefined : l.metadata, build, launch, cache })
-
       if (launch) {
         const prevSha = prev?.layers[l.name]?.sha
         const { layer, sha, reused } = known && known === prevSha && input.previous

@@ -142,7 +142,6 @@ export async function createImage(req: BuildRequest, ev: BuildEvents = {}): Prom
         oldCache: analyzed.cache, snapshots: restored.snapshots, previous: analyzed.previous, cache: req.cache,
         processType: req.processType || undefined, project: req.project,
       }))
-
     })
     exported.warnings.forEach((w) => ev.warn?.(w))
     const ledger = new TransferLedger()

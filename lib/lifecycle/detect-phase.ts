@@ -42,7 +42,6 @@ export async function detectPhase(input: DetectPhaseInput): Promise<Detected> {
   const ctx = runContext(input)
   const lookup = (id: string, version?: string): BuildpackDescriptor => input.store.lookup(id, version)
   const result = await detect(input.order, lookup, (bp) => runDetect(bp, ctx), definedOnly({ target: input.target, signal: input.signal }))
-
   const table = formatDetectTable(result.rows)
   if (!result.ok) {
     throw new PhaseError('detect', result.exitCode === 21 ? 'DETECT_ERRORED' : 'DETECT_FAILED', detectFailureMessage(result.log, result.exitCode))

@@ -181,7 +181,6 @@ async function writeLaunchConfig(input: ExportInput): Promise<BuildMetadataToml>
     processes: input.built.processes.map(launchProcess), buildpacks, appDir: CNB_PATHS.workspace,
     defaultType: (input.processType ?? input.built.defaultType) || undefined,
   }))
-
   await writeFile(join(dir, LAUNCH_CONFIG_FILE), script)
   return md
 }

@@ -109,7 +109,6 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
         uploadMode: opts.uploadMode ?? 'auto', chunkSize: Math.max(1, opts.chunkSize ?? 4 << 20),
         resumableChunkSize: Math.max(0, opts.resumableChunkSize ?? 0), uploads,
       })
-
       return repositoryOf(ctx)
     },
     // Idempotent: callers and their cleanup handlers may both close.

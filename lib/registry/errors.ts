@@ -157,7 +157,6 @@ export function errorFromResponse(ctx: ResponseErrorContext): RegistryError {
       const after = ctx.retryAfterMs !== undefined ? `retry after ${Math.ceil(ctx.retryAfterMs / 1000)}s` : 'retry later'
       return new TooManyRequestsError(`rate limited by ${ctx.registry} (${where}${said}): ${after}, or log in for a higher limit`,
         definedOnly({ ...init, retryAfterMs: ctx.retryAfterMs }))
-
     }
   }
   if (ctx.status >= 500 || ctx.status === 408) {

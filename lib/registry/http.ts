@@ -72,7 +72,6 @@ export function createDispatchers(o: DispatcherOptions): Dispatchers {
   // waits for headers (after the request is sent) and between body chunks; retries take it from there.
   const timeouts = { headersTimeout: 60_000, bodyTimeout: 120_000 }
   const secure = new Agent(definedOnly({ ...timeouts, connect: extra.length > 0 ? { ca: [...rootCertificates, ...extra] } : undefined }))
-
   let insecure: Agent | undefined
   const list = o.insecureRegistries ?? []
   return {

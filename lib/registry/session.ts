@@ -168,7 +168,6 @@ export class RegistrySession {
       subject: r.subject || undefined, what: r.what || undefined, challenge: www || undefined, retryAfterMs: after,
       anonymous: this.auth.anonymous,
     }))
-
     if (err instanceof TooManyRequestsError && after !== undefined && after > this.#c.retry.maxRetryAfterMs) {
       (err as { retryable: boolean }).retryable = false
     }

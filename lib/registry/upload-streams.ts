@@ -34,7 +34,6 @@ export function progressCounter(digest: Digest | undefined, total: number | unde
     transform(chunk: Buffer, _e, cb) {
       bytes += chunk.length
       opts.onProgress?.(definedOnly({ digest: digest ?? ('' as Digest), kind: 'upload' as const, bytes, total }))
-
       cb(null, chunk)
     },
   })

@@ -75,7 +75,6 @@ export async function putBlob(ctx: RepoContext, body: BlobBody, expect: Partial<
   const failures = new Map<string, number>()
   // A session an interrupted earlier run left: ask the registry about it first (a forgotten one means POST).
   const track = sessionTracker(ctx.uploads, definedOnly({ registry: ctx.session.registry, repository: ctx.repository, digest: digest || undefined }),
-
     size, typeof body === 'function', ctx.log)
   let resumeFrom: FailedPatch | undefined = track?.earlier
   let direct: UploadStart | undefined

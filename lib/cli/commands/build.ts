@@ -82,8 +82,12 @@ Examples:
     }
     if (ctx.flags.json) {
       const net = ctx.registryStats()
-      const bp = builder || fetched.layers.length ? { buildpackLayers: fetched } : {}
-      ctx.out.data(`${JSON.stringify({ ...result, digest: result.image.digest, ...(net ? { requests: net.requests, bytesDownloaded: net.bytesDownloaded } : {}), ...bp, ms: Date.now() - started })}\n`)
+      // JSON.stringify leaves out what is undefined: no registry stats for a layout-only build,
+      // no buildpackLayers when nothing was fetched for it.
+      ctx.out.data(`${JSON.stringify({
+        ...result, digest: result.image.digest, requests: net?.requests, bytesDownloaded: net?.bytesDownloaded,
+        buildpackLayers: builder || fetched.layers.length ? fetched : undefined, ms: Date.now() - started,
+      })}\n`)
     } else {
       const t = result.transfer
       ctx.out.info(`reused ${result.reused.length} layer(s) from the previous image; uploaded ${formatBytes(t.bytesUploaded)}, mounted ${t.blobsMounted}, already present ${t.blobsExisting}`)
