@@ -5,9 +5,10 @@ import { resolve } from 'node:path'
 import { expectPositionals } from '../args.js'
 import type { Command } from '../command.js'
 import { formatBytes } from '../output.js'
-import { createImage } from '../../lifecycle/index.js'
+import { createImage, type BuildEvents, type BuildResult } from '../../lifecycle/index.js'
 import { stringifyReport } from '../../platform/index.js'
-import { buildRequestFromFlags } from '../build-request.js'
+import { buildRequestFromFlags, type PreparedBuild } from '../build-request.js'
+import type { CommandContext } from '../context.js'
 
 /** `lading build IMAGE`: source to a published image with buildpacks, no daemon. */
 export const buildCommand: Command = {
@@ -67,33 +68,42 @@ Examples:
   },
   async run(ctx, args) {
     const [imageArg] = expectPositionals(args, 'build', ['IMAGE'])
-    const { request, builder, fetched } = await buildRequestFromFlags(ctx, args, imageArg!)
+    const prepared = await buildRequestFromFlags(ctx, args, imageArg!)
     const started = Date.now()
-    const result = await createImage(request, {
-      phase: (name) => ctx.out.info(`===> ${name.toUpperCase()}`),
-      info: (line) => ctx.out.info(line),
-      warn: (line) => ctx.out.warn(line),
-      output: (chunk) => ctx.out.info(chunk.replace(/\n$/, '')),
-      transfer: ctx.out.progress,
-    })
-    const reportFile = args.values.report as string | undefined
-    if (reportFile) {
-      await writeFile(resolve(reportFile), stringifyReport({ image: { tags: result.tags, digest: result.image.digest, manifestSize: result.image.size } }))
-    }
-    if (ctx.flags.json) {
-      const net = ctx.registryStats()
-      // JSON.stringify leaves out what is undefined: no registry stats for a layout-only build,
-      // no buildpackLayers when nothing was fetched for it.
-      ctx.out.data(`${JSON.stringify({
-        ...result, digest: result.image.digest, requests: net?.requests, bytesDownloaded: net?.bytesDownloaded,
-        buildpackLayers: builder || fetched.layers.length ? fetched : undefined, ms: Date.now() - started,
-      })}\n`)
-    } else {
-      const t = result.transfer
-      ctx.out.info(`reused ${result.reused.length} layer(s) from the previous image; uploaded ${formatBytes(t.bytesUploaded)}, mounted ${t.blobsMounted}, already present ${t.blobsExisting}`)
-      for (const tag of result.tags) ctx.out.info(`wrote ${tag}`)
-      ctx.out.data(`${result.image.digest}\n`)
-    }
+    const result = await createImage(prepared.request, buildEvents(ctx))
+    await reportBuild(ctx, args.values.report as string | undefined, result, prepared, started)
     return 0
   },
+}
+
+/** The phases' progress, as pack prints it. */
+function buildEvents(ctx: CommandContext): BuildEvents {
+  return {
+    phase: (name) => ctx.out.info(`===> ${name.toUpperCase()}`),
+    info: (line) => ctx.out.info(line),
+    warn: (line) => ctx.out.warn(line),
+    output: (chunk) => ctx.out.info(chunk.replace(/\n$/, '')),
+    transfer: ctx.out.progress,
+  }
+}
+
+/** report.toml (--report), then the result: JSON with --json, else a summary and the digest. */
+async function reportBuild(ctx: CommandContext, reportFile: string | undefined, result: BuildResult, { builder, fetched }: PreparedBuild, started: number): Promise<void> {
+  if (reportFile) {
+    await writeFile(resolve(reportFile), stringifyReport({ image: { tags: result.tags, digest: result.image.digest, manifestSize: result.image.size } }))
+  }
+  if (ctx.flags.json) {
+    const net = ctx.registryStats()
+    // JSON.stringify leaves out what is undefined: no registry stats for a layout-only build,
+    // no buildpackLayers when nothing was fetched for it.
+    ctx.out.data(`${JSON.stringify({
+      ...result, digest: result.image.digest, requests: net?.requests, bytesDownloaded: net?.bytesDownloaded,
+      buildpackLayers: builder || fetched.layers.length ? fetched : undefined, ms: Date.now() - started,
+    })}\n`)
+  } else {
+    const t = result.transfer
+    ctx.out.info(`reused ${result.reused.length} layer(s) from the previous image; uploaded ${formatBytes(t.bytesUploaded)}, mounted ${t.blobsMounted}, already present ${t.blobsExisting}`)
+    for (const tag of result.tags) ctx.out.info(`wrote ${tag}`)
+    ctx.out.data(`${result.image.digest}\n`)
+  }
 }
