@@ -3,6 +3,7 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isDir, sortedNames } from './dir-list.js'
 import { errorsFor, optBool, optTable, parseTomlTable, stringifyToml, type Table } from './toml-fields.js'
+import { definedOnly } from '../defined.js'
 
 /** The `[types]` flags of a layer; all false when `[types]` is absent. */
 export interface LayerTypes {
@@ -43,15 +44,15 @@ export function parseLayerMetadata(text: string, path: string): LayerMetadataFil
     if (k in root) throw fail(k, `must be under [types], not at the top level (write [types] ${k} = …)`)
   }
   const types = optTable(root, 'types', fail) ?? {}
-  return {
+  return definedOnly({
     types: {
       launch: optBool(types, 'launch', fail, 'types.launch'),
       build: optBool(types, 'build', fail, 'types.build'),
       cache: optBool(types, 'cache', fail, 'types.cache'),
     },
     metadata: optTable(root, 'metadata', fail) ?? {},
-    ...(root['metadata'] === undefined ? { noMetadata: true as const } : {}),
-  }
+    noMetadata: root['metadata'] === undefined ? true as const : undefined,
+  })
 }
 
 /**
@@ -118,7 +119,7 @@ export async function readLayersDir(bpLayersDir: string): Promise<LayerInfo[]> {
       const s = sbomOf(f, name)
       if (s) sbomFiles.push({ ...s, path: join(bpLayersDir, f) })
     }
-    out.push({ name, dir, tomlPath, types: parsed.types, metadata: parsed.metadata, ...(parsed.noMetadata ? { noMetadata: true as const } : {}), hasDir: await isDir(dir), sbomFiles })
+    out.push(definedOnly({ name, dir, tomlPath, types: parsed.types, metadata: parsed.metadata, noMetadata: parsed.noMetadata, hasDir: await isDir(dir), sbomFiles }))
   }
   return out
 }

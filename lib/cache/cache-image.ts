@@ -7,6 +7,7 @@ import { hostPlatform, type Repository } from '../oci/index.js'
 import { decodeCacheMetadata, encodeCacheMetadata, LABELS, type CacheMetadata } from '../platform/index.js'
 import { fetchImage, isNotFound, pushImage } from '../remote/index.js'
 import type { BuildCache, CacheEntry } from './cache.js'
+import { definedOnly } from '../defined.js'
 
 /** Options of an image-backed cache. */
 export interface ImageCacheOptions {
@@ -55,7 +56,7 @@ export function imageCache(opts: ImageCacheOptions): BuildCache {
       image = appendLayers(image, ...layers.map((layer) => ({ layer, history: { created_by: 'lading cache layer' } })))
       image = withLabels(image, { [LABELS.CACHE_METADATA]: encodeCacheMetadata(md) })
       try {
-        await pushImage(opts.repo, image, [opts.tag], { concurrency: opts.concurrency ?? 4, ...(opts.mountFrom ? { mountFrom: opts.mountFrom } : {}) })
+        await pushImage(opts.repo, image, [opts.tag], definedOnly({ concurrency: opts.concurrency ?? 4, mountFrom: opts.mountFrom }))
       } catch (err) {
         throw wrapError(`write cache image ${opts.display}`, err)
       }

@@ -14,6 +14,7 @@ import {
   DistributionError, type BuilderForBuild, type ModuleFetchStats, type RunImageJson,
 } from '../distribution/index.js'
 import { UsageError } from './args.js'
+import { definedOnly } from '../defined.js'
 
 /** A builder opened for a build; buildpacks are fetched only when the build asks for them. */
 export interface OpenedBuilder {
@@ -51,7 +52,7 @@ export async function openBuilder(ctx: CommandContext, ref: string, platform: Pl
 export async function useBuilderOrder(b: OpenedBuilder, store: BuildpackStore): Promise<OrderInput> {
   const { stats } = await fetchModules(b.plan.builder, b.plan.modules, join(cacheRoot(), 'buildpack-layers'), store)
   addStats(b.stats, stats)
-  return b.plan.order.map((g) => ({ group: g.group.map((e) => ({ id: e.id, ...(e.version ? { version: e.version } : {}), ...(e.optional ? { optional: true } : {}) })) }))
+  return b.plan.order.map((g) => ({ group: g.group.map((e) => definedOnly({ id: e.id, version: e.version || undefined, optional: e.optional || undefined })) }))
 }
 
 /**

@@ -7,6 +7,7 @@ import {
 import { readOrderFile, type ProjectBuildpack, type ProjectDescriptor } from '../platform/index.js'
 import { isDir } from '../fs-checks.js'
 import { UsageError } from './args.js'
+import { definedOnly } from '../defined.js'
 
 /** The buildpacks a build may use and the order to detect with. */
 export interface BuildpackChoice { store: BuildpackStore; order: OrderInput; source: string }
@@ -72,7 +73,7 @@ export async function chooseBuildpacks(o: ChooseBuildpacksInput): Promise<Buildp
       if (b.script && b.id) {
         if (!o.scratchDir) throw new Error('inline buildpacks need a scratch directory')
         const source = { file: join(o.appDir, 'project.toml'), key: `${key}[${i}]` }
-        group.push(await refFor(await writeInlineBuildpack(await o.scratchDir(), { id: b.id, script: b.script, ...(b.version ? { version: b.version } : {}) }, source), o.appDir))
+        group.push(await refFor(await writeInlineBuildpack(await o.scratchDir(), definedOnly({ id: b.id, script: b.script, version: b.version || undefined }), source), o.appDir))
       } else if (b.uri) {
         group.push(await refFor(b.uri.replace(/^file:\/\//, ''), o.appDir))
       } else if (b.id) {

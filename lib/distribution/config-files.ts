@@ -9,6 +9,7 @@ import {
 import { orderFromTable } from '../platform/index.js'
 import { DistributionError } from './errors.js'
 import type { OrderGroupJson, RunImageJson } from './labels.js'
+import { definedOnly } from '../defined.js'
 
 /** One `[[buildpacks]]` / `[[dependencies]]` entry: where a buildpack or buildpackage comes from. */
 export interface ModuleRef { uri: string; id?: string; version?: string }
@@ -56,7 +57,7 @@ function moduleRefs(t: Record<string, unknown>, key: string, ctx: FieldContext, 
     const id = optString(table, 'id', c)
     const version = optString(table, 'version', c)
     const image = optString(table, 'image', c)
-    return { uri: image ? `docker://${image}` : resolveUri(uri, base), ...(id ? { id } : {}), ...(version ? { version } : {}) }
+    return definedOnly({ uri: image ? `docker://${image}` : resolveUri(uri, base), id: id || undefined, version: version || undefined })
   })
 }
 
@@ -75,7 +76,7 @@ export async function readBuilderToml(file: string): Promise<BuilderToml> {
       throw new DistributionError('CONFIG_INVALID', file, `${c.path}.suffix must be default, override, append or prepend, got ${JSON.stringify(suffix)}`)
     }
     const delim = optString(table, 'delim', c)
-    return { name: reqString(table, 'name', c), value: reqString(table, 'value', c, false), ...(suffix ? { suffix: suffix as BuildConfigEnv['suffix'] } : {}), ...(delim ? { delim } : {}) }
+    return definedOnly({ name: reqString(table, 'name', c), value: reqString(table, 'value', c, false), suffix: (suffix || undefined) as BuildConfigEnv['suffix'], delim: delim || undefined })
   })
   let runImages: RunImageJson[] = tableArray(run, 'images', at(ctx, 'run')).map(({ table, ctx: c }) => ({ image: reqString(table, 'image', c), mirrors: optStringArray(table, 'mirrors', c) ?? [] }))
   const stackRun = stack ? optString(stack, 'run-image', sc) : undefined
@@ -84,15 +85,17 @@ export async function readBuilderToml(file: string): Promise<BuilderToml> {
   if (!buildImage) throw new DistributionError('CONFIG_INVALID', file, 'no build image: set [build] image (or the legacy [stack] build-image)')
   if (runImages.length === 0) throw new DistributionError('CONFIG_INVALID', file, 'no run image: add [[run.images]] image = "..." (or the legacy [stack] run-image)')
   const lc = optTable(doc, 'lifecycle', ctx)
-  const lifecycle = lc ? { ...(optString(lc, 'uri', at(ctx, 'lifecycle')) ? { uri: resolveUri(optString(lc, 'uri', at(ctx, 'lifecycle'))!, base) } : {}), ...(optString(lc, 'version', at(ctx, 'lifecycle')) ? { version: optString(lc, 'version', at(ctx, 'lifecycle'))! } : {}) } : undefined
+  const lcUri = lc ? optString(lc, 'uri', at(ctx, 'lifecycle')) : undefined
+  const lcVersion = lc ? optString(lc, 'version', at(ctx, 'lifecycle')) : undefined
+  const lifecycle = lc ? definedOnly({ uri: lcUri ? resolveUri(lcUri, base) : undefined, version: lcVersion || undefined }) : undefined
   const stackId = stack ? optString(stack, 'id', sc) : undefined
-  return {
+  return definedOnly({
     file, description: optString(doc, 'description', ctx) ?? '', buildpacks: moduleRefs(doc, 'buildpacks', ctx, base),
     order: orderFromTable(doc, 'order', ctx), buildImage, buildEnv, runImages,
-    ...(stackId ? { stackId } : {}), ...(lifecycle ? { lifecycle } : {}),
+    stackId: stackId || undefined, lifecycle,
     // Image extensions are not supported by lading; targets come from the build image's platform.
     ignored: ['extensions', 'order-extensions', 'targets'].filter((k) => doc[k] !== undefined),
-  }
+  })
 }
 
 /** Reads a package.toml. */

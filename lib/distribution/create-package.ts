@@ -9,6 +9,7 @@ import type { PackageToml } from './config-files.js'
 import { LABELS, mergeModuleLayers, type ModuleLayers } from './labels.js'
 import { resolveOrder } from './read-image.js'
 import { readModuleSource, type ModuleSet, type SourceContext } from './sources.js'
+import { definedOnly } from '../defined.js'
 
 /** The creation time pack writes into builders and buildpackages. */
 export const CREATED = '1980-01-01T00:00:01Z'
@@ -33,7 +34,7 @@ export async function createBuildpackage(cfg: PackageToml, ctx: SourceContext): 
   // The entrypoint and, for a composite, everything its order reaches must be in the package.
   resolveOrder(layers, [{ group: [{ id: main.top.id, version: main.top.version }] }], cfg.file)
   const top = main.top
-  const metadata = { id: top.id, version: top.version, ...(top.homepage ? { homepage: top.homepage } : {}), stacks: stacksOf(layers, top.id, top.version) }
+  const metadata = definedOnly({ id: top.id, version: top.version, homepage: top.homepage || undefined, stacks: stacksOf(layers, top.id, top.version) })
   const image = imageFromParts({
     platform: { os: cfg.os, architecture: hostPlatform().architecture },
     created: CREATED,

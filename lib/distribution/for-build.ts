@@ -9,6 +9,7 @@ import type { Image } from '../image/index.js'
 import { readRunFile } from '../platform/index.js'
 import type { OrderGroupJson, RunImageJson } from './labels.js'
 import { builderOrder, readDistributionImage, resolveOrder, type DistributionImage, type ReachedModule } from './read-image.js'
+import { definedOnly } from '../defined.js'
 
 /** A builder, read for a build: nothing but its manifest and config (and, rarely, /cnb/order.toml) fetched. */
 export interface BuilderForBuild {
@@ -50,5 +51,5 @@ export async function builderEnv(rootfs: string): Promise<{ platformEnv: Record<
   }
   const bc = join(rootfs, 'cnb/build-config/env')
   const hasBc = (await readdir(bc).catch(() => [])).length > 0
-  return { platformEnv, ...(hasBc ? { buildConfigEnvDir: bc } : {}) }
+  return definedOnly({ platformEnv, buildConfigEnvDir: hasBc ? bc : undefined })
 }

@@ -3,6 +3,7 @@ import type { DistributionImage } from './read-image.js'
 import { builderOrder, pickVersion } from './read-image.js'
 import type { ModuleInfo, ModuleLayers, OrderEntry, OrderGroupJson } from './labels.js'
 import { NO_LIFECYCLE_NOTE } from './create-builder.js'
+import { definedOnly } from '../defined.js'
 
 /** One detection order entry: a group (no id, `buildpacks` = its members) or a buildpack (a composite has `buildpacks` = its groups). */
 export interface DetectionOrderEntry {
@@ -58,20 +59,20 @@ export function detectionOrder(layers: ModuleLayers, order: readonly OrderGroupJ
       const version = pickVersion(layers, e.id, e.version)
       const sub = version ? layers[e.id]?.[version]?.order : undefined
       if (sub?.length && !wasSeen) members.push(...detectionOrder(layers, sub, e, seen))
-      else members.push({ ...ref(e), ...(wasSeen ? { cyclic: true } : {}) })
+      else members.push(definedOnly({ ...ref(e), cyclic: wasSeen || undefined }))
     }
     return { ...(parent ? ref(parent) : {}), buildpacks: members }
   })
 }
 
 function ref(e: OrderEntry): DetectionOrderEntry {
-  return { id: e.id, ...(e.version ? { version: e.version } : {}), ...(e.optional ? { optional: true } : {}) }
+  return definedOnly({ id: e.id, version: e.version || undefined, optional: e.optional || undefined })
 }
 
 function modulesOf(layers: ModuleLayers): ModuleInfo[] {
   return Object.keys(layers).sort().flatMap((id) => Object.keys(layers[id]!).sort().map((version) => {
     const i = layers[id]![version]!
-    return { id, ...(i.name ? { name: i.name } : {}), version, ...(i.homepage ? { homepage: i.homepage } : {}) }
+    return definedOnly({ id, name: i.name || undefined, version, homepage: i.homepage || undefined })
   }))
 }
 
@@ -83,12 +84,12 @@ export async function inspectBuilder(d: DistributionImage, isDefault: boolean): 
   const lc = md?.lifecycle
   const stackId = (d.config.config?.Env ?? []).find((e) => e.startsWith('CNB_STACK_ID='))?.slice('CNB_STACK_ID='.length) ?? d.labels['io.buildpacks.stack.id']
   const missing = !lc?.version
-  return {
+  return definedOnly({
     builder_name: d.what, trusted: false, default: isDefault,
-    remote_info: {
-      ...(md?.description ? { description: md.description } : {}),
+    remote_info: definedOnly({
+      description: md?.description || undefined,
       created_by: md?.createdBy ?? { name: '', version: '' },
-      ...(stackId ? { stack: { id: stackId } } : {}),
+      stack: stackId ? { id: stackId } : undefined,
       lifecycle: {
         version: lc?.version || null,
         buildpack_apis: lc?.apis?.buildpack ?? { deprecated: [], supported: [] },
@@ -97,10 +98,10 @@ export async function inspectBuilder(d: DistributionImage, isDefault: boolean): 
       run_images: runs.flatMap((r) => [r.image, ...(r.mirrors ?? [])]).filter(Boolean).map((name) => ({ name })),
       buildpacks: md?.buildpacks.length ? md.buildpacks : modulesOf(d.layers),
       detection_order: detectionOrder(d.layers, order),
-    },
+    }),
     local_info: null,
-    ...(missing ? { lifecycle_note: NO_LIFECYCLE_NOTE } : {}),
-  }
+    lifecycle_note: missing ? NO_LIFECYCLE_NOTE : undefined,
+  })
 }
 
 /** A buildpackage: its entrypoint's detection order and every buildpack it holds. */
@@ -111,8 +112,9 @@ export function inspectBuildpackage(d: DistributionImage): BuildpackInspectJson 
   return {
     buildpack_name: top ? `${top.id}@${top.version}` : d.what,
     location: d.what,
-    stacks: (info?.stacks ?? []).map((s) => ({ id: s.id, ...(s.mixins?.length ? { mixins: s.mixins } : {}) })),
+    stacks: (info?.stacks ?? []).map((s) => definedOnly({ id: s.id, mixins: s.mixins?.length ? s.mixins : undefined })),
     buildpacks: modulesOf(d.layers),
-    detection_order: top ? detectionOrder(d.layers, [{ group: [{ id: top.id, ...(top.version ? { version: top.version } : {}) }] }]) : [],
+    detection_order: top ? detectionOrder(d.layers, [{ group: [definedOnly({ id: top.id, version: top.version || undefined })] }]
+) : [],
   }
 }

@@ -2,6 +2,7 @@
  * shapes: parse them from an image config (checked, naming the image and label) and write them.
  */
 import { DistributionError } from './errors.js'
+import { definedOnly } from '../defined.js'
 
 export const LABELS = {
   builderMetadata: 'io.buildpacks.builder.metadata',
@@ -100,15 +101,15 @@ export function readOrderLabel(labels: Record<string, string> | null | undefined
 export function readBuilderMetadata(labels: Record<string, string> | null | undefined, what: string): BuilderMetadata | undefined {
   const md = parseJson<Partial<BuilderMetadata>>(labels, LABELS.builderMetadata, what, isObj)
   if (!md) return undefined
-  return {
+  return definedOnly({
     description: md.description ?? '',
     buildpacks: Array.isArray(md.buildpacks) ? md.buildpacks : [],
-    ...(Array.isArray(md.extensions) ? { extensions: md.extensions } : {}),
+    extensions: Array.isArray(md.extensions) ? md.extensions : undefined,
     stack: { runImage: { image: md.stack?.runImage?.image ?? '', mirrors: md.stack?.runImage?.mirrors ?? [] } },
-    ...(Array.isArray(md.images) ? { images: md.images.map((i) => ({ image: i.image, mirrors: i.mirrors ?? [] })) } : {}),
-    lifecycle: { version: md.lifecycle?.version ?? '', ...(md.lifecycle?.api ? { api: md.lifecycle.api } : {}), ...(md.lifecycle?.apis ? { apis: md.lifecycle.apis } : {}) },
+    images: Array.isArray(md.images) ? md.images.map((i) => ({ image: i.image, mirrors: i.mirrors ?? [] })) : undefined,
+    lifecycle: definedOnly({ version: md.lifecycle?.version ?? '', api: md.lifecycle?.api || undefined, apis: md.lifecycle?.apis || undefined }),
     createdBy: { name: md.createdBy?.name ?? '', version: md.createdBy?.version ?? '' },
-  }
+  })
 }
 
 /** `io.buildpacks.buildpackage.metadata`, or undefined when absent. */

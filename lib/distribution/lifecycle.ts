@@ -15,6 +15,7 @@ import { readAll } from '../remote/index.js'
 import { isTable, parseTomlText, type Table } from '../toml/index.js'
 import { DistributionError } from './errors.js'
 import { LABELS, type ApiSet, type BuilderMetadata } from './labels.js'
+import { definedOnly } from '../defined.js'
 
 /** The lifecycle layer and what the builder metadata says about it. */
 export interface LifecycleParts { layers: Layer[]; metadata: BuilderMetadata['lifecycle'] }
@@ -85,7 +86,7 @@ export async function lifecycleFromArchive(file: string, storeDir: string): Prom
       return
     }
     const m = /^[^/]+\/([^/]+)$/.exec(name)
-    if (m && (type === 'file' || type === 'symlink')) files.set(m[1]!, { mode, body: type === 'file' ? await body() : Buffer.alloc(0), ...(type === 'symlink' ? { linkname: linkname ?? '' } : {}) })
+    if (m && (type === 'file' || type === 'symlink')) files.set(m[1]!, definedOnly({ mode, body: type === 'file' ? await body() : Buffer.alloc(0), linkname: type === 'symlink' ? linkname ?? '' : undefined }))
   }).catch((err: unknown) => {
     if (err instanceof DistributionError) throw err
     throw new DistributionError('LIFECYCLE_INVALID', file, `not a lifecycle archive (${(err as Error).message})`, { cause: err })
@@ -113,7 +114,7 @@ export async function lifecycleFromImage(image: Image, what: string, storeDir: s
   for (const layer of await image.layers()) {
     await tarEntries(await layer.uncompressed(), async (name, type, mode, body, linkname) => {
       const m = /^cnb\/lifecycle\/([^/]+)$/.exec(name)
-      if (m && (type === 'file' || type === 'symlink')) files.set(m[1]!, { mode, body: type === 'file' ? await body() : Buffer.alloc(0), ...(type === 'symlink' ? { linkname: linkname ?? '' } : {}) })
+      if (m && (type === 'file' || type === 'symlink')) files.set(m[1]!, definedOnly({ mode, body: type === 'file' ? await body() : Buffer.alloc(0), linkname: type === 'symlink' ? linkname ?? '' : undefined }))
     })
   }
   return partsFrom(files, version, apis, what, storeDir)

@@ -8,6 +8,7 @@ import { checkBuildpackApi } from '../api-version.js'
 import { escapeId, readBuildpackDescriptor, type BuildpackDescriptor } from '../buildpack/index.js'
 import { layerFromEntries, walkDirectory, type StoredLayer, type TarEntry } from '../layer/index.js'
 import type { ModuleInfo, ModuleLayerInfo, OrderGroupJson, TargetJson } from './labels.js'
+import { definedOnly } from '../defined.js'
 
 const BUILDPACKS_DIR = '/cnb/buildpacks'
 const EXEC_NAMES = new Set(['bin/build', 'bin/detect', 'bin/generate'])
@@ -22,7 +23,7 @@ export interface ModuleLayer {
 /** The layers-label entry for a buildpack.toml (api, targets or stacks, order, homepage, name). */
 export function layerInfoFor(d: BuildpackDescriptor, diffId: string): ModuleLayerInfo {
   const out: ModuleLayerInfo = { api: d.api, layerDiffID: diffId }
-  if (d.stacks.length) out.stacks = d.stacks.map((s) => ({ id: s.id, ...(s.mixins.length ? { mixins: s.mixins } : {}) }))
+  if (d.stacks.length) out.stacks = d.stacks.map((s) => definedOnly({ id: s.id, mixins: s.mixins.length ? s.mixins : undefined }))
   if (d.declaredTargets.length) out.targets = d.declaredTargets.map(targetJson)
   if (d.order.length) out.order = orderJson(d.order)
   if (d.homepage) out.homepage = d.homepage
@@ -31,20 +32,20 @@ export function layerInfoFor(d: BuildpackDescriptor, diffId: string): ModuleLaye
 }
 
 function targetJson(t: BuildpackDescriptor['declaredTargets'][number]): TargetJson {
-  return {
-    ...(t.os ? { os: t.os } : {}), ...(t.arch ? { arch: t.arch } : {}), ...(t.variant ? { variant: t.variant } : {}),
-    ...(t.distros.length ? { distros: t.distros.map((d) => ({ name: d.name ?? '', ...(d.version ? { version: d.version } : {}) })) } : {}),
-  }
+  return definedOnly({
+    os: t.os || undefined, arch: t.arch || undefined, variant: t.variant || undefined,
+    distros: t.distros.length ? t.distros.map((d) => definedOnly({ name: d.name ?? '', version: d.version || undefined })) : undefined,
+  })
 }
 
 /** A descriptor's order in the label's JSON form. */
 export function orderJson(order: BuildpackDescriptor['order']): OrderGroupJson[] {
-  return order.map((g) => ({ group: g.group.map((e) => ({ id: e.id, ...(e.version ? { version: e.version } : {}), ...(e.optional ? { optional: true } : {}) })) }))
+  return order.map((g) => ({ group: g.group.map((e) => definedOnly({ id: e.id, version: e.version || undefined, optional: e.optional || undefined })) }))
 }
 
 /** Module info for lists (builder metadata `buildpacks`). */
 export function moduleInfo(d: BuildpackDescriptor): ModuleInfo {
-  return { id: d.id, version: d.version, ...(d.homepage ? { homepage: d.homepage } : {}), ...(d.name ? { name: d.name } : {}) }
+  return definedOnly({ id: d.id, version: d.version, homepage: d.homepage || undefined, name: d.name || undefined })
 }
 
 /**

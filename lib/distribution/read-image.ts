@@ -14,6 +14,7 @@ import {
   readBuilderMetadata, readBuildpackageMetadata, readModuleLayers, readOrderLabel, LABELS,
   type BuilderMetadata, type BuildpackageMetadata, type ModuleLayerInfo, type ModuleLayers, type OrderGroupJson,
 } from './labels.js'
+import { definedOnly } from '../defined.js'
 
 /** A builder or buildpackage, read from its config. */
 export interface DistributionImage {
@@ -45,7 +46,7 @@ export async function readDistributionImage(image: Image, what: string, kind: 'b
     throw new DistributionError('NOT_A_BUILDPACKAGE', what,
       `not a buildpackage: it lacks the ${!layers ? LABELS.buildpackLayers : LABELS.buildpackageMetadata} label (make one with 'lading buildpack package')`)
   }
-  return { what, image, config, labels, layers: layers ?? {}, ...(builder ? { builder } : {}), ...(pkg ? { package: pkg } : {}), ...(order ? { order } : {}) }
+  return definedOnly({ what, image, config, labels, layers: layers ?? {}, builder, package: pkg, order })
 }
 
 /** The manifest layer whose diffID is `diffId`; throws naming the image when the config lacks it. */

@@ -10,6 +10,7 @@ import { DistributionError } from './errors.js'
 import type { ModuleInfo, ModuleLayerInfo, ModuleLayers } from './labels.js'
 import { moduleLayerFromDir } from './module-layer.js'
 import { layerByDiffId, readDistributionImage, type DistributionImage } from './read-image.js'
+import { definedOnly } from '../defined.js'
 
 /** Buildpacks from one source: the label entries, each layer by diffID, and the one the source is about. */
 export interface ModuleSet {
@@ -37,10 +38,10 @@ export async function moduleSetFromPackage(d: DistributionImage): Promise<Module
     for (const [version, info] of Object.entries(versions)) {
       checkBuildpackApi(info.api, `${d.what}: buildpack ${id}@${version}`)
       if (!byDiffId.has(info.layerDiffID)) byDiffId.set(info.layerDiffID, await layerByDiffId(d, info.layerDiffID, `buildpack ${id}@${version}`))
-      infos.push({ id, version, ...(info.homepage ? { homepage: info.homepage } : {}), ...(info.name ? { name: info.name } : {}) })
+      infos.push(definedOnly({ id, version, homepage: info.homepage || undefined, name: info.name || undefined }))
     }
   }
-  const top = d.package ? { id: d.package.id, version: d.package.version, ...(d.package.homepage ? { homepage: d.package.homepage } : {}) } : infos[0]!
+  const top = d.package ? definedOnly({ id: d.package.id, version: d.package.version, homepage: d.package.homepage || undefined }) : infos[0]!
   return { source: d.what, top, layers: d.layers, byDiffId, infos }
 }
 

@@ -77,12 +77,12 @@ export function withCreated(base: Image, date: Date | string): Image {
 /** `base` with `labels` merged into config.config.Labels; an `undefined` value removes that label. */
 export function withLabels(base: Image, labels: Record<string, string | undefined>): Image {
   return withConfig(base, (c) => {
-    const merged: Record<string, string> = { ...(c.config?.Labels ?? {}) }
+    const merged: Record<string, string> = { ...c.config?.Labels }
     for (const [k, v] of Object.entries(labels)) {
       if (v === undefined) delete merged[k]
       else merged[k] = v
     }
-    return { ...c, config: { ...(c.config ?? {}), Labels: merged } }
+    return { ...c, config: { ...c.config, Labels: merged } }
   })
 }
 
@@ -98,7 +98,7 @@ export function withMediaTypes(base: Image, family: MediaTypeFamily): Image {
 /** `base` with `annotations` merged into the manifest's annotations; an `undefined` value removes one. */
 export function withAnnotations(base: Image, annotations: Record<string, string | undefined>): Image {
   return mutate(base, (p) => {
-    const merged: Record<string, string> = { ...(p.annotations ?? {}) }
+    const merged: Record<string, string> = { ...p.annotations }
     for (const [k, v] of Object.entries(annotations)) {
       if (v === undefined) delete merged[k]
       else merged[k] = v

@@ -14,6 +14,7 @@ import {
   LABELS, decodeBuildMetadata, decodeLifecycleMetadata, type BuildpackRef, type LayersMetadata, type ProcessMetadata,
 } from '../platform/index.js'
 import { PROCESS_DIR } from '../launch/index.js'
+import { definedOnly } from '../defined.js'
 
 /** The launcher source repository lading writes into the build metadata label. */
 const LADING_LAUNCHER_REPOSITORY = 'github.com/lading/lading'
@@ -114,14 +115,14 @@ export interface InspectOptions {
 export async function inspectImage(image: Image, opts: InspectOptions = {}): Promise<InspectResult> {
   const [config, manifest, desc] = await Promise.all([image.config(), image.manifest(), image.descriptor()])
   const c = config.config ?? {}
-  const labels: Record<string, string> = { ...(c.Labels ?? {}) }
-  const summary: ImageSummary = {
+  const labels: Record<string, string> = { ...c.Labels }
+  const summary: ImageSummary = definedOnly({
     digest: desc.digest, mediaType: desc.mediaType, os: config.os, architecture: config.architecture,
-    ...(config.variant ? { variant: config.variant } : {}), ...(config.created ? { created: config.created } : {}),
+    variant: config.variant || undefined, created: config.created || undefined,
     layers: manifest.layers.length, size: manifest.layers.reduce((n, l) => n + l.size, 0),
     entrypoint: [...(c.Entrypoint ?? [])], cmd: [...(c.Cmd ?? [])], env: [...(c.Env ?? [])],
     workingDir: c.WorkingDir ?? '', user: c.User ?? '', labels,
-  }
+  })
   const warnings: string[] = []
   const lmText = labels[LABELS.LIFECYCLE_METADATA]
   const bmText = labels[LABELS.BUILD_METADATA]

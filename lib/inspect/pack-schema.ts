@@ -8,6 +8,7 @@
  * prints for an image it finds in one place only.
  */
 import type { InspectProcess, InspectResult, SbomDocument } from './inspect.js'
+import { definedOnly } from '../defined.js'
 
 /** pack's dist.ModuleInfo as inspect prints it (id, version, homepage; empty ones left out). */
 export interface PackModuleInfo { id?: string; version?: string; homepage?: string }
@@ -49,7 +50,7 @@ export interface LadingExtras {
 const nonEmpty = <T>(xs: T[]): T[] | null => (xs.length ? xs : null)
 
 function moduleInfo(b: { id: string; version: string; homepage?: string }): PackModuleInfo {
-  return { ...(b.id ? { id: b.id } : {}), ...(b.version ? { version: b.version } : {}), ...(b.homepage ? { homepage: b.homepage } : {}) }
+  return definedOnly({ id: b.id || undefined, version: b.version || undefined, homepage: b.homepage || undefined })
 }
 
 /** pack's ProcessDisplay: command is the first entry; the other entries, then args, are args. */
@@ -75,12 +76,12 @@ export function packInfo(r: InspectResult): PackInfo {
 /** lading's extras for an inspected image. */
 export function ladingExtras(r: InspectResult): LadingExtras {
   const s = r.image
-  return {
+  return definedOnly({
     digest: s.digest,
     platform: `${s.os}/${s.architecture}${s.variant ? `/${s.variant}` : ''}`,
     cnb: r.cnb,
-    ...(r.sbom ? { sbom: r.sbom } : {}),
-  }
+    sbom: r.sbom || undefined,
+  })
 }
 
 /** pack's InspectOutput (`image_name`, `remote_info`, `local_info`), then lading's extras. */
@@ -104,12 +105,12 @@ function bomEntries(bom: unknown): PackBomEntry[] | null {
     const o = e as Record<string, unknown>
     const bp = (o['buildpack'] && typeof o['buildpack'] === 'object' ? o['buildpack'] : {}) as Record<string, unknown>
     const str = (v: unknown) => (typeof v === 'string' ? v : '')
-    return [{
+    return [definedOnly({
       name: str(o['name']),
-      ...(str(o['version']) ? { version: str(o['version']) } : {}),
+      version: str(o['version']) || undefined,
       metadata: o['metadata'] ?? null,
-      buildpacks: { ...moduleInfo({ id: str(bp['id']), version: str(bp['version']) }), ...(bp['optional'] === true ? { optional: true as const } : {}) },
-    }]
+      buildpacks: definedOnly({ ...moduleInfo({ id: str(bp['id']), version: str(bp['version']) }), optional: bp['optional'] === true ? true as const : undefined }),
+    })]
   }))
 }
 

@@ -13,6 +13,7 @@ import {
 import { wrapError } from '../errors.js'
 import type { BlobStore, Descriptor, PutBlobOptions } from '../oci/index.js'
 import { LayoutEntryNotFoundError } from './errors.js'
+import { definedOnly } from '../defined.js'
 
 const OCTET = 'application/octet-stream'
 
@@ -94,7 +95,7 @@ export class LayoutBlobStore implements BlobStore {
       } else {
         const digester = new Digester()
         const progress = expect.digest && opts.onProgress
-          ? () => opts.onProgress!({ digest: expect.digest!, kind: 'upload', bytes: digester.bytes, ...(expect.size !== undefined ? { total: expect.size } : {}) })
+          ? () => opts.onProgress!(definedOnly({ digest: expect.digest!, kind: 'upload' as const, bytes: digester.bytes, total: expect.size }))
           : undefined
         if (progress) digester.on('data', progress)
         const ws = createWriteStream(tmp)

@@ -10,6 +10,7 @@ import { fetchImage, isNotFound } from '../remote/index.js'
 import { REF_NAME_ANNOTATION } from '../layout/index.js'
 import type { BuildCache } from '../cache/index.js'
 import { PhaseError } from './errors.js'
+import { definedOnly } from '../defined.js'
 
 /** An image location: repository plus tag or digest, and how the user named it. */
 export interface ImageSource { repo: Repository; identifier: string; display: string }
@@ -45,7 +46,7 @@ export interface AnalyzeInput {
  */
 export async function analyze(input: AnalyzeInput, signal?: AbortSignal): Promise<Analyzed> {
   const warnings: string[] = []
-  const opts = { ...(input.platform ? { platform: input.platform } : {}), ...(signal ? { signal } : {}) }
+  const opts = definedOnly({ platform: input.platform, signal })
   let runImage: Image
   let t
   try {
@@ -54,7 +55,7 @@ export async function analyze(input: AnalyzeInput, signal?: AbortSignal): Promis
   } catch (err) {
     throw new PhaseError('analyze', 'ANALYZE_RUN_IMAGE', wrapError(`run image ${input.run.display}`, err).message, { cause: err })
   }
-  const runTarget: RunTarget = { os: t.os, arch: t.arch, ...(t.archVariant ? { variant: t.archVariant } : {}), ...(t.distro ? { distro: t.distro } : {}) }
+  const runTarget: RunTarget = definedOnly({ os: t.os, arch: t.arch, variant: t.archVariant || undefined, distro: t.distro })
   const runReference = `${input.run.repo.name}@${await runImage.digest()}`
   let layoutRunName: string | undefined
   if (input.run.repo.name.startsWith('oci:')) {
@@ -70,7 +71,7 @@ export async function analyze(input: AnalyzeInput, signal?: AbortSignal): Promis
       throw new PhaseError('analyze', 'ANALYZE_CACHE', wrapError(`cache ${input.cache.describe()}`, err).message, { cause: err })
     }
   }
-  return { runImage, runReference, runTarget, ...(layoutRunName ? { layoutRunName } : {}), ...(previous ? { previous } : {}), cache, warnings }
+  return definedOnly({ runImage, runReference, runTarget, layoutRunName: layoutRunName || undefined, previous, cache, warnings })
 }
 
 async function readPrevious(src: ImageSource, warnings: string[], opts: { platform?: Platform; signal?: AbortSignal }): Promise<Analyzed['previous']> {

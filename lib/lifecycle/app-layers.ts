@@ -5,6 +5,7 @@ import picomatch from 'picomatch'
 import type { SliceDef } from '../buildpack/index.js'
 import { layerFromDirectory, type StoredLayer } from '../layer/index.js'
 import { CNB_PATHS } from './build-context.js'
+import { definedOnly } from '../defined.js'
 
 /** One app layer and its history line. */
 export interface AppLayer { layer: StoredLayer; createdBy: string }
@@ -15,7 +16,8 @@ export interface AppLayer { layer: StoredLayer; createdBy: string }
  * that matches nothing still gives a layer. Without slices: one "Application Layer".
  */
 export async function appLayers(workspace: string, slices: readonly SliceDef[], o: { uid: number; gid: number; storeDir: string; mtime?: Date }): Promise<AppLayer[]> {
-  const base = { target: CNB_PATHS.workspace, uid: o.uid, gid: o.gid, parentUid: o.uid, parentGid: o.gid, storeDir: o.storeDir, ...(o.mtime ? { mtime: o.mtime } : {}) }
+  const base = definedOnly({ target:
+ CNB_PATHS.workspace, uid: o.uid, gid: o.gid, parentUid: o.uid, parentGid: o.gid, storeDir: o.storeDir, mtime: o.mtime })
   if (slices.length === 0) return [{ layer: await layerFromDirectory(workspace, base), createdBy: 'Application Layer' }]
   const files = await listFiles(workspace)
   const taken = new Set<string>()

@@ -7,6 +7,7 @@ import {
 import { LadingError } from '../errors.js'
 import { createHostRunner, createSandboxRunner } from '../runner/index.js'
 import type { BuildDirs } from './workspace.js'
+import { definedOnly } from '../defined.js'
 
 /** Where buildpacks see things: the CNB paths (cnb-spec.md: /workspace, /layers, /platform, /cnb/buildpacks). */
 export const CNB_PATHS = { workspace: '/workspace', layers: '/layers', platform: '/platform', buildpacks: '/cnb/buildpacks', tmp: '/tmp/cnb' } as const
@@ -60,10 +61,10 @@ export async function createExecution(o: ExecutionOptions): Promise<Execution> {
     }
     return { runner: createHostRunner(), toContainer: (p) => p, tmpDir }
   }
-  const runner = createSandboxRunner({
+  const runner = createSandboxRunner(definedOnly({
     binds: pairs.map(([source, target], i) => ({ source, target, readOnly: i >= 4 })),
-    uid: o.uid, gid: o.gid, network: o.network, ...(o.rootfs ? { rootfs: o.rootfs } : {}), ...(o.hidden ? { alsoHide: o.hidden } : {}),
-  })
+    uid: o.uid, gid: o.gid, network: o.network, rootfs: o.rootfs || undefined, alsoHide: o.hidden,
+  }))
   return { runner, toContainer: mapperFor(pairs), tmpDir }
 }
 
@@ -91,9 +92,8 @@ export interface PhaseRuntime {
 
 /** The buildpack run context (cnb-spec.md §3.1) for a phase's runtime. */
 export function runContext(r: PhaseRuntime): RunContext {
-  return {
+  return definedOnly({
     runner: r.exec.runner, appDir: r.dirs.workspace, platformDir: r.dirs.platform, tmpDir: r.exec.tmpDir, env: r.env,
-    target: r.target, toContainer: r.exec.toContainer, ...(r.signal ? { signal: r.signal } : {}),
-    ...(r.onOutput ? { onOutput: r.onOutput } : {}),
-  }
+    target: r.target, toContainer: r.exec.toContainer, signal: r.signal, onOutput: r.onOutput,
+  })
 }

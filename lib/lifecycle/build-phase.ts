@@ -9,6 +9,7 @@ import {
 import { LadingError } from '../errors.js'
 import { runContext, type PhaseRuntime } from './build-context.js'
 import { PhaseError } from './errors.js'
+import { definedOnly } from '../defined.js'
 
 /** What the build phase produced, for export. */
 export interface Built {
@@ -32,42 +33,42 @@ export interface BuildPhaseInput extends PhaseRuntime {
  * build layers give to the buildpacks after it, then met plan entries removed. A failing
  * buildpack stops the build with exit 51 naming it; malformed files it wrote, exit 50s.
  */
-export async function buildPhase(i: BuildPhaseInput): Promise<Built> {
-  let entries: PlanEntry[] = [...i.plan]
+export async function buildPhase(input: BuildPhaseInput): Promise<Built> {
+  let entries: PlanEntry[] = [...input.plan]
   const outcomes: Built['outcomes'] = []
-  for (const bp of i.group) {
-    i.onBuildpack?.(bp)
+  for (const bp of input.group) {
+    input.onBuildpack?.(bp)
     const bpPlan = buildpackPlanFor(entries, bp.id)
-    const layersDir = join(i.dirs.layers, escapeId(bp.id))
+    const layersDir = join(input.dirs.layers, escapeId(bp.id))
     await mkdir(layersDir, { recursive: true })
-    const before = new Set(await readdir(i.dirs.layers))
+    const before = new Set(await readdir(input.dirs.layers))
     let outcome: BuildOutcome
     try {
-      outcome = await runBuild(bp, { ...runContext(i), layersDir: i.dirs.layers, plan: bpPlan })
+      outcome = await runBuild(bp, { ...runContext(input), layersDir: input.dirs.layers, plan: bpPlan })
     } catch (err) {
       if (err instanceof BuildpackError) throw new PhaseError('build', 'BUILDPACK_BUILD_FAILED', err.message, { cause: err })
       if (err instanceof LadingError) throw new PhaseError('build', 'BUILD', err.message, { cause: err })
       throw err
     }
     // A buildpack owns <layers>/<its id> only: anything new beside it would be exported by nobody.
-    const strays = (await readdir(i.dirs.layers)).filter((n) => !before.has(n))
+    const strays = (await readdir(input.dirs.layers)).filter((n) => !before.has(n))
     if (strays.length > 0) {
       throw new PhaseError('build', 'BUILD_WROTE_OUTSIDE', `buildpack ${bp.id} wrote outside its layers directory: ${strays.map((n) => `/layers/${n}`).join(', ')} (it may only write under /layers/${escapeId(bp.id)})`)
     }
     outcomes.push({ bp, outcome })
     entries = removeMetEntries(entries, bpPlan, outcome.unmet)
-    await accumulateBuildLayers(i.env, layersDir, i.exec.toContainer)
+    await accumulateBuildLayers(input.env, layersDir, input.exec.toContainer)
   }
   const merged = mergeProcesses(outcomes.map((o) => o.outcome.launch.processes))
-  await copySboms(i.dirs.layers, i.group)
-  return {
+  await copySboms(input.dirs.layers, input.group)
+  return definedOnly({
     outcomes,
     processes: merged.processes,
-    ...(merged.defaultType ? { defaultType: merged.defaultType } : {}),
+    defaultType: merged.defaultType || undefined,
     labels: mergeLabels(outcomes.map((o) => o.outcome.launch.labels)),
     slices: outcomes.flatMap((o) => o.outcome.launch.slices),
     warnings: merged.warnings,
-  }
+  })
 }
 
 /** Places SBOM files under <layers>/sbom/{launch,build,cache} as the lifecycle's builder does (§3.6). */

@@ -16,6 +16,7 @@ import { checkDefaultProcess } from './process-check.js'
 import { restore } from './restore.js'
 import { LayerStash } from '../cache/index.js'
 import { copyApp, emptyCnbDirs, prepareBuildDirs, prepareCnbDirs, writePlatformEnv, type AppFilter, type BuildDirs } from './workspace.js'
+import { definedOnly } from '../defined.js'
 
 /** Where the app image goes: one repository and its tags, plus other repositories to tag. */
 export interface ImageTarget {
@@ -112,36 +113,35 @@ export async function createImage(req: BuildRequest, ev: BuildEvents = {}): Prom
     if (copy) await copyApp(req.appDir, dirs.workspace, req.appFilter)
     if (copy && req.dirs) copiedInto = req.dirs
     await writePlatformEnv(dirs.platform, req.platformEnv)
-    const analyzed = await timed('analyze', () => analyze({
-      run: req.run, clearCache: req.clearCache, ...(req.previous ? { previous: req.previous } : {}),
-      ...(req.cache ? { cache: req.cache } : {}), ...(req.platform ? { platform: req.platform } : {}),
-    }, req.signal))
+    const analyzed = await timed('analyze', () => analyze(definedOnly({
+      run: req.run, clearCache: req.clearCache, previous: req.previous, cache: req.cache, platform: req.platform,
+    }), req.signal))
     analyzed.warnings.forEach((w) => ev.warn?.(w))
-    const exec = await createExecution({
+    const exec = await createExecution(definedOnly({
       dirs, buildpacks: req.store.all(), sandbox: req.sandbox, network: req.network, uid: req.uid, gid: req.gid,
-      ...(req.rootfs ? { rootfs: req.rootfs } : {}), ...(req.hidden ? { hidden: req.hidden } : {}),
-    })
+      rootfs: req.rootfs || undefined, hidden: req.hidden,
+    }))
     const env = initialBuildEnv({ PATH: req.buildPath, HOME: '/tmp' })
     // A builder's /cnb/build-config/env applies to every buildpack, as the lifecycle does it.
     if (req.buildConfigEnvDir) await applyEnvDir(env, req.buildConfigEnvDir, { defaultSuffix: 'override' })
-    const common = { dirs, exec, env, target: analyzed.runTarget, ...(req.signal ? { signal: req.signal } : {}), ...(ev.output ? { onOutput: ev.output } : {}) }
+    const common = definedOnly({ dirs, exec, env, target: analyzed.runTarget, signal: req.signal, onOutput: ev.output })
     const detected = await timed('detect', () => detectPhase({ ...common, order: req.order, store: req.store }))
     ev.info?.(detected.table)
     const stash = req.stashDir && req.cache ? new LayerStash(req.stashDir) : undefined
-    const restored = await timed('restore', () => restore({
-      group: detected.group, dirs, cacheMetadata: analyzed.cache, ...(analyzed.previous ? { previous: analyzed.previous.metadata, previousImage: analyzed.previous.image } : {}),
-      ...(req.cache ? { cache: req.cache } : {}), ...(stash && !req.clearCache ? { stash } : {}),
-    }))
+    const restored = await timed('restore', () => restore(definedOnly({
+      group: detected.group, dirs, cacheMetadata: analyzed.cache, previous: analyzed.previous?.metadata, previousImage: analyzed.previous?.image,
+      cache: req.cache, stash: req.clearCache ? undefined : stash,
+    })))
     restored.warnings.forEach((w) => ev.warn?.(w))
     const built = await timed('build', () => buildPhase({ ...common, group: detected.group, plan: detected.plan, onBuildpack: (bp) => ev.info?.(`building with ${bp.id}@${bp.version}`) }))
     const exported = await timed('export', async () => {
       await checkDefaultProcess(built, req.processType ?? built.defaultType, dirs, analyzed.runImage, req.indexDir ?? join(work, 'run-index'))
-      return exportImage({
-      group: detected.group, built, dirs, runImage: analyzed.runImage, runReference: analyzed.runReference, runName: analyzed.layoutRunName ?? req.run.name,
-      runMirrors: req.run.mirrors.filter((m) => !m.startsWith('oci:')), launcher: req.launcher, created: req.created, storeDir, uid: req.uid, gid: req.gid,
-      oldCache: analyzed.cache, snapshots: restored.snapshots, ...(analyzed.previous ? { previous: analyzed.previous } : {}), ...(req.cache ? { cache: req.cache } : {}),
-      ...(req.processType ? { processType: req.processType } : {}), ...(req.project ? { project: req.project } : {}),
-      })
+      return exportImage(definedOnly({
+        group: detected.group, built, dirs, runImage: analyzed.runImage, runReference: analyzed.runReference, runName: analyzed.layoutRunName ?? req.run.name,
+        runMirrors: req.run.mirrors.filter((m) => !m.startsWith('oci:')), launcher: req.launcher, created: req.created, storeDir, uid: req.uid, gid: req.gid,
+        oldCache: analyzed.cache, snapshots: restored.snapshots, previous: analyzed.previous, cache: req.cache,
+        processType: req.processType || undefined, project: req.project,
+      }))
     })
     exported.warnings.forEach((w) => ev.warn?.(w))
     const ledger = new TransferLedger()

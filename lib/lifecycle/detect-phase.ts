@@ -8,6 +8,7 @@ import {
 import { stringifyGroup, stringifyPlan } from '../platform/index.js'
 import { runContext, type PhaseRuntime } from './build-context.js'
 import { PhaseError } from './errors.js'
+import { definedOnly } from '../defined.js'
 
 /** The group that passed detection, as descriptors in order, and its build plan. */
 export interface Detected { group: BuildpackDescriptor[]; plan: PlanEntry[]; table: string }
@@ -37,16 +38,16 @@ export function detectFailureMessage(log: readonly string[], exitCode: 20 | 21):
  * When no group passes: PhaseError with exit 20 (all failed) or 21 (some errored) whose
  * message is detectFailureMessage.
  */
-export async function detectPhase(i: DetectPhaseInput): Promise<Detected> {
-  const ctx = runContext(i)
-  const lookup = (id: string, version?: string): BuildpackDescriptor => i.store.lookup(id, version)
-  const result = await detect(i.order, lookup, (bp) => runDetect(bp, ctx), { target: i.target, ...(i.signal ? { signal: i.signal } : {}) })
+export async function detectPhase(input: DetectPhaseInput): Promise<Detected> {
+  const ctx = runContext(input)
+  const lookup = (id: string, version?: string): BuildpackDescriptor => input.store.lookup(id, version)
+  const result = await detect(input.order, lookup, (bp) => runDetect(bp, ctx), definedOnly({ target: input.target, signal: input.signal }))
   const table = formatDetectTable(result.rows)
   if (!result.ok) {
     throw new PhaseError('detect', result.exitCode === 21 ? 'DETECT_ERRORED' : 'DETECT_FAILED', detectFailureMessage(result.log, result.exitCode))
   }
-  const group = result.group.map((g) => i.store.lookup(g.id, g.version))
-  await writeFile(join(i.dirs.layers, 'group.toml'), stringifyGroup(result.group))
-  await writeFile(join(i.dirs.layers, 'plan.toml'), stringifyPlan(result.plan))
+  const group = result.group.map((g) => input.store.lookup(g.id, g.version))
+  await writeFile(join(input.dirs.layers, 'group.toml'), stringifyGroup(result.group))
+  await writeFile(join(input.dirs.layers, 'plan.toml'), stringifyPlan(result.plan))
   return { group, plan: result.plan, table }
 }

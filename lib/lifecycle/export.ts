@@ -21,6 +21,7 @@ import {
   bakedConfig, LAUNCH_CONFIG_FILE, LAUNCHER_PATH, launchConfigScript, launcherScript, PROCESS_DIR, type LaunchProcess,
 } from '../launch/index.js'
 import type { BuildDirs } from './workspace.js'
+import { definedOnly } from '../defined.js'
 
 /** Inputs of exportImage. */
 export interface ExportInput extends Omit<BuildpackLayersInput, 'storeDir'> {
@@ -60,89 +61,89 @@ const LAUNCHER: LauncherMetadata = { version: '0.1.0', source: { git: { reposito
  * buildpack launch layers, SBOM, app, launcher, config, process types; then config Env,
  * Entrypoint, WorkingDir and the io.buildpacks labels (§4.3, §4.4). Nothing is pushed here.
  */
-export async function exportImage(i: ExportInput): Promise<Exported> {
-  await checkRunImage(i.runImage, i.runReference)
+export async function exportImage(input: ExportInput): Promise<Exported> {
+  await checkRunImage(input.runImage, input.runReference)
   // Checked first: the launch config and the (lazy) image config both assume the type exists.
-  if (i.processType && !i.built.processes.some((p) => p.type === i.processType)) {
-    throw new PhaseError('export', 'EXPORT_UNKNOWN_PROCESS', `process type ${JSON.stringify(i.processType)} does not exist (have: ${i.built.processes.map((p) => p.type).join(', ') || 'none'})`)
+  if (input.processType && !input.built.processes.some((p) => p.type === input.processType)) {
+    throw new PhaseError('export', 'EXPORT_UNKNOWN_PROCESS', `process type ${JSON.stringify(input.processType)} does not exist (have: ${input.built.processes.map((p) => p.type).join(', ') || 'none'})`)
   }
-  const own = { uid: i.uid, gid: i.gid, storeDir: i.storeDir }
-  if (i.launcher === 'none') {
-    const type = i.processType ?? i.built.defaultType
+  const own = { uid: input.uid, gid: input.gid, storeDir: input.storeDir }
+  if (input.launcher === 'none') {
+    const type = input.processType ?? input.built.defaultType
     // No shell at launch: the env is applied now, from the layers on disk (a layer reused by
     // metadata only has no files here, so its env files cannot be baked).
-    i = { ...i, bakedEnvOps: await launchEnvOps({
-      layersDir: i.dirs.layers, group: i.group, ...(type ? { processType: type } : {}),
-      toImagePath: (p) => p.startsWith(i.dirs.layers) ? CNB_PATHS.layers + p.slice(i.dirs.layers.length) : p,
-    }) }
+    input = { ...input, bakedEnvOps: await launchEnvOps(definedOnly({
+      layersDir: input.dirs.layers, group: input.group, processType: type || undefined,
+      toImagePath: (p: string) => p.startsWith(input.dirs.layers) ? CNB_PATHS.layers + p.slice(input.dirs.layers.length) : p,
+    })) }
   }
-  const bpl = await buildpackLayers({ ...i, storeDir: i.storeDir })
-  const md = await writeLaunchConfig(i)
+  const bpl = await buildpackLayers({ ...input, storeDir: input.storeDir })
+  const md = await writeLaunchConfig(input)
   const adds: Addendum[] = [...bpl.adds]
   const meta: LayersMetadata = {
     app: [], buildpacks: bpl.buildpacks,
-    runImage: { topLayer: await topLayer(i.runImage), reference: i.runReference, image: i.runName, mirrors: i.runMirrors },
+    runImage: { topLayer: await topLayer(input.runImage), reference: input.runReference, image: input.runName, mirrors: input.runMirrors },
   }
-  const sbomDir = join(i.dirs.layers, 'sbom', 'launch')
+  const sbomDir = join(input.dirs.layers, 'sbom', 'launch')
   if (await isDir(sbomDir)) {
-    const l = await layerFromDirectory(sbomDir, { ...own, target: `${CNB_PATHS.layers}/sbom/launch`, parentUid: i.uid, parentGid: i.gid })
+    const l = await layerFromDirectory(sbomDir, { ...own, target: `${CNB_PATHS.layers}/sbom/launch`, parentUid: input.uid, parentGid: input.gid })
     adds.push({ layer: l, history: { created_by: 'Software Bill-of-Materials' } })
     meta.sbom = { sha: l.diffIdValue }
   }
   const cacheEntries = [...bpl.cacheEntries]
   const cacheMetadata: CacheMetadata = { ...bpl.cacheMetadata }
-  const sbomCacheDir = join(i.dirs.layers, 'sbom', 'cache')
-  if (i.cache && await isDir(sbomCacheDir)) {
+  const sbomCacheDir = join(input.dirs.layers, 'sbom', 'cache')
+  if (input.cache && await isDir(sbomCacheDir)) {
     // Cached layers' SBOMs travel with the cache as one layer, so a kept layer keeps its SBOM.
-    const l = await layerFromDirectory(sbomCacheDir, { ...own, target: `${CNB_PATHS.layers}/sbom/cache`, parentUid: i.uid, parentGid: i.gid })
-    const kept = i.oldCache.sbom?.sha === l.diffIdValue ? await i.cache.reuse(l.diffIdValue) : undefined
+    const l = await layerFromDirectory(sbomCacheDir, { ...own, target: `${CNB_PATHS.layers}/sbom/cache`, parentUid: input.uid, parentGid: input.gid })
+    const kept = input.oldCache.sbom?.sha === l.diffIdValue ? await input.cache.reuse(l.diffIdValue) : undefined
     cacheEntries.push({ layer: kept ?? l })
     cacheMetadata.sbom = { sha: l.diffIdValue }
   }
-  const prevApp = new Set(i.previous?.metadata.app.map((a) => a.sha) ?? [])
-  for (const a of await appLayers(i.dirs.workspace, i.built.slices, own)) {
+  const prevApp = new Set(input.previous?.metadata.app.map((a) => a.sha) ?? [])
+  for (const a of await appLayers(input.dirs.workspace, input.built.slices, own)) {
     const sha = a.layer.diffIdValue
-    const layer = prevApp.has(sha) && i.previous ? await i.previous.image.layerByDiffId(sha) : a.layer
+    const layer = prevApp.has(sha) && input.previous ? await input.previous.image.layerByDiffId(sha) : a.layer
     adds.push({ layer, history: { created_by: a.createdBy } })
     meta.app.push({ sha })
   }
-  if (i.launcher === 'sh') {
-    const l = await layerFromEntries([{ path: LAUNCHER_PATH, type: 'file', mode: 0o755, content: launcherScript() }], { uid: 0, gid: 0, storeDir: i.storeDir })
+  if (input.launcher === 'sh') {
+    const l = await layerFromEntries([{ path: LAUNCHER_PATH, type: 'file', mode: 0o755, content: launcherScript() }], { uid: 0, gid: 0, storeDir: input.storeDir })
     adds.push({ layer: l, history: { created_by: 'Buildpacks Application Launcher' } })
     meta.launcher = { sha: l.diffIdValue }
   }
-  const cfg = await layerFromDirectory(join(i.dirs.layers, 'config'), { ...own, target: `${CNB_PATHS.layers}/config`, parentUid: i.uid, parentGid: i.gid })
+  const cfg = await layerFromDirectory(join(input.dirs.layers, 'config'), { ...own, target: `${CNB_PATHS.layers}/config`, parentUid: input.uid, parentGid: input.gid })
   adds.push({ layer: cfg, history: { created_by: 'Buildpacks Launcher Config' } })
   meta.config = { sha: cfg.diffIdValue }
-  if (i.launcher === 'sh' && i.built.processes.length > 0) {
-    const entries = i.built.processes.map((p) => ({ path: `${PROCESS_DIR}/${p.type}`, type: 'symlink' as const, linkname: LAUNCHER_PATH, mode: 0o755 }))
-    const l = await layerFromEntries(entries, { uid: 0, gid: 0, storeDir: i.storeDir })
+  if (input.launcher === 'sh' && input.built.processes.length > 0) {
+    const entries = input.built.processes.map((p) => ({ path: `${PROCESS_DIR}/${p.type}`, type: 'symlink' as const, linkname: LAUNCHER_PATH, mode: 0o755 }))
+    const l = await layerFromEntries(entries, { uid: 0, gid: 0, storeDir: input.storeDir })
     adds.push({ layer: l, history: { created_by: 'Buildpacks Process Types' } })
     meta.processTypes = { sha: l.diffIdValue }
   }
   const labels: Record<string, string> = {
     [LABELS.LIFECYCLE_METADATA]: encodeLifecycleMetadata(meta),
     [LABELS.BUILD_METADATA]: encodeBuildMetadata(buildMetadataFromToml(md, LAUNCHER)),
-    [LABELS.PROJECT_METADATA]: encodeProjectMetadata(i.project),
+    [LABELS.PROJECT_METADATA]: encodeProjectMetadata(input.project),
   }
-  for (const l of i.built.labels) labels[l.key] = l.value
+  for (const l of input.built.labels) labels[l.key] = l.value
   // RFC 3339 without fractional seconds, as the lifecycle writes it.
-  const created = i.created.toISOString().replace(/\.\d{3}Z$/, 'Z')
-  const image = withConfig(appendLayers(i.runImage, ...adds), (c) => ({
+  const created = input.created.toISOString().replace(/\.\d{3}Z$/, 'Z')
+  const image = withConfig(appendLayers(input.runImage, ...adds), (c) => ({
     ...c,
     created,
     history: normalizedHistory(c.history ?? [], c.rootfs.diff_ids.length, created),
-    config: containerConfig(c.config ?? {}, i, labels),
+    config: containerConfig(c.config ?? {}, input, labels),
   }))
-  return { image, metadata: meta, cacheEntries, cacheMetadata, reused: bpl.reused, stashable: bpl.stashable, warnings: [...i.built.warnings, ...bpl.warnings] }
+  return { image, metadata: meta, cacheEntries, cacheMetadata, reused: bpl.reused, stashable: bpl.stashable, warnings: [...input.built.warnings, ...bpl.warnings] }
 }
 
-function containerConfig(run: ContainerConfig, i: ExportInput, labels: Record<string, string>): ContainerConfig {
+function containerConfig(run: ContainerConfig, input: ExportInput, labels: Record<string, string>): ContainerConfig {
   const env = new Map((run.Env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)] as const))
-  const type = i.processType ?? i.built.defaultType
-  const out: ContainerConfig = { ...run, Labels: { ...(run.Labels ?? {}), ...labels }, WorkingDir: CNB_PATHS.workspace, Cmd: null }
-  if (i.launcher === 'none') {
-    const baked = bakedConfig({ processes: i.built.processes.map(launchProcess), ...(type ? { defaultType: type } : {}), envOps: i.bakedEnvOps ?? [], appDir: CNB_PATHS.workspace, baseEnv: run.Env ?? [] })
+  const type = input.processType ?? input.built.defaultType
+  const out: ContainerConfig = { ...run, Labels: { ...run.Labels, ...labels }, WorkingDir: CNB_PATHS.workspace, Cmd: null }
+  if (input.launcher === 'none') {
+    const baked = bakedConfig(definedOnly({ processes: input.built.processes.map(launchProcess), defaultType: type || undefined, envOps: input.bakedEnvOps ?? [], appDir: CNB_PATHS.workspace, baseEnv: run.Env ?? [] }))
     return { ...out, Entrypoint: baked.Entrypoint, Cmd: baked.Cmd, Env: baked.Env, WorkingDir: baked.WorkingDir }
   }
   env.set('CNB_LAYERS_DIR', CNB_PATHS.layers)
@@ -154,28 +155,32 @@ function containerConfig(run: ContainerConfig, i: ExportInput, labels: Record<st
 }
 
 function launchProcess(p: Built['processes'][number]): LaunchProcess {
-  return { type: p.type, command: p.command, args: p.args, direct: p.direct, ...(p.workingDir ? { workingDir: p.workingDir } : {}), ...(apiAtLeast(p.buildpackApi, '0.9') ? {} : { appendArgs: true }) }
+  return definedOnly({
+    type: p.type, command: p.command, args: p.args, direct: p.direct, workingDir: p.workingDir || undefined,
+    // Buildpack API < 0.9: user-given args are appended to the process's own.
+    appendArgs: apiAtLeast(p.buildpackApi, '0.9') ? undefined : true,
+  })
 }
 
 /** Writes <layers>/config/metadata.toml (for the Go launcher and tools) and launch.sh (for ours). */
-async function writeLaunchConfig(i: ExportInput): Promise<BuildMetadataToml> {
-  const dir = join(i.dirs.layers, 'config')
+async function writeLaunchConfig(input: ExportInput): Promise<BuildMetadataToml> {
+  const dir = join(input.dirs.layers, 'config')
   await mkdir(dir, { recursive: true })
   const md: BuildMetadataToml = {
-    buildpacks: i.group.map((b) => ({ id: b.id, version: b.version, api: b.api, ...(b.homepage ? { homepage: b.homepage } : {}) })),
-    processes: i.built.processes.map((p) => ({ type: p.type, command: p.command, args: p.args, direct: p.direct, buildpackId: p.buildpackId, ...(p.workingDir ? { workingDir: p.workingDir } : {}) })),
-    labels: i.built.labels, slices: i.built.slices,
-    ...(i.built.defaultType ? { buildpackDefaultProcessType: i.built.defaultType } : {}),
+    buildpacks: input.group.map((b) => definedOnly({ id: b.id, version: b.version, api: b.api, homepage: b.homepage || undefined })),
+    processes: input.built.processes.map((p) => definedOnly({ type: p.type, command: p.command, args: p.args, direct: p.direct, buildpackId: p.buildpackId, workingDir: p.workingDir || undefined })),
+    labels: input.built.labels, slices: input.built.slices,
   }
+  if (input.built.defaultType) md.buildpackDefaultProcessType = input.built.defaultType
   await writeFile(join(dir, 'metadata.toml'), stringifyMetadataToml(md))
-  const buildpacks = i.built.outcomes.map(({ bp, outcome }) => ({
+  const buildpacks = input.built.outcomes.map(({ bp, outcome }) => ({
     id: bp.id,
     layers: outcome.layers.filter((l) => l.types.launch).map((l) => `${CNB_PATHS.layers}/${escapeId(bp.id)}/${l.name}`),
   }))
-  const script = launchConfigScript({
-    processes: i.built.processes.map(launchProcess), buildpacks, appDir: CNB_PATHS.workspace,
-    ...(i.processType ?? i.built.defaultType ? { defaultType: (i.processType ?? i.built.defaultType)! } : {}),
-  })
+  const script = launchConfigScript(definedOnly({
+    processes: input.built.processes.map(launchProcess), buildpacks, appDir: CNB_PATHS.workspace,
+    defaultType: (input.processType ?? input.built.defaultType) || undefined,
+  }))
   await writeFile(join(dir, LAUNCH_CONFIG_FILE), script)
   return md
 }

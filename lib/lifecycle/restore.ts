@@ -45,14 +45,14 @@ export interface Restored {
  * store.toml is restored from the previous image, and per-layer SBOM files from the cache's and
  * the previous image's SBOM layers (restore-sbom.ts). Exit 40s on failure.
  */
-export async function restore(i: RestoreInput): Promise<Restored> {
+export async function restore(input: RestoreInput): Promise<Restored> {
   const out: Restored = { metadataOnly: [], fromCache: [], snapshots: new Map(), sboms: [], warnings: [] }
   try {
-    for (const bp of i.group) {
-      const dir = join(i.dirs.layers, escapeId(bp.id))
+    for (const bp of input.group) {
+      const dir = join(input.dirs.layers, escapeId(bp.id))
       await mkdir(dir, { recursive: true })
-      const prev = i.previous?.buildpacks.find((b) => b.key === bp.id)
-      const cached = i.cacheMetadata.buildpacks.find((b) => b.key === bp.id)
+      const prev = input.previous?.buildpacks.find((b) => b.key === bp.id)
+      const cached = input.cacheMetadata.buildpacks.find((b) => b.key === bp.id)
       if (prev?.store) await writeFile(join(dir, 'store.toml'), formatStoreToml(prev.store.metadata as Table))
       const names = new Set([...Object.keys(prev?.layers ?? {}), ...Object.keys(cached?.layers ?? {})])
       for (const name of [...names].sort()) {
@@ -62,7 +62,7 @@ export async function restore(i: RestoreInput): Promise<Restored> {
         if (!source) continue
         const key = `${bp.id}/${name}`
         if (source.contents) {
-          if (!await restoreContents(i, source.meta.sha as Digest, join(dir, name), key, out)) continue
+          if (!await restoreContents(input, source.meta.sha as Digest, join(dir, name), key, out)) continue
           out.fromCache.push(key)
         } else {
           out.metadataOnly.push(key)
@@ -70,7 +70,7 @@ export async function restore(i: RestoreInput): Promise<Restored> {
         await writeRestoredLayerMetadata(join(dir, `${name}.toml`), source.meta.data === undefined || source.meta.data === null ? undefined : source.meta.data as Table)
       }
     }
-    const sboms = await restoreSboms(sbomSources(i), i.dirs.layers, i.group)
+    const sboms = await restoreSboms(sbomSources(input), input.dirs.layers, input.group)
     out.sboms = sboms.restored
     out.warnings.push(...sboms.warnings)
   } catch (err) {
@@ -81,13 +81,13 @@ export async function restore(i: RestoreInput): Promise<Restored> {
 }
 
 /** The SBOM layers to read: the cache's first, then the previous image's (which wins). */
-function sbomSources(i: RestoreInput): SbomSource[] {
+function sbomSources(input: RestoreInput): SbomSource[] {
   const out: SbomSource[] = []
-  const cached = i.cacheMetadata.sbom?.sha as Digest | undefined
-  if (cached && i.cache) out.push({ what: `the cache's SBOM layer ${cached}`, open: () => i.cache!.open(cached) })
-  const launched = i.previous?.sbom?.sha as Digest | undefined
-  if (launched && i.previousImage) {
-    out.push({ what: `the previous image's SBOM layer ${launched}`, open: async () => (await i.previousImage!.layerByDiffId(launched)).uncompressed() })
+  const cached = input.cacheMetadata.sbom?.sha as Digest | undefined
+  if (cached && input.cache) out.push({ what: `the cache's SBOM layer ${cached}`, open: () => input.cache!.open(cached) })
+  const launched = input.previous?.sbom?.sha as Digest | undefined
+  if (launched && input.previousImage) {
+    out.push({ what: `the previous image's SBOM layer ${launched}`, open: async () => (await input.previousImage!.layerByDiffId(launched)).uncompressed() })
   }
   return out
 }
@@ -100,20 +100,20 @@ function pick(app: BuildpackLayerMetadata | undefined, c: BuildpackLayerMetadata
   return undefined
 }
 
-async function restoreContents(i: RestoreInput, sha: Digest, layerDir: string, key: string, out: Restored): Promise<boolean> {
-  const stashed = await i.stash?.take(sha, layerDir)
+async function restoreContents(input: RestoreInput, sha: Digest, layerDir: string, key: string, out: Restored): Promise<boolean> {
+  const stashed = await input.stash?.take(sha, layerDir)
   if (stashed) {
     out.snapshots.set(layerDir, { sha, fingerprint: stashed })
     return true
   }
-  const tar = i.cache ? await i.cache.open(sha) : undefined
+  const tar = input.cache ? await input.cache.open(sha) : undefined
   if (!tar) {
     out.warnings.push(`cached layer ${key} (${sha}) is missing from the cache: not restored`)
     return false
   }
   // Cache tars hold paths under layers/<id>/<layer>, so they extract at the build root.
   await rm(layerDir, { recursive: true, force: true })
-  await extractLayer(tar, i.dirs.root)
+  await extractLayer(tar, input.dirs.root)
   if (await stat(layerDir).catch(() => undefined)) out.snapshots.set(layerDir, { sha, fingerprint: await treeFingerprint(layerDir) })
   return true
 }

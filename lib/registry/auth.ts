@@ -134,7 +134,7 @@ export class Authenticator {
       if (service) form.set('service', service)
       if (scopes.length > 0) form.set('scope', scopes.join(' '))
       res = await this.#o.send({ method: 'POST', url: realm, headers: this.#headers({ 'content-type': 'application/x-www-form-urlencoded' }),
-        body: Buffer.from(form.toString()), ...(signal ? { signal } : {}) })
+        body: Buffer.from(form.toString()), signal })
       if (res.status === 404) {
         await res.body.dump().catch(() => {})
         res = undefined
@@ -151,7 +151,7 @@ export class Authenticator {
       } else if (cred && 'identityToken' in cred) {
         headers.authorization = `Basic ${Buffer.from(`<token>:${cred.identityToken}`).toString('base64')}`
       }
-      res = await this.#o.send({ method: 'GET', url, headers, ...(signal ? { signal } : {}) })
+      res = await this.#o.send({ method: 'GET', url, headers, signal })
     }
     const text = await readCapped(res.body, 1 << 20)
     if (res.status !== 200) {

@@ -51,7 +51,7 @@ export function readBlobResuming(ctx: RepoContext, res: WireResponse, desc: { di
 async function resume(ctx: RepoContext, digest: Digest, offset: number, signal?: AbortSignal): Promise<WireResponse> {
   const res = await ctx.session.request({
     method: 'GET', url: `${repoPath(ctx)}/blobs/${digest}`, headers: { range: `bytes=${offset}-` }, scopes: [pullScope(ctx.repository)],
-    ok: [200, 206], what: 'blob', subject: `${ctx.repository}@${digest}`, ...(signal ? { signal } : {}),
+    ok: [200, 206], what: 'blob', subject: `${ctx.repository}@${digest}`, signal,
   })
   const range = header(res.headers, 'content-range') ?? ''
   if (res.status !== 206 || !range.startsWith(`bytes ${offset}-`)) {

@@ -20,7 +20,7 @@ const OCTET = 'application/octet-stream'
 export async function statBlob(ctx: RepoContext, digest: Digest, signal?: AbortSignal, scopes?: readonly string[]): Promise<Descriptor | undefined> {
   const res = await ctx.session.request({
     method: 'HEAD', url: `${repoPath(ctx)}/blobs/${digest}`, scopes: scopes ?? [pullScope(ctx.repository)], ok: [200, 404],
-    what: 'blob', subject: `${ctx.repository}@${digest}`, ...(signal ? { signal } : {}),
+    what: 'blob', subject: `${ctx.repository}@${digest}`, signal,
   })
   await res.body.dump().catch(() => {})
   if (res.status === 404) return undefined
@@ -36,7 +36,7 @@ export async function statBlob(ctx: RepoContext, digest: Digest, signal?: AbortS
 export async function openBlob(ctx: RepoContext, desc: { digest: Digest; size?: number }, signal?: AbortSignal): Promise<Readable> {
   const res = await ctx.session.request({
     method: 'GET', url: `${repoPath(ctx)}/blobs/${desc.digest}`, scopes: [pullScope(ctx.repository)], ok: [200],
-    what: 'blob', subject: `${ctx.repository}@${desc.digest}`, ...(signal ? { signal } : {}),
+    what: 'blob', subject: `${ctx.repository}@${desc.digest}`, signal,
   })
   return readBlobResuming(ctx, res, desc, signal)
 }
@@ -54,7 +54,7 @@ export async function mountBlob(ctx: RepoContext, digest: Digest, fromRepository
   const res = await ctx.session.request({
     method: 'POST', url: `${repoPath(ctx)}/blobs/uploads/?${q}`, headers: { 'content-length': '0' },
     scopes: [pushScope(ctx.repository), pullScope(fromRepository)], ok: [201, 202], what: 'upload',
-    subject: `${ctx.repository}@${digest} (mount from ${fromRepository})`, ...(signal ? { signal } : {}),
+    subject: `${ctx.repository}@${digest} (mount from ${fromRepository})`, signal,
   })
   await res.body.dump().catch(() => {})
   if (res.status === 201) return { mounted: true }

@@ -16,6 +16,7 @@ import { RegistrySession, type TransferStats } from './session.js'
 import { listTags } from './tags.js'
 import { putBlob, type BlobBody, type RegistryPutOptions } from './upload.js'
 import { uploadStateStore } from './upload-state.js'
+import { definedOnly } from '../defined.js'
 
 /** Options for createRegistryClient. */
 export interface RegistryClientOptions {
@@ -71,11 +72,9 @@ export interface RegistryClient {
 
 /** Creates a client. Throws ERR_REGISTRY_CA_FILE when a CA file cannot be read. */
 export function createRegistryClient(opts: RegistryClientOptions = {}): RegistryClient {
-  const dispatchers = createDispatchers({
-    ...(opts.caCertFiles ? { caCertFiles: opts.caCertFiles } : {}),
-    ...(opts.insecureRegistries ? { insecureRegistries: opts.insecureRegistries } : {}),
-    ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}),
-  })
+  const dispatchers = createDispatchers(definedOnly({
+    caCertFiles: opts.caCertFiles, insecureRegistries: opts.insecureRegistries, dispatcher: opts.dispatcher,
+  }))
   const stats: TransferStats = {
     bytesUploaded: 0, bytesDownloaded: 0, blobsUploaded: 0, blobsMounted: 0, bytesMounted: 0,
     blobsExisting: 0, bytesExisting: 0, requests: 0, retries: 0,
@@ -105,11 +104,11 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
     stats,
     repository(ref) {
       const session = sessionFor(ref.registry)
-      const ctx: RepoContext = {
+      const ctx: RepoContext = definedOnly({
         session, repository: ref.repository, stats, retry, log, chunkedRegistries, refusedMounts,
         uploadMode: opts.uploadMode ?? 'auto', chunkSize: Math.max(1, opts.chunkSize ?? 4 << 20),
-        resumableChunkSize: Math.max(0, opts.resumableChunkSize ?? 0), ...(uploads ? { uploads } : {}),
-      }
+        resumableChunkSize: Math.max(0, opts.resumableChunkSize ?? 0), uploads,
+      })
       return repositoryOf(ctx)
     },
     // Idempotent: callers and their cleanup handlers may both close.

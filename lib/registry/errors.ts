@@ -3,6 +3,7 @@
  * caller before it gets here.
  */
 import { LadingError, redactUrl } from '../errors.js'
+import { definedOnly } from '../defined.js'
 
 /** One entry of an OCI error body `{"errors":[{code,message,detail}]}`. */
 export interface RegistryErrorDetail { code: string; message: string; detail?: unknown }
@@ -145,7 +146,7 @@ export function errorFromResponse(ctx: ResponseErrorContext): RegistryError {
       return new UnauthorizedError(ctx.anonymous
         ? `authentication required by ${ctx.registry} for ${subject} (${where}${said}): log in (docker login ${ctx.registry}) or set CNB_REGISTRY_AUTH`
         : `authentication failed for ${ctx.registry} (${where}${said}): check the username/password in ~/.docker/config.json or CNB_REGISTRY_AUTH`,
-      { ...init, ...(ctx.challenge ? { challenge: ctx.challenge } : {}) })
+      definedOnly({ ...init, challenge: ctx.challenge || undefined }))
     case 403:
       return new DeniedError(`access denied to ${subject} (${where}${said}): the credentials for ${ctx.registry} lack permission for this operation`, init)
     case 404: {
@@ -155,7 +156,7 @@ export function errorFromResponse(ctx: ResponseErrorContext): RegistryError {
     case 429: {
       const after = ctx.retryAfterMs !== undefined ? `retry after ${Math.ceil(ctx.retryAfterMs / 1000)}s` : 'retry later'
       return new TooManyRequestsError(`rate limited by ${ctx.registry} (${where}${said}): ${after}, or log in for a higher limit`,
-        { ...init, ...(ctx.retryAfterMs !== undefined ? { retryAfterMs: ctx.retryAfterMs } : {}) })
+        definedOnly({ ...init, retryAfterMs: ctx.retryAfterMs }))
     }
   }
   if (ctx.status >= 500 || ctx.status === 408) {

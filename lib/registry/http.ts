@@ -12,6 +12,7 @@ import dispatchRequest from 'undici/lib/api/api-request.js'
 import { LadingError } from '../errors.js'
 import { ProtocolError } from './errors.js'
 import { originOf, resolveLocation } from './location.js'
+import { definedOnly } from '../defined.js'
 
 /** Picks the dispatcher for a URL's host. */
 export type DispatcherFor = (host: string) => Dispatcher
@@ -70,7 +71,7 @@ export function createDispatchers(o: DispatcherOptions): Dispatchers {
   // A registry that accepts a request and never answers must not hold a build forever: bounded
   // waits for headers (after the request is sent) and between body chunks; retries take it from there.
   const timeouts = { headersTimeout: 60_000, bodyTimeout: 120_000 }
-  const secure = new Agent({ ...timeouts, ...(extra.length > 0 ? { connect: { ca: [...rootCertificates, ...extra] } } : {}) })
+  const secure = new Agent(definedOnly({ ...timeouts, connect: extra.length > 0 ? { ca: [...rootCertificates, ...extra] } : undefined }))
   let insecure: Agent | undefined
   const list = o.insecureRegistries ?? []
   return {

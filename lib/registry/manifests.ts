@@ -19,7 +19,7 @@ const GENERIC_TYPES = new Set(['', 'application/json', 'text/plain', 'applicatio
 export async function resolveManifest(ctx: RepoContext, ref: string, signal?: AbortSignal): Promise<Descriptor | undefined> {
   const res = await ctx.session.request({
     method: 'HEAD', url: `${repoPath(ctx)}/manifests/${ref}`, headers: { accept: MANIFEST_ACCEPT.join(', ') },
-    scopes: [pullScope(ctx.repository)], ok: [200, 404], what: 'manifest', subject: `${ctx.repository}:${ref}`, ...(signal ? { signal } : {}),
+    scopes: [pullScope(ctx.repository)], ok: [200, 404], what: 'manifest', subject: `${ctx.repository}:${ref}`, signal,
   })
   await res.body.dump().catch(() => {})
   if (res.status === 404) return undefined
@@ -41,7 +41,7 @@ export async function getManifest(ctx: RepoContext, ref: string, signal?: AbortS
   for (let attempt = 1; ; attempt++) {
     res = await ctx.session.request({
       method: 'GET', url: `${repoPath(ctx)}/manifests/${ref}`, headers: { accept: MANIFEST_ACCEPT.join(', ') },
-      scopes: [pullScope(ctx.repository)], ok: [200], what: 'manifest', subject: `${ctx.repository}:${ref}`, ...(signal ? { signal } : {}),
+      scopes: [pullScope(ctx.repository)], ok: [200], what: 'manifest', subject: `${ctx.repository}:${ref}`, signal,
     })
     try {
       bytes = await readManifestBody(res, ctx, ref)
@@ -92,7 +92,7 @@ export async function putManifest(ctx: RepoContext, ref: string, bytes: Uint8Arr
   }
   const res = await ctx.session.request({
     method: 'PUT', url: `${repoPath(ctx)}/manifests/${ref}`, headers: { 'content-type': mediaType }, body: bytes,
-    scopes: [pushScope(ctx.repository)], ok: [200, 201, 202, 204], what: 'manifest', subject: `${ctx.repository}:${ref}`, ...(signal ? { signal } : {}),
+    scopes: [pushScope(ctx.repository)], ok: [200, 201, 202, 204], what: 'manifest', subject: `${ctx.repository}:${ref}`, signal,
   })
   await res.body.dump().catch(() => {})
   ctx.stats.bytesUploaded += bytes.length
@@ -105,7 +105,7 @@ export async function putManifest(ctx: RepoContext, ref: string, bytes: Uint8Arr
 export async function deleteManifest(ctx: RepoContext, digest: Digest, signal?: AbortSignal): Promise<void> {
   const res = await ctx.session.request({
     method: 'DELETE', url: `${repoPath(ctx)}/manifests/${digest}`, scopes: [`repository:${ctx.repository}:delete,pull,push`],
-    ok: [200, 202, 204], what: 'manifest', subject: `${ctx.repository}@${digest}`, ...(signal ? { signal } : {}),
+    ok: [200, 202, 204], what: 'manifest', subject: `${ctx.repository}@${digest}`, signal,
   })
   await res.body.dump().catch(() => {})
 }

@@ -10,6 +10,7 @@ import { header, readCapped, sendWire, type DispatcherFor, type WireRequest, typ
 import { dockerHubApiHost, type Keychain } from './keychain.js'
 import { ping, type PingResult } from './ping.js'
 import { backoffDelay, isNetworkError, isTransientNetworkError, parseRetryAfter, sleep, unreachable, type RetryPolicy } from './retry.js'
+import { definedOnly } from '../defined.js'
 
 /** Cumulative transfer counters of a client. */
 export interface TransferStats {
@@ -81,7 +82,7 @@ export class RegistrySession {
     if (this.#base) return this.#base
     this.#ping ??= ping({
       host: this.host, registry: this.registry, insecureRegistries: this.#c.insecureRegistries, log: this.#c.log,
-      get: (url) => this.#sendWithRetry({ method: 'GET', url, headers: this.#headers({}), ...(signal ? { signal } : {}) }, false),
+      get: (url) => this.#sendWithRetry({ method: 'GET', url, headers: this.#headers({}), signal }, false),
     })
     try {
       const r = await this.#ping
@@ -114,13 +115,11 @@ export class RegistrySession {
     let reauthed = false
     for (let attempt = 1; ; attempt++) {
       const authorization = await this.auth.authorize(r.scopes, r.signal)
-      const wire: WireRequest = {
+      const wire: WireRequest = definedOnly({
         method: r.method, url, headers: this.#headers(r.headers ?? {}), authOrigin: origin,
         followRedirects: r.followRedirects ?? r.body === undefined,
-        ...(r.body !== undefined ? { body: r.body } : {}),
-        ...(authorization ? { authorization } : {}),
-        ...(r.signal ? { signal: r.signal } : {}),
-      }
+        body: r.body, authorization: authorization || undefined, signal: r.signal,
+      })
       let res: WireResponse
       try {
         res = await this.#sendOnce(wire)
@@ -164,12 +163,11 @@ export class RegistrySession {
   #error(r: SessionRequest, res: WireResponse, body: string): RegistryError {
     const after = parseRetryAfter(res.headers['retry-after'])
     const www = header(res.headers, 'www-authenticate')
-    const err = errorFromResponse({
+    const err = errorFromResponse(definedOnly({
       method: r.method, url: res.url, status: res.status, body: this.#scrub(body), registry: this.registry,
-      ...(r.subject ? { subject: r.subject } : {}), ...(r.what ? { what: r.what } : {}),
-      ...(www ? { challenge: www } : {}), ...(after !== undefined ? { retryAfterMs: after } : {}),
+      subject: r.subject || undefined, what: r.what || undefined, challenge: www || undefined, retryAfterMs: after,
       anonymous: this.auth.anonymous,
-    })
+    }))
     if (err instanceof TooManyRequestsError && after !== undefined && after > this.#c.retry.maxRetryAfterMs) {
       (err as { retryable: boolean }).retryable = false
     }

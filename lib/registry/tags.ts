@@ -23,7 +23,7 @@ export async function* listTags(ctx: RepoContext, signal?: AbortSignal): AsyncGe
     seenUrls.add(url)
     const res = await ctx.session.request({
       method: 'GET', url, scopes: [pullScope(ctx.repository)], ok: [200], what: 'repository', subject: ctx.repository,
-      ...(signal ? { signal } : {}),
+      signal,
     })
     const text = await readCapped(res.body, 32 << 20)
     let tags: unknown

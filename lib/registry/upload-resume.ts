@@ -44,7 +44,7 @@ export async function resumePoint(ctx: RepoContext, failed: FailedPatch, scopes:
   try {
     const res = await ctx.session.request({
       // A status GET is idempotent: the session retries it within its own budget.
-      method: 'GET', url: failed.location, scopes, ok: [200, 204], what: 'upload', ...(signal ? { signal } : {}),
+      method: 'GET', url: failed.location, scopes, ok: [200, 204], what: 'upload', signal,
     })
     await res.body.dump().catch(() => {})
     status = res.status

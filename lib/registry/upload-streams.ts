@@ -4,6 +4,7 @@
 import { Transform, type Readable } from 'node:stream'
 import type { Digest } from '../digest/index.js'
 import type { PutBlobOptions } from '../oci/index.js'
+import { definedOnly } from '../defined.js'
 
 /** Re-slices a stream into buffers of exactly `size` bytes (the last may be shorter). */
 export async function* chunksOf(stream: Readable, size: number): AsyncGenerator<Buffer> {
@@ -32,7 +33,7 @@ export function progressCounter(digest: Digest | undefined, total: number | unde
   return new Transform({
     transform(chunk: Buffer, _e, cb) {
       bytes += chunk.length
-      opts.onProgress?.({ digest: digest ?? ('' as Digest), kind: 'upload', bytes, ...(total !== undefined ? { total } : {}) })
+      opts.onProgress?.(definedOnly({ digest: digest ?? ('' as Digest), kind: 'upload' as const, bytes, total }))
       cb(null, chunk)
     },
   })

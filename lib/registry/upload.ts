@@ -17,6 +17,7 @@ import { backoffDelay, sleep } from './retry.js'
 import { Remainder, resumeSession, streamHeaders, type FailedPatch, type UploadStart } from './upload-resume.js'
 import { sessionTracker, type SessionTracker } from './upload-state.js'
 import { chunksOf, progressCounter } from './upload-streams.js'
+import { definedOnly } from '../defined.js'
 
 /** Body of a blob upload: bytes, or a function returning a fresh stream for each attempt. */
 export type BlobBody = Uint8Array | (() => Readable | Promise<Readable>)
@@ -39,7 +40,7 @@ export async function putBlob(ctx: RepoContext, body: BlobBody, expect: Partial<
   let digest = expect.digest
   let size = expect.size
   if (body instanceof Uint8Array) {
-    if (digest) verifyBytes(body, { digest, ...(size !== undefined ? { size } : {}) })
+    if (digest) verifyBytes(body, definedOnly({ digest, size }))
     digest = sha256(body)
     size = body.length
   }
@@ -73,7 +74,7 @@ export async function putBlob(ctx: RepoContext, body: BlobBody, expect: Partial<
   // up to a failure as long as every request gets through within its own budget.
   const failures = new Map<string, number>()
   // A session an interrupted earlier run left: ask the registry about it first (a forgotten one means POST).
-  const track = sessionTracker(ctx.uploads, { registry: ctx.session.registry, repository: ctx.repository, ...(digest ? { digest } : {}) },
+  const track = sessionTracker(ctx.uploads, definedOnly({ registry: ctx.session.registry, repository: ctx.repository, digest: digest || undefined }),
     size, typeof body === 'function', ctx.log)
   let resumeFrom: FailedPatch | undefined = track?.earlier
   let direct: UploadStart | undefined
@@ -172,7 +173,7 @@ function retryAfterOf(err: unknown): number | undefined {
 async function startUpload(ctx: RepoContext, scopes: readonly string[], signal?: AbortSignal): Promise<string> {
   const res = await ctx.session.request({
     method: 'POST', url: `${repoPath(ctx)}/blobs/uploads/`, headers: { 'content-length': '0' }, scopes, ok: [202],
-    what: 'repository', subject: ctx.repository, ...(signal ? { signal } : {}),
+    what: 'repository', subject: ctx.repository, signal,
   })
   await res.body.dump().catch(() => {})
   return nextLocation(res, 'POST')
@@ -255,7 +256,7 @@ async function patchStream(ctx: RepoContext, at: UploadStart, body: Remainder, s
   const headers = streamHeaders(at, size)
   if (!headers) return at.location
   failed.patch = { location: at.location, offset: at.offset, resumed: at.resumed, step: `PATCH ${at.offset}`, sent: () => at.offset + body.passed, size }
-  const res = await ctx.session.request({ method: 'PATCH', url: at.location, headers, body, scopes, ok: [202, 204], what: 'upload', retry: false, ...(signal ? { signal } : {}) })
+  const res = await ctx.session.request({ method: 'PATCH', url: at.location, headers, body, scopes, ok: [202, 204], what: 'upload', retry: false, signal })
   await res.body.dump().catch(() => {})
   return nextLocation(res, 'PATCH')
 }
@@ -271,7 +272,7 @@ async function patchChunks(ctx: RepoContext, at: UploadStart, body: Readable, si
     const res = await ctx.session.request({
       method: 'PATCH', url: loc, body: chunk, scopes, ok: [202, 204], what: 'upload', retry: false,
       headers: { 'content-type': OCTET, 'content-range': `${offset}-${end}`, 'content-length': String(chunk.length) },
-      ...(signal ? { signal } : {}),
+      signal,
     })
     await res.body.dump().catch(() => {})
     // The server's Range is ambiguous for 0/1 bytes (distribution says 0-0 for both): trust our own offset
@@ -293,7 +294,7 @@ async function commit(ctx: RepoContext, loc: string, digest: Digest, scopes: rea
   const res = await ctx.session.request({
     method: 'PUT', url: appendQuery(loc, 'digest', digest), scopes, ok: [201, 204], what: 'upload', retry: false,
     headers: { 'content-type': OCTET, 'content-length': String(body?.length ?? 0) }, body: body ?? new Uint8Array(0),
-    ...(signal ? { signal } : {}),
+    signal,
   })
   await res.body.dump().catch(() => {})
 }

@@ -6,6 +6,7 @@
 import { access, readdir, readlink, realpath } from 'node:fs/promises'
 import { posix } from 'node:path'
 import { LadingError } from '../errors.js'
+import { definedOnly } from '../defined.js'
 
 /** A host path made visible at `target` inside the sandbox. */
 export interface SandboxBind {
@@ -197,7 +198,7 @@ export async function plan(opts: SandboxOptions): Promise<Plan> {
   const hide = hostRoot
     ? [...(opts.hide ?? DEFAULT_HIDDEN), ...await patternHidden('/'), ...await resolveHidden(opts.alsoHide ?? [])]
     : opts.hide ?? []
-  return { root: { list: rootfs, src: rootfs, ...(hostRoot ? { allow: HOST_ROOT_DIRS } : {}) }, binds, hide: [...new Set(hide)] }
+  return { root: definedOnly({ list: rootfs, src: rootfs, allow: hostRoot ? HOST_ROOT_DIRS : undefined }), binds, hide: [...new Set(hide)] }
 }
 
 export function argvFor(opts: SandboxOptions, mounts: string[], file: string, args: readonly string[], cwd: string): string[] {

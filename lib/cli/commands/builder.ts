@@ -11,6 +11,7 @@ import {
   createBuilder, lifecycleFromArchive, lifecycleFromImage, readBuilderToml, DistributionError, type LifecycleParts,
 } from '../../distribution/index.js'
 import { inspectModules, type InspectFormat } from './inspect-modules.js'
+import { definedOnly } from '../../defined.js'
 
 /** `lading builder`: create or inspect. */
 export const builderCommand: Command = {
@@ -51,7 +52,7 @@ async function createBuilderCommand(ctx: CommandContext, ref: string, configFile
   const buildImage = await openImage(ctx, config.buildImage)
   const lifecycle = config.lifecycle ? await readLifecycle(ctx, config.lifecycle, sources.storeDir, configFile) : undefined
   if (!lifecycle) ctx.out.warn('no [lifecycle] in builder.toml: the builder has no lifecycle binaries, so pack cannot use it (lading can); add [lifecycle] uri = "<archive or image>"')
-  const { image, metadata } = await createBuilder({ config, buildImage, sources, storeDir: sources.storeDir, ...(lifecycle ? { lifecycle } : {}) })
+  const { image, metadata } = await createBuilder(definedOnly({ config, buildImage, sources, storeDir: sources.storeDir, lifecycle }))
   const target = await ctx.target(ref, { create: true })
   const ledger = new TransferLedger()
   const onProgress = (e: TransferEvent): void => {

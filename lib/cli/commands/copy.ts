@@ -3,6 +3,8 @@ import { expectPositionals, UsageError } from '../args.js'
 import type { Command } from '../command.js'
 import { copyImage, TransferLedger } from '../../remote/index.js'
 import { formatBytes } from '../output.js'
+import { definedOnly } from '../../defined.js'
+import type { TransferEvent } from '../../oci/index.js'
 
 /** `lading copy SRC DST`: registry ⇄ registry ⇄ OCI layout, digests kept. */
 export const copyCommand: Command = {
@@ -35,15 +37,15 @@ Examples:
     const dst = await ctx.target(dstArg!, { create: true })
     const ledger = new TransferLedger()
     const started = Date.now()
-    const desc = await copyImage(src.repo, src.identifier, dst.repo, dst.tags, {
+    const desc = await copyImage(src.repo, src.identifier, dst.repo, dst.tags, definedOnly({
       allPlatforms: Boolean(args.values['all-platforms']),
-      ...(platform ? { platform } : {}),
+      platform,
       concurrency,
-      onProgress: (ev) => {
+      onProgress: (ev: TransferEvent) => {
         ledger.record(ev)
         ctx.out.progress(ev)
       },
-    })
+    }))
     const t = ledger.totals
     if (ctx.flags.json) {
       ctx.out.data(`${JSON.stringify({

@@ -5,6 +5,7 @@
  */
 import { LABELS } from './names.js'
 import { type JsonObject, LenientReader, parseLabelJson, sortedDeep } from './lenient.js'
+import { definedOnly } from '../../defined.js'
 
 /** A layer reference by uncompressed diffID (`sha256:<hex>`). */
 export interface LayerRef {
@@ -95,7 +96,7 @@ export function encodeBuildpackLayers(b: BuildpackLayersMetadata): JsonObject {
 
 /** `image` and `mirrors` as the lifecycle's RunImageForExport writes them: each omitted when empty. */
 function runImageForExport(image: string, mirrors: readonly string[]): JsonObject {
-  return { ...(image ? { image } : {}), ...(mirrors.length ? { mirrors: [...mirrors] } : {}) }
+  return definedOnly({ image: image || undefined, mirrors: mirrors.length ? [...mirrors] : undefined })
 }
 
 /**

@@ -21,13 +21,14 @@ export interface ProjectMetadata {
 export function encodeProjectMetadata(md: ProjectMetadata | undefined): string {
   if (!md?.source) return '{}'
   const s = md.source
-  // The lifecycle's ProjectSource fields are all omitempty: an empty type, version or metadata is left out.
+  // The lifecycle's ProjectSource fields are all omitempty: an empty type, version or metadata is
+  // left out (JSON.stringify drops the undefined ones).
   const nonEmpty = (o: object | undefined) => o !== undefined && o !== null && Object.keys(o).length > 0
   return JSON.stringify({
     source: {
-      ...(s.type ? { type: s.type } : {}),
-      ...(nonEmpty(s.version) ? { version: sortedDeep(s.version) } : {}),
-      ...(nonEmpty(s.metadata) ? { metadata: sortedDeep(s.metadata) } : {}),
+      type: s.type || undefined,
+      version: nonEmpty(s.version) ? sortedDeep(s.version) : undefined,
+      metadata: nonEmpty(s.metadata) ? sortedDeep(s.metadata) : undefined,
     },
   })
 }
