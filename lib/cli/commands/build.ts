@@ -1,5 +1,4 @@
 // `lading build`: source to a published app image with buildpacks; flags become a lifecycle BuildRequest.
-import { createHash } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { expectPositionals } from '../args.js'
