@@ -74,7 +74,7 @@ export async function applyPlan(items: readonly PlanItem[], opts: ApplyOptions):
     try {
       const t = await opts.build.open(item.tag)
       const r = await rebaseImage({ repo: t.repo, identifier: t.identifier, tags: t.tags, display: t.display, registry: t.registry }, {
-        runImages: opts.runImages, runImage: item.runImage!, ...(opts.build.signal ? { signal: opts.build.signal } : {}),
+        runImages: opts.runImages, runImage: item.runImage!, signal: opts.build.signal,
       })
       finish(i, { ...item, result: r.status === 'rebased' ? 'rebased' : 'unchanged', newDigest: r.newDigest, ms: Date.now() - t0 })
     } catch (err) {

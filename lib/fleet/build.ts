@@ -18,6 +18,7 @@ import { checkoutCommit, gitProjectSource } from './git.js'
 import type { Opener } from './open.js'
 import { canonicalName, type PlanItem } from './plan.js'
 import { encodeFleetRecord, encodeStateSummary, FLEET_LABEL, STATE_ANNOTATION } from './state.js'
+import { definedOnly } from '../defined.js'
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 const EPOCH = new Date('1980-01-01T00:00:01Z')
@@ -68,26 +69,26 @@ export async function buildItem(item: PlanItem, d: BuildDeps): Promise<string> {
     const run = await d.open(runName)
     const target = await d.open(e.tag, { create: true })
     const cacheTarget = e.cacheImage ? await d.open(e.cacheImage, { create: true }) : undefined
-    const result = await createImage({
+    const result = await createImage(definedOnly({
       // Pushed by digest only: the tag moves after the fleet label is on.
       targets: [{ repo: target.repo, tags: [], display: target.display, refs: [] }],
-      appDir, appFilter: { ...(appProject?.include ? { include: appProject.include } : {}), ...(appProject?.exclude ? { exclude: appProject.exclude } : {}) },
+      appDir, appFilter: definedOnly({ include: appProject?.include, exclude: appProject?.exclude }),
       order: bp.order, store: bp.store,
       run: { repo: run.repo, identifier: run.identifier, display: run.display, name: canonicalName(runName), mirrors: [] },
       previous: { repo: target.repo, identifier: target.identifier, display: target.display },
-      ...(cacheTarget ? { cache: imageCache({ repo: cacheTarget.repo, tag: cacheTarget.tags[0] ?? cacheTarget.identifier, display: cacheTarget.display, mountFrom: [target.repo.name] }) } : {}),
-      clearCache: false, platformEnv: { ...(bp.platformEnv ?? {}), ...(appProject?.env ?? {}), ...e.env },
-      ...(bp.buildConfigEnvDir ? { buildConfigEnvDir: bp.buildConfigEnvDir } : {}), launcher: 'sh', sandbox: d.sandbox, network: d.network,
-      buildPath: bp.buildPath ?? DEFAULT_PATH, uid: bp.uid ?? 1000, gid: bp.gid ?? 1000, ...(bp.rootfs ? { rootfs: bp.rootfs } : {}),
+      cache: cacheTarget ? imageCache({ repo: cacheTarget.repo, tag: cacheTarget.tags[0] ?? cacheTarget.identifier, display: cacheTarget.display, mountFrom: [target.repo.name] }) : undefined,
+      clearCache: false, platformEnv: { ...bp.platformEnv, ...appProject?.env, ...e.env },
+      buildConfigEnvDir: bp.buildConfigEnvDir || undefined, launcher: 'sh' as const, sandbox: d.sandbox, network: d.network,
+      buildPath: bp.buildPath ?? DEFAULT_PATH, uid: bp.uid ?? 1000, gid: bp.gid ?? 1000, rootfs: bp.rootfs || undefined,
       created: EPOCH, project, platform: d.platform, concurrency: d.concurrency ?? 4, indexDir: join(d.cacheHome, 'run-index'),
-      ...(d.signal ? { signal: d.signal } : {}),
+      signal: d.signal,
       // Without the sandbox buildpacks see the real /workspace, /layers, /platform (apply then builds one at a time).
-      ...(d.sandbox ? {} : { dirs: { root: '/', workspace: CNB_PATHS.workspace, layers: CNB_PATHS.layers, platform: CNB_PATHS.platform } }),
-    }, d.events ?? {})
-    const record = encodeFleetRecord({
-      config: item.config, ...(item.sourceDigest ? { source: item.sourceDigest } : {}),
-      ...(item.builder ? { builder: { image: item.builder.image, digest: item.builder.digest } } : {}),
-    })
+      dirs: d.sandbox ? undefined : { root: '/', workspace: CNB_PATHS.workspace, layers: CNB_PATHS.layers, platform: CNB_PATHS.platform },
+    }), d.events ?? {})
+    const record = encodeFleetRecord(definedOnly({
+      config: item.config, source: item.sourceDigest || undefined,
+      builder: item.builder ? { image: item.builder.image, digest: item.builder.digest } : undefined,
+    }))
     const built = await fetchImage(target.repo, result.image.digest, { platform: d.platform })
     const labelled = withLabels(built, { [FLEET_LABEL]: record })
     const configDigest = (await labelled.manifest()).config.digest

@@ -13,6 +13,7 @@ import { imageFromManifest, mountSources } from '../remote/index.js'
 import { RebaseError } from './errors.js'
 import type { HeldBlobs } from './held-blobs.js'
 import type { RunImage, RunImageCache } from './run-images.js'
+import { definedOnly } from '../defined.js'
 
 /** The rebaser's fixed timestamp for `created` and every history entry (§6.3 step 4). */
 export const REBASE_CREATED = '1980-01-01T00:00:01Z'
@@ -126,7 +127,7 @@ export async function planImageRebase(repo: Repository, parsed: Parsed<ImageMani
   const app = imageFromManifest(repo, parsed)
   const config = await app.config()
   const md = readLabel(config, display)
-  const platform: Platform = { os: config.os ?? '', architecture: config.architecture ?? '', ...(config.variant ? { variant: config.variant } : {}) }
+  const platform: Platform = definedOnly({ os: config.os ?? '', architecture: config.architecture ?? '', variant: config.variant || undefined })
   const warnings: string[] = []
   // The old base's proof and the new run image are independent reads: both at once.
   // When both fail, the old base's error is the one reported, as when they ran in turn.
@@ -161,7 +162,7 @@ export async function planImageRebase(repo: Repository, parsed: Parsed<ImageMani
       ...c,
       created: REBASE_CREATED,
       history: c.rootfs.diff_ids.map(() => ({ created: REBASE_CREATED })),
-      config: { ...(c.config ?? {}), Labels: labels },
+      config: { ...c.config, Labels: labels },
     }
   })
   plan.bytes.config = (await plan.next.rawConfig()).length

@@ -10,6 +10,7 @@ import type { Repository, TransferEvent } from '../oci/index.js'
 import { mountSources, putBlob } from '../remote/index.js'
 import type { HeldBlobs } from './held-blobs.js'
 import type { ImagePlan } from './plan.js'
+import { definedOnly } from '../defined.js'
 
 /** Options of pushRebased. */
 export interface PushRebasedOptions {
@@ -28,7 +29,7 @@ export async function pushRebased(repo: Repository, plan: ImagePlan, tags: reado
   const [manifest, layers] = await Promise.all([next.manifest(), next.layers()])
   const from = plan.newBase.repo.name
   const mountable = Boolean(repo.blobs.mount) && mountSources([from], repo.name).length > 0
-  const pushOpts = { ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(opts.signal ? { signal: opts.signal } : {}) }
+  const pushOpts = definedOnly({ onProgress: opts.onProgress, signal: opts.signal })
   const jobs: Promise<void>[] = []
   if (from !== repo.name) {
     for (let i = 0; i < plan.new.layers; i++) {

@@ -11,6 +11,7 @@ import { TransferLedger } from '../remote/index.js'
 import { planImageRebase, type BaseSide, type ImagePlan, type PlanOptions } from './plan.js'
 import { pushRebased } from './push.js'
 import type { RunImageCache } from './run-images.js'
+import { definedOnly } from '../defined.js'
 
 /** The app image to rebase. */
 export interface RebaseTarget {
@@ -60,7 +61,7 @@ export interface RebaseResult {
 export const parseImageName: ParseImageName = (s) => {
   if (s.startsWith('oci:')) return { registry: 'oci', repository: s.slice(4) }
   const r = parseReference(s)
-  return { registry: r.registry, repository: r.repository, ...(r.tag ? { tag: r.tag } : {}) }
+  return definedOnly({ registry: r.registry, repository: r.repository, tag: r.tag || undefined })
 }
 
 function change(p: ImagePlan): BaseChange {
@@ -72,10 +73,10 @@ function change(p: ImagePlan): BaseChange {
  * image cannot or must not be rebased (nothing written), or the push's error (tags unmoved).
  */
 export async function rebaseImage(target: RebaseTarget, opts: RebaseOptions): Promise<RebaseResult> {
-  const plan: PlanOptions = {
+  const plan: PlanOptions = definedOnly({
     runImages: opts.runImages, appRegistry: target.registry, parse: parseImageName,
-    ...(opts.runImage ? { runImage: opts.runImage } : {}), ...(opts.force ? { force: true } : {}),
-  }
+    runImage: opts.runImage || undefined, force: opts.force || undefined,
+  })
   const top = await target.repo.manifests.get(target.identifier, opts.signal)
   if (!isIndex(top)) {
     const p = await planImageRebase(target.repo, top as Parsed<ImageManifest>, target.display, plan)
@@ -127,7 +128,7 @@ function pushOptions(opts: RebaseOptions, ledger: TransferLedger) {
       ledger.record(ev)
       opts.onProgress?.(ev)
     },
-    ...(opts.signal ? { signal: opts.signal } : {}),
+    signal: opts.signal,
   }
 }
 

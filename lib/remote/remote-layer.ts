@@ -5,6 +5,7 @@ import type { Digest } from '../digest/index.js'
 import { LadingError } from '../errors.js'
 import type { Layer } from '../image/index.js'
 import { isGzipLayerType, isUncompressedLayerType, type Descriptor, type Repository } from '../oci/index.js'
+import { definedOnly } from '../defined.js'
 
 /**
  * A layer that lives in a repository (registry or layout). Nothing is read until a stream is
@@ -27,10 +28,7 @@ export function remoteLayer(repo: Repository, desc: Descriptor, diffId: Digest):
       }
       return pipeGunzip(body)
     },
-    descriptorExtras: () => ({
-      ...(desc.annotations ? { annotations: desc.annotations } : {}),
-      ...(desc.urls ? { urls: desc.urls } : {}),
-    }),
+    descriptorExtras: () => definedOnly({ annotations: desc.annotations, urls: desc.urls }),
     sources: () => [repo.name],
   }
 }

@@ -122,7 +122,7 @@ function withPrepare(ctx: CommandContext, read: Builders, platform: Platform): B
     const order = await useBuilderOrder(b, store)
     return {
       store, order, rootfs: b.rootfs.rootfs, buildPath: b.rootfs.path, uid: b.rootfs.uid, gid: b.rootfs.gid, platformEnv: b.platformEnv,
-      ...(b.buildConfigEnvDir ? { buildConfigEnvDir: b.buildConfigEnvDir } : {}),
+      buildConfigEnvDir: b.buildConfigEnvDir || undefined,
     }
   }
   return {

@@ -60,8 +60,8 @@ Examples:
     const single = refs.length === 1 && typeof v.from !== 'string'
     const { items, summary } = await rebaseFleet(refs, async (ref) => openTarget(ctx, ref), {
       runImages, dryRun, force: Boolean(v.force), fleetConcurrency: parseConcurrency(v.concurrency, 8),
-      ...(typeof v['run-image'] === 'string' ? { runImage: v['run-image'] } : {}),
-      ...(single && !ctx.flags.json ? { onProgress: ctx.out.progress } : {}),
+      runImage: typeof v['run-image'] === 'string' ? v['run-image'] : undefined,
+      onProgress: single && !ctx.flags.json ? ctx.out.progress : undefined,
       onResult: (item) => {
         if (ctx.flags.json) return
         if (item.ok) for (const w of item.warnings) ctx.out.warn(w)
