@@ -120,7 +120,8 @@ t.test('rebasedLifecycleMetadata (§6.3)', async (t) => {
   t.match(enc, '"stack":{"runImage":{"image":"r/run:1","mirrors":["m/run:1"]}}')
   const forced = rebasedLifecycleMetadata(old, 'sha256:new', 'o@sha256:x', 'other/run:2')
   t.same(forced.runImage, { topLayer: 'sha256:new', reference: 'o@sha256:x', image: 'other/run:2', mirrors: [] })
-  t.match(encodeLifecycleMetadata(forced), '"stack":{"runImage":{"image":"other/run:2","mirrors":[]}}')
+  // The lifecycle writes mirrors with omitempty: an empty list is left out of the label.
+  t.match(encodeLifecycleMetadata(forced), '"stack":{"runImage":{"image":"other/run:2"}}')
 })
 
 t.test('rebasedLabels (§6.3 step 3)', async (t) => {
