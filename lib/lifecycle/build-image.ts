@@ -11,6 +11,7 @@ import type { Platform } from '../oci/index.js'
 import { fetchImage } from '../remote/index.js'
 import type { ImageSource } from './analyze.js'
 import { PhaseError } from './errors.js'
+import { processAlive } from '../process-alive.js'
 
 /** An unpacked build image: its root filesystem and what its config says about the build user. */
 export interface BuildImage { rootfs: string; uid: number; gid: number; path: string }
@@ -98,16 +99,7 @@ async function removeDeadPartials(cacheDir: string): Promise<void> {
   for (const name of await readdir(cacheDir).catch(() => [] as string[])) {
     const m = /\.partial-(\d+)(?:-\d+)?$/.exec(name)
     const p = join(cacheDir, name)
-    if (m && !inflight.has(p) && (Number(m[1]) === process.pid || !alive(Number(m[1])))) await rm(p, { recursive: true, force: true })
+    if (m && !inflight.has(p) && (Number(m[1]) === process.pid || !processAlive(Number(m[1])))) await rm(p, { recursive: true, force: true })
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    // EPERM: it exists but is someone else's
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}

@@ -12,6 +12,7 @@ import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import type { Digest } from '../digest/index.js'
+import { processAlive } from '../process-alive.js'
 
 /** Which upload a state file is about. */
 export interface UploadKey { registry: string; repository: string; digest: Digest }
@@ -45,14 +46,6 @@ function fileOf(dir: string, key: UploadKey): string {
   return join(dir, `${id}.json`)
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 function sameHost(location: string, registry: string): boolean {
   try {
@@ -83,7 +76,7 @@ export function uploadStateStore(dir: string, o: { now?: () => number; maxAgeMs?
       // Bytes only ever go back to the registry they were meant for, whatever the file says.
       if (!sameHost(v.location as string, key.registry)) return undefined
       // Another process pushing the same blob right now: leave its session alone.
-      if (v.host === me && typeof v.pid === 'number' && v.pid !== process.pid && alive(v.pid)) return undefined
+      if (v.host === me && typeof v.pid === 'number' && v.pid !== process.pid && processAlive(v.pid)) return undefined
       return v as PendingUpload
     },
     save(key, size, location, offset) {
