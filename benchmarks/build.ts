@@ -17,6 +17,7 @@ import { makeBaseImages, pushBaseImages, SAMPLES } from '../registry-fixtures/in
 import { cliOptions, compare, sameCounts, timeCmd, type BenchOptions, type BenchResult, type Row, type Side, type Work } from './lib/harness.js'
 import { startCountingRegistry, type CountingRegistry } from './lib/counting-registry.js'
 import { buildahPeer } from './lib/data.js'
+import { runAsScript } from './lib/main.js'
 
 const LADING = fileURLToPath(new URL('../bin/lading', import.meta.url))
 
@@ -121,9 +122,4 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
   }
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  run(cliOptions(256)).then((r) => process.stdout.write(`${JSON.stringify(r, null, 2)}\n`)).catch((err) => {
-    process.stderr.write(`${err.stack ?? err}\n`)
-    process.exit(1)
-  })
-}
+runAsScript(import.meta.url, () => run(cliOptions(256)))

@@ -13,6 +13,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startRegistry, startFaultProxy, makeBaseImages, pushBaseImages, type FaultProxy } from '../registry-fixtures/index.js'
+import { numberFlag, runAsScript } from './lib/main.js'
 
 const LADING = fileURLToPath(new URL('../bin/lading', import.meta.url))
 const COUNT = 10
@@ -129,16 +130,5 @@ export async function run(opts: { sizeMiB?: number; runs?: number } = {}): Promi
   }
 }
 
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name)
-  return i > 0 ? Number(process.argv[i + 1]) : fallback
-}
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  run({ sizeMiB: flag('--size-mb', 4), runs: flag('--runs', 3) })
-    .then((r) => process.stdout.write(`${JSON.stringify(r, null, 2)}\n`))
-    .catch((err: Error) => {
-      process.stderr.write(`${err.stack ?? err}\n`)
-      process.exitCode = 1
-    })
-}
+runAsScript(import.meta.url, () => run({ sizeMiB: numberFlag('--size-mb', 4), runs: numberFlag('--runs', 3) }))

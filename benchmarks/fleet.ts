@@ -18,6 +18,7 @@ import { createRegistryClient } from '../lib/registry/index.js'
 import { copyImage } from '../lib/remote/index.js'
 import { timeChild, machine } from './lib/measure.js'
 import { uploadedBytes } from './lib/data.js'
+import { numberFlag, runAsScript } from './lib/main.js'
 
 const LADING = fileURLToPath(new URL('../bin/lading', import.meta.url))
 /** kpack's published rebase figure (peers.md, row 3): 50 images, 61–171 s depending on where the rebase ran. */
@@ -129,16 +130,5 @@ export async function run(opts: { images?: number; rebase?: number; changed?: nu
   }
 }
 
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name)
-  return i > 0 ? Number(process.argv[i + 1]) : fallback
-}
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  run({ images: flag('--images', 1000), rebase: flag('--rebase', 100), changed: flag('--changed', 10), maxBuilds: flag('--max-builds', 2) })
-    .then((r) => process.stdout.write(`${JSON.stringify(r, null, 2)}\n`))
-    .catch((err) => {
-      process.stderr.write(`${err.stack ?? err}\n`)
-      process.exit(1)
-    })
-}
+runAsScript(import.meta.url, () => run({ images: numberFlag('--images', 1000), rebase: numberFlag('--rebase', 100), changed: numberFlag('--changed', 10), maxBuilds: numberFlag('--max-builds', 2) }))

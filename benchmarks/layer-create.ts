@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { cliOptions, compare, sameCounts, type BenchOptions, type BenchResult } from './lib/harness.js'
+import { runAsScript } from './lib/main.js'
 
 const LADING = fileURLToPath(new URL('../bin/lading', import.meta.url))
 const MiB = 1 << 20
@@ -101,9 +102,4 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
   }
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  run(cliOptions(256)).then((r) => process.stdout.write(`${JSON.stringify(r, null, 2)}\n`)).catch((err) => {
-    process.stderr.write(`${err.stack ?? err}\n`)
-    process.exit(1)
-  })
-}
+runAsScript(import.meta.url, () => run(cliOptions(256)))

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url'
 import { cliOptions, compare, sameCounts, timeCmd, type BenchOptions, type BenchResult, type Row, type Side } from './lib/harness.js'
 import { startCountingRegistry, type CountingRegistry } from './lib/counting-registry.js'
 import { writeDeps } from './lib/data.js'
+import { runAsScript } from './lib/main.js'
 
 const LADING = fileURLToPath(new URL('../bin/lading', import.meta.url))
 
@@ -65,9 +66,4 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
   return { benchmark: 'push', command: `npx tsx benchmarks/push.ts --size-mb ${opts.sizeMiB} --runs ${opts.runs}`, rows }
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  run(cliOptions(256)).then((r) => process.stdout.write(`${JSON.stringify(r, null, 2)}\n`)).catch((err) => {
-    process.stderr.write(`${err.stack ?? err}\n`)
-    process.exit(1)
-  })
-}
+runAsScript(import.meta.url, () => run(cliOptions(256)))

@@ -19,6 +19,7 @@ import { copyImage, fetchImage, pushImage } from '../lib/remote/index.js'
 import { cliOptions, compare, flag, spread, timeCmd, type BenchOptions, type BenchResult, type Spread } from './lib/harness.js'
 import { startCountingRegistry } from './lib/counting-registry.js'
 import { buildahPeer } from './lib/data.js'
+import { numberFlag, runAsScript } from './lib/main.js'
 
 const LADING = fileURLToPath(new URL('../bin/lading', import.meta.url))
 
@@ -133,9 +134,4 @@ export async function run(opts: BenchOptions & { images?: number }): Promise<Ben
   }
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  run({ ...cliOptions(64), images: flag('--images', 1000) }).then((r) => process.stdout.write(`${JSON.stringify(r, null, 2)}\n`)).catch((err) => {
-    process.stderr.write(`${err.stack ?? err}\n`)
-    process.exit(1)
-  })
-}
+runAsScript(import.meta.url, () => run({ ...cliOptions(64), images: numberFlag('--images', 1000) }))

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url'
 import { makeBaseImages, pushBaseImages } from '../registry-fixtures/index.js'
 import { cliOptions, compare, type BenchOptions, type BenchResult, type Row, type Side } from './lib/harness.js'
 import { registrySide, startCountingRegistry } from './lib/counting-registry.js'
+import { runAsScript } from './lib/main.js'
 
 const LADING = fileURLToPath(new URL('../bin/lading', import.meta.url))
 const NODE: Side = { name: "node -e ''", prepare: () => ({ argv: [process.execPath, '-e', ''] }) }
@@ -62,9 +63,4 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
   }
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  run(cliOptions(0)).then((r) => process.stdout.write(`${JSON.stringify(r, null, 2)}\n`)).catch((err) => {
-    process.stderr.write(`${err.stack ?? err}\n`)
-    process.exit(1)
-  })
-}
+runAsScript(import.meta.url, () => run(cliOptions(0)))
