@@ -4,19 +4,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { applyPlan, BuildpackLists, configDigest, labelBuilders, parseFleetText, planFleet, treeDigest } from '../../lib/fleet/index.js'
 import { openLayout } from '../../lib/layout/index.js'
-import { layoutOpener, newRunImages, pushApp, pushRun, writeBp } from '../helpers/fleet-layout.js'
+import { fleetWorld, layoutOpener, newRunImages, pushApp, pushRun, writeBp } from '../helpers/fleet-layout.js'
 
 const platform = { os: 'linux', architecture: 'amd64' }
 
 t.test('rebases first, then builds; a failure is one result, moves no tag, and the rest complete', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'lading-fleet-apply-'))
-  t.teardown(() => rm(dir, { recursive: true, force: true }))
-  await writeBp(join(dir, 'bp'), 'ex/bp', '1.0.0')
-  await mkdir(join(dir, 'src'))
-  await writeFile(join(dir, 'src', 'f'), 'x')
-  const runName = `oci:${join(dir, 'run')}:current`
-  const apps = join(dir, 'apps')
-  const tag = (n: string) => `oci:${apps}:${n}`
+  const { dir, runName, apps, tag } = await fleetWorld(t, 'apply')
   // `broken` declares a buildpack that does not exist: plan says error, apply says failed.
   const text = `[defaults]\npath = "./src"\nbuildpacks = ["./bp"]\nrun-image = "${runName}"\n` +
     ['ok', 'r1', 'r2', 'new'].map((n) => `[[images]]\ntag = "${tag(n)}"\n`).join('') + `[[images]]\ntag = "${tag('broken')}"\nbuildpacks = ["./nope"]\n`

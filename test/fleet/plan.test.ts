@@ -3,19 +3,12 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { BuildpackLists, configDigest, labelBuilders, parseFleetText, planFleet, treeDigest, type PlanOptions } from '../../lib/fleet/index.js'
-import { layoutOpener, newRunImages, pushApp, pushRun, writeBp } from '../helpers/fleet-layout.js'
+import { fleetWorld, layoutOpener, newRunImages, pushApp, pushRun, writeBp } from '../helpers/fleet-layout.js'
 
 const platform = { os: 'linux', architecture: 'amd64' }
 
 t.test('each reason with its evidence; rebase only when only the run image moved; errors with lines', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'lading-fleet-plan-'))
-  t.teardown(() => rm(dir, { recursive: true, force: true }))
-  await writeBp(join(dir, 'bp'), 'ex/bp', '1.0.0')
-  await mkdir(join(dir, 'src'))
-  await writeFile(join(dir, 'src', 'f'), 'x')
-  const runName = `oci:${join(dir, 'run')}:current`
-  const apps = join(dir, 'apps')
-  const tag = (n: string) => `oci:${apps}:${n}`
+  const { dir, runName, apps, tag } = await fleetWorld(t, 'plan')
   const text = `[defaults]\npath = "./src"\nbuildpacks = ["./bp"]\nrun-image = "${runName}"\n` +
     ['fresh', 'stale-run', 'stale-config', 'stale-bp', 'stale-src', 'new', 'trig'].map((n) => `[[images]]\ntag = "${tag(n)}"\n`).join('') +
     `[[images]]\ntag = "${tag('other-run')}"\nrun-image = "oci:${join(dir, 'run')}:other"\n` +

@@ -71,3 +71,16 @@ export async function writeBp(dir: string, id: string, version: string): Promise
 
 export const layoutName = (dir: string): string => `oci:${dir}`
 export { join }
+
+/** A fleet test's world on disk: a temp dir (removed at teardown) with buildpack ./bp (ex/bp 1.0.0) and source ./src. */
+export async function fleetWorld(t: { teardown(fn: () => unknown): void }, name: string): Promise<{ dir: string; runName: string; apps: string; tag: (n: string) => string }> {
+  const { mkdtemp, rm } = await import('node:fs/promises')
+  const { tmpdir } = await import('node:os')
+  const dir = await mkdtemp(join(tmpdir(), `lading-fleet-${name}-`))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  await writeBp(join(dir, 'bp'), 'ex/bp', '1.0.0')
+  await mkdir(join(dir, 'src'))
+  await writeFile(join(dir, 'src', 'f'), 'x')
+  const apps = join(dir, 'apps')
+  return { dir, runName: `oci:${join(dir, 'run')}:current`, apps, tag: (n) => `oci:${apps}:${n}` }
+}
