@@ -36,12 +36,14 @@ if ! $quickstart; then
   check_cmd runc runc
   check_cmd openssl openssl
   check_cmd htpasswd apache2-utils
+  # The Debian stack (stacks/) is made with mmdebstrap.
+  check_cmd mmdebstrap mmdebstrap
+  # Benchmark peers, and /usr/bin/time (not the shell keyword) for their CPU seconds and peak RSS.
+  check_cmd pigz pigz
+  check_cmd buildah buildah
+  [ -x /usr/bin/time ] || need_pkgs+=(time)
 fi
 check_cmd bwrap bubblewrap
-check_cmd pigz pigz
-# /usr/bin/time (not the shell keyword): the benchmarks read CPU seconds and peak RSS from it.
-[ -x /usr/bin/time ] || need_pkgs+=(time)
-check_cmd mmdebstrap mmdebstrap
 # The base images need a *static* busybox; the dynamic `busybox` package would not run inside a
 # rootfs that has no libc.
 if [ ! -x /bin/busybox ] || ! grep -q '^Package: busybox-static$' /var/lib/dpkg/status 2>/dev/null; then
