@@ -16,7 +16,7 @@ import { mkdtemp, open, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { startFaultProxy, startRegistry, type FaultProxy } from '../registry-fixtures/index.js'
+import { startFaultProxy, startRegistry, writeBigBlob, type FaultProxy } from '../registry-fixtures/index.js'
 import { createRegistryClient } from '../lib/registry/index.js'
 import type { Digest } from '../lib/digest/index.js'
 import { median, machine } from './lib/measure.js'
@@ -24,21 +24,9 @@ import { median, machine } from './lib/measure.js'
 const SELF = fileURLToPath(import.meta.url)
 const MiB = 1 << 20
 
-/** A file of `mib` MiB (one random MiB with a per-MiB counter: cheap, no two MiB alike) and its digest. */
+/** A file of `mib` MiB (cheap, no two MiB alike) and its digest. */
 async function makeFile(path: string, mib: number): Promise<Digest> {
-  const unit = randomBytes(MiB)
-  const hash = createHash('sha256')
-  const fh = await open(path, 'w')
-  try {
-    for (let i = 0; i < mib; i++) {
-      unit.writeUInt32BE(i, 0)
-      hash.update(unit)
-      await fh.write(unit)
-    }
-  } finally {
-    await fh.close()
-  }
-  return `sha256:${hash.digest('hex')}` as Digest
+  return (await writeBigBlob(path, mib)).digest as Digest
 }
 
 interface Push { ms: number; killed: boolean; patchedMiB: number }

@@ -18,3 +18,4 @@ export { makeBaseImages, pushBaseImages, hostArchitecture, BASE_IMAGE_LABELS, ty
 export { podmanRun, type PodmanRunOptions } from './podman.js'
 export { skopeoInspect, skopeoRawManifest, umociUnpack, type SkopeoInspectOptions } from './oracles.js'
 export { SAMPLES, EXPECTED, webOutput, sampleId, SAMPLE_VERSION } from './samples.js'
+export { writeBigBlob } from './big-blob.js'

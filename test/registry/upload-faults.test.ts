@@ -11,7 +11,7 @@ import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Digest } from '../../lib/digest/index.js'
-import type { FaultRule } from '../../registry-fixtures/index.js'
+import { writeBigBlob, type FaultRule } from '../../registry-fixtures/index.js'
 import { runCli } from '../helpers/cli.js'
 import { client, proxy, registry } from './fixture-helpers.js'
 
@@ -26,22 +26,10 @@ const reg = await registry(t)
 const dir = await mkdtemp(join(tmpdir(), 'lading-faults-'))
 t.teardown(() => rm(dir, { recursive: true, force: true }))
 
-/** 200 MiB written from one random MiB with a per-MiB counter: cheap to make, no two MiB alike. */
+/** 200 MiB, cheap to make, no two MiB alike. */
 async function bigFile(): Promise<{ path: string; digest: Digest; size: number }> {
-  const path = join(dir, 'layer.bin')
-  const unit = randomBytes(MiB)
-  const hash = createHash('sha256')
-  const fh = await open(path, 'w')
-  try {
-    for (let i = 0; i < LAYER_SIZE / MiB; i++) {
-      unit.writeUInt32BE(i, 0)
-      hash.update(unit)
-      await fh.write(unit)
-    }
-  } finally {
-    await fh.close()
-  }
-  return { path, digest: `sha256:${hash.digest('hex')}` as Digest, size: LAYER_SIZE }
+  const b = await writeBigBlob(join(dir, 'layer.bin'), LAYER_SIZE / MiB)
+  return { ...b, digest: b.digest as Digest }
 }
 
 const layer = await bigFile()

@@ -22,6 +22,7 @@ import type { Digest } from '../../lib/digest/index.js'
 import { uploadStateStore } from '../../lib/registry/upload-state.js'
 import { cleanEnv } from '../helpers/cli.js'
 import { blob, client, proxy, registry } from './fixture-helpers.js'
+import { writeBigBlob } from '../../registry-fixtures/index.js'
 
 const MiB = 1 << 20
 const reg = await registry(t)
@@ -114,22 +115,10 @@ t.test('a session the registry has forgotten: restart from POST, blob intact', a
   t.same(await readdir(dir), [])
 })
 
-/** A 190 MiB file written from one random MiB with a per-MiB counter, with its digest. */
+/** A 190 MiB file (cheap, no two MiB alike) with its digest. */
 async function bigFile(dir: string, mib: number): Promise<{ path: string; digest: Digest; size: number }> {
-  const path = join(dir, 'blob.bin')
-  const unit = randomBytes(MiB)
-  const hash = createHash('sha256')
-  const fh = await open(path, 'w')
-  try {
-    for (let i = 0; i < mib; i++) {
-      unit.writeUInt32BE(i, 0)
-      hash.update(unit)
-      await fh.write(unit)
-    }
-  } finally {
-    await fh.close()
-  }
-  return { path, digest: `sha256:${hash.digest('hex')}` as Digest, size: mib * MiB }
+  const b = await writeBigBlob(join(dir, 'blob.bin'), mib)
+  return { ...b, digest: b.digest as Digest }
 }
 
 /** Runs push-child.ts; `started` receives the child so the proxy can SIGKILL it at an exact byte count. */
