@@ -178,6 +178,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     ...(process.env.DEBIAN_MIRROR ? { mirror: process.env.DEBIAN_MIRROR } : {}),
     insecureRegistries: values['insecure-registry'] ?? [],
     log: (l) => process.stderr.write(`${l}\n`),
+  }).catch((err: Error & { stderr?: string }) => {
+    process.stderr.write(`npm run image: ${err.message}${err.stderr ? `\n${err.stderr}` : ''}\n`)
+    process.exit(1)
   })
   process.stdout.write(values.json ? `${JSON.stringify(res, null, 2)}\n` : `${res.ref} ${res.digest}\n`)
 }

@@ -25,6 +25,9 @@ const res = await publishStack(positionals[0]!, {
   ...(values['run-only'] ? { flavours: ['run' as const] } : {}),
   insecureRegistries: values['insecure-registry'] ?? [],
   log: (l) => process.stderr.write(`${l}\n`),
+}).catch((err: Error) => {
+  process.stderr.write(`make-stack: ${err.message}\n`)
+  process.exit(1)
 })
 if (values.json) process.stdout.write(`${JSON.stringify(res, null, 2)}\n`)
 else for (const f of [res.run, res.build]) if (f) process.stdout.write(`${f.ref} ${f.digest}\n`)
