@@ -24,6 +24,40 @@ const HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00
  *  busy reading and hashing. */
 export const DEFAULT_PARALLEL = 8
 
+type ZlibInternals = zlib.DeflateRaw & { _processChunk?: (chunk: Uint8Array, flush: number, cb: () => void) => void }
+
+/**
+ * Raw deflate of one block on libuv's pool, ended by a sync flush (or Z_FINISH for the last).
+ * zlib.deflateRaw() would do, but it drives a whole stream per call: a write, an end, and a
+ * second (empty) flush job on the pool. One `_processChunk` call (what the sync API uses, kept by
+ * Node for compatibility) is a single job and about a third less main-thread time per block;
+ * the bytes are the same, and without it we fall back to zlib.deflateRaw.
+ */
+function deflateBlock(block: Uint8Array, dictionary: Uint8Array | undefined, level: number, last: boolean,
+  cb: (err: Error | null, parts?: Uint8Array[]) => void): void {
+  const flush = last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH
+  const opts = { level, chunkSize: CHUNK, ...(dictionary ? { dictionary } : {}) }
+  const d = new zlib.DeflateRaw(opts) as ZlibInternals
+  if (typeof d._processChunk !== 'function') {
+    d.close()
+    zlib.deflateRaw(block, { ...opts, finishFlush: flush }, (err, out) => (err ? cb(err) : cb(null, [out])))
+    return
+  }
+  const parts: Uint8Array[] = []
+  let done = false
+  const finish = (err: Error | null): void => {
+    if (done) return
+    done = true
+    d.close()
+    if (err) cb(err)
+    else cb(null, parts)
+  }
+  d.on('data', (c: Buffer) => parts.push(c))
+  // On a zlib error the stream is destroyed and the chunk's callback never comes.
+  d.on('error', finish)
+  d._processChunk(block, flush, () => finish(null))
+}
+
 /** Options of BlockGzip. */
 export interface BlockGzipOptions {
   level: number
@@ -125,12 +159,9 @@ export class BlockGzip {
       job.parts = storedBlocks(block, last)
     } else {
       // zlib copies the dictionary when the call is made; `block` must stay untouched until done.
-      zlib.deflateRaw(block, {
-        level: this.#level, ...(dictionary ? { dictionary } : {}), chunkSize: CHUNK,
-        finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
-      }, (err, out) => {
+      deflateBlock(block, dictionary, this.#level, last, (err, parts) => {
         if (err) job.err = err
-        else job.parts = [out]
+        else job.parts = parts
         this.#pump()
       })
     }
