@@ -23,6 +23,8 @@ const HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00
  *  thread that finishes a block finds the next one already queued, even while the main thread is
  *  busy reading and hashing. */
 export const DEFAULT_PARALLEL = 8
+// Input bytes between two turns of the event loop when nothing else makes the writer wait.
+const YIELD_EVERY = 1024 * 1024
 
 type ZlibInternals = zlib.DeflateRaw & { _processChunk?: (chunk: Uint8Array, flush: number, cb: () => void) => void }
 
@@ -93,6 +95,8 @@ export class BlockGzip {
   readonly #free: Buffer[] = []
   #crc = 0
   #size = 0
+  // #size when the writer was last made to let the event loop run.
+  #yieldedAt = 0
   #headerSent = false
   #failed: Error | undefined
   #waiter: { resolve: () => void; reject: (err: Error) => void; when: () => boolean } | undefined
@@ -207,7 +211,14 @@ export class BlockGzip {
 
   #backpressure(): Promise<void> | undefined {
     if (this.#failed) return Promise.reject(this.#failed)
-    return this.#jobs.length < this.#parallel ? undefined : this.#wait(() => this.#jobs.length < this.#parallel)
+    if (this.#jobs.length >= this.#parallel) return this.#wait(() => this.#jobs.length < this.#parallel)
+    // Stored blocks are done at once, so incompressible input never fills the queue: let the
+    // event loop run (timers, sockets, signals) every so many blocks all the same.
+    if (this.#size - this.#yieldedAt >= YIELD_EVERY) {
+      this.#yieldedAt = this.#size
+      return new Promise((resolve) => setImmediate(resolve))
+    }
+    return undefined
   }
 
   #wait(when: () => boolean): Promise<void> {
