@@ -23,8 +23,6 @@ export interface StoredLayer extends Layer {
   readonly sizeValue: number
 }
 
-const READ_CHUNK = 1024 * 1024
-
 interface StoredLayerInit { digest: Digest; diffId: Digest; size: number; mediaType?: MediaType }
 
 class FileLayer implements StoredLayer {
@@ -58,9 +56,7 @@ class FileLayer implements StoredLayer {
     } catch (err) {
       throw wrapError(`open layer blob ${this.digestValue}`, err)
     }
-    // 1 MiB reads: a layer is read start to end, and 64 KiB chunks cost more in stream plumbing
-    // (and in the hashing and writing downstream) than in bytes.
-    const src = handle.createReadStream({ highWaterMark: READ_CHUNK, ...(signal ? { signal } : {}) })
+    const src = handle.createReadStream(signal ? { signal } : {})
     if (!this.verify) return src
     const check = verifyStream({ digest: this.digestValue, size: this.sizeValue })
     pipeline(src, check, () => {})
