@@ -16,6 +16,8 @@ import { GZIP_BLOCK_SIZE, WINDOW, isIncompressible, storedBlocks } from './incom
 export { GZIP_BLOCK_SIZE }
 
 // Output buffer per call: a whole block's output fits, so each block costs one callback, not eight.
+// Part of the format: zlib's output depends on the output space it is given, so another size
+// gives other bytes (and other digests) for the same layer.
 const CHUNK = GZIP_BLOCK_SIZE + 16 * 1024
 // Same header bytes as node's createGzip: no name, mtime 0, no extra flags, OS = Unix.
 const HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03])
