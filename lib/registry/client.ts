@@ -94,7 +94,7 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
     if (!s) {
       s = new RegistrySession(key, {
         keychain, dispatcherFor: dispatchers.forHost, insecureRegistries: opts.insecureRegistries ?? [],
-        userAgent: opts.userAgent ?? 'lading/0.1', retry, stats, log,
+        userAgent: opts.userAgent ?? 'lading/0.1', retry, stats, log, pings: caps.pings,
       })
       sessions.set(key, s)
     }
