@@ -7,7 +7,7 @@
  * holds already, so each image gets a new config and manifest. Requests are counted on one run
  * per size through a counting proxy; the timed runs go straight to the registry. The first
  * rollout (layers not there yet) and a rollback (configs there already) are counted too.
- * Usage: npx tsx benchmarks/rebase.ts [--size-mb 64] [--runs 5] [--images 1000]
+ * Usage: npx tsx benchmarks/rebase.ts [--size-mb 64] [--runs 5] [--images 1000] [--fleet-only]
  */
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import pLimit from 'p-limit'
@@ -19,7 +19,7 @@ import { withLabels, type Image } from '../lib/image/index.js'
 import { parseReference, type Repository } from '../lib/oci/index.js'
 import { createRegistryClient } from '../lib/registry/index.js'
 import { fetchImage, pushImage } from '../lib/remote/index.js'
-import { cliOptions, compare, flag, spread, timeCmd, type BenchOptions, type BenchResult, type Sample, type Spread } from './lib/harness.js'
+import { cliOptions, compare, flag, spread, timeCmd, type BenchOptions, type BenchResult, type Row, type Sample, type Spread } from './lib/harness.js'
 import { startCountingRegistry, type CountingRegistry } from './lib/counting-registry.js'
 import { buildahPeer } from './lib/data.js'
 import { numberFlag, runAsScript } from './lib/main.js'
@@ -38,7 +38,7 @@ export interface FleetPoint {
 interface FleetRunResult { sample: Sample; requests: number; byKind: Record<string, number>; registryCpuS: number }
 
 /** Runs the benchmark and returns its rows and the fleet scaling series. */
-export async function run(opts: BenchOptions & { images?: number }): Promise<BenchResult> {
+export async function run(opts: BenchOptions & { images?: number; fleetOnly?: boolean }): Promise<BenchResult> {
   const sizeMiB = Math.min(opts.sizeMiB, 64)
   const sizes = [100, 500, 1000].filter((n) => n <= (opts.images ?? 1000))
   const work = await mkdtemp(join(tmpdir(), 'lading-bench-rebase-'))
@@ -68,39 +68,44 @@ export async function run(opts: BenchOptions & { images?: number }): Promise<Ben
     await timeCmd({ argv: [LADING, 'build', `${cr.host}/bench/app:1`, '--path', app, '--buildpacks-dir', SAMPLES.buildpacksDir,
       '--run-image', `${cr.host}/run:current`, '--env', `BP_DEPS_SIZE_MB=${sizeMiB}`, '--quiet'], env })
 
-    // The Containerfile way: the same content FROM the patched run image, built and pushed.
-    const peer = await buildahPeer(work, sizeMiB, SAMPLES.apps.bench)
-    const q = (a: string[]): string => a.map((x) => `'${x}'`).join(' ')
-    const buildahCmd = async (from: string): Promise<string[]> => {
-      const [bud, push] = await peer.commands(`${cr.host}/${from}`, `${cr.host}/bench/buildah:1`)
-      return ['bash', '-c', `buildah ${q(bud!)} >/dev/null && buildah ${q(push!)}`]
+    // --fleet-only leaves out the one-image row (and buildah): for before/after runs of the fleet series.
+    const rows: Row[] = []
+    if (!opts.fleetOnly) {
+      // The Containerfile way: the same content FROM the patched run image, built and pushed.
+      const peer = await buildahPeer(work, sizeMiB, SAMPLES.apps.bench)
+      const q = (a: string[]): string => a.map((x) => `'${x}'`).join(' ')
+      const buildahCmd = async (from: string): Promise<string[]> => {
+        const [bud, push] = await peer.commands(`${cr.host}/${from}`, `${cr.host}/bench/buildah:1`)
+        return ['bash', '-c', `buildah ${q(bud!)} >/dev/null && buildah ${q(push!)}`]
+      }
+      await timeCmd({ argv: await buildahCmd('run:v1') }) // the image as it was before the patch (not timed)
+      let mark = cr.mark()
+      const one = await compare({
+        id: 'rebase-one', title: 'one image onto a patched run image: `lading rebase` vs `buildah bud` + `buildah push`', runs: opts.runs, warmup: opts.warmup,
+        lading: {
+          name: 'lading rebase',
+          async prepare() {
+            await flip()
+            mark = cr.mark()
+            return { argv: [LADING, 'rebase', `${cr.host}/bench/app:1`, '--quiet'], env }
+          },
+          finish: () => mark(),
+        },
+        peer: {
+          name: 'buildah bud + push',
+          async prepare(r) {
+            const cmd = await buildahCmd((r.index & 1) === 0 ? 'run:patched' : 'run:v1')
+            mark = cr.mark()
+            return { argv: cmd }
+          },
+          finish: () => mark(),
+        },
+        // Not the same means: buildah re-reads the base and pushes new app layers; lading rewrites the config only.
+        check: (l, p) => ({ ok: !!l?.requests && !!p?.requests, note: `requests ${l?.requests} vs ${p?.requests}; bytes uploaded ${l?.bytesUp} vs ${p?.bytesUp}` }),
+        target: (r) => ({ text: 'one CLI rebase < 100 ms', met: r.lading.wallMs.median < 100 }),
+      })
+      rows.push(one)
     }
-    await timeCmd({ argv: await buildahCmd('run:v1') }) // the image as it was before the patch (not timed)
-    let mark = cr.mark()
-    const one = await compare({
-      id: 'rebase-one', title: 'one image onto a patched run image: `lading rebase` vs `buildah bud` + `buildah push`', runs: opts.runs, warmup: opts.warmup,
-      lading: {
-        name: 'lading rebase',
-        async prepare() {
-          await flip()
-          mark = cr.mark()
-          return { argv: [LADING, 'rebase', `${cr.host}/bench/app:1`, '--quiet'], env }
-        },
-        finish: () => mark(),
-      },
-      peer: {
-        name: 'buildah bud + push',
-        async prepare(r) {
-          const cmd = await buildahCmd((r.index & 1) === 0 ? 'run:patched' : 'run:v1')
-          mark = cr.mark()
-          return { argv: cmd }
-        },
-        finish: () => mark(),
-      },
-      // Not the same means: buildah re-reads the base and pushes new app layers; lading rewrites the config only.
-      check: (l, p) => ({ ok: !!l?.requests && !!p?.requests, note: `requests ${l?.requests} vs ${p?.requests}; bytes uploaded ${l?.bytesUp} vs ${p?.bytesUp}` }),
-      target: (r) => ({ text: 'one CLI rebase < 100 ms', met: r.lading.wallMs.median < 100 }),
-    })
 
     // Fleets: a fleet of distinct apps (each its own config, the app's layers shared) in their own
     // repositories, all on v1 to begin with. Their label names the run image through the counting
@@ -146,7 +151,7 @@ export async function run(opts: BenchOptions & { images?: number }): Promise<Ben
     const last = scaling.at(-1)
     return {
       benchmark: 'rebase', command: `npx tsx benchmarks/rebase.ts --size-mb ${sizeMiB} --runs ${opts.runs} --images ${max}`,
-      sizeMiB, rows: [one], scaling, scenarios,
+      sizeMiB, rows, scaling, scenarios,
       targets: last ? {
         fleetRequestsPerImageAtMost4: scaling.every((s) => s.requestsPerImage <= 4),
         rollbackRequestsPerImageAtMost4: scenarios.rollback.requestsPerImage <= 4,
@@ -222,4 +227,4 @@ function kindOf(method: string, path: string, status: number): string {
   return `${method} other`
 }
 
-runAsScript(import.meta.url, () => run({ ...cliOptions(64), images: numberFlag('--images', 1000) }))
+runAsScript(import.meta.url, () => run({ ...cliOptions(64), images: numberFlag('--images', 1000), fleetOnly: process.argv.includes('--fleet-only') }))
