@@ -35,6 +35,11 @@ export interface BlobStore {
   put(body: Uint8Array | (() => Readable | Promise<Readable>), expect?: Partial<Descriptor>, opts?: PutBlobOptions): Promise<Descriptor>
   /** Cross-repository mount inside one registry; false when the registry did not mount. */
   mount?(d: Digest, fromRepository: string, signal?: AbortSignal): Promise<boolean>
+  /**
+   * Where a store backed by files (an OCI layout) keeps blob `d` on this machine, whether or not it
+   * is there: a push reads it in place rather than through `open`.
+   */
+  path?(d: Digest): string
 }
 
 /** Manifest storage by tag or digest. */
