@@ -113,7 +113,8 @@ async function openFeed(body: BlobBody, known: Known, offset: number, opts: Send
   const onBytes = (bytes: number): void => {
     opts.onProgress?.(definedOnly({ digest: known.digest ?? ('' as Digest), kind: 'upload' as const, bytes, total: known.size }))
   }
-  if (opts.file && !(body instanceof Uint8Array)) {
+  // Mid-file without a known digest, the digest needs the bytes before the offset: the stream reads them.
+  if (opts.file && !(body instanceof Uint8Array) && (offset === 0 || known.digest)) {
     let fh: FileHandle | undefined
     try {
       fh = await open(opts.file, 'r')

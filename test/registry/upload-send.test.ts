@@ -82,6 +82,21 @@ t.test('a blob file is read in place, in resumable Content-Range chunks; the bod
   t.equal(opened, 1)
 })
 
+t.test('resumed mid-file without a known digest: the body stream is read from its start, so the digest covers every byte', async (t) => {
+  const p = await proxy(t, reg.url, [{ match: { method: 'PATCH', nth: 2 }, action: { resetAfterBytes: 1000, direction: 'request' } }])
+  const f = await blobFile(t.testdir())
+  const c = client(t, reg, { host: p.host, uploadMode: 'chunked', chunkSize: CHUNK })
+  const repo = c.repository({ registry: p.host, repository: 'send/no-digest' })
+  let opened = 0
+  const d = await repo.blobs.put(() => {
+    opened++
+    return Readable.from([f.bytes])
+  }, {}, { file: f.path })
+  t.equal(d.digest, f.digest)
+  t.equal(opened, 1, 'the first attempt read the file, the resumed one the stream')
+  t.same(patches(p, 'send/no-digest').map((r) => r.headers['content-range']), ['0-99999', '100000-199999', '100000-199999', '200000-299999', '300000-349999'])
+})
+
 t.test('stopped by the signal mid-chunk: that chunk is finished, the session kept; a new client sends only the rest', async (t) => {
   const dir = join(t.testdir(), 'uploads')
   const f = await blobFile(join(dir, '..'))
