@@ -36,6 +36,11 @@ export interface BlobStore {
   /** Cross-repository mount inside one registry; false when the registry did not mount. */
   mount?(d: Digest, fromRepository: string, signal?: AbortSignal): Promise<boolean>
   /**
+   * Where a store backed by files (an OCI layout) keeps blob `d` on this machine, whether or not it
+   * is there: a push reads it in place rather than through `open`.
+   */
+  path?(d: Digest): string
+  /**
    * Stores small bytes the store most likely lacks (a config just made) without asking first:
    * one or two round trips where put, which asks, takes up to three.
    */

@@ -41,6 +41,8 @@ Examples:
       allPlatforms: Boolean(args.values['all-platforms']),
       platform,
       concurrency,
+      // SIGINT/SIGTERM: uploads stop at a chunk boundary and keep their sessions for the next run.
+      signal: ctx.runtime.signal,
       onProgress: (ev: TransferEvent) => {
         ledger.record(ev)
         ctx.out.progress(ev)
