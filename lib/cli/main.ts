@@ -101,7 +101,7 @@ export async function main(argv: readonly string[], io: CliIo, runtime: CommandR
     const out = new Output(io, args.global)
     // The context brings the registry client and layouts: loaded only when a command runs.
     const { CommandContext } = await import('./context.js')
-    ctx = new CommandContext(out, args.global, runtime)
+    ctx = new CommandContext(out, args.global, runtime, command.transport ?? 'node')
     return await command.run(ctx, args)
   } catch (err) {
     // after SIGINT/SIGTERM, whatever the command failed with, the signal is why

@@ -41,6 +41,7 @@ Examples:
       allPlatforms: Boolean(args.values['all-platforms']),
       platform,
       concurrency,
+      signal: ctx.signal,
       onProgress: (ev: TransferEvent) => {
         ledger.record(ev)
         ctx.out.progress(ev)
