@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { isLayoutReference, openLayout, parseLayoutReference } from '../layout/index.js'
 import { parseReference, parsePlatform, type Platform, type Reference, type Repository } from '../oci/index.js'
 import { createRegistryClient, isListedHost, type RegistryClient, type RegistryClientOptions } from '../registry/index.js'
 import type { GlobalFlags } from './args.js'
@@ -90,7 +89,10 @@ export class CommandContext {
 
   /** Resolves a user's image argument (`oci:DIR[:TAG]` or a registry reference). */
   async target(arg: string, opts: { create?: boolean } = {}): Promise<Target> {
-    if (isLayoutReference(arg)) {
+    // `oci:` is lib/layout's isLayoutReference; the folder (file locks, graceful-fs) loads only
+    // for a layout, so a registry command does not pay for it at start-up.
+    if (arg.startsWith('oci:')) {
+      const { openLayout, parseLayoutReference } = await import('../layout/index.js')
       const { dir, tag } = parseLayoutReference(arg)
       const repo = await openLayout(dir, { create: Boolean(opts.create) })
       const identifier = tag ?? 'latest'
