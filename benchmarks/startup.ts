@@ -92,7 +92,7 @@ async function rebaseOne(cr: CountingRegistry, work: string, runs: number, warmu
     await timeCmd({ argv: [LADING, 'build', `${cr.direct}/bench/app:1`, '--path', app, '--buildpacks-dir', SAMPLES.buildpacksDir,
       '--run-image', `${cr.direct}/run:current`, '--env', 'BP_DEPS_SIZE_MB=1', '--quiet'] })
     return await compare({
-      id: 'rebase-one', title: 'one `lading rebase` (loopback registry) vs `node -e \'\'`', runs, warmup,
+      id: 'rebase-start', title: 'one `lading rebase` (loopback registry) vs `node -e \'\'`', runs, warmup,
       lading: {
         name: 'lading rebase',
         async prepare() {

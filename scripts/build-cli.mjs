@@ -83,5 +83,4 @@ await build({
   charset: 'ascii',
   logLevel: 'warning',
   plugins: [lazyModules],
-  ...JSON.parse(process.env.BUILD_EXTRA || '{}'),
 })

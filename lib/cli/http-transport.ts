@@ -141,10 +141,14 @@ export class NodeHttpDispatcher {
         m.destroy()
         return
       }
-      const idle = (): void => abort(coded('UND_ERR_BODY_TIMEOUT', 'Body Timeout Error'))
-      timer = setTimeout(idle, bodyTimeout).unref()
+      // The body timeout runs while bytes are expected, not while the reader holds the stream paused.
+      const arm = (): void => {
+        clearTimeout(timer)
+        timer = setTimeout(() => abort(coded('UND_ERR_BODY_TIMEOUT', 'Body Timeout Error')), bodyTimeout).unref()
+      }
+      arm()
       const resume = (): void => {
-        timer?.refresh()
+        if (!settled && m.isPaused()) arm()
         m.resume()
       }
       handler.onHeaders?.(m.statusCode ?? 0, m.rawHeaders, resume, m.statusMessage ?? '')
@@ -172,13 +176,13 @@ export class NodeHttpDispatcher {
     return true
   }
 
-  /** Closes idle connections; requests still running finish on theirs. */
+  /** Ends every connection (the CLI closes it once its command is done); later requests fail with UND_ERR_CLOSED. */
   async close(): Promise<void> {
     this.#closed = true
     for (const a of this.#agents.values()) a.destroy()
   }
 
-  /** Ends every connection at once. */
+  /** The same as close(): nothing here waits for requests to finish. */
   async destroy(): Promise<void> {
     await this.close()
   }
