@@ -1,5 +1,4 @@
-/**
- * The registry transport of commands that move manifests and existing blobs (digest, manifest,
+/** The registry transport of commands that move manifests and existing blobs (digest, manifest,
  * copy, rebase…): Node's own http/https behind the part of undici's Dispatcher interface that
  * lib/registry calls. Loading undici's connection pool and compiling its WebAssembly HTTP parser
  * costs a one-off command ~60 ms of CPU, more than its requests take on a near registry.
