@@ -101,8 +101,11 @@ export async function main(argv: readonly string[], io: CliIo, runtime: CommandR
     const out = new Output(io, args.global)
     // The context brings the registry client and layouts: loaded only when a command runs.
     const { CommandContext } = await import('./context.js')
-    ctx = new CommandContext(out, args.global, runtime)
-    return await command.run(ctx, args)
+    ctx = new CommandContext(out, args.global, runtime, command.transport ?? 'node')
+    const code = await command.run(ctx, args)
+    // Commands that go item by item (rebase, fleet) report a signal as failed items and return: say why it stopped.
+    runtime.signal?.throwIfAborted()
+    return code
   } catch (err) {
     // after SIGINT/SIGTERM, whatever the command failed with, the signal is why
     const reason: unknown = runtime.signal?.aborted ? runtime.signal.reason : undefined

@@ -44,6 +44,7 @@ Flags:
 Examples:
   lading append registry.example.com/base:1 registry.example.com/app:1 --layer ./dist:/app
   lading append scratch oci:./out:app --layer ./rootfs:/`,
+  transport: 'undici',
   options: {
     layer: { type: 'string', multiple: true },
     uid: { type: 'string' },
@@ -69,6 +70,7 @@ Examples:
       const started = Date.now()
       const layers = []
       for (const s of specs) {
+        ctx.signal?.throwIfAborted()
         const layer = await layerFromDirectory(s.dir, { target: s.path, uid, gid, mtime: EPOCH, storeDir: store })
         ctx.out.info(`layer ${s.dir} → ${s.path}: ${layer.digestValue} (${formatBytes(layer.sizeValue)})`)
         layers.push({ layer, history: { created: EPOCH.toISOString().replace(/\.\d{3}Z$/, 'Z'), created_by: `lading append ${s.path}` } })
@@ -77,6 +79,7 @@ Examples:
       const ledger = new TransferLedger()
       const desc = await pushImage(dst.repo, image, dst.tags, {
         concurrency: parseConcurrency(args.values.concurrency),
+        signal: ctx.signal,
         onProgress: (ev) => {
           ledger.record(ev)
           ctx.out.progress(ev)
@@ -98,7 +101,7 @@ Examples:
 async function loadBase(ctx: CommandContext, arg: string, platform: ReturnType<CommandContext['platform']>): Promise<Image> {
   if (arg === 'scratch') return emptyImage(platform ?? hostPlatform())
   const t = await ctx.target(arg)
-  return fetchImage(t.repo, t.identifier, platform ? { platform } : {})
+  return fetchImage(t.repo, t.identifier, { signal: ctx.signal, ...(platform ? { platform } : {}) })
 }
 
 function parseId(v: unknown, flag: string): number {

@@ -42,7 +42,7 @@ Examples:
       platform,
       concurrency,
       // SIGINT/SIGTERM: uploads stop at a chunk boundary and keep their sessions for the next run.
-      signal: ctx.runtime.signal,
+      signal: ctx.signal,
       onProgress: (ev: TransferEvent) => {
         ledger.record(ev)
         ctx.out.progress(ev)
