@@ -18,6 +18,8 @@ export interface Execution {
   toContainer: PathMapper
   /** Host dir for temporary plan files, visible to buildpacks. */
   tmpDir: string
+  /** Releases what the runs shared (the sandbox's prepared stage); call once the build is done. */
+  close?(): Promise<void>
 }
 
 /** Options of createExecution. */
@@ -65,7 +67,7 @@ export async function createExecution(o: ExecutionOptions): Promise<Execution> {
     binds: pairs.map(([source, target], i) => ({ source, target, readOnly: i >= 4 })),
     uid: o.uid, gid: o.gid, network: o.network, rootfs: o.rootfs || undefined, alsoHide: o.hidden,
   }))
-  return { runner, toContainer: mapperFor(pairs), tmpDir }
+  return { runner, toContainer: mapperFor(pairs), tmpDir, close: () => runner.close() }
 }
 
 /** Maps host paths under any bound source to the matching sandbox path (longest source wins). */

@@ -1,0 +1,238 @@
+/** The prepared mount namespace a root-run sandbox starts from (privilege.ts says why): made once
+ * per runner, so that each buildpack run is one nsenter + bwrap with a handful of binds instead of
+ * a chain of mount processes and a bwrap that binds every entry of /etc (bwrap re-reads
+ * /proc/self/mountinfo for each bind, so N binds cost O(N²): ~75 ms per run for a Debian /etc).
+ *
+ * On the host, the stage is a root-owned 0711 dir under a temp dir every user can reach, holding
+ * empty mount points: `root/` (the sandbox's read-only root: fresh dirs, symlinks, and one mount
+ * point per entry to bind) and one mount point per bind source. One `mount -a` over a private
+ * fstab, in a private mount namespace (unshare), fills them; we keep that namespace open through
+ * a file descriptor of our own and let the process that made it exit. The mounts exist only in
+ * that namespace and vanish with the descriptor; the host sees empty dirs.
+ */
+import { execFile, spawn } from 'node:child_process'
+import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmod, mkdtemp, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises'
+import { join, posix } from 'node:path'
+import { promisify } from 'node:util'
+import { LadingError } from '../errors.js'
+import { layOverlay, mountPoints, OverlayUnfit, type MountLine } from './overlay.js'
+import { findTool, stageParent } from './privilege.js'
+import { OVERLAY_SAFE, type SandboxBind, type ViewOp } from './sandbox-view.js'
+
+/** A prepared mount namespace (see the file comment). */
+export interface RootStage {
+  /** The stage dir on the host. */
+  dir: string
+  /** The sandbox's read-only root, as bwrap finds it inside the namespace. */
+  root: string
+  /** Bind source (host path) → its staged path inside the namespace, for the binds bwrap makes. */
+  map: Map<string, string>
+  /** Targets of the read-only binds made in the root itself (bwrap need not make them each run). */
+  baked: Set<string>
+  /** The namespace, as a path nsenter can open while this process lives. */
+  nsPath: string
+  /** Closes the namespace (its mounts go with it) and removes the stage dir. */
+  close(): Promise<void>
+}
+
+function setupError(detail: string): LadingError {
+  return new LadingError('ERR_SANDBOX_SETUP', `cannot set up the buildpack sandbox: ${detail}`)
+}
+
+// fstab fields are separated by blanks; mount decodes these octal escapes.
+function fstabPath(p: string): string {
+  return p.replace(/[\\ \t\n]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`)
+}
+
+/** Makes `dir` and its missing ancestors below `top` as 0755 dirs (the umask may be stricter). */
+function ensureDir(top: string, dir: string): void {
+  const rel = posix.relative(top, dir)
+  let p = top
+  for (const part of rel ? rel.split('/') : []) {
+    p = posix.join(p, part)
+    let st
+    try {
+      st = lstatSync(p)
+    } catch {
+      mkdirSync(p)
+      chmodSync(p, 0o755)
+      continue
+    }
+    if (!st.isDirectory()) throw setupError(`${p} is in the way of a mount point`)
+  }
+}
+
+function mountPoint(p: string, dir: boolean): void {
+  if (dir) mkdirSync(p)
+  else writeFileSync(p, '')
+}
+
+/** Makes the one whiteout (a 0/0 character device) every overlay's hidden entry is a hard link of. */
+async function makeWhiteout(p: string): Promise<void> {
+  const mknod = await findTool('mknod', ['/usr/bin/mknod', '/bin/mknod'])
+  await promisify(execFile)(mknod, ['--', p, 'c', '0', '0']).catch((err: Error & { stderr?: string }) => {
+    throw new OverlayUnfit(`cannot make a whiteout: ${err.stderr?.trim() || err.message}`)
+  })
+}
+
+/** Writes the stage's empty mount points, dirs, symlinks and overlay layers; returns the fstab text. */
+async function layOut(dir: string, root: string, ops: readonly ViewOp[], binds: readonly SandboxBind[], map: Map<string, string>, baked: Set<string>): Promise<string> {
+  const lines: MountLine[] = []
+  const add = (source: string, target: string, options: string): void => {
+    lines.push({ source, target, type: 'none', options })
+  }
+  ensureDir(dir, root)
+  const overlays = ops.filter((o) => o.op === 'overlay')
+  const whiteout = join(dir, 'whiteout')
+  if (overlays.length > 0) {
+    if (!OVERLAY_SAFE.test(dir)) throw new OverlayUnfit(`${dir} cannot be named in overlay options`)
+    if (overlays.some((o) => o.whiteouts.length > 0)) await makeWhiteout(whiteout)
+  }
+  const hostMounts = overlays.length > 0 ? mountPoints(await readFile('/proc/self/mountinfo', 'utf8')) : []
+  let layers = 0
+  for (const o of ops) {
+    const p = posix.join(root, o.path)
+    if (o.op === 'dir') ensureDir(root, p)
+    else if (o.op === 'symlink') symlinkSync(o.target, p)
+    else if (o.op === 'overlay') {
+      ensureDir(root, p)
+      lines.push(...layOverlay(o, join(dir, `layer${layers++}`), whiteout, p, hostMounts))
+    } else {
+      mountPoint(p, o.dir)
+      // recursive like bwrap's --ro-bind; bwrap makes every mount under the root read-only again
+      add(o.source, p, 'rbind,ro')
+    }
+  }
+  for (const fresh of ['proc', 'dev', 'tmp']) ensureDir(root, posix.join(root, fresh))
+  let i = 0
+  for (const b of binds) {
+    const isDir = (await stat(b.source)).isDirectory()
+    const target = posix.join(root, b.target)
+    ensureDir(root, posix.dirname(target))
+    if (!existsNoFollow(target)) mountPoint(target, isDir)
+    if (bakeable(b, binds)) {
+      baked.add(b.target)
+      add(b.source, target, 'bind,ro')
+      continue
+    }
+    if (map.has(b.source)) continue
+    const staged = join(dir, String(i++))
+    mountPoint(staged, isDir)
+    map.set(b.source, staged)
+    add(b.source, staged, 'bind')
+  }
+  return lines.map((l) => `${fstabPath(l.source)} ${fstabPath(l.target)} ${l.type} ${l.options} 0 0\n`).join('')
+}
+
+function under(p: string, dir: string): boolean {
+  return p === dir || p.startsWith(`${dir}/`)
+}
+
+/**
+ * Whether a bind can be made once, in the root, rather than by bwrap each run: read-only (the root
+ * is bound read-only as a whole), not in the fresh /tmp, and with no other bind above or below it
+ * (whose order with it bwrap keeps). A builder binds every buildpack it has: dozens of binds.
+ */
+function bakeable(b: SandboxBind, binds: readonly SandboxBind[]): boolean {
+  if (!b.readOnly || under(b.target, '/tmp')) return false
+  return !binds.some((o) => o !== b && (under(o.target, b.target) || under(b.target, o.target)))
+}
+
+function existsNoFollow(p: string): boolean {
+  try {
+    lstatSync(p)
+    return true
+  } catch {
+    return false
+  }
+}
+
+// Mounts everything, says so, then waits for its stdin to close (we open its namespace meanwhile).
+const HOLDER_SCRIPT = '"$1" -n -a -T "$2" || exit 125; echo ready; read -r _ || :'
+
+/** Runs the holder and returns a descriptor of its mount namespace once its mounts are made. */
+async function holdNamespace(fstab: string): Promise<number> {
+  const unshare = await findTool('unshare', ['/usr/bin/unshare', '/bin/unshare'])
+  const mount = await findTool('mount', ['/usr/bin/mount', '/bin/mount'])
+  return await new Promise<number>((resolve, reject) => {
+    const child = spawn(unshare, ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', HOLDER_SCRIPT, 'lading-stage', mount, fstab], {
+      stdio: ['pipe', 'pipe', 'pipe'], env: {},
+    })
+    let out = ''
+    let err = ''
+    let fd: number | undefined
+    child.stderr.on('data', (b: Buffer) => { if (err.length < 4096) err += b.toString('utf8') })
+    child.stdout.on('data', (b: Buffer) => {
+      out += b.toString('utf8')
+      if (fd !== undefined || !out.includes('ready\n')) return
+      try {
+        fd = openSync(`/proc/${child.pid}/ns/mnt`, 'r')
+      } catch (e) {
+        child.kill('SIGKILL')
+        reject(setupError(`cannot open the staging mount namespace: ${(e as Error).message}`))
+        return
+      }
+      child.stdin.end()
+    })
+    child.on('error', (e) => reject(setupError(`cannot start ${unshare}: ${e.message}`)))
+    child.on('close', (code) => {
+      if (fd !== undefined) resolve(fd)
+      else reject(setupError(`staging the mounts failed (exit ${code}): ${err.trim() || 'no message'}`))
+    })
+  })
+}
+
+// Stages not closed yet: removed when the process exits, so a runner nobody closed leaves no dir
+// behind (its namespace goes with the process's descriptors anyway).
+const open = new Set<string>()
+let exitHook = false
+
+function track(dir: string): void {
+  open.add(dir)
+  if (exitHook) return
+  exitHook = true
+  process.once('exit', () => {
+    for (const d of open) rmSync(d, { recursive: true, force: true })
+  })
+}
+
+/**
+ * Prepares the mount namespace for a runner: the read-only root from `ops` (sources are host
+ * paths, bound as root) with mount points for every bind target, and each bind source staged.
+ * Rejects with ERR_SANDBOX_SETUP (mount's own message included) when a mount fails, and
+ * ERR_SANDBOX_UNAVAILABLE when a util-linux tool is missing; leaves nothing behind then.
+ */
+export async function openStage(ops: readonly ViewOp[], binds: readonly SandboxBind[]): Promise<RootStage> {
+  const dir = await mkdtemp(join(await stageParent(), 'lading-sandbox-'))
+  const root = join(dir, 'root')
+  const map = new Map<string, string>()
+  const baked = new Set<string>()
+  const fstab = join(dir, 'fstab')
+  let fd: number | undefined
+  try {
+    await chmod(dir, 0o711)
+    await writeFile(fstab, await layOut(dir, root, ops, binds, map, baked), { mode: 0o600 })
+    fd = await holdNamespace(fstab)
+    await unlink(fstab)
+  } catch (err) {
+    if (fd !== undefined) closeSync(fd)
+    await rm(dir, { recursive: true, force: true })
+    throw err
+  }
+  const held = fd
+  track(dir)
+  let closed: Promise<void> | undefined
+  return {
+    dir, root, map, baked, nsPath: `/proc/${process.pid}/fd/${held}`,
+    close() {
+      closed ??= (async () => {
+        closeSync(held)
+        // host side only: plain empty dirs, files and symlinks (the mounts live in the closed namespace)
+        await rm(dir, { recursive: true, force: true })
+        open.delete(dir)
+      })()
+      return closed
+    },
+  }
+}
