@@ -14,7 +14,7 @@
  * namespace), and each run is `nsenter` into it, dropping to the build user, exec bwrap on the
  * staged paths. unshare, mount and nsenter are util-linux, present on every Debian/Ubuntu system.
  */
-import { access, stat, constants as fsc } from 'node:fs/promises'
+import { access, stat, statfs, constants as fsc } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname } from 'node:path'
 import { LadingError } from '../errors.js'
@@ -65,11 +65,17 @@ async function lookUp(name: string, candidates: readonly string[]): Promise<stri
   throw new LadingError('ERR_SANDBOX_UNAVAILABLE', `cannot drop root for the buildpack sandbox: ${name} not found (looked at ${candidates.join(', ')}; Debian package util-linux)`)
 }
 
+// statfs f_type of overlayfs: a 0/0 character device (an overlay whiteout) cannot be made on one
+const OVERLAYFS_MAGIC = 0x794c7630
+
 /**
  * The first temp dir the build user can reach (every ancestor searchable by others): $TMPDIR may
  * be a private 0700 dir, and bwrap, running as the build user, must resolve the staged paths.
+ * One that is not itself on overlayfs comes first (a container's /tmp often is; its /dev/shm is
+ * a tmpfs): the stage holds overlay whiteouts (overlay.ts).
  */
 export async function stageParent(): Promise<string> {
+  const reachable: string[] = []
   for (const c of [tmpdir(), '/tmp', '/var/tmp', '/dev/shm']) {
     let ok = true
     for (let p = c; ok; p = dirname(p)) {
@@ -77,8 +83,11 @@ export async function stageParent(): Promise<string> {
       ok = st !== undefined && st.isDirectory() && (st.mode & 0o001) !== 0
       if (p === '/') break
     }
-    if (ok) return c
+    if (!ok) continue
+    if ((await statfs(c).catch(() => undefined))?.type !== OVERLAYFS_MAGIC) return c
+    reachable.push(c)
   }
+  if (reachable[0]) return reachable[0]
   throw new LadingError('ERR_SANDBOX_UNAVAILABLE', 'cannot drop root for the buildpack sandbox: no temp dir (TMPDIR, /tmp, /var/tmp, /dev/shm) is reachable by other users')
 }
 

@@ -1,7 +1,8 @@
 import t from 'tap'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { bwrapArgs, createSandboxRunner, probeSandbox, type SandboxOptions } from '../../lib/runner/sandbox.js'
 import type { RunOptions } from '../../lib/runner/types.js'
@@ -53,6 +54,31 @@ t.test('identity, binds, read-only host root, ownership', async (t) => {
   }
   t.equal((await sh(opts, 'touch /tmp/scratch && ls -ld /tmp')).out.slice(0, 10), 'drwxrwxrwt', 'a private writable /tmp')
   t.same(readdirSync(join(dir, 'bp')), ['buildpack.toml'])
+})
+
+t.test('one runner, many runs: what lading writes between runs is the build user\'s; close() removes the stage', async (t) => {
+  const dir = t.testdir({ ws: {}, layers: {} })
+  const runner = createSandboxRunner({
+    binds: [{ source: join(dir, 'ws'), target: '/workspace' }, { source: join(dir, 'layers'), target: '/layers' }], uid: 1000, gid: 1000, network: false,
+  })
+  const run = async (script: string) => {
+    let out = ''
+    const r = await runner.run('sh', ['-c', script], { cwd: '/workspace', env: ENV, onOutput: (c) => (out += c) })
+    return { code: r.exitCode, out }
+  }
+  t.same(await run('echo 1 > one && echo ok'), { code: 0, out: 'ok\n' })
+  // what lading writes before the next buildpack runs (as root, when it runs as root)
+  mkdirSync(join(dir, 'layers', 'bp'))
+  writeFileSync(join(dir, 'layers', 'bp', 'plan.toml'), 'x\n')
+  t.same(await run('echo y >> /layers/bp/plan.toml && mkdir /layers/bp/l && cat one /layers/bp/plan.toml'), { code: 0, out: '1\nx\ny\n' })
+  const stageName = /\/(lading-sandbox-[A-Za-z0-9]+)\//.exec((await run('cat /proc/self/mountinfo')).out)?.[1]
+  const stage = stageName && [tmpdir(), '/tmp', '/var/tmp', '/dev/shm'].map((p) => join(p, stageName)).find((p) => existsSync(p))
+  const root = process.getuid!() === 0
+  t.equal(!!stage, root, 'as root, the runs share one prepared stage')
+  await runner.close()
+  if (stage) t.notOk(existsSync(stage), 'close() removes it')
+  t.same(await run('cat one'), { code: 0, out: '1\n' }, 'a closed runner prepares again at its next run')
+  await runner.close()
 })
 
 t.test('only system directories of the host, without secrets', async (t) => {
