@@ -114,14 +114,16 @@ export async function createImage(req: BuildRequest, ev: BuildEvents = {}): Prom
     if (copy) await copyApp(req.appDir, dirs.workspace, req.appFilter)
     if (copy && req.dirs) copiedInto = req.dirs
     await writePlatformEnv(dirs.platform, req.platformEnv)
-    const analyzed = await timed('analyze', () => analyze(definedOnly({
-      run: req.run, clearCache: req.clearCache, previous: req.previous, cache: req.cache, platform: req.platform,
-    }), req.signal))
-    analyzed.warnings.forEach((w) => ev.warn?.(w))
     exec = await createExecution(definedOnly({
       dirs, buildpacks: req.store.all(), sandbox: req.sandbox, network: req.network, uid: req.uid, gid: req.gid,
       rootfs: req.rootfs || undefined, hidden: req.hidden,
     }))
+    // the sandbox's set-up overlaps analyze's registry round trips; a failure shows at the first run
+    exec.prepare?.().catch(() => {})
+    const analyzed = await timed('analyze', () => analyze(definedOnly({
+      run: req.run, clearCache: req.clearCache, previous: req.previous, cache: req.cache, platform: req.platform,
+    }), req.signal))
+    analyzed.warnings.forEach((w) => ev.warn?.(w))
     const env = initialBuildEnv({ PATH: req.buildPath, HOME: '/tmp' })
     // A builder's /cnb/build-config/env applies to every buildpack, as the lifecycle does it.
     if (req.buildConfigEnvDir) await applyEnvDir(env, req.buildConfigEnvDir, { defaultSuffix: 'override' })

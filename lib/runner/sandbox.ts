@@ -137,6 +137,8 @@ async function openRootStage(p: Plan, overlays: boolean): Promise<RootStage> {
 
 /** A ProcessRunner for the sandbox; `close()` releases what its runs share (call it when the build is done). */
 export interface SandboxRunner extends ProcessRunner {
+  /** Works out (and, as root, stages) what every run shares, ahead of the first run; rejects as that run would. */
+  prepare(): Promise<void>
   close(): Promise<void>
 }
 
@@ -172,20 +174,26 @@ export function createSandboxRunner(opts: SandboxOptions): SandboxRunner {
     const stage = await openRootStage(p, opts.overlays !== false)
     return { bwrap, stage, mounts: ['--ro-bind', stage.root, '/', ...fixedArgs(p.binds.filter((b) => !stage.baked.has(b.target)), (s) => stage.map.get(s)!)], owner: new OwnershipKeeper(hostIdsFor(opts.uid, opts.gid)) }
   }
+  const get = (): Promise<Prepared> => {
+    if (prepared) return prepared
+    const p = prepare()
+    prepared = p
+    // a failed preparation is not kept: the next run tries again
+    p.catch(() => { if (prepared === p) prepared = undefined })
+    return p
+  }
   return {
     async run(file, args, o) {
       if (o.signal?.aborted) throw new LadingError('ERR_ABORTED', `${file}: aborted`)
-      if (!prepared) {
-        prepared = prepare()
-        // a failed preparation is not kept: the next run tries again
-        prepared.catch(() => { prepared = undefined })
-      }
-      const r = await prepared
+      const r = await get()
       const argv = argvFor(opts, r.mounts!, file, args, o.cwd)
       if (!r.stage) return await runBwrap({ file: r.bwrap, args: argv }, file, o)
       const ids = hostIdsFor(opts.uid, opts.gid)
       for (const b of opts.binds) if (!b.readOnly) r.owner!.give(b.source)
       return await runBwrap(await droppedCommand(r.stage.nsPath, ids, r.bwrap, argv), file, o)
+    },
+    async prepare() {
+      await get()
     },
     async close() {
       const p = prepared

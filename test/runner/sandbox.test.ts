@@ -66,6 +66,7 @@ t.test('one runner, many runs: what lading writes between runs is the build user
     const r = await runner.run('sh', ['-c', script], { cwd: '/workspace', env: ENV, onOutput: (c) => (out += c) })
     return { code: r.exitCode, out }
   }
+  await runner.prepare()
   t.same(await run('echo 1 > one && echo ok'), { code: 0, out: 'ok\n' })
   // what lading writes before the next buildpack runs (as root, when it runs as root)
   mkdirSync(join(dir, 'layers', 'bp'))
@@ -177,6 +178,9 @@ t.test('errors', async (t) => {
   const dir = t.testdir({ 'fake-bwrap': '#!/bin/sh\necho "bwrap: setting up uid map: Permission denied" >&2\nexit 1\n' })
   chmodSync(join(dir, 'fake-bwrap'), 0o755)
   const base: SandboxOptions = { binds: [], uid: 1000, gid: 1000, network: false }
+  const missing = createSandboxRunner({ ...base, bwrap: join(dir, 'nope') })
+  await t.rejects(missing.prepare(), { code: 'ERR_SANDBOX_UNAVAILABLE' }, 'prepare() rejects as the first run would')
+  await missing.close()
   await t.rejects(runOnce({ ...base, bwrap: join(dir, 'nope') }, 'true', [], { cwd: '/', env: ENV }),
     { code: 'ERR_SANDBOX_UNAVAILABLE', message: /bubblewrap.*--no-sandbox/s })
   await t.rejects(runOnce({ ...base, bwrap: join(dir, 'fake-bwrap') }, 'true', [], { cwd: '/', env: ENV }),
