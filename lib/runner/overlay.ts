@@ -43,13 +43,16 @@ function mirrorDir(p: string, like: string): void {
 /** One mount for the stage's fstab: source, target, type, options. */
 export interface MountLine { source: string; target: string; type: string; options: string }
 
+/** What layOverlay leaves to do: the mounts, and where whiteouts go once the device exists. */
+export interface OverlayLayout { mounts: MountLine[]; whiteouts: string[] }
+
 /**
- * Lays out the top layer of `o` at `layer` (whiteouts are hard links of `whiteout`) and returns
- * the mounts that show `o.source` at `target`: the overlay, then the host mounts inside it that
- * are not hidden (topmost only; `rbind` brings the ones below). Throws OverlayUnfit when a hidden
- * path lies inside one of those host mounts.
+ * Lays out the dirs of the top layer of `o` at `layer` and returns the whiteouts to make there
+ * (hard links of one device) and the mounts that show `o.source` at `target`: the overlay, then
+ * the host mounts inside it that are not hidden (topmost only; `rbind` brings the ones below).
+ * Throws OverlayUnfit when a hidden path lies inside one of those host mounts.
  */
-export function layOverlay(o: OverlayOp, layer: string, whiteout: string, target: string, hostMounts: readonly string[]): MountLine[] {
+export function layOverlay(o: OverlayOp, layer: string, target: string, hostMounts: readonly string[]): OverlayLayout {
   const hidden = o.whiteouts.map((w) => posix.join(o.source, w))
   const inside = hostMounts.filter((m) => m.startsWith(`${o.source}/`)).sort()
   const shown: string[] = []
@@ -60,9 +63,16 @@ export function layOverlay(o: OverlayOp, layer: string, whiteout: string, target
   }
   mirrorDir(layer, o.source)
   for (const d of o.dirs) mirrorDir(posix.join(layer, d), posix.join(o.source, d))
-  for (const w of o.whiteouts) linkSync(whiteout, posix.join(layer, w))
-  return [
-    { source: 'overlay', target, type: 'overlay', options: `ro,lowerdir=${layer}:${o.source}` },
-    ...shown.map((m) => ({ source: m, target: posix.join(target, posix.relative(o.source, m)), type: 'none', options: 'rbind,ro' })),
-  ]
+  return {
+    mounts: [
+      { source: 'overlay', target, type: 'overlay', options: `ro,lowerdir=${layer}:${o.source}` },
+      ...shown.map((m) => ({ source: m, target: posix.join(target, posix.relative(o.source, m)), type: 'none', options: 'rbind,ro' })),
+    ],
+    whiteouts: o.whiteouts.map((w) => posix.join(layer, w)),
+  }
+}
+
+/** Makes each whiteout a hard link of `device` (a 0/0 character device on the same file system). */
+export function linkWhiteouts(device: string, whiteouts: readonly string[]): void {
+  for (const w of whiteouts) linkSync(device, w)
 }

@@ -10,14 +10,13 @@
  * a file descriptor of our own and let the process that made it exit. The mounts exist only in
  * that namespace and vanish with the descriptor; the host sees empty dirs.
  */
-import { execFile, spawn } from 'node:child_process'
-import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, closeSync, lstatSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { chmod, mkdtemp, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises'
 import { join, posix } from 'node:path'
-import { promisify } from 'node:util'
 import { LadingError } from '../errors.js'
-import { layOverlay, mountPoints, OverlayUnfit, type MountLine } from './overlay.js'
-import { findTool, stageParent } from './privilege.js'
+import { startHolder, type Holder } from './holder.js'
+import { layOverlay, linkWhiteouts, mountPoints, OverlayUnfit, type MountLine } from './overlay.js'
+import { stageParent } from './privilege.js'
 import { OVERLAY_SAFE, type SandboxBind, type ViewOp } from './sandbox-view.js'
 
 /** A prepared mount namespace (see the file comment). */
@@ -68,28 +67,20 @@ function mountPoint(p: string, dir: boolean): void {
   else writeFileSync(p, '')
 }
 
-/** Makes the one whiteout (a 0/0 character device) every overlay's hidden entry is a hard link of. */
-async function makeWhiteout(p: string): Promise<void> {
-  const mknod = await findTool('mknod', ['/usr/bin/mknod', '/bin/mknod'])
-  await promisify(execFile)(mknod, ['--', p, 'c', '0', '0']).catch((err: Error & { stderr?: string }) => {
-    throw new OverlayUnfit(`cannot make a whiteout: ${err.stderr?.trim() || err.message}`)
-  })
-}
+/** The laid-out stage: its fstab text and the whiteouts still to make. */
+interface Layout { fstab: string; whiteouts: string[] }
 
-/** Writes the stage's empty mount points, dirs, symlinks and overlay layers; returns the fstab text. */
-async function layOut(dir: string, root: string, ops: readonly ViewOp[], binds: readonly SandboxBind[], map: Map<string, string>, baked: Set<string>): Promise<string> {
+/** Writes the stage's empty mount points, dirs, symlinks and overlay layers. */
+async function layOut(dir: string, root: string, ops: readonly ViewOp[], binds: readonly SandboxBind[], map: Map<string, string>, baked: Set<string>): Promise<Layout> {
   const lines: MountLine[] = []
+  const whiteouts: string[] = []
   const add = (source: string, target: string, options: string): void => {
     lines.push({ source, target, type: 'none', options })
   }
   ensureDir(dir, root)
-  const overlays = ops.filter((o) => o.op === 'overlay')
-  const whiteout = join(dir, 'whiteout')
-  if (overlays.length > 0) {
-    if (!OVERLAY_SAFE.test(dir)) throw new OverlayUnfit(`${dir} cannot be named in overlay options`)
-    if (overlays.some((o) => o.whiteouts.length > 0)) await makeWhiteout(whiteout)
-  }
-  const hostMounts = overlays.length > 0 ? mountPoints(await readFile('/proc/self/mountinfo', 'utf8')) : []
+  const overlays = ops.some((o) => o.op === 'overlay')
+  if (overlays && !OVERLAY_SAFE.test(dir)) throw new OverlayUnfit(`${dir} cannot be named in overlay options`)
+  const hostMounts = overlays ? mountPoints(await readFile('/proc/self/mountinfo', 'utf8')) : []
   let layers = 0
   for (const o of ops) {
     const p = posix.join(root, o.path)
@@ -97,7 +88,9 @@ async function layOut(dir: string, root: string, ops: readonly ViewOp[], binds: 
     else if (o.op === 'symlink') symlinkSync(o.target, p)
     else if (o.op === 'overlay') {
       ensureDir(root, p)
-      lines.push(...layOverlay(o, join(dir, `layer${layers++}`), whiteout, p, hostMounts))
+      const laid = layOverlay(o, join(dir, `layer${layers++}`), p, hostMounts)
+      lines.push(...laid.mounts)
+      whiteouts.push(...laid.whiteouts)
     } else {
       mountPoint(p, o.dir)
       // recursive like bwrap's --ro-bind; bwrap makes every mount under the root read-only again
@@ -122,7 +115,7 @@ async function layOut(dir: string, root: string, ops: readonly ViewOp[], binds: 
     map.set(b.source, staged)
     add(b.source, staged, 'bind')
   }
-  return lines.map((l) => `${fstabPath(l.source)} ${fstabPath(l.target)} ${l.type} ${l.options} 0 0\n`).join('')
+  return { fstab: lines.map((l) => `${fstabPath(l.source)} ${fstabPath(l.target)} ${l.type} ${l.options} 0 0\n`).join(''), whiteouts }
 }
 
 function under(p: string, dir: string): boolean {
@@ -146,41 +139,6 @@ function existsNoFollow(p: string): boolean {
   } catch {
     return false
   }
-}
-
-// Mounts everything, says so, then waits for its stdin to close (we open its namespace meanwhile).
-const HOLDER_SCRIPT = '"$1" -n -a -T "$2" || exit 125; echo ready; read -r _ || :'
-
-/** Runs the holder and returns a descriptor of its mount namespace once its mounts are made. */
-async function holdNamespace(fstab: string): Promise<number> {
-  const unshare = await findTool('unshare', ['/usr/bin/unshare', '/bin/unshare'])
-  const mount = await findTool('mount', ['/usr/bin/mount', '/bin/mount'])
-  return await new Promise<number>((resolve, reject) => {
-    const child = spawn(unshare, ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', HOLDER_SCRIPT, 'lading-stage', mount, fstab], {
-      stdio: ['pipe', 'pipe', 'pipe'], env: {},
-    })
-    let out = ''
-    let err = ''
-    let fd: number | undefined
-    child.stderr.on('data', (b: Buffer) => { if (err.length < 4096) err += b.toString('utf8') })
-    child.stdout.on('data', (b: Buffer) => {
-      out += b.toString('utf8')
-      if (fd !== undefined || !out.includes('ready\n')) return
-      try {
-        fd = openSync(`/proc/${child.pid}/ns/mnt`, 'r')
-      } catch (e) {
-        child.kill('SIGKILL')
-        reject(setupError(`cannot open the staging mount namespace: ${(e as Error).message}`))
-        return
-      }
-      child.stdin.end()
-    })
-    child.on('error', (e) => reject(setupError(`cannot start ${unshare}: ${e.message}`)))
-    child.on('close', (code) => {
-      if (fd !== undefined) resolve(fd)
-      else reject(setupError(`staging the mounts failed (exit ${code}): ${err.trim() || 'no message'}`))
-    })
-  })
 }
 
 // Stages not closed yet: removed when the process exits, so a runner nobody closed leaves no dir
@@ -209,13 +167,25 @@ export async function openStage(ops: readonly ViewOp[], binds: readonly SandboxB
   const map = new Map<string, string>()
   const baked = new Set<string>()
   const fstab = join(dir, 'fstab')
+  const whiteout = join(dir, 'whiteout')
   let fd: number | undefined
+  let holder: Holder | undefined
   try {
     await chmod(dir, 0o711)
-    await writeFile(fstab, await layOut(dir, root, ops, binds, map, baked), { mode: 0o600 })
-    fd = await holdNamespace(fstab)
+    // the holder starts while we lay out: its start-up costs as much as the layout
+    const needsWhiteout = ops.some((o) => o.op === 'overlay' && o.whiteouts.length > 0)
+    holder = await startHolder(needsWhiteout ? whiteout : undefined)
+    const laid = await layOut(dir, root, ops, binds, map, baked)
+    await writeFile(fstab, laid.fstab, { mode: 0o600 })
+    await holder.made.catch((err: Error) => {
+      // most likely mknod refused (no CAP_MKNOD before Linux 5.8): binds per entry instead
+      throw needsWhiteout ? new OverlayUnfit(err.message) : err
+    })
+    linkWhiteouts(whiteout, laid.whiteouts)
+    fd = await holder.mount(fstab)
     await unlink(fstab)
   } catch (err) {
+    holder?.stop()
     if (fd !== undefined) closeSync(fd)
     await rm(dir, { recursive: true, force: true })
     throw err

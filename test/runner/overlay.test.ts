@@ -3,7 +3,7 @@ import t from 'tap'
 import { execFileSync } from 'node:child_process'
 import { chmodSync, lstatSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { layOverlay, mountPoints, OverlayUnfit } from '../../lib/runner/overlay.js'
+import { layOverlay, linkWhiteouts, mountPoints, OverlayUnfit } from '../../lib/runner/overlay.js'
 import type { OverlayOp } from '../../lib/runner/sandbox-view.js'
 
 t.test('mount points come from field 5 of mountinfo, octal escapes decoded', async (t) => {
@@ -17,7 +17,7 @@ t.test('a hidden path inside a host mount cannot be whited out', async (t) => {
   const o: OverlayOp = { op: 'overlay', source: '/etc', path: '/etc', dirs: ['ssl'], whiteouts: ['ssl/private'] }
   let err: unknown
   try {
-    layOverlay(o, '/nonexistent/layer', '/nonexistent/wh', '/v/etc', ['/etc/ssl'])
+    layOverlay(o, '/nonexistent/layer', '/v/etc', ['/etc/ssl'])
   } catch (e) {
     err = e
   }
@@ -35,8 +35,10 @@ t.test('the top layer: mirrored dirs, whiteouts; host mounts inside bound back u
   const layer = join(dir, 'layers', 'l0')
   const o: OverlayOp = { op: 'overlay', source: src, path: '/etc', dirs: ['sub'], whiteouts: ['secret', 'sub/hidden'] }
   const mounts = [join(src, 'm'), join(src, 'm', 'nested'), join(src, 'secret', 'x'), join(src, 'sub', 'hidden'), '/elsewhere', `${src}x`]
-  const lines = layOverlay(o, layer, wh, '/v/etc', mounts)
-  t.same(lines, [
+  const laid = layOverlay(o, layer, '/v/etc', mounts)
+  t.same(laid.whiteouts, [join(layer, 'secret'), join(layer, 'sub', 'hidden')])
+  linkWhiteouts(wh, laid.whiteouts)
+  t.same(laid.mounts, [
     { source: 'overlay', target: '/v/etc', type: 'overlay', options: `ro,lowerdir=${layer}:${src}` },
     { source: join(src, 'm'), target: '/v/etc/m', type: 'none', options: 'rbind,ro' },
   ], 'the overlay, then only the topmost shown host mount inside it')
