@@ -14,7 +14,7 @@
  * namespace), and each run is `nsenter` into it, dropping to the build user, exec bwrap on the
  * staged paths. unshare, mount and nsenter are util-linux, present on every Debian/Ubuntu system.
  */
-import { access, stat, statfs, constants as fsc } from 'node:fs/promises'
+import { accessSync, statSync, statfsSync, constants as fsc } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname } from 'node:path'
 import { LadingError } from '../errors.js'
@@ -56,7 +56,7 @@ export function findTool(name: string, candidates: readonly string[]): Promise<s
 async function lookUp(name: string, candidates: readonly string[]): Promise<string> {
   for (const p of candidates) {
     try {
-      await access(p, fsc.X_OK)
+      accessSync(p, fsc.X_OK)
       return p
     } catch {
       // not here: next
@@ -79,12 +79,23 @@ export async function stageParent(): Promise<string> {
   for (const c of [tmpdir(), '/tmp', '/var/tmp', '/dev/shm']) {
     let ok = true
     for (let p = c; ok; p = dirname(p)) {
-      const st = await stat(p).catch(() => undefined)
+      let st
+      try {
+        st = statSync(p)
+      } catch {
+        // not there
+      }
       ok = st !== undefined && st.isDirectory() && (st.mode & 0o001) !== 0
       if (p === '/') break
     }
     if (!ok) continue
-    if ((await statfs(c).catch(() => undefined))?.type !== OVERLAYFS_MAGIC) return c
+    let type: number | undefined
+    try {
+      type = statfsSync(c).type
+    } catch {
+      // unknown: take it
+    }
+    if (type !== OVERLAYFS_MAGIC) return c
     reachable.push(c)
   }
   if (reachable[0]) return reachable[0]

@@ -3,7 +3,9 @@
  * arguments for them. sandbox.ts runs bwrap with these; privilege.ts stages the sources when
  * dropping root.
  */
-import { access, readdir, readlink, realpath } from 'node:fs/promises'
+// Synchronous on purpose: a runner's plan is a few dozen metadata calls, made once; under load, each
+// round trip through the thread pool costs more than the call itself.
+import { accessSync, readdirSync, readlinkSync, realpathSync } from 'node:fs'
 import { posix } from 'node:path'
 import { LadingError } from '../errors.js'
 import { definedOnly } from '../defined.js'
@@ -70,7 +72,7 @@ const RESOLV_CONF = '/etc/resolv.conf'
 
 export async function exists(p: string): Promise<boolean> {
   try {
-    await access(p)
+    accessSync(p)
     return true
   } catch {
     return false
@@ -147,7 +149,7 @@ export async function viewOps(root: RootView, binds: readonly SandboxBind[], hid
     const hostDir = posix.join(root.list, rel)
     let entries
     try {
-      entries = await readdir(hostDir, { withFileTypes: true })
+      entries = readdirSync(hostDir, { withFileTypes: true })
     } catch (err) {
       throw new LadingError('ERR_SANDBOX_ROOTFS', `cannot list ${hostDir} for the sandbox root: ${(err as Error).message}`, { cause: err })
     }
@@ -181,7 +183,7 @@ export async function viewOps(root: RootView, binds: readonly SandboxBind[], hid
       } else if (bindBelow) {
         out.push({ op: 'dir', path: sp })
       } else if (e.isSymbolicLink()) {
-        out.push({ op: 'symlink', target: await readlink(posix.join(root.list, r)), path: sp })
+        out.push({ op: 'symlink', target: readlinkSync(posix.join(root.list, r)), path: sp })
       } else if (e.isDirectory() || e.isFile()) {
         out.push({ op: 'ro-bind', source: posix.join(root.src, r), path: sp, dir: e.isDirectory() })
       }
@@ -221,10 +223,16 @@ export async function mountArgs(root: RootView, binds: SandboxBind[], hide: stri
 }
 
 /** Host paths matching HIDDEN_PATTERNS under `rootfs`. */
-async function patternHidden(rootfs: string): Promise<string[]> {
+function patternHidden(rootfs: string): string[] {
   const out: string[] = []
   for (const [dir, re] of HIDDEN_PATTERNS) {
-    for (const n of await readdir(posix.join(rootfs, dir)).catch(() => [] as string[])) {
+    let names: string[] = []
+    try {
+      names = readdirSync(posix.join(rootfs, dir))
+    } catch {
+      // no such dir: nothing to hide there
+    }
+    for (const n of names) {
       if (re.test(n)) out.push(posix.join(dir, n))
     }
   }
@@ -232,14 +240,19 @@ async function patternHidden(rootfs: string): Promise<string[]> {
 }
 
 /** Absolute, normalized forms of `paths` plus where their symlinks lead; '/' and relative paths are dropped. */
-async function resolveHidden(paths: readonly string[]): Promise<string[]> {
+function resolveHidden(paths: readonly string[]): string[] {
   const out = new Set<string>()
   for (const p of paths) {
     if (!posix.isAbsolute(p)) continue
     const n = posix.normalize(p).replace(/\/+$/, '')
     if (!n || n === '/') continue
     out.add(n)
-    const real = await realpath(n).catch(() => undefined)
+    let real: string | undefined
+    try {
+      real = realpathSync(n)
+    } catch {
+      // does not exist (yet): the path itself is hidden
+    }
     if (real && real !== '/') out.add(real)
   }
   // An environment variable may name a system dir (npm_config_prefix=/usr): hiding that would
@@ -259,7 +272,7 @@ export async function plan(opts: SandboxOptions): Promise<Plan> {
   }
   const rootfs = opts.rootfs ?? '/'
   const hide = hostRoot
-    ? [...(opts.hide ?? DEFAULT_HIDDEN), ...await patternHidden('/'), ...await resolveHidden(opts.alsoHide ?? [])]
+    ? [...(opts.hide ?? DEFAULT_HIDDEN), ...patternHidden('/'), ...resolveHidden(opts.alsoHide ?? [])]
     : opts.hide ?? []
   return { root: definedOnly({ list: rootfs, src: rootfs, allow: hostRoot ? HOST_ROOT_DIRS : undefined }), binds, hide: [...new Set(hide)] }
 }

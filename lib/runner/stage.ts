@@ -4,14 +4,17 @@
  * /proc/self/mountinfo for each bind, so N binds cost O(N²): ~75 ms per run for a Debian /etc).
  *
  * On the host, the stage is a root-owned 0711 dir under a temp dir every user can reach, holding
- * empty mount points: `root/` (the sandbox's read-only root: fresh dirs, symlinks, and one mount
- * point per entry to bind) and one mount point per bind source. One `mount -a` over a private
- * fstab, in a private mount namespace (unshare), fills them; we keep that namespace open through
- * a file descriptor of our own and let the process that made it exit. The mounts exist only in
- * that namespace and vanish with the descriptor; the host sees empty dirs.
+ * empty mount points: `root/` (the sandbox's read-only root: fresh dirs, symlinks, one mount
+ * point per entry to bind, or one read-only overlay for a directory with hidden entries, see
+ * overlay.ts) and one mount point per bind source. The holder (holder.ts) fills them with one
+ * `mount -a` over a private fstab in a private mount namespace; we keep that namespace open
+ * through a file descriptor of our own and let the holder exit. The mounts exist only in that
+ * namespace and vanish with the descriptor; the host sees empty dirs.
  */
-import { chmodSync, closeSync, lstatSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { chmod, mkdtemp, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises'
+// Metadata calls are synchronous on purpose: a few dozen, once per build; under load, each round trip
+// through the thread pool costs more than the call itself (the stage is on the first run's path).
+import { chmodSync, closeSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
 import { join, posix } from 'node:path'
 import { LadingError } from '../errors.js'
 import { startHolder, type Holder } from './holder.js'
@@ -71,7 +74,7 @@ function mountPoint(p: string, dir: boolean): void {
 interface Layout { fstab: string; whiteouts: string[] }
 
 /** Writes the stage's empty mount points, dirs, symlinks and overlay layers. */
-async function layOut(dir: string, root: string, ops: readonly ViewOp[], binds: readonly SandboxBind[], map: Map<string, string>, baked: Set<string>): Promise<Layout> {
+function layOut(dir: string, root: string, ops: readonly ViewOp[], binds: readonly SandboxBind[], map: Map<string, string>, baked: Set<string>): Layout {
   const lines: MountLine[] = []
   const whiteouts: string[] = []
   const add = (source: string, target: string, options: string): void => {
@@ -80,7 +83,7 @@ async function layOut(dir: string, root: string, ops: readonly ViewOp[], binds: 
   ensureDir(dir, root)
   const overlays = ops.some((o) => o.op === 'overlay')
   if (overlays && !OVERLAY_SAFE.test(dir)) throw new OverlayUnfit(`${dir} cannot be named in overlay options`)
-  const hostMounts = overlays ? mountPoints(await readFile('/proc/self/mountinfo', 'utf8')) : []
+  const hostMounts = overlays ? mountPoints(readFileSync('/proc/self/mountinfo', 'utf8')) : []
   let layers = 0
   for (const o of ops) {
     const p = posix.join(root, o.path)
@@ -100,7 +103,7 @@ async function layOut(dir: string, root: string, ops: readonly ViewOp[], binds: 
   for (const fresh of ['proc', 'dev', 'tmp']) ensureDir(root, posix.join(root, fresh))
   let i = 0
   for (const b of binds) {
-    const isDir = (await stat(b.source)).isDirectory()
+    const isDir = statSync(b.source).isDirectory()
     const target = posix.join(root, b.target)
     ensureDir(root, posix.dirname(target))
     if (!existsNoFollow(target)) mountPoint(target, isDir)
@@ -162,7 +165,7 @@ function track(dir: string): void {
  * ERR_SANDBOX_UNAVAILABLE when a util-linux tool is missing; leaves nothing behind then.
  */
 export async function openStage(ops: readonly ViewOp[], binds: readonly SandboxBind[]): Promise<RootStage> {
-  const dir = await mkdtemp(join(await stageParent(), 'lading-sandbox-'))
+  const dir = mkdtempSync(join(await stageParent(), 'lading-sandbox-'))
   const root = join(dir, 'root')
   const map = new Map<string, string>()
   const baked = new Set<string>()
@@ -171,19 +174,19 @@ export async function openStage(ops: readonly ViewOp[], binds: readonly SandboxB
   let fd: number | undefined
   let holder: Holder | undefined
   try {
-    await chmod(dir, 0o711)
+    chmodSync(dir, 0o711)
     // the holder starts while we lay out: its start-up costs as much as the layout
     const needsWhiteout = ops.some((o) => o.op === 'overlay' && o.whiteouts.length > 0)
     holder = await startHolder(needsWhiteout ? whiteout : undefined)
-    const laid = await layOut(dir, root, ops, binds, map, baked)
-    await writeFile(fstab, laid.fstab, { mode: 0o600 })
+    const laid = layOut(dir, root, ops, binds, map, baked)
+    writeFileSync(fstab, laid.fstab, { mode: 0o600 })
     await holder.made.catch((err: Error) => {
       // most likely mknod refused (no CAP_MKNOD before Linux 5.8): binds per entry instead
       throw needsWhiteout ? new OverlayUnfit(err.message) : err
     })
     linkWhiteouts(whiteout, laid.whiteouts)
     fd = await holder.mount(fstab)
-    await unlink(fstab)
+    unlinkSync(fstab)
   } catch (err) {
     holder?.stop()
     if (fd !== undefined) closeSync(fd)
