@@ -2,14 +2,15 @@
  * its new config and the new base's layers tended to be in the repository already. Where the
  * registry says what a manifest lacks, asking it (manifest first) costs nothing for blobs that
  * are there and one extra PUT when they are not; writing them first costs a round trip each,
- * there or not. In a fleet the images mostly agree (a run image already mounted everywhere, or
- * nowhere; configs new, or a rollback to configs written before), so the run follows what it
- * saw, with an occasional ask so that a change of pattern is noticed.
+ * there or not. A run starts by writing them (a rebase usually brings a new config, and a new
+ * run image's layers the repository has not seen); the second image asks, and so does every
+ * 32nd after it, and the run follows what those answers showed: in a fleet the images mostly
+ * agree (a run image already mounted everywhere, or a rollback to configs written before).
  */
 
-/** How often an image asks even when the run has stopped asking (it keeps the tally honest). */
+/** How often an image asks even when the run is not asking (a change of pattern gets noticed). */
 const EXPLORE_EVERY = 32
-/** How many more "missing" than "present" answers it takes to stop asking. */
+/** How many more "missing" than "present" answers it takes to stop asking; also where a run starts. */
 const STOP_AFTER = 3
 
 interface Tally { present: number; missing: number; decisions: number }
@@ -20,7 +21,7 @@ export class PushHints {
 
   #tally(key: string): Tally {
     let t = this.#tallies.get(key)
-    if (!t) this.#tallies.set(key, (t = { present: 0, missing: 0, decisions: 0 }))
+    if (!t) this.#tallies.set(key, (t = { present: 0, missing: STOP_AFTER, decisions: 0 }))
     return t
   }
 
@@ -28,7 +29,7 @@ export class PushHints {
   ask(key: string): boolean {
     const t = this.#tally(key)
     t.decisions++
-    return t.missing - t.present < STOP_AFTER || t.decisions % EXPLORE_EVERY === 0
+    return t.missing - t.present < STOP_AFTER || t.decisions % EXPLORE_EVERY === 2
   }
 
   /** Records what the registry said about blobs of kind `key` that were asked about. */
