@@ -74,7 +74,8 @@ export class CommandContext {
         log: (line) => this.out.debug(line),
         capabilitiesFile: join(homedir(), '.cache', 'lading', 'registries.json'),
         // Interrupted uploads are picked up by the next run (issue #10): with a state dir, large
-        // layers go up in resumable chunks (RESUMABLE_CHUNK_SIZE; not on ECR, GHCR or Quay).
+        // layers go up in resumable chunks (RESUMABLE_CHUNK_SIZE, then RESUMABLE_CHUNK_SECONDS of
+        // transfer each; not on ECR, GHCR or Quay).
         uploadStateDir: join(homedir(), '.cache', 'lading', 'uploads'),
       })
     }

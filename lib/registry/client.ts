@@ -47,14 +47,20 @@ export interface RegistryClientOptions {
    * default RESUMABLE_CHUNK_SIZE with an uploadStateDir, else 0 (one streamed PATCH).
    */
   resumableChunkSize?: number
+  /** Seconds of transfer a later resumable chunk carries (see RepoContext); default RESUMABLE_CHUNK_SECONDS, 0: fixed size. */
+  resumableChunkSeconds?: number
 }
 
 /**
- * Default resumable chunk: an interrupt loses at most this much behind a request-buffering proxy, a
- * signal waits for at most this much to finish, and each chunk costs one round trip (about 1 % on
- * loopback at this size, see benchmarks/push-resume.ts).
+ * Resumable chunks: the first is RESUMABLE_CHUNK_SIZE, the next ones carry about
+ * RESUMABLE_CHUNK_SECONDS of transfer at the rate measured on the one before. Each chunk costs a
+ * round trip plus the registry's work of closing it (distribution: an fsync and a hash-state file,
+ * ~40-70 ms on loopback, so 32 MiB chunks made a 256 MiB push ~15% slower there); sized by time,
+ * that stays a few percent at any speed, while what an interrupt loses behind a request-buffering
+ * proxy, or waits for on a signal, stays at about two seconds of transfer.
  */
 export const RESUMABLE_CHUNK_SIZE = 32 << 20
+export const RESUMABLE_CHUNK_SECONDS = 2
 
 /** BlobStore of a registry repository: put also takes `mountFrom`. */
 export interface RegistryBlobStore extends BlobStore {
@@ -121,6 +127,7 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
         probes: probes.get(session.registry) ?? probes.set(session.registry, { unanswered: 0 }).get(session.registry)!,
         uploadMode: opts.uploadMode ?? 'auto', chunkSize: Math.max(1, opts.chunkSize ?? 4 << 20),
         resumableChunkSize: Math.max(0, opts.resumableChunkSize ?? (uploads ? RESUMABLE_CHUNK_SIZE : 0)), uploads,
+        resumableChunkSeconds: Math.max(0, opts.resumableChunkSeconds ?? RESUMABLE_CHUNK_SECONDS),
       })
       return repositoryOf(ctx)
     },

@@ -23,6 +23,11 @@ export interface RepoContext {
    * registries known to break sessions of several PATCHes). 0: off.
    */
   resumableChunkSize: number
+  /**
+   * After the first resumable chunk, each one carries about this many seconds of transfer at the
+   * rate the previous one went (never less than resumableChunkSize). 0: all of resumableChunkSize.
+   */
+  resumableChunkSeconds: number
   /** Registries that answered 413 to a whole-body upload: chunked from then on. */
   chunkedRegistries: Set<string>
   /** Registries that did not take a resumable chunk in this run: one streamed PATCH from then on. */

@@ -1,5 +1,5 @@
 /** The door of lib/registry: the distribution client (auth, retries, uploads, resume) and its errors. */
-export { createRegistryClient, type RegistryClient, type RegistryClientOptions, type RegistryRepository, type RegistryBlobStore } from './client.js'
+export { createRegistryClient, RESUMABLE_CHUNK_SECONDS, RESUMABLE_CHUNK_SIZE, type RegistryClient, type RegistryClientOptions, type RegistryRepository, type RegistryBlobStore } from './client.js'
 export type { TransferStats } from './session.js'
 export type { UploadMode } from './context.js'
 export type { BlobBody, RegistryPutOptions } from './upload.js'

@@ -141,27 +141,40 @@ async function patchStream(ctx: RepoContext, at: UploadStart, feed: BlobFeed, si
   return nextLocation(res, 'PATCH')
 }
 
+/** Largest resumable chunk, whatever the rate. */
+const MAX_CHUNK = 1 << 30
+
+/** The next resumable chunk: `seconds` of transfer at the rate the last one went, between `min` and MAX_CHUNK, in whole MiB. */
+export function nextChunkSize(bytes: number, ms: number, seconds: number, min: number): number {
+  if (seconds <= 0 || ms <= 0) return min
+  const want = Math.round((bytes / ms) * 1000 * seconds / (1 << 20)) * (1 << 20)
+  return Math.min(MAX_CHUNK, Math.max(min, want))
+}
+
 /**
- * Content-Range PATCHes of `chunks.size` bytes from `at.offset`, each recorded once acknowledged;
- * returns the Location after the last one. Stops (with the stop signal's reason) between chunks.
+ * Content-Range PATCHes from `at.offset`, each recorded once acknowledged; returns the Location
+ * after the last one. Stops (with the stop signal's reason) between chunks. Forced chunks are all
+ * `chunks.size`; resumable ones grow to about ctx.resumableChunkSeconds of transfer each.
  */
 async function patchChunks(ctx: RepoContext, at: UploadStart, feed: BlobFeed, size: number | undefined, chunks: { size: number; resumable: boolean },
   scopes: readonly string[], opts: SendOptions, failed: { patch?: FailedPatch }, track?: SessionTracker): Promise<string> {
   let loc = at.location
   let offset = at.offset
+  let chunk = chunks.size
   for (;;) {
-    const n = size === undefined ? undefined : Math.min(chunks.size, size - offset)
+    const n = size === undefined ? undefined : Math.min(chunk, size - offset)
     if (n === 0) break
     if (opts.stop?.aborted) {
       ctx.log(`upload: stopping at byte ${offset} of ${size ?? 'unknown'} (interrupted); the session is kept for the next run`)
       throw opts.stop.reason
     }
     // Of unknown length, a chunk has to be in memory before its Content-Length is known.
-    const bytes = n === undefined ? await feed.take(chunks.size) : undefined
+    const bytes = n === undefined ? await feed.take(chunk) : undefined
     const len = n ?? bytes!.length
     if (len === 0) break
     const end = offset + len - 1
     failed.patch = { location: loc, offset, resumed: true, step: `PATCH ${offset}`, sent: () => end + 1, size, resumableChunks: chunks.resumable }
+    const t0 = performance.now()
     const res = await ctx.session.request({
       method: 'PATCH', url: loc, body: bytes ?? feed.body(len), scopes, ok: [201, 202, 204], what: 'upload', retry: false,
       headers: { 'content-type': OCTET, 'content-range': `${offset}-${end}`, 'content-length': String(len) },
@@ -178,6 +191,7 @@ async function patchChunks(ctx: RepoContext, at: UploadStart, feed: BlobFeed, si
     loc = nextLocation(res, 'PATCH')
     offset = end + 1
     track?.save(loc, offset)
+    if (chunks.resumable) chunk = nextChunkSize(len, performance.now() - t0, ctx.resumableChunkSeconds, chunks.size)
   }
   return loc
 }

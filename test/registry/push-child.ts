@@ -3,17 +3,18 @@
  * with a registry client that keeps interrupted uploads in STATE_DIR, so the parent can kill it
  * mid-push and run it again. SIGTERM/SIGINT stop the push as the CLI does (at a chunk boundary),
  * then it exits 143/130. SOURCE is `file` (read in place, as from an OCI layout; the default) or
- * `stream` (a read stream). Usage:
- *   push-child.ts HOST REPOSITORY FILE DIGEST SIZE STATE_DIR CHUNK_BYTES [file|stream]
+ * `stream` (a read stream). Chunks are all CHUNK_BYTES unless CHUNK_SECONDS (default 0) sizes the
+ * later ones by time (RegistryClientOptions.resumableChunkSeconds). Usage:
+ *   push-child.ts HOST REPOSITORY FILE DIGEST SIZE STATE_DIR CHUNK_BYTES [file|stream] [CHUNK_SECONDS]
  * Log lines go to stderr; "done <ms>" to stdout at the end.
  */
 import { createReadStream } from 'node:fs'
 import type { Digest } from '../../lib/digest/index.js'
 import { createRegistryClient } from '../../lib/registry/index.js'
 
-const [host, repository, file, digest, size, stateDir, chunk, source = 'file'] = process.argv.slice(2)
+const [host, repository, file, digest, size, stateDir, chunk, source = 'file', seconds = '0'] = process.argv.slice(2)
 if (!host || !repository || !file || !digest || !size || !stateDir || chunk === undefined) {
-  process.stderr.write('usage: push-child.ts HOST REPOSITORY FILE DIGEST SIZE STATE_DIR CHUNK_BYTES [file|stream]\n')
+  process.stderr.write('usage: push-child.ts HOST REPOSITORY FILE DIGEST SIZE STATE_DIR CHUNK_BYTES [file|stream] [CHUNK_SECONDS]\n')
   process.exit(3)
 }
 const controller = new AbortController()
@@ -25,7 +26,7 @@ for (const [sig, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
   })
 }
 const client = createRegistryClient({
-  uploadStateDir: stateDir, resumableChunkSize: Number(chunk), retry: { baseDelayMs: 5, maxDelayMs: 20 },
+  uploadStateDir: stateDir, resumableChunkSize: Number(chunk), resumableChunkSeconds: Number(seconds), retry: { baseDelayMs: 5, maxDelayMs: 20 },
   log: (line) => process.stderr.write(`${line}\n`),
 })
 const t0 = performance.now()

@@ -12,7 +12,7 @@ import { Readable } from 'node:stream'
 import { sha256, type Digest } from '../../lib/digest/index.js'
 import type { RepoContext } from '../../lib/registry/context.js'
 import { lingering } from '../../lib/registry/upload.js'
-import { chunking, multiPatchBroken } from '../../lib/registry/upload-send.js'
+import { chunking, multiPatchBroken, nextChunkSize } from '../../lib/registry/upload-send.js'
 import type { FaultProxy, ProxiedRequest } from '../../registry-fixtures/index.js'
 import { client, proxy, readAll, registry } from './fixture-helpers.js'
 
@@ -58,7 +58,7 @@ t.test('a blob file is read in place, in resumable Content-Range chunks; the bod
   const p = await proxy(t, reg.url)
   const dir = t.testdir()
   const f = await blobFile(dir)
-  const c = client(t, reg, { host: p.host, uploadStateDir: join(dir, 'uploads'), resumableChunkSize: CHUNK })
+  const c = client(t, reg, { host: p.host, uploadStateDir: join(dir, 'uploads'), resumableChunkSize: CHUNK, resumableChunkSeconds: 0 })
   const repo = c.repository({ registry: p.host, repository: 'send/file' })
   let opened = 0
   const body = (): Readable => {
@@ -108,7 +108,7 @@ t.test('stopped by the signal mid-chunk: that chunk is finished, the session kep
     },
   })
   const lines: string[] = []
-  const one = client(t, reg, { host: p.host, uploadStateDir: dir, resumableChunkSize: CHUNK, lines })
+  const one = client(t, reg, { host: p.host, uploadStateDir: dir, resumableChunkSize: CHUNK, resumableChunkSeconds: 0, lines })
   const repo1 = one.repository({ registry: p.host, repository: 'send/stop' })
   await t.rejects(repo1.blobs.put(() => Readable.from([f.bytes]), { digest: f.digest, size: f.size }, { file: f.path, signal: controller.signal }),
     { message: 'terminated' })
@@ -118,7 +118,7 @@ t.test('stopped by the signal mid-chunk: that chunk is finished, the session kep
   t.match(JSON.parse(await readFile(join(dir, state!), 'utf8')), { offset: 200_000, size: f.size, digest: f.digest })
 
   p.requests.length = 0
-  const two = client(t, reg, { host: p.host, uploadStateDir: dir, resumableChunkSize: CHUNK })
+  const two = client(t, reg, { host: p.host, uploadStateDir: dir, resumableChunkSize: CHUNK, resumableChunkSeconds: 0 })
   const repo2 = two.repository({ registry: p.host, repository: 'send/stop' })
   const d = await repo2.blobs.put(() => Readable.from([f.bytes]), { digest: f.digest, size: f.size }, { file: f.path })
   t.equal(d.digest, f.digest)
@@ -134,7 +134,7 @@ t.test('a registry refusing a resumable chunk (416, or 201 as ECR does): one str
   for (const answer of [{ status: 416, body: '{"errors":[{"code":"RANGE_INVALID","message":"too large"}]}' }, { status: 201, body: '' }]) {
     const p = await proxy(t, reg.url, [{ match: { method: 'PATCH', nth: 1 }, action: answer }])
     const lines: string[] = []
-    const c = client(t, reg, { host: p.host, uploadStateDir: join(dir, `uploads-${answer.status}`), resumableChunkSize: CHUNK, lines })
+    const c = client(t, reg, { host: p.host, uploadStateDir: join(dir, `uploads-${answer.status}`), resumableChunkSize: CHUNK, resumableChunkSeconds: 0, lines })
     const repo = c.repository({ registry: p.host, repository: `send/refused-${answer.status}` })
     const f = await blobFile(dir)
     const d = await repo.blobs.put(() => Readable.from([f.bytes]), { digest: f.digest, size: f.size }, { file: f.path })
@@ -148,6 +148,24 @@ t.test('a registry refusing a resumable chunk (416, or 201 as ECR does): one str
     await repo.blobs.put(() => Readable.from([g.bytes]), { digest: g.digest, size: g.size }, { file: g.path })
     t.same(p.requests.map((r) => `${r.method} ${r.status}`), ['HEAD 404', 'POST 202', 'PATCH 202', 'PUT 201'])
   }
+})
+
+t.test('resumable chunks after the first carry about resumableChunkSeconds of transfer, in whole MiB, 32 MiB to 1 GiB', async (t) => {
+  const MiB = 1 << 20
+  t.equal(nextChunkSize(32 * MiB, 250, 2, 32 * MiB), 256 * MiB, '128 MiB/s: 256 MiB')
+  t.equal(nextChunkSize(32 * MiB, 4000, 2, 32 * MiB), 32 * MiB, 'slow: never under the first chunk')
+  t.equal(nextChunkSize(256 * MiB, 100, 2, 32 * MiB), 1024 * MiB, 'capped at 1 GiB')
+  t.equal(nextChunkSize(32 * MiB, 250, 0, 32 * MiB), 32 * MiB, '0 s: fixed size')
+})
+
+t.test('with resumableChunkSeconds, a fast link gets few chunks: the first of resumableChunkSize, then larger ones', async (t) => {
+  const p = await proxy(t, reg.url)
+  const dir = t.testdir()
+  const f = await blobFile(dir, 3_000_000)
+  const c = client(t, reg, { host: p.host, uploadStateDir: join(dir, 'uploads'), resumableChunkSize: 1 << 20, resumableChunkSeconds: 2 })
+  const d = await c.repository({ registry: p.host, repository: 'send/timed' }).blobs.put(() => Readable.from([f.bytes]), { digest: f.digest, size: f.size }, { file: f.path })
+  t.equal(d.digest, f.digest)
+  t.same(patches(p, 'send/timed').map((r) => r.headers['content-range']), ['0-1048575', '1048576-2999999'], 'loopback: the rest in one chunk')
 })
 
 t.test('lingering: aborts a while after the signal, with its reason; dispose() stops it', async (t) => {

@@ -70,13 +70,13 @@ t.test('an earlier run\'s session is resumed at the offset the registry reports;
   const lines: string[] = []
   // First run: chunks of 100 000 bytes, the third PATCH answered 500 each time, so it gives up.
   p.setRules([{ match: { method: 'PATCH', nth: 3, times: 10 }, action: { status: 500, body: 'boom' } }])
-  const one = client(t, reg, { host: p.host, uploadStateDir: dir, resumableChunkSize: 100_000, retry: { maxAttempts: 2 } })
+  const one = client(t, reg, { host: p.host, uploadStateDir: dir, resumableChunkSize: 100_000, resumableChunkSeconds: 0, retry: { maxAttempts: 2 } })
   await t.rejects(one.repository({ registry: p.host, repository: 'state/a' }).blobs.put(() => createReadStreamOf(b.bytes), { digest: b.digest, size: b.size }),
     { code: 'ERR_REGISTRY_SERVER' })
   t.equal((await readdir(dir)).length, 1, 'the session is kept for the next run')
   p.setRules([])
   p.requests.length = 0
-  const two = client(t, reg, { host: p.host, uploadStateDir: dir, resumableChunkSize: 100_000, lines })
+  const two = client(t, reg, { host: p.host, uploadStateDir: dir, resumableChunkSize: 100_000, resumableChunkSeconds: 0, lines })
   const d = await two.repository({ registry: p.host, repository: 'state/a' }).blobs.put(() => createReadStreamOf(b.bytes), { digest: b.digest, size: b.size })
   t.equal(d.digest, b.digest)
   const mine = p.requests.filter((r) => r.path.startsWith('/v2/state/'))
