@@ -1,11 +1,11 @@
 /** Human and script output of the CLI: stdout data, stderr lines, live transfer progress, byte and rate formats. */
-import type { Writable } from 'node:stream'
 import type { TransferEvent } from '../oci/index.js'
+import type { FdStream } from './fd-writer.js'
 
-/** Where a command writes: data to stdout, human lines to stderr. */
+/** Where a command writes: data to stdout, human lines to stderr (streams, or file descriptors). */
 export interface CliIo {
-  stdout: Writable & { isTTY?: boolean }
-  stderr: Writable & { isTTY?: boolean; columns?: number }
+  stdout: FdStream
+  stderr: FdStream
 }
 
 /** Formats a byte count the way registries' users read them (1024-based, one decimal, whole bytes). */
