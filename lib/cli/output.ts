@@ -37,7 +37,7 @@ const short = (d: string): string => d.replace(/^sha256:/, '').slice(0, 12)
 export class Output {
   readonly #io: CliIo
   readonly #quiet: boolean
-  readonly #tty: boolean
+  #isTty: boolean | undefined
   readonly #active = new Map<string, { ev: TransferEvent; start: number }>()
   #drawn = 0
   #lastDraw = 0
@@ -46,7 +46,12 @@ export class Output {
     this.#io = io
     this.#quiet = Boolean(opts.quiet)
     this.verbose = Boolean(opts.verbose) && !this.#quiet
-    this.#tty = Boolean(io.stderr.isTTY) && !this.#quiet
+  }
+
+  /** Asked on the first line or progress event: a command that prints only data never asks. */
+  get #tty(): boolean {
+    this.#isTty ??= Boolean(this.#io.stderr.isTTY) && !this.#quiet
+    return this.#isTty
   }
 
   readonly verbose: boolean
