@@ -1,161 +1,180 @@
 /**
- * Benchmark: resuming an interrupted push in a new process (issue #10). A child process pushes one
- * large blob to a fresh loopback registry through a byte-counting proxy and is killed with SIGKILL
- * once 90% of the bytes have arrived; a second child pushes the same blob again. Reported: bytes
- * and time of the rerun next to a full push, behind a request-buffering proxy (nginx's default:
- * the session stays at the last acknowledged chunk) and straight against distribution 2.8 (it
- * cancels a session whose PATCH was cut, so the rerun starts over), and what the resumable
- * chunks cost a full push compared with the single streamed PATCH.
- * Usage: npx tsx benchmarks/push-resume.ts [--size-mb 190] [--runs 3] [--chunk-mb 32]
- * Prints one JSON object.
+ * Benchmark: pushing again after an interrupted push (issue #10), and what resumable chunks cost.
+ * Every run starts a fresh registry behind a byte-counting proxy. A first, untimed push of one
+ * incompressible layer (`lading copy` or `skopeo copy` from the same OCI layout) gets SIGTERM (a
+ * CI cancellation, `kill`) or SIGKILL (`kill -9`) from the proxy the moment 90% of the layer's
+ * bytes have arrived; the timed run is the rerun. Rows, each lading vs skopeo side by side:
+ * - SIGTERM at 90%, straight to distribution: lading finishes the chunk in flight and keeps its
+ *   session, so the two runs together send the layer once;
+ * - SIGKILL at 90%, straight to distribution: distribution cancels a session whose PATCH was cut,
+ *   so lading's rerun restarts (like skopeo's);
+ * - SIGKILL at 90% behind a proxy that buffers request bodies (nginx's default): the cut chunk never
+ *   reached the registry, lading's rerun sends from the last acknowledged chunk.
+ * And the cost of resumable chunks: the same library push of a blob file with 32 MiB Content-Range
+ * chunks vs one streamed PATCH, whole processes, interleaved (ratio > 1: chunks are faster).
+ * Usage: npx tsx benchmarks/push-resume.ts [--size-mb 190] [--runs 5]
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createHash, randomBytes } from 'node:crypto'
-import { createReadStream } from 'node:fs'
-import { mkdtemp, open, rm } from 'node:fs/promises'
+import { spawn, spawnSync } from 'node:child_process'
+import { mkdtemp, mkdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { startFaultProxy, startRegistry, writeBigBlob, type FaultProxy } from '../registry-fixtures/index.js'
+import { startFaultProxy, startRegistry, writeBigBlob, type FaultProxy, type RegistryFixture } from '../registry-fixtures/index.js'
 import { createRegistryClient } from '../lib/registry/index.js'
 import type { Digest } from '../lib/digest/index.js'
-import { median, machine } from './lib/measure.js'
+import { cliOptions, compare, timeCmd, type BenchOptions, type BenchResult, type Row, type Side, type Work } from './lib/harness.js'
+import { writeDeps } from './lib/data.js'
+import { runAsScript } from './lib/main.js'
 
 const SELF = fileURLToPath(import.meta.url)
+const LADING = fileURLToPath(new URL('../bin/lading', import.meta.url))
 const MiB = 1 << 20
+const CHUNK = 32 * MiB
 
-/** A file of `mib` MiB (cheap, no two MiB alike) and its digest. */
-async function makeFile(path: string, mib: number): Promise<Digest> {
-  return (await writeBigBlob(path, mib)).digest as Digest
+type Signal = 'SIGTERM' | 'SIGKILL'
+interface Scenario { id: string; title: string; signal: Signal; at: number; buffered: boolean }
+
+const SCENARIOS: Scenario[] = [
+  { id: 'resume-sigterm-90', title: 'push again after SIGTERM at 90%', signal: 'SIGTERM', at: 0.9, buffered: false },
+  // At 90% the chunk in flight is often the last one, which the stop lets finish: 60% shows a stop mid-layer.
+  { id: 'resume-sigterm-60', title: 'push again after SIGTERM at 60%', signal: 'SIGTERM', at: 0.6, buffered: false },
+  { id: 'resume-sigkill-90', title: 'push again after kill -9 at 90%', signal: 'SIGKILL', at: 0.9, buffered: false },
+  { id: 'resume-sigkill-90-buffered', title: 'push again after kill -9 at 90%, behind a request-buffering proxy', signal: 'SIGKILL', at: 0.9, buffered: true },
+]
+
+/** Layer bytes that arrived through `p` since request `from` (PATCH and PUT bodies of uploads). */
+function blobBytes(p: FaultProxy, from = 0): number {
+  return p.requests.slice(from).filter((q) => /\/blobs\/uploads\//.test(q.path) && (q.method === 'PATCH' || q.method === 'PUT'))
+    .reduce((n, q) => n + q.bytesIn, 0)
 }
 
-interface Push { ms: number; killed: boolean; patchedMiB: number }
-
-/** One child push through `proxy`; SIGKILLed at `killAtBytes` PATCH bytes when given. */
-function push(proxy: FaultProxy, hooks: { victim?: ChildProcess }, args: string[], killAtBytes?: number): Promise<Push> {
-  const from = proxy.requests.length
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now()
-    const child = spawn(process.execPath, ['--import', 'tsx', SELF, '--child', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let stderr = ''
-    child.stderr.on('data', (d) => (stderr += d))
-    child.stdout.resume()
-    hooks.victim = killAtBytes !== undefined ? child : undefined
-    ;(hooks as { at?: number }).at = killAtBytes
-    child.on('error', reject)
-    child.on('exit', (code, signal) => {
-      const ms = Math.round(performance.now() - t0)
-      if (code !== 0 && signal !== 'SIGKILL') return reject(new Error(`push failed (${code}): ${stderr.slice(-2000)}`))
-      const patched = proxy.requests.slice(from).filter((r) => r.method === 'PATCH').reduce((n, r) => n + r.bytesIn, 0)
-      resolve({ ms, killed: signal === 'SIGKILL', patchedMiB: +(patched / MiB).toFixed(1) })
-    })
-  })
-}
-
-/** Registry + proxy for one measurement; the proxy kills `hooks.victim` once `hooks.at` PATCH bytes arrived. */
-async function setup(buffered: boolean): Promise<{ proxy: FaultProxy; hooks: { victim?: ChildProcess; at?: number }; stop(): Promise<void> }> {
-  const reg = await startRegistry({ variant: 'http' })
-  const hooks: { victim?: ChildProcess; at?: number } = {}
-  let base = 0
-  const proxy = await startFaultProxy(reg.url, [], {
-    bufferRequests: buffered,
-    onRequestBytes: (rec) => {
-      if (rec.method !== 'PATCH' || !hooks.victim || hooks.at === undefined) return
-      const n = proxy.requests.slice(base).filter((r) => r.method === 'PATCH').reduce((s, r) => s + r.bytesIn, 0)
-      if (n >= hooks.at) {
-        hooks.victim.kill('SIGKILL')
-        hooks.victim = undefined
-        base = proxy.requests.length
-      }
+/**
+ * A side whose timed command is the rerun: prepare() starts a registry (and proxy), runs the first
+ * push and interrupts it at 90% of `size`; finish() reports the bytes of both runs.
+ */
+function rerunSide(name: string, s: Scenario, size: number, argv: (host: string, home: string) => string[], work: string): Side {
+  let reg: RegistryFixture | undefined
+  let proxy: FaultProxy | undefined
+  let first = { bytes: 0, code: null as number | null, signal: null as string | null }
+  let mark = 0
+  let n = 0
+  return {
+    name,
+    async prepare() {
+      const home = join(work, `home-${name.replace(/\W/g, '')}-${s.id}-${n++}`)
+      await mkdir(home, { recursive: true })
+      reg = await startRegistry({ variant: 'http' })
+      let victim: ReturnType<typeof spawn> | undefined
+      const p = await startFaultProxy(reg.url, [], {
+        bufferRequests: s.buffered,
+        onRequestBytes: (rec) => {
+          if (victim && (rec.method === 'PATCH' || rec.method === 'PUT') && blobBytes(p) >= size * s.at) {
+            victim.kill(s.signal)
+            victim = undefined
+          }
+        },
+      })
+      proxy = p
+      const cmd = argv(p.host, home)
+      first = await new Promise((resolve, reject) => {
+        const child = spawn(cmd[0]!, cmd.slice(1), { env: { ...process.env, HOME: home }, stdio: 'ignore' })
+        victim = child
+        child.on('error', reject)
+        child.on('exit', (code, signal) => resolve({ bytes: 0, code, signal }))
+      })
+      first.bytes = blobBytes(p)
+      await new Promise((ok) => setTimeout(ok, 300)) // the registry notices the closed connection
+      mark = p.requests.length
+      spawnSync('sync')
+      return { argv: cmd, env: { ...process.env, HOME: home } }
     },
-  })
-  return { proxy, hooks, stop: async () => { await proxy.stop(); await reg.stop() } }
-}
-
-/** Runs the benchmark and returns its result object. */
-export async function run(opts: { sizeMiB?: number; runs?: number; chunkMiB?: number } = {}): Promise<Record<string, unknown>> {
-  const sizeMiB = opts.sizeMiB ?? 190
-  const runs = opts.runs ?? 3
-  const chunkMiB = opts.chunkMiB ?? 32
-  const work = await mkdtemp(join(tmpdir(), 'lading-bench-resume-'))
-  try {
-    const file = join(work, 'blob.bin')
-    const digest = await makeFile(file, sizeMiB)
-    const size = sizeMiB * MiB
-    const rows: Record<string, Push[]> = { fullStream: [], fullChunked: [], killedBuffered: [], rerunBuffered: [], killedDirect: [], rerunDirect: [] }
-    for (let i = 0; i < runs; i++) {
-      for (const [name, chunk] of [['fullStream', 0], ['fullChunked', chunkMiB * MiB]] as const) {
-        const s = await setup(false)
-        try {
-          rows[name]!.push(await push(s.proxy, s.hooks, [s.proxy.host, 'bench/full', file, digest, String(size), join(work, `state-${name}-${i}`), String(chunk)]))
-        } finally {
-          await s.stop()
-        }
+    async finish() {
+      const rerun = proxy ? blobBytes(proxy, mark) : 0
+      const w: Work = {
+        firstRunMiB: +(first.bytes / MiB).toFixed(1), rerunMiB: +(rerun / MiB).toFixed(1),
+        rerunShare: +(rerun / size).toFixed(3), bothRunsShare: +((first.bytes + rerun) / size).toFixed(3),
+        firstExit: first.code ?? (first.signal === 'SIGKILL' ? 137 : -1),
       }
-      for (const buffered of [true, false]) {
-        const s = await setup(buffered)
-        const tag = buffered ? 'Buffered' : 'Direct'
-        try {
-          const args = [s.proxy.host, 'bench/resume', file, digest, String(size), join(work, `state-${tag}-${i}`), String(chunkMiB * MiB)]
-          rows[`killed${tag}`]!.push(await push(s.proxy, s.hooks, args, Math.round(size * 0.9)))
-          await new Promise((ok) => setTimeout(ok, 300)) // the registry notices the dead connection
-          rows[`rerun${tag}`]!.push(await push(s.proxy, s.hooks, args))
-        } finally {
-          await s.stop()
-        }
-      }
-    }
-    const summary = (xs: Push[]): Record<string, number> => ({
-      ms: Math.round(median(xs.map((x) => x.ms))), sentMiB: median(xs.map((x) => x.patchedMiB)),
-      sentFraction: +(median(xs.map((x) => x.patchedMiB)) / sizeMiB).toFixed(3),
-    })
-    const fullStream = summary(rows.fullStream!)
-    const fullChunked = summary(rows.fullChunked!)
-    return {
-      benchmark: 'push-resume',
-      command: `npx tsx benchmarks/push-resume.ts --size-mb ${sizeMiB} --runs ${runs} --chunk-mb ${chunkMiB}`,
-      sizeMiB,
-      runs,
-      chunkMiB,
-      fullStream,
-      fullChunked,
-      chunkCost: +(fullChunked.ms! / fullStream.ms!).toFixed(2),
-      chunkCostMeaning: 'full push time with resumable chunks / with one streamed PATCH',
-      rerunBuffered: summary(rows.rerunBuffered!),
-      rerunBufferedMeaning: 'second push after kill -9 at 90%, behind a request-buffering proxy (session kept)',
-      rerunDirect: summary(rows.rerunDirect!),
-      rerunDirectMeaning: 'second push after kill -9 at 90%, straight to distribution 2.8 (it cancels the cut session)',
-      rerunVsFull: +(summary(rows.rerunBuffered!).ms! / fullChunked.ms!).toFixed(2),
-      raw: rows,
-      machine: machine(),
-    }
-  } finally {
-    await rm(work, { recursive: true, force: true })
+      await proxy?.stop()
+      await reg?.stop()
+      return w
+    },
   }
 }
 
-/** The child: one push with a client that keeps interrupted uploads in STATE_DIR. */
+/** A side pushing the blob file with the library (the --child mode below) into a fresh registry. */
+function chunkSide(name: string, file: string, digest: string, size: number, chunk: number, work: string): Side {
+  let reg: RegistryFixture | undefined
+  let n = 0
+  return {
+    name,
+    async prepare() {
+      reg = await startRegistry({ variant: 'http' })
+      spawnSync('sync')
+      return { argv: [process.execPath, '--import', 'tsx', SELF, '--child', reg.host, file, digest, String(size), join(work, `state-${chunk}-${n++}`), String(chunk)] }
+    },
+    async finish() {
+      await reg?.stop()
+    },
+  }
+}
+
+/** Runs the benchmark and returns its rows. */
+export async function run(opts: BenchOptions): Promise<BenchResult> {
+  const sizeMiB = opts.sizeMiB
+  const work = await mkdtemp(join(tmpdir(), 'lading-bench-resume-'))
+  const rows: Row[] = []
+  try {
+    const content = join(work, 'content')
+    await mkdir(content)
+    await writeDeps(join(content, 'payload.bin'), sizeMiB)
+    const layout = join(work, 'layout')
+    await timeCmd({ argv: [LADING, 'append', 'scratch', `oci:${layout}:bench`, '--layer', `${content}:/data`, '--quiet'] })
+    await rm(content, { recursive: true, force: true })
+    const size = sizeMiB * MiB
+    for (const s of SCENARIOS) {
+      rows.push(await compare({
+        id: s.id, title: `${s.title} of a ${sizeMiB} MiB layer (rerun timed) vs \`skopeo copy\``, runs: opts.runs, warmup: opts.warmup,
+        lading: rerunSide('lading copy', s, size, (h) => [LADING, 'copy', `oci:${layout}:bench`, `${h}/bench/resume:1`, '--quiet'], work),
+        peer: rerunSide('skopeo copy', s, size, (h) => ['skopeo', 'copy', '--quiet', '--dest-tls-verify=false', `oci:${layout}:bench`, `docker://${h}/bench/resume:1`], work),
+        // Both reruns end with the same image pushed; the bytes they need to get there are what this row compares.
+        check: (l, p) => ({ ok: true, note: `rerun sent ${l?.rerunMiB} MiB (lading) vs ${p?.rerunMiB} MiB (skopeo); first run ${l?.firstRunMiB} vs ${p?.firstRunMiB} MiB` }),
+        target: (r) => s.signal === 'SIGTERM'
+          ? { text: 'the two runs send the layer once', met: (r.lading.work?.bothRunsShare ?? 2) <= 1.001 }
+          : s.buffered ? { text: 'rerun sends ≤ 10% + one chunk', met: (r.lading.work?.rerunShare ?? 1) <= 0.1 + CHUNK / size }
+          // A rerun that failed would have stopped the benchmark: getting here is the target.
+          : { text: 'rerun succeeds (a restart: distribution forgot the session)', met: true },
+      }))
+    }
+    // The blob file of the layer, as `lading copy` reads it.
+    const blob = await writeBigBlob(join(work, 'blob.bin'), sizeMiB)
+    rows.push(await compare({
+      id: 'push-chunks', title: `push of a ${sizeMiB} MiB blob file in resumable 32 MiB chunks vs one streamed PATCH`, runs: opts.runs, warmup: opts.warmup,
+      lading: chunkSide('chunks of 32 MiB', blob.path, blob.digest, blob.size, CHUNK, work),
+      peer: chunkSide('one streamed PATCH', blob.path, blob.digest, blob.size, 0, work),
+      target: (r) => ({ text: 'chunks cost ≤ 5% (ratio ≥ 0.95)', met: r.ratio.median >= 0.95 }),
+    }))
+  } finally {
+    await rm(work, { recursive: true, force: true })
+  }
+  return { benchmark: 'push-resume', command: `npx tsx benchmarks/push-resume.ts --size-mb ${sizeMiB} --runs ${opts.runs}`, rows }
+}
+
+/** The child: one library push of a blob file, chunked (CHUNK_BYTES > 0) or as one streamed PATCH. */
 async function child(args: string[]): Promise<void> {
-  const [host, repository, file, digest, size, stateDir, chunk] = args as [string, string, string, string, string, string, string]
-  const client = createRegistryClient({ uploadStateDir: stateDir, resumableChunkSize: Number(chunk), retry: { baseDelayMs: 5, maxDelayMs: 20 } })
-  await client.repository({ registry: host, repository }).blobs.put(() => createReadStream(file, { highWaterMark: MiB }),
-    { digest: digest as Digest, size: Number(size) })
+  const [host, file, digest, size, stateDir, chunk] = args as [string, string, string, string, string, string]
+  const client = createRegistryClient({ uploadStateDir: stateDir, resumableChunkSize: Number(chunk) })
+  await client.repository({ registry: host, repository: 'bench/chunks' }).blobs.put(() => { throw new Error('the file is read in place') },
+    { digest: digest as Digest, size: Number(size) }, { file })
   await client.close()
 }
 
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name)
-  return i > 0 ? Number(process.argv[i + 1]) : fallback
-}
-
-if (process.argv[1] && SELF === process.argv[1]) {
-  const i = process.argv.indexOf('--child')
-  const job = i > 0
-    ? child(process.argv.slice(i + 1)).then(() => undefined)
-    : run({ sizeMiB: flag('--size-mb', 190), runs: flag('--runs', 3), chunkMiB: flag('--chunk-mb', 32) })
-      .then((r) => { process.stdout.write(`${JSON.stringify(r, null, 2)}\n`) })
-  job.catch((err) => {
-    process.stderr.write(`${(err as Error).stack ?? err}\n`)
-    process.exit(1)
+const at = process.argv.indexOf('--child')
+if (at > 0 && process.argv[1] === SELF) {
+  child(process.argv.slice(at + 1)).catch((err: Error) => {
+    process.stderr.write(`${err.stack ?? err}\n`)
+    process.exitCode = 1
   })
+} else {
+  runAsScript(import.meta.url, () => run(cliOptions(190)))
 }

@@ -4,6 +4,8 @@
  * whole processes, interleaved, each run into a fresh registry so neither finds blobs there.
  * Work check: the warm-up run of each side goes through a counting proxy (blob bytes uploaded
  * must match); the counted runs go straight to the registry.
+ * The result also gives the floor a Node CLI cannot go under on this machine: the peak RSS of
+ * `node -e ''` and of `lading --version` (medians of 5).
  * Usage: npx tsx benchmarks/push.ts [--size-mb 256] [--runs 5]
  */
 import { mkdtemp, rm, mkdir } from 'node:fs/promises'
@@ -11,7 +13,8 @@ import { spawnSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { cliOptions, compare, sameCounts, timeCmd, type BenchOptions, type BenchResult, type Row, type Side } from './lib/harness.js'
+import { cliOptions, compare, round, sameCounts, timeCmd, type BenchOptions, type BenchResult, type Row, type Side } from './lib/harness.js'
+import { median } from './lib/measure.js'
 import { startCountingRegistry, type CountingRegistry } from './lib/counting-registry.js'
 import { writeDeps } from './lib/data.js'
 import { runAsScript } from './lib/main.js'
@@ -63,7 +66,17 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
       await rm(work, { recursive: true, force: true })
     }
   }
-  return { benchmark: 'push', command: `npx tsx benchmarks/push.ts --size-mb ${opts.sizeMiB} --runs ${opts.runs}`, rows }
+  return { benchmark: 'push', command: `npx tsx benchmarks/push.ts --size-mb ${opts.sizeMiB} --runs ${opts.runs}`, rows, floorRssMiB: await floor() }
+}
+
+/** Peak RSS of Node doing nothing and of lading printing its version: what a push's RSS sits on. */
+async function floor(): Promise<{ node: number; ladingVersion: number }> {
+  const rss = async (argv: string[]): Promise<number> => {
+    const xs: number[] = []
+    for (let i = 0; i < 5; i++) xs.push((await timeCmd({ argv })).peakRssMiB)
+    return round(median(xs), 1)
+  }
+  return { node: await rss([process.execPath, '-e', '']), ladingVersion: await rss([LADING, '--version']) }
 }
 
 runAsScript(import.meta.url, () => run(cliOptions(256)))

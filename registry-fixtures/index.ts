@@ -15,7 +15,7 @@ export { freePort } from './free-port.js'
 export { FixtureError } from './fixture-error.js'
 export { makeBaseImages, pushBaseImages, hostArchitecture, BASE_IMAGE_LABELS, type BaseImages,
   type PushBaseImagesOptions } from './base-images.js'
-export { podmanRun, type PodmanRunOptions } from './podman.js'
+export { podmanRun, podmanSession, type PodmanRunOptions, type PodmanSession } from './podman.js'
 export { skopeoInspect, skopeoRawManifest, umociUnpack, type SkopeoInspectOptions } from './oracles.js'
 export { SAMPLES, EXPECTED, webOutput, sampleId, SAMPLE_VERSION } from './samples.js'
 export { writeBigBlob } from './big-blob.js'

@@ -2,17 +2,24 @@
 # Makes a normalized Debian bookworm root filesystem for the lading stack (run or build flavour)
 # with mmdebstrap, so the same package set gives the same files and therefore the same layer digest.
 #
-#   stacks/rootfs.sh run|build OUTDIR
+#   stacks/rootfs.sh FLAVOUR OUTDIR
 #
+# FLAVOUR names stacks/FLAVOUR.packages: `run` unpacks exactly those packages (distroless-style);
+# any other (`build`, `lading` for lading's own image) is Debian's minbase variant plus them.
 # Writes OUTDIR/rootfs (the tree) and OUTDIR/packages.txt ("name version arch", sorted).
 # Environment: SOURCE_DATE_EPOCH (default below), DEBIAN_MIRROR (default deb.debian.org),
-# DEBIAN_SUITE (default bookworm). Needs root (mmdebstrap's root mode) and mmdebstrap.
+# DEBIAN_SUITE (default bookworm), DEBIAN_ARCH (default: this machine's; `run` needs nothing more
+# for a foreign one, since it only unpacks; minbase runs maintainer scripts, so a foreign
+# architecture needs qemu-user-static and binfmt_misc). Needs root (mmdebstrap's root mode).
 set -euo pipefail
-flavour=${1:?usage: rootfs.sh run|build OUTDIR}
-out=${2:?usage: rootfs.sh run|build OUTDIR}
+flavour=${1:?usage: rootfs.sh FLAVOUR OUTDIR}
+out=${2:?usage: rootfs.sh FLAVOUR OUTDIR}
 here=$(cd "$(dirname "$0")" && pwd)
 suite=${DEBIAN_SUITE:-bookworm}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+[ -f "$here/$flavour.packages" ] || { echo "rootfs.sh: no package list $here/$flavour.packages" >&2; exit 2; }
+arch=()
+if [ -n "${DEBIAN_ARCH:-}" ]; then arch=(--architectures="$DEBIAN_ARCH"); fi
 # 2023-06-10, bookworm's release day: files dpkg or maintainer scripts date get this, not "now".
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1686355200}
 export LC_ALL=C.UTF-8 TZ=UTC
@@ -30,7 +37,7 @@ if [ "$flavour" = run ]; then
   # apt resolves and downloads the closure; only the listed packages are unpacked, distroless-style
   # (ca-certificates' openssl/debconf and dpkg itself are not needed at run time).
   fetch=$out/fetch
-  mmdebstrap --quiet --variant=extract --skip=cleanup/apt/cache --include="$(packages run)" \
+  mmdebstrap --quiet --variant=extract "${arch[@]}" --skip=cleanup/apt/cache --include="$(packages run)" \
     "$suite" "$fetch" "$mirror"
   mkdir -p "$root" "$root/var/lib/dpkg/status.d"
   while read -r pkg; do
@@ -55,7 +62,7 @@ if [ "$flavour" = run ]; then
   printf 'root:x:0:\nnogroup:x:65534:\n' > "$root/etc/group"
   chmod 1777 "$root/tmp" "$root/var/tmp"; chmod 700 "$root/root"
 else
-  mmdebstrap --quiet --variant=minbase --include="$(packages build)" "${drop_docs[@]}" \
+  mmdebstrap --quiet --variant=minbase "${arch[@]}" --include="$(packages "$flavour")" "${drop_docs[@]}" \
     --customize-hook='chroot "$1" dpkg-query -W -f "\${Package} \${Version} \${Architecture}\n" > "$1/../packages.unsorted"' \
     "$suite" "$root" "$mirror"
   rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/* "$root"/var/cache/debconf/*-old \

@@ -20,7 +20,11 @@ import { openTarget, type StoreTarget } from './target.js'
 const run = promisify(execFile)
 const HERE = dirname(fileURLToPath(import.meta.url))
 
-export type Flavour = 'run' | 'build'
+/** A root filesystem recipe: stacks/<flavour>.packages (`lading` is lading's own image, stacks/lading-image.ts). */
+export type Flavour = 'run' | 'build' | 'lading'
+/** Debian architectures the stack is made for. */
+export const ARCHES = ['amd64', 'arm64'] as const
+export type Arch = typeof ARCHES[number]
 export const STACK_ID = 'io.lading.stacks.bookworm'
 export const CNB_UID = 1000
 export const CNB_GID = 1000
@@ -34,6 +38,8 @@ export interface StackOptions {
   /** SOURCE_DATE_EPOCH (seconds); default DEFAULT_EPOCH. */
   epoch?: number
   mirror?: string
+  /** Debian architecture (default: this machine's). A foreign minbase (build, lading) needs qemu-user-static. */
+  arch?: Arch
   /** A "patch level" for the run image: adds a tiny layer naming it (the demo's patched OS). */
   runPatch?: string
   log?: (line: string) => void
@@ -47,10 +53,27 @@ export function stackRefs(prefix: string): { run: string; build: string; builder
 }
 
 /** One flavour's root filesystem, as cached. */
-export interface Rootfs { flavour: Flavour; dir: string; key: string; packages: string[] }
+export interface Rootfs { flavour: Flavour; dir: string; key: string; packages: string[]; arch: string }
 
-async function debArch(): Promise<string> {
+async function hostArch(): Promise<string> {
   return (await run('dpkg', ['--print-architecture'])).stdout.trim()
+}
+
+async function debArch(o: StackOptions): Promise<string> {
+  return o.arch ?? hostArch()
+}
+
+const QEMU: Record<string, string> = { amd64: 'x86_64', arm64: 'aarch64' }
+
+/**
+ * A foreign minbase (build, lading) runs maintainer scripts for `arch`, so mmdebstrap needs qemu
+ * through binfmt_misc and arch-test; say so before it starts rather than after a download. The run
+ * flavour only unpacks packages and needs neither.
+ */
+async function checkForeignArch(flavour: Flavour, arch: string): Promise<void> {
+  if (flavour === 'run' || arch === await hostArch()) return
+  if (existsSync(`/proc/sys/fs/binfmt_misc/qemu-${QEMU[arch] ?? arch}`)) return
+  throw new Error(`the ${flavour} root filesystem for ${arch} runs Debian's maintainer scripts under emulation, and this machine (${await hostArch()}) has no qemu-${QEMU[arch] ?? arch} binfmt_misc handler: install qemu-user-static, binfmt-support and arch-test (binfmt_misc must be mounted), or build on an ${arch} machine; the run image needs none of them`)
 }
 
 /** The cache key of a flavour: the recipe, the package list, the suite, mirror, epoch and arch. */
@@ -58,7 +81,7 @@ export async function rootfsKey(flavour: Flavour, o: StackOptions = {}): Promise
   const h = createHash('sha256')
   h.update(await readFile(join(HERE, 'rootfs.sh')))
   h.update(await readFile(join(HERE, `${flavour}.packages`)))
-  h.update(JSON.stringify([flavour, o.mirror ?? '', o.epoch ?? DEFAULT_EPOCH, await debArch()]))
+  h.update(JSON.stringify([flavour, o.mirror ?? '', o.epoch ?? DEFAULT_EPOCH, await debArch(o)]))
   return h.digest('hex').slice(0, 16)
 }
 
@@ -71,10 +94,11 @@ export async function ensureRootfs(flavour: Flavour, o: StackOptions = {}): Prom
   const key = await rootfsKey(flavour, o)
   const dir = join(cacheRoot(o), `${flavour}-${key}`)
   if (!existsSync(join(dir, 'packages.txt'))) {
+    await checkForeignArch(flavour, await debArch(o))
     await mkdir(cacheRoot(o), { recursive: true })
     const tmp = `${dir}.tmp-${process.pid}`
     o.log?.(`stack: building the ${flavour} root filesystem with mmdebstrap (cached as ${dir})`)
-    const env = { ...process.env, SOURCE_DATE_EPOCH: String(o.epoch ?? DEFAULT_EPOCH), ...(o.mirror ? { DEBIAN_MIRROR: o.mirror } : {}) }
+    const env = { ...process.env, SOURCE_DATE_EPOCH: String(o.epoch ?? DEFAULT_EPOCH), DEBIAN_ARCH: await debArch(o), ...(o.mirror ? { DEBIAN_MIRROR: o.mirror } : {}) }
     try {
       await run('bash', [join(HERE, 'rootfs.sh'), flavour, tmp], { env, maxBuffer: 64 << 20 })
       await rename(tmp, dir).catch(async (err: NodeJS.ErrnoException) => {
@@ -85,19 +109,26 @@ export async function ensureRootfs(flavour: Flavour, o: StackOptions = {}): Prom
     }
   }
   const packages = (await readFile(join(dir, 'packages.txt'), 'utf8')).split('\n').filter(Boolean)
-  return { flavour, dir, key, packages }
+  return { flavour, dir, key, packages, arch: await debArch(o) }
 }
 
-/** The rootfs layer of a flavour, tarred once and then read back from the cache. */
-async function rootfsLayer(r: Rootfs, epoch: Date): Promise<StoredLayer> {
-  const meta = join(r.dir, 'layer.json')
+/**
+ * The layer of directory `tree` placed at `target`, tarred once and then read back from its blob
+ * (recorded in `meta`; blobs kept in `storeDir`).
+ */
+export async function cachedDirectoryLayer(tree: string, target: string, meta: string, storeDir: string, epoch: Date): Promise<StoredLayer> {
   if (existsSync(meta)) {
     const d = JSON.parse(await readFile(meta, 'utf8')) as { path: string; digest: string; diffId: string; size: number }
     if (existsSync(d.path)) return layerFromBlobFile(d.path, d as never)
   }
-  const layer = await layerFromDirectory(join(r.dir, 'rootfs'), { target: '/', mtime: epoch, storeDir: join(r.dir, 'blobs') })
+  const layer = await layerFromDirectory(tree, { target, mtime: epoch, storeDir })
   await writeFile(meta, JSON.stringify({ path: layer.path, digest: layer.digestValue, diffId: layer.diffIdValue, size: layer.sizeValue }))
   return layer
+}
+
+/** The rootfs layer of a flavour, tarred once and then read back from the cache. */
+function rootfsLayer(r: Rootfs, epoch: Date): Promise<StoredLayer> {
+  return cachedDirectoryLayer(join(r.dir, 'rootfs'), '/', join(r.dir, 'layer.json'), join(r.dir, 'blobs'), epoch)
 }
 
 /** The image of a flavour: rootfs layer, the CNB user's home layer (owned 1000:1000), config and labels. */
@@ -115,7 +146,7 @@ export async function stackImage(r: Rootfs, o: StackOptions = {}): Promise<Image
     const patch = await layerFromEntries([{ path: '/usr/share/lading/patch-level', type: 'file', content: `${o.runPatch}\n` }], { mtime: epoch, storeDir: store })
     adds.push({ layer: patch, history: { created, created_by: `patch ${o.runPatch}` } })
   }
-  const image = appendLayers(emptyImage(hostPlatform()), ...adds)
+  const image = appendLayers(emptyImage(hostPlatform(r.arch)), ...adds)
   const labels: Record<string, string> = {
     'io.buildpacks.base.id': STACK_ID,
     'io.buildpacks.base.distro.name': 'debian',
@@ -140,18 +171,19 @@ export async function stackImage(r: Rootfs, o: StackOptions = {}): Promise<Image
 
 export interface PublishedStack {
   run: { ref: string; digest: string; packages: string[]; size: number }
-  build: { ref: string; digest: string; packages: string[]; size: number }
+  /** Absent only when `flavours` left it out. */
+  build?: { ref: string; digest: string; packages: string[]; size: number }
   transfer: LedgerTotals
 }
 
-/** Builds both images (from the cache when it can) and publishes them under `prefix`. */
-export async function publishStack(prefix: string, o: StackOptions & { insecureRegistries?: string[] } = {}): Promise<PublishedStack> {
+/** Builds both images (or only `flavours`; from the cache when it can) and publishes them under `prefix`. */
+export async function publishStack(prefix: string, o: StackOptions & { insecureRegistries?: string[]; flavours?: Array<'run' | 'build'> } = {}): Promise<PublishedStack> {
   const refs = stackRefs(prefix)
   const ledger = new TransferLedger()
   const out: Partial<PublishedStack> = {}
   const targets: StoreTarget[] = []
   try {
-    for (const flavour of ['run', 'build'] as const) {
+    for (const flavour of o.flavours ?? ['run', 'build'] as const) {
       const r = await ensureRootfs(flavour, o)
       const image = await stackImage(r, o)
       const t = await openTarget(refs[flavour], o.insecureRegistries)

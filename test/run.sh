@@ -7,6 +7,9 @@ bash registry-fixtures/ensure-tools.sh || exit 1
 npx tsc -p tsconfig.json --noEmit || { echo "type check failed"; exit 1; }
 # Tests run bin/lading, which loads the bundle: rebuild it so it matches the sources.
 npm run --silent build || { echo "build failed"; exit 1; }
+# The buildpacks' bin/ shims run lib/main.mjs, which is generated (not in git): bundle them from
+# buildpacks/src so a fresh clone tests the buildpacks as `npm run builder` ships them.
+npm run --silent buildpacks || { echo "buildpack bundle failed"; exit 1; }
 # tap compiles its plugin list on install; rebuild it so package.json's list (tsx, not ts-node) holds.
 npx tap build >/dev/null || { echo "tap build failed"; exit 1; }
 log=$(mktemp)

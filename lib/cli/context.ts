@@ -73,9 +73,8 @@ export class CommandContext {
         userAgent: 'lading/0.1',
         log: (line) => this.out.debug(line),
         capabilitiesFile: join(homedir(), '.cache', 'lading', 'registries.json'),
-        // Interrupted uploads are picked up by the next run (issue #10). Layers still go up in one
-        // streamed PATCH: resumable Content-Range chunks (resumableChunkSize) cost 14-30% on loopback
-        // (benchmarks/push-resume.ts), GHCR refuses chunks over 4 MiB and ECR breaks chunked uploads.
+        // Interrupted uploads are picked up by the next run (issue #10): with a state dir, large
+        // layers go up in resumable chunks (RESUMABLE_CHUNK_SIZE; not on ECR, GHCR or Quay).
         uploadStateDir: join(homedir(), '.cache', 'lading', 'uploads'),
       })
     }

@@ -108,6 +108,22 @@ async function proveOldBase(config: ImageConfig, md: LayersMetadata, platform: P
   return keep
 }
 
+/**
+ * A run image read from an OCI layout is recorded by its ref name (or digest) alone, so that the
+ * app's digest does not depend on where the layout lives; for an app in a layout such a bare name
+ * means an image in the same layout.
+ */
+export function inAppLayout(candidate: string, appRepo: string): string {
+  if (!appRepo.startsWith('oci:') || !candidate || candidate.includes('/') || candidate.startsWith('oci:')) return candidate
+  return candidate.startsWith('sha256:') ? `${appRepo}@${candidate}` : `${appRepo}:${candidate}`
+}
+
+/** `md` with its run image and mirrors named as `inAppLayout` resolves them (for choosing and for the name check). */
+function namedInAppLayout(md: LayersMetadata, appRepo: string): LayersMetadata {
+  const r = md.runImage
+  return { ...md, runImage: { ...r, image: inAppLayout(r.image, appRepo), mirrors: r.mirrors.map((m) => inAppLayout(m, appRepo)) } }
+}
+
 async function chooseRunImage(md: LayersMetadata, platform: Platform, opts: PlanOptions, display: string): Promise<RunImage> {
   let name = opts.runImage
   try {
@@ -128,15 +144,16 @@ export async function planImageRebase(repo: Repository, parsed: Parsed<ImageMani
   const config = await app.config()
   const md = readLabel(config, display)
   const platform: Platform = definedOnly({ os: config.os ?? '', architecture: config.architecture ?? '', variant: config.variant || undefined })
+  const named = namedInAppLayout(md, repo.name)
   const warnings: string[] = []
   // The old base's proof and the new run image are independent reads: both at once.
   // When both fail, the old base's error is the one reported, as when they ran in turn.
-  const [oldSide, newSide] = await Promise.allSettled([proveOldBase(config, md, platform, opts, display, warnings), chooseRunImage(md, platform, opts, display)])
+  const [oldSide, newSide] = await Promise.allSettled([proveOldBase(config, md, platform, opts, display, warnings), chooseRunImage(named, platform, opts, display)])
   if (oldSide.status === 'rejected') throw oldSide.reason
   if (newSide.status === 'rejected') throw newSide.reason
   const keep = oldSide.value
   const newBase = newSide.value
-  const check = checkRebase({ app: config, newBase: newBase.config, force: Boolean(opts.force), nameCheck: { runImageName: newBase.name, metadata: md, parse: opts.parse } })
+  const check = checkRebase({ app: config, newBase: newBase.config, force: Boolean(opts.force), nameCheck: { runImageName: newBase.name, metadata: named, parse: opts.parse } })
   warnings.push(...check.warnings.map((w) => `${display}: ${w}`))
   if (check.errors.length) {
     const hint = check.mode === 'target' ? 'fix the run image, or pass --force to rebase anyway' : 'choose a run image with the same stack id and mixins (--force does not apply to legacy images)'

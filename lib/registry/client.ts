@@ -6,11 +6,13 @@ import type { Dispatcher } from 'undici'
 import type { Digest } from '../digest/index.js'
 import type { BlobStore, Descriptor, ManifestStore, Repository } from '../oci/index.js'
 import { cancelUpload, mountBlob, openBlob, statBlob } from './blobs.js'
+import { postBlob } from './blob-post.js'
 import type { RepoContext, UploadMode } from './context.js'
 import { loadCapabilities } from './capabilities.js'
 import { createDispatchers } from './http.js'
 import { defaultKeychain, isDockerHub, type Keychain } from './keychain.js'
 import { deleteManifest, getManifest, putManifest, resolveManifest } from './manifests.js'
+import { putManifestWithBlobs } from './manifest-blobs.js'
 import { resolveRetry, type RetryOptions } from './retry.js'
 import { RegistrySession, type TransferStats } from './session.js'
 import { listTags } from './tags.js'
@@ -42,10 +44,17 @@ export interface RegistryClientOptions {
   uploadStateDir?: string
   /**
    * Chunk size that makes large streamed uploads resumable across processes (see RepoContext);
-   * default 0: one streamed PATCH, the fastest path.
+   * default RESUMABLE_CHUNK_SIZE with an uploadStateDir, else 0 (one streamed PATCH).
    */
   resumableChunkSize?: number
 }
+
+/**
+ * Default resumable chunk: an interrupt loses at most this much behind a request-buffering proxy, a
+ * signal waits for at most this much to finish, and each chunk costs one round trip (about 1 % on
+ * loopback at this size, see benchmarks/push-resume.ts).
+ */
+export const RESUMABLE_CHUNK_SIZE = 32 << 20
 
 /** BlobStore of a registry repository: put also takes `mountFrom`. */
 export interface RegistryBlobStore extends BlobStore {
@@ -87,14 +96,16 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
   const uploads = opts.uploadStateDir ? uploadStateStore(opts.uploadStateDir) : undefined
   let closing: Promise<void> | undefined
   const chunkedRegistries = caps.chunked
+  const streamOnly = new Set<string>()
   const refusedMounts = caps.refusedMounts
+  const probes = new Map<string, { unanswered: number }>()
   const sessionFor = (registry: string): RegistrySession => {
     const key = isDockerHub(registry) ? 'docker.io' : registry.toLowerCase()
     let s = sessions.get(key)
     if (!s) {
       s = new RegistrySession(key, {
         keychain, dispatcherFor: dispatchers.forHost, insecureRegistries: opts.insecureRegistries ?? [],
-        userAgent: opts.userAgent ?? 'lading/0.1', retry, stats, log,
+        userAgent: opts.userAgent ?? 'lading/0.1', retry, stats, log, pings: caps.pings,
       })
       sessions.set(key, s)
     }
@@ -105,9 +116,11 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
     repository(ref) {
       const session = sessionFor(ref.registry)
       const ctx: RepoContext = definedOnly({
-        session, repository: ref.repository, stats, retry, log, chunkedRegistries, refusedMounts,
+        session, repository: ref.repository, stats, retry, log, chunkedRegistries, refusedMounts, streamOnly,
+        validatesManifests: caps.validatesManifests, singlePostIgnored: caps.singlePostIgnored,
+        probes: probes.get(session.registry) ?? probes.set(session.registry, { unanswered: 0 }).get(session.registry)!,
         uploadMode: opts.uploadMode ?? 'auto', chunkSize: Math.max(1, opts.chunkSize ?? 4 << 20),
-        resumableChunkSize: Math.max(0, opts.resumableChunkSize ?? 0), uploads,
+        resumableChunkSize: Math.max(0, opts.resumableChunkSize ?? (uploads ? RESUMABLE_CHUNK_SIZE : 0)), uploads,
       })
       return repositoryOf(ctx)
     },
@@ -124,6 +137,7 @@ function repositoryOf(ctx: RepoContext): RegistryRepository {
     stat: (d, signal) => statBlob(ctx, d, signal),
     open: (desc, signal): Promise<Readable> => openBlob(ctx, desc, signal),
     put: (body, expect, o) => putBlob(ctx, body, expect, o),
+    putNew: (bytes, expect, o) => postBlob(ctx, bytes, expect, o),
     async mount(d, from, signal) {
       const r = await mountBlob(ctx, d, stripRegistry(ctx, from), signal)
       if (!r.mounted && r.location) await cancelUpload(ctx, r.location)
@@ -135,6 +149,7 @@ function repositoryOf(ctx: RepoContext): RegistryRepository {
     resolve: (ref, signal) => resolveManifest(ctx, ref, signal),
     get: (ref, signal) => getManifest(ctx, ref, signal),
     put: (ref, bytes, mediaType, signal) => putManifest(ctx, ref, bytes, mediaType, signal),
+    putWithBlobs: (ref, bytes, mediaType, o) => putManifestWithBlobs(ctx, ref, bytes, mediaType, o),
   }
   return {
     name: `${ctx.session.registry}/${ctx.repository}`,

@@ -19,13 +19,22 @@ export interface RepoContext {
   uploads?: UploadStateStore
   /**
    * Blobs of at least twice this size (known digest and size, streamed) go up in Content-Range
-   * chunks of this size, so an interruption leaves a session the next run can continue. 0: off.
+   * chunks of this size, so an interruption leaves a session the next run can continue (except on
+   * registries known to break sessions of several PATCHes). 0: off.
    */
   resumableChunkSize: number
   /** Registries that answered 413 to a whole-body upload: chunked from then on. */
   chunkedRegistries: Set<string>
+  /** Registries that did not take a resumable chunk in this run: one streamed PATCH from then on. */
+  streamOnly: Set<string>
   /** `registry|source` pairs whose mounts were refused (4xx): not tried again by this client. */
   refusedMounts: Set<string>
+  /** Registries known to refuse a manifest naming layers they lack: manifests may go first. */
+  validatesManifests: Set<string>
+  /** Registries that open a session (202) for a POST carrying the blob: two steps from the start. */
+  singlePostIgnored: Set<string>
+  /** Manifests sent first to learn whether the registry validates them, with no answer either way. */
+  probes: { unanswered: number }
   log: (line: string) => void
 }
 

@@ -1,11 +1,11 @@
 /** Resuming a blob upload after a failed PATCH (oci-registry.md §1.5 "Status/resume", §4.2 step 5):
  * ask the session how many bytes it kept (`GET <Location>` → 204 + `Range: 0-<last>` + a fresh
- * Location), then send only the rest. The caller hashes the whole body again from its start, so
- * the commit digest always covers every byte; the registry verifies it against what it stored.
+ * Location), then send only the rest. A stream body is hashed again from its start, so the commit
+ * digest always covers every byte; a file is read from the offset only, and the registry's check
+ * of the commit digest against what it stored covers the rest.
  * Whenever the answer is missing, odd or larger than what we could have sent, the caller restarts
  * from POST instead.
  */
-import { Transform, type TransformCallback } from 'node:stream'
 import type { RepoContext } from './context.js'
 import { cancelUpload } from './blobs.js'
 import { header } from './http.js'
@@ -31,6 +31,8 @@ export interface FailedPatch {
   /** Upper bound of the bytes the registry can have: the offset plus everything handed to the request body. */
   sent: () => number
   size: number | undefined
+  /** The request was a chunk sent only so that a later run could resume (the registry may not take chunks). */
+  resumableChunks?: boolean
 }
 
 /** The parsed status of an upload session, or why it cannot be used. */
@@ -99,29 +101,4 @@ export function streamHeaders(at: UploadStart, size: number | undefined): Record
   headers['content-length'] = String(size - at.offset)
   if (at.resumed && size > at.offset) headers['content-range'] = `${at.offset}-${size - 1}`
   return headers
-}
-
-/**
- * Passes a stream through after dropping its first `skip` bytes (the ones the registry already
- * has), counting what it passed so a later failure knows how far the registry could have got.
- */
-export class Remainder extends Transform {
-  #skip: number
-  passed = 0
-
-  constructor(skip: number) {
-    super()
-    this.#skip = skip
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    let b = chunk
-    if (this.#skip > 0) {
-      const drop = Math.min(this.#skip, b.length)
-      this.#skip -= drop
-      b = b.subarray(drop)
-    }
-    this.passed += b.length
-    cb(null, b.length > 0 ? b : undefined)
-  }
 }

@@ -2,8 +2,9 @@
  * file per registry + repository + digest holding the upload session's Location and how many bytes
  * the registry acknowledged. The next run asks the registry about that session and sends only the
  * rest, or restarts when the registry has forgotten it. No hash state is kept: a blob we push has a
- * known digest, so the local bytes are hashed again from the start and the commit is checked against
- * it. No credential or token goes in the file; the Location's `_state` query is a session handle
+ * known digest, which the registry checks at the commit against every byte it holds. So a blob file
+ * (an OCI layout's) is read from the offset only, and a stream is hashed again from its start.
+ * No credential or token goes in the file; the Location's `_state` query is a session handle
  * (not a credential) but files are still 0600 in a 0700 directory, and logs redact it. Reading and
  * writing are best effort: a missing, damaged or unwritable file only means a full upload.
  */

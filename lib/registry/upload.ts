@@ -1,39 +1,48 @@
 /** Blob push (oci-registry.md §1.5, §1.6, §4.2): HEAD (exists → skip) → mount from same-registry
- * sources → upload. Uploads are POST then one of: monolithic PUT (bytes), one streamed PATCH plus
- * an empty PUT `?digest=` (streams, the default), or Content-Range chunks (opt-in, or after a 413).
- * A failed PATCH continues the same session where the registry left it (upload-resume.ts); any
- * other failed step, or a session that cannot be resumed, restarts from HEAD/POST with a fresh body.
+ * sources → upload (upload-send.ts). Uploads are POST then one of: monolithic PUT (bytes), one
+ * streamed PATCH plus an empty PUT `?digest=`, or Content-Range chunks (large blobs a later run can
+ * resume, forced chunks, or after a 413). A failed PATCH continues the same session where the
+ * registry left it (upload-resume.ts); any other failed step, or a session that cannot be resumed,
+ * restarts from HEAD/POST with a fresh body. An interrupted push (the caller's signal) stops at a
+ * chunk boundary and keeps its session for the next run (upload-state.ts).
  */
-import { Readable } from 'node:stream'
-import { Digester, DigestMismatchError, SizeMismatchError, sha256, verifyBytes, type Digest } from '../digest/index.js'
+import { DigestMismatchError, SizeMismatchError, sha256, verifyBytes, type Digest } from '../digest/index.js'
 import type { Descriptor, PutBlobOptions } from '../oci/index.js'
 import { pushScope, pullScope } from './challenge.js'
 import { cancelUpload, mountFromAny, mountSourcesFor, statBlob } from './blobs.js'
-import { repoPath, type RepoContext } from './context.js'
-import { RegistryError, ProtocolError, UnreachableError } from './errors.js'
-import { header, type WireResponse } from './http.js'
-import { appendQuery, resolveLocation } from './location.js'
+import type { RepoContext } from './context.js'
+import { RegistryError, UnreachableError } from './errors.js'
 import { backoffDelay, sleep } from './retry.js'
-import { Remainder, resumeSession, streamHeaders, type FailedPatch, type UploadStart } from './upload-resume.js'
-import { sessionTracker, type SessionTracker } from './upload-state.js'
-import { chunksOf, progressCounter } from './upload-streams.js'
+import { resumeSession, type FailedPatch, type UploadStart } from './upload-resume.js'
+import { startUpload, uploadOnce, type BlobBody } from './upload-send.js'
+import { sessionTracker } from './upload-state.js'
 import { definedOnly } from '../defined.js'
 
-/** Body of a blob upload: bytes, or a function returning a fresh stream for each attempt. */
-export type BlobBody = Uint8Array | (() => Readable | Promise<Readable>)
+export type { BlobBody } from './upload-send.js'
 
 /** Options of a registry blob put: the BlobStore ones plus same-registry mount sources. */
 export interface RegistryPutOptions extends PutBlobOptions {
   /** Repositories to try mounting from: `path` or `registry/path` (other registries are skipped). */
   mountFrom?: readonly string[]
+  /**
+   * A local file holding exactly the blob's bytes (an OCI layout's blob): read in place with a few
+   * reused buffers, and from the offset when resuming, instead of the body's stream. Ignored when
+   * it cannot be opened or has another size.
+   */
+  file?: string
 }
 
 const OCTET = 'application/octet-stream'
 
+/** How long a chunk in flight may take to finish after the signal asked the upload to stop. */
+export const STOP_GRACE_MS = 5000
+
 /**
  * Pushes a blob and returns its descriptor (mediaType from `expect`, else octet-stream). Bytes are
  * checked against `expect.digest`/`size` before sending; a stream is hashed while sent and the
- * commit is skipped (session cancelled) when it does not match.
+ * commit is skipped (session cancelled) when it does not match. When `opts.signal` aborts, requests
+ * between chunks end at once but a chunk in flight (and the commit) get STOP_GRACE_MS to finish,
+ * so the session the next run resumes is still good; then the signal's reason is thrown.
  */
 export async function putBlob(ctx: RepoContext, body: BlobBody, expect: Partial<Descriptor> = {}, opts: RegistryPutOptions = {}): Promise<Descriptor> {
   const mediaType = expect.mediaType ?? OCTET
@@ -79,66 +88,108 @@ export async function putBlob(ctx: RepoContext, body: BlobBody, expect: Partial<
   let resumeFrom: FailedPatch | undefined = track?.earlier
   let direct: UploadStart | undefined
   let restarted = false
-  for (;;) {
-    const failed: { patch?: FailedPatch } = {}
-    try {
-      let start = direct ?? (resumeFrom ? await resumeSession(ctx, resumeFrom, digest ?? 'blob', scopes, signal) : undefined)
-      resumeFrom = undefined
-      direct = undefined
-      if (!start) {
-        if (restarted && digest) {
-          // The failed attempt may have landed the blob after all.
-          const have = await statBlob(ctx, digest, signal, scopes)
-          if (have) return done(digest, size ?? have.size, 'upload')
+  const hard = lingering(signal, STOP_GRACE_MS)
+  const send = definedOnly({ onProgress: opts.onProgress, file: opts.file, stop: signal, hard: hard.signal })
+  try {
+    for (;;) {
+      const failed: { patch?: FailedPatch } = {}
+      try {
+        let start = direct ?? (resumeFrom ? await resumeSession(ctx, resumeFrom, digest ?? 'blob', scopes, signal) : undefined)
+        resumeFrom = undefined
+        direct = undefined
+        if (!start) {
+          if (restarted && digest) {
+            // The failed attempt may have landed the blob after all.
+            const have = await statBlob(ctx, digest, signal, scopes)
+            if (have) return done(digest, size ?? have.size, 'upload')
+          }
+          start = { location: pending ?? (await startUpload(ctx, scopes, signal)), offset: 0, resumed: false }
+          pending = undefined
         }
-        start = { location: pending ?? (await startUpload(ctx, scopes, signal)), offset: 0, resumed: false }
-        pending = undefined
+        track?.save(start.location, start.offset)
+        const result = await uploadOnce(ctx, start, body, { digest, size }, scopes, send, failed, track)
+        track?.drop()
+        if (pending) await cancelUpload(ctx, pending)
+        ctx.stats.blobsUploaded++
+        ctx.stats.bytesUploaded += result.size
+        return done(result.digest, result.size, 'upload')
+      } catch (err) {
+        if (signal?.aborted) throw err
+        const tooLarge = err instanceof RegistryError && err.status === 413 && !ctx.chunkedRegistries.has(ctx.session.registry)
+        if (tooLarge) {
+          ctx.chunkedRegistries.add(ctx.session.registry)
+          ctx.log(`upload: ${ctx.session.registry} refused a whole-body upload (413); switching to chunks of ${ctx.chunkSize} bytes`)
+        }
+        const at = failed.patch
+        // Chunks were our idea, for resuming: a registry that does not take them gets one streamed PATCH.
+        const refused = at?.resumableChunks === true && chunksRefused(err)
+        if (refused) {
+          ctx.streamOnly.add(ctx.session.registry)
+          ctx.log(`upload: ${ctx.session.registry} did not take a resumable chunk (${(err as Error).message}); one streamed PATCH from now on`)
+        }
+        // POST and HEAD spend their budget inside the session; a failure outside PATCH/PUT is final.
+        const step = at?.step
+        const n = step ? (failures.get(step) ?? 0) + 1 : Infinity
+        if (step) failures.set(step, n)
+        if (!tooLarge && !refused && (!at || !restartable(err) || n >= ctx.retry.maxAttempts)) {
+          // A session worth continuing next run is kept; one whose bytes are wrong is not.
+          if (err instanceof DigestMismatchError || err instanceof SizeMismatchError) track?.drop()
+          throw err
+        }
+        ctx.stats.retries++
+        const ms = tooLarge || refused ? 0 : retryAfterOf(err) ?? backoffDelay(n, ctx.retry)
+        // A 416 means the registry disagrees with our offset, a 400 (DIGEST_INVALID) that what it holds
+        // is damaged, a 404 that the session is gone: only a fresh session settles these.
+        const fresh = tooLarge || refused || !(err instanceof RegistryError) || err.status === 416 || err.status === 400 || err.status === 404
+        let how: string
+        if (!fresh && answeredUnprocessed(err)) {
+          // The registry answered (5xx, 429, 401) instead of taking the request: send it again as is.
+          direct = { location: at!.location, offset: at!.offset, resumed: at!.resumed }
+          how = `retrying ${step}`
+        } else if (!fresh) {
+          resumeFrom = at
+          how = 'asking the registry how much it kept'
+        } else {
+          how = 'restarting from POST'
+        }
+        ctx.log(`upload: ${digest ?? 'blob'} failed, ${how} in ${ms}ms (${step ?? 'upload'} failure ${n === Infinity ? 1 : n}/${ctx.retry.maxAttempts}): ${(err as Error).message}`)
+        restarted = true
+        await sleep(ms, signal)
       }
-      track?.save(start.location, start.offset)
-      const result = await uploadOnce(ctx, start, body, { digest, size }, scopes, opts, failed, track)
-      track?.drop()
-      if (pending) await cancelUpload(ctx, pending)
-      ctx.stats.blobsUploaded++
-      ctx.stats.bytesUploaded += result.size
-      return done(result.digest, result.size, 'upload')
-    } catch (err) {
-      if (signal?.aborted) throw err
-      const tooLarge = err instanceof RegistryError && err.status === 413 && !ctx.chunkedRegistries.has(ctx.session.registry)
-      if (tooLarge) {
-        ctx.chunkedRegistries.add(ctx.session.registry)
-        ctx.log(`upload: ${ctx.session.registry} refused a whole-body upload (413); switching to chunks of ${ctx.chunkSize} bytes`)
-      }
-      const at = failed.patch
-      // POST and HEAD spend their budget inside the session; a failure outside PATCH/PUT is final.
-      const step = at?.step
-      const n = step ? (failures.get(step) ?? 0) + 1 : Infinity
-      if (step) failures.set(step, n)
-      if (!tooLarge && (!at || !restartable(err) || n >= ctx.retry.maxAttempts)) {
-        // A session worth continuing next run is kept; one whose bytes are wrong is not.
-        if (err instanceof DigestMismatchError || err instanceof SizeMismatchError) track?.drop()
-        throw err
-      }
-      ctx.stats.retries++
-      const ms = tooLarge ? 0 : retryAfterOf(err) ?? backoffDelay(n, ctx.retry)
-      // A 416 means the registry disagrees with our offset, a 400 (DIGEST_INVALID) that what it holds
-      // is damaged, a 404 that the session is gone: only a fresh session settles these.
-      const fresh = tooLarge || !(err instanceof RegistryError) || err.status === 416 || err.status === 400 || err.status === 404
-      let how: string
-      if (!fresh && answeredUnprocessed(err)) {
-        // The registry answered (5xx, 429, 401) instead of taking the request: send it again as is.
-        direct = { location: at!.location, offset: at!.offset, resumed: at!.resumed }
-        how = `retrying ${step}`
-      } else if (!fresh) {
-        resumeFrom = at
-        how = 'asking the registry how much it kept'
-      } else {
-        how = 'restarting from POST'
-      }
-      ctx.log(`upload: ${digest ?? 'blob'} failed, ${how} in ${ms}ms (${step ?? 'upload'} failure ${n === Infinity ? 1 : n}/${ctx.retry.maxAttempts}): ${(err as Error).message}`)
-      restarted = true
-      await sleep(ms, signal)
     }
+  } finally {
+    hard.dispose()
   }
+}
+
+/**
+ * A signal that aborts `ms` after `signal` does (with its reason): requests that should be let
+ * finish after an interrupt, within bounds. dispose() removes the listener from the caller's signal.
+ */
+export function lingering(signal: AbortSignal | undefined, ms: number): { signal?: AbortSignal; dispose(): void } {
+  if (!signal) return { dispose() {} }
+  const c = new AbortController()
+  let timer: NodeJS.Timeout | undefined
+  const fire = (): void => {
+    timer = setTimeout(() => c.abort(signal.reason), ms)
+    timer.unref()
+  }
+  if (signal.aborted) fire()
+  else signal.addEventListener('abort', fire, { once: true })
+  return {
+    signal: c.signal,
+    dispose() {
+      signal.removeEventListener('abort', fire)
+      clearTimeout(timer)
+    },
+  }
+}
+
+/** A registry's refusal of a Content-Range chunk that a plain streamed upload would not meet. */
+function chunksRefused(err: unknown): boolean {
+  if (!(err instanceof RegistryError) || err instanceof UnreachableError) return false
+  if (err.code === 'ERR_REGISTRY_UPLOAD_SHORT') return true
+  return err.status >= 400 && err.status < 500 && ![401, 403, 404, 408, 429].includes(err.status)
 }
 
 /**
@@ -167,134 +218,4 @@ function restartable(err: unknown): boolean {
 function retryAfterOf(err: unknown): number | undefined {
   const v = (err as { retryAfterMs?: unknown }).retryAfterMs
   return typeof v === 'number' ? v : undefined
-}
-
-/** POST an empty upload request; returns the session Location resolved against the response URL. */
-async function startUpload(ctx: RepoContext, scopes: readonly string[], signal?: AbortSignal): Promise<string> {
-  const res = await ctx.session.request({
-    method: 'POST', url: `${repoPath(ctx)}/blobs/uploads/`, headers: { 'content-length': '0' }, scopes, ok: [202],
-    what: 'repository', subject: ctx.repository, signal,
-  })
-  await res.body.dump().catch(() => {})
-  return nextLocation(res, 'POST')
-}
-
-function nextLocation(res: WireResponse, step: string): string {
-  const loc = header(res.headers, 'location')
-  if (!loc) throw new ProtocolError(`registry answered ${step} of a blob upload without a Location header`, { status: res.status, method: step, url: res.url })
-  return resolveLocation(res.url, loc)
-}
-
-interface Known { digest: Digest | undefined; size: number | undefined }
-
-/**
- * One attempt on the session `start` names. The whole body is read and hashed from its first byte
- * even when resuming: only the bytes past `start.offset` are sent. `failed.patch` says which
- * session a failing PATCH was on, so the caller can ask the registry what it kept.
- */
-async function uploadOnce(ctx: RepoContext, start: UploadStart, body: BlobBody, known: Known, scopes: readonly string[],
-  opts: RegistryPutOptions, failed: { patch?: FailedPatch }, track?: SessionTracker): Promise<{ digest: Digest; size: number }> {
-  const forced = ctx.uploadMode === 'chunked' || ctx.chunkedRegistries.has(ctx.session.registry)
-  // Large blobs a later run could resume go in chunks: each acknowledged chunk is a point to continue from.
-  const resumable = !forced && ctx.uploadMode === 'auto' && track !== undefined && ctx.resumableChunkSize > 0 && known.size !== undefined && known.size >= 2 * ctx.resumableChunkSize
-  const chunked = forced || resumable
-  const chunkSize = forced ? ctx.chunkSize : ctx.resumableChunkSize
-  if (!chunked && body instanceof Uint8Array && ctx.uploadMode === 'auto' && start.offset === 0) {
-    const digest = known.digest!
-    failed.patch = { location: start.location, offset: 0, resumed: false, step: 'PUT', sent: () => body.length, size: body.length }
-    await commit(ctx, start.location, digest, scopes, opts.signal, body)
-    failed.patch = undefined
-    opts.onProgress?.({ digest, kind: 'upload', bytes: body.length, total: body.length })
-    return { digest, size: body.length }
-  }
-  const source = body instanceof Uint8Array ? Readable.from([Buffer.from(body)]) : await body()
-  const digester = new Digester()
-  const progress = progressCounter(known.digest, known.size, opts)
-  const rest = new Remainder(start.offset)
-  source.on('error', (err) => digester.destroy(err))
-  digester.on('error', (err) => progress.destroy(err))
-  progress.on('error', (err) => rest.destroy(err))
-  source.pipe(digester).pipe(progress).pipe(rest)
-  let loc = start.location
-  try {
-    loc = chunked ? await patchChunks(ctx, start, rest, known.size, chunkSize, scopes, opts.signal, failed, track)
-      : await patchStream(ctx, start, rest, known.size, scopes, opts.signal, failed)
-  } catch (err) {
-    if (!source.destroyed) {
-      source.on('error', () => {})
-      source.destroy()
-    }
-    if ((err as { code?: string }).code === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH' && known.size !== undefined) {
-      throw new SizeMismatchError(known.size, digester.bytes, known.digest)
-    }
-    throw err
-  }
-  failed.patch = undefined
-  // The registry can answer once it has Content-Length bytes, before the source has seen its
-  // end (a file stream's last empty read). Destroying it then would leave the digest unsettled
-  // for ever: drain the rest instead, so any bytes past the declared size are counted and refused.
-  rest.resume()
-  const got = await digester.result
-  try {
-    if (known.size !== undefined && got.size !== known.size) throw new SizeMismatchError(known.size, got.size, known.digest)
-    if (known.digest && got.digest !== known.digest) throw new DigestMismatchError(known.digest, got.digest, got.size)
-  } catch (err) {
-    await cancelUpload(ctx, loc)
-    throw err
-  }
-  // Every byte is in the session now: a failed commit (here or in a later run) resumes with the PUT alone.
-  track?.save(loc, got.size)
-  failed.patch = { location: loc, offset: got.size, resumed: true, step: 'PUT', sent: () => got.size, size: got.size }
-  await commit(ctx, loc, got.digest, scopes, opts.signal)
-  failed.patch = undefined
-  return got
-}
-
-/** One PATCH carrying the rest of the stream (none when the registry has it all); returns the next Location. */
-async function patchStream(ctx: RepoContext, at: UploadStart, body: Remainder, size: number | undefined, scopes: readonly string[],
-  signal: AbortSignal | undefined, failed: { patch?: FailedPatch }): Promise<string> {
-  const headers = streamHeaders(at, size)
-  if (!headers) return at.location
-  failed.patch = { location: at.location, offset: at.offset, resumed: at.resumed, step: `PATCH ${at.offset}`, sent: () => at.offset + body.passed, size }
-  const res = await ctx.session.request({ method: 'PATCH', url: at.location, headers, body, scopes, ok: [202, 204], what: 'upload', retry: false, signal })
-  await res.body.dump().catch(() => {})
-  return nextLocation(res, 'PATCH')
-}
-
-/** Content-Range PATCHes of `ctx.chunkSize` bytes from `at.offset`; returns the Location after the last one. */
-async function patchChunks(ctx: RepoContext, at: UploadStart, body: Readable, size: number | undefined, chunkSize: number,
-  scopes: readonly string[], signal: AbortSignal | undefined, failed: { patch?: FailedPatch }, track?: SessionTracker): Promise<string> {
-  let loc = at.location
-  let offset = at.offset
-  for await (const chunk of chunksOf(body, chunkSize)) {
-    const end = offset + chunk.length - 1
-    failed.patch = { location: loc, offset, resumed: true, step: `PATCH ${offset}`, sent: () => end + 1, size }
-    const res = await ctx.session.request({
-      method: 'PATCH', url: loc, body: chunk, scopes, ok: [202, 204], what: 'upload', retry: false,
-      headers: { 'content-type': OCTET, 'content-range': `${offset}-${end}`, 'content-length': String(chunk.length) },
-      signal,
-    })
-    await res.body.dump().catch(() => {})
-    // The server's Range is ambiguous for 0/1 bytes (distribution says 0-0 for both): trust our own offset
-    // and only use Range to detect a short write.
-    const range = /^(?:bytes=)?0-(\d+)$/.exec(header(res.headers, 'range') ?? '')
-    if (range && Number(range[1]) < end && end > 0) {
-      throw new RegistryError('ERR_REGISTRY_UPLOAD_SHORT', `registry stored only ${Number(range[1]) + 1} of ${end + 1} bytes of a chunked upload; restarting`,
-        { status: res.status, method: 'PATCH', url: res.url, retryable: true })
-    }
-    loc = nextLocation(res, 'PATCH')
-    offset = end + 1
-    track?.save(loc, offset)
-  }
-  return loc
-}
-
-/** PUT `?digest=` closing the session, with the whole body (monolithic) or empty. */
-async function commit(ctx: RepoContext, loc: string, digest: Digest, scopes: readonly string[], signal?: AbortSignal, body?: Uint8Array): Promise<void> {
-  const res = await ctx.session.request({
-    method: 'PUT', url: appendQuery(loc, 'digest', digest), scopes, ok: [201, 204], what: 'upload', retry: false,
-    headers: { 'content-type': OCTET, 'content-length': String(body?.length ?? 0) }, body: body ?? new Uint8Array(0),
-    signal,
-  })
-  await res.body.dump().catch(() => {})
 }

@@ -6,7 +6,7 @@ import {
   type Platform, type Repository, type TransferEvent,
 } from '../oci/index.js'
 import { narrowToImage } from './fetch-image.js'
-import { putBlob } from './push-image.js'
+import { allOrStop, putBlob } from './push-image.js'
 import { mountSources } from './mount-sources.js'
 
 /** Options for copyImage. */
@@ -56,7 +56,7 @@ async function copyTree(
     const m = node.value as ImageManifest
     const blobs = [m.config, ...m.layers.filter((l) => !isForeignLayerType(l.mediaType))]
     const from = mountSources([src.name], dst.name)
-    await Promise.all(blobs.map((d) => limit(() => copyBlob(src, dst, d, from, opts))))
+    await allOrStop(opts.signal, blobs.map((d) => (signal: AbortSignal) => limit(() => copyBlob(src, dst, d, from, { ...opts, signal }))))
   }
   try {
     await dst.manifests.put(node.descriptor.digest, node.bytes, node.descriptor.mediaType, opts.signal)
@@ -66,5 +66,7 @@ async function copyTree(
 }
 
 async function copyBlob(src: Repository, dst: Repository, d: Descriptor, mountFrom: readonly string[], opts: CopyOptions): Promise<void> {
-  await putBlob(dst, () => src.blobs.open(d, opts.signal), d, { mountFrom }, opts)
+  // A layout's blob file is read in place by a registry upload: bounded memory, resumable from any offset.
+  const file = src.blobs.path?.(d.digest)
+  await putBlob(dst, () => src.blobs.open(d, opts.signal), d, file ? { mountFrom, file } : { mountFrom }, opts)
 }

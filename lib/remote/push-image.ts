@@ -15,8 +15,11 @@ export interface PushImageOptions {
   mountFrom?: readonly string[]
 }
 
-/** Per-blob extra options a registry store understands; a layout store ignores them. */
-interface PutExtras { mountFrom?: readonly string[] }
+/**
+ * Per-blob extra options a registry store understands; a layout store ignores them. `file`: a
+ * local file with exactly the blob's bytes, which the upload reads in place (see RegistryPutOptions).
+ */
+interface PutExtras { mountFrom?: readonly string[]; file?: string }
 
 /**
  * Pushes `image` to `repo` and points each of `tags` at it; returns the manifest descriptor.
@@ -35,9 +38,9 @@ export async function pushImage(repo: Repository, image: Image, tags: readonly s
 export async function pushImageContent(repo: Repository, image: Image, opts: PushImageOptions = {}): Promise<Descriptor> {
   const [manifest, layers] = await Promise.all([image.manifest(), image.layers()])
   const limit = pLimit(Math.max(1, opts.concurrency ?? 4))
-  await Promise.all(manifest.layers.map((d, i) => limit(async () => {
+  await allOrStop(opts.signal, manifest.layers.map((d, i) => (signal: AbortSignal) => limit(async () => {
     if (isForeignLayerType(d.mediaType)) return // foreign layers are fetched from their urls, never uploaded
-    await pushLayer(repo, layers[i]!, d, opts)
+    await pushLayer(repo, layers[i]!, d, { ...opts, signal })
   })))
   const config = await image.rawConfig()
   await putBlob(repo, config, manifest.config, {}, opts)
@@ -68,6 +71,32 @@ export async function putBlob(
     await repo.blobs.put(body, { digest: d.digest, size: d.size, mediaType: d.mediaType }, putOpts)
   } catch (err) {
     throw wrapError(`push blob ${d.digest} to ${repo.name}`, err)
+  }
+}
+
+/**
+ * Runs every job and waits for all of them. The first failure is what is thrown, and it aborts the
+ * signal the other jobs got, so their uploads stop at their next chunk boundary and keep their
+ * sessions for the next run. (Promise.all would return at the first failure while other uploads
+ * still run: a caller then closing its connections or exiting cuts a chunk in flight, and
+ * distribution forgets a session whose chunk was cut.) `signal` aborting aborts them all.
+ */
+export async function allOrStop<T>(signal: AbortSignal | undefined, jobs: ReadonlyArray<(signal: AbortSignal) => Promise<T>>): Promise<T[]> {
+  const c = new AbortController()
+  const onAbort = (): void => c.abort(signal!.reason)
+  if (signal?.aborted) c.abort(signal.reason)
+  else signal?.addEventListener('abort', onAbort, { once: true })
+  let first: { err: unknown } | undefined
+  try {
+    const results = await Promise.allSettled(jobs.map((job) => job(c.signal).catch((err: unknown) => {
+      first ??= { err }
+      if (!c.signal.aborted) c.abort(err)
+      throw err
+    })))
+    if (first) throw first.err
+    return results.map((r) => (r as PromiseFulfilledResult<T>).value)
+  } finally {
+    signal?.removeEventListener('abort', onAbort)
   }
 }
 

@@ -1,8 +1,9 @@
 import t from 'tap'
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { LADING_BIN, cleanEnv, runBin } from '../helpers/cli.js'
 
 let cache: string
@@ -46,6 +47,27 @@ t.test('LADING_NO_COMPILE_CACHE: nothing written; an unwritable cache dir is not
   const r = await runBin(['--version'], cleanEnv({ XDG_CACHE_HOME: blocked }))
   t.equal(r.code, 0)
   t.equal(r.stderr, '')
+})
+
+t.test('the bundle is read as latin1: every non-ASCII character in dist/lading.cjs is in a comment', async (t) => {
+  const { default: ts } = await import('typescript')
+  const file = fileURLToPath(new URL('../../dist/lading.cjs', import.meta.url))
+  const text = await readFile(file, 'utf8')
+  const odd = [...text.matchAll(/[^\x00-\x7f]/g)].map((m) => m.index!)
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, false, ts.ScriptKind.JS)
+  const bad: string[] = []
+  // Only the nodes around a non-ASCII character are visited; a token (string, template, regex, name) holding one is code.
+  const visit = (node: import('typescript').Node): void => {
+    if (!odd.some((i) => i >= node.pos && i < node.end)) return
+    let leaf = true
+    node.forEachChild((c) => {
+      leaf = false
+      visit(c)
+    })
+    if (leaf && odd.some((i) => i >= node.getStart(source) && i < node.end)) bad.push(node.getText(source).slice(0, 80))
+  }
+  visit(source)
+  t.same(bad, [], 'code is ASCII, so latin1 and UTF-8 read it alike')
 })
 
 t.test('a command that uploads with undici and one that reads over Node\'s http keep their caches run after run', async (t) => {

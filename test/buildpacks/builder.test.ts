@@ -102,14 +102,17 @@ t.test('package-lock.json app: npm ci, answers HTTP with its dependency', async 
   t.match(await httpAnswer(image), /npm sample up 1 minute/)
 })
 
-t.test('a bare server.js (no package.json) builds and answers', async (t) => {
+t.test('a bare server.js (no package.json) builds on the default Node.js (the current LTS) and answers', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'lading-app-bare-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   writeFileSync(join(dir, 'server.js'), 'require("http").createServer((q, s) => s.end("bare " + process.version + "\\n")).listen(8080)\n')
   const image = `${reg.host}/apps/bare:1`
-  const r = await build(image, dir, '--env', 'BP_NODE_VERSION=22.x')
+  const r = await build(image, dir)
   t.equal(r.code, 0, r.stderr)
-  t.match(await httpAnswer(image), /^bare v22\./)
+  // Node.js 24 and newer link libatomic1: the run image must carry it for the default to start at all.
+  const answer = await httpAnswer(image)
+  t.match(answer, /^bare v\d+\./)
+  t.ok(Number(/^bare v(\d+)/.exec(answer)?.[1]) >= 24, `the current LTS (${answer.trim()}) runs on the run image`)
 })
 
 /** True when the registry has no such tag. */

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { appendLayers, imageFromParts, layerFromBytes, withConfig } from '../../lib/image/index.js'
 import { openLayout } from '../../lib/layout/index.js'
 import { RunImageCache, RebaseError, parseImageName } from '../../lib/rebase/index.js'
-import { planImageRebase } from '../../lib/rebase/plan.js'
+import { inAppLayout, planImageRebase } from '../../lib/rebase/plan.js'
 import type { ImageManifest, Parsed } from '../../lib/oci/index.js'
 import { emptyLayersMetadata, encodeLifecycleMetadata, LABELS } from '../../lib/platform/index.js'
 import { pushImage } from '../../lib/remote/index.js'
@@ -15,9 +15,9 @@ t.beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'lading-plan-')) }
 t.afterEach(() => rm(dir, { recursive: true, force: true }))
 
 /** Run images v1 and v2 (stack `st`, or `other` for v2 when asked) in one layout; an app on v1 in another. */
-async function setup(opts: { env?: string[]; v2Stack?: string; image?: string; mirrors?: (run: string) => string[] } = {}) {
+async function setup(opts: { env?: string[]; v2Stack?: string; image?: string; mirrors?: (run: string) => string[]; sameLayout?: boolean } = {}) {
   const runRepo = await openLayout(join(dir, 'run'), { create: true })
-  const appRepo = await openLayout(join(dir, 'app'), { create: true })
+  const appRepo = opts.sameLayout ? runRepo : await openLayout(join(dir, 'app'), { create: true })
   const run = (v: string, stack = 'st') => imageFromParts({ config: { Labels: { 'io.buildpacks.stack.id': stack } }, layers: [layerFromBytes(Buffer.from(v))] })
   const v1 = run('v1')
   const v2 = run('v2', opts.v2Stack)
@@ -79,3 +79,14 @@ async function setup2() {
   dir = await mkdtemp(join(tmpdir(), 'lading-plan-'))
   return setup({ image: `oci:${join(dir, 'gone')}:current` })
 }
+
+t.test('a run image recorded by its bare layout name is found in the app\'s own layout (what a build from oci:DIR:run records)', async (t) => {
+  const s = await setup({ image: 'current', sameLayout: true })
+  const p = await s.plan()
+  t.equal(p.new.name, `${s.runRepo.name}:current`)
+  t.ok(p.next, 'rebased onto v2')
+  t.equal(inAppLayout('run', 'oci:/x'), 'oci:/x:run')
+  t.equal(inAppLayout('sha256:ab', 'oci:/x'), 'oci:/x@sha256:ab')
+  t.equal(inAppLayout('run', 'registry.example.com/a'), 'run', 'a registry app keeps the name as recorded')
+  t.equal(inAppLayout('registry.example.com/r:1', 'oci:/x'), 'registry.example.com/r:1')
+})

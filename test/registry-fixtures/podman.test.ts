@@ -1,6 +1,6 @@
 import t from 'tap'
 import { join } from 'node:path'
-import { makeBaseImages, podmanRun, pushBaseImages, startRegistry } from '../../registry-fixtures/index.js'
+import { makeBaseImages, podmanRun, podmanSession, pushBaseImages, startRegistry } from '../../registry-fixtures/index.js'
 
 t.test('runs an image straight from an OCI layout', async (t) => {
   const imgs = await makeBaseImages(join(t.testdir(), 'layout'))
@@ -26,4 +26,16 @@ t.test('pulls from the http registry and from the TLS registry with credentials'
   t.match(r.stdout, /VERSION_ID=1/)
   await t.rejects(podmanRun(tlsRefs.runV1, { tlsVerify: true, certDir: tls.certDir, args: ['true'] }), { code: 'ERR_FIXTURE_TOOL_FAILED' },
     'no credentials → pull refused')
+})
+
+t.test('a session pulls once and runs many times, with bind mounts and the host network', async (t) => {
+  const root = t.testdir({ m: { 'msg.txt': 'mounted\n' } })
+  const imgs = await makeBaseImages(join(root, 'layout'))
+  const dir = join(root, 'm')
+  const s = await podmanSession(imgs.runV1)
+  t.teardown(() => s.close())
+  t.equal((await s.run({ args: ['cat', '/run-image-version'] })).stdout, 'v1\n')
+  t.equal((await s.run({ args: ['cat', '/m/msg.txt'], volumes: [`${dir}:/m:ro`] })).stdout, 'mounted\n')
+  const lo = await s.run({ args: ['cat', '/sys/class/net/lo/operstate'], network: 'host' })
+  t.equal(lo.code, 0, lo.stderr)
 })

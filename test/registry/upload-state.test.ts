@@ -1,7 +1,9 @@
 /**
  * Resume across processes (lib/registry/upload-state.ts, issue #10): the state file itself, a push
  * that resumes an earlier run's session, a forgotten session falling back to a restart, and a
- * child process killed with SIGKILL at ~90% of a 190 MiB push whose rerun sends only the rest.
+ * child process pushing a 190 MiB file killed with SIGKILL at ~90% (the rerun sends only the rest
+ * behind a buffering proxy, everything straight against distribution) or stopped with SIGTERM (the
+ * chunk in flight is finished, so the rerun sends exactly the rest).
  *
  * Observed with docker-registry 2.8.2: a PATCH cut mid-body leaves the bytes it received in the
  * session, but the session's `_state` still names the offset before that PATCH, and the next
@@ -28,7 +30,7 @@ const MiB = 1 << 20
 const reg = await registry(t)
 const CHILD = fileURLToPath(new URL('./push-child.ts', import.meta.url))
 const D = `sha256:${'a'.repeat(64)}` as Digest
-// A resumable chunk size (RegistryClientOptions.resumableChunkSize), as benchmarks/push-resume.ts uses.
+// The default resumable chunk size (RESUMABLE_CHUNK_SIZE), as the CLI and benchmarks/push-resume.ts use.
 const RESUMABLE_CHUNK = 32 * MiB
 
 t.test('state file: 0600, no credentials, round trip; damaged, stale, foreign or live-owned files are ignored', async (t) => {
@@ -85,7 +87,7 @@ t.test('an earlier run\'s session is resumed at the offset the registry reports;
   t.same(await readdir(dir), [], 'committed: state removed')
 })
 
-t.test('single streamed PATCH (the CLI default): a run that died before its commit leaves a session the next run closes with the PUT alone', async (t) => {
+t.test('single streamed PATCH (a blob under two resumable chunks): a run that died before its commit leaves a session the next run closes with the PUT alone', async (t) => {
   const p = await proxy(t, reg.url, [{ match: { method: 'PUT', nth: 1, times: 2 }, action: { status: 500, body: 'boom' } }])
   const dir = join(t.testdir(), 'uploads')
   const b = blob(400_000)
@@ -134,42 +136,53 @@ function runChild(args: string[], started?: (child: ChildProcess) => void): Prom
   })
 }
 
-for (const buffered of [true, false]) {
-  const name = buffered
-    ? 'kill -9 at ~90% of a 190 MiB push behind a request-buffering proxy: the rerun sends about the last 10%'
-    : 'kill -9 at ~90% straight against distribution 2.8: the registry forgets the session, the rerun restarts and succeeds'
-  t.test(name, { timeout: 300_000 }, async (t) => {
+const KILLS = [
+  { signal: 'SIGKILL', at: 0.9, buffered: true, name: 'kill -9 at ~90% of a 190 MiB push behind a request-buffering proxy: the rerun sends about the last 10%' },
+  { signal: 'SIGKILL', at: 0.9, buffered: false, name: 'kill -9 at ~90% straight against distribution 2.8: the registry forgets the session, the rerun restarts and succeeds' },
+  { signal: 'SIGTERM', at: 0.7, buffered: false, name: 'SIGTERM at ~70% straight against distribution 2.8: the chunk in flight is finished, exit 143, the rerun sends exactly the rest' },
+] as const
+
+for (const k of KILLS) {
+  t.test(k.name, { timeout: 300_000 }, async (t) => {
     const dir = t.testdir()
     const f = await bigFile(dir, 190)
-    // The kill comes from the proxy's own data handler the moment 90% of the bytes have arrived,
-    // so it lands mid-request as a real kill would, not at a convenient chunk boundary.
+    // The signal comes from the proxy's own data handler the moment that share of the bytes has
+    // arrived, so it lands mid-request as a real kill would, not at a convenient chunk boundary.
     let victim: ChildProcess | undefined
-    let patchedIn = 0
     const p = await proxy(t, reg.url, [], {
-      ...(buffered ? { bufferRequests: true } : {}),
+      ...(k.buffered ? { bufferRequests: true } : {}),
       onRequestBytes: (rec) => {
         if (rec.method !== 'PATCH' || !victim) return
-        patchedIn = p.requests.filter((r) => r.method === 'PATCH').reduce((n, r) => n + r.bytesIn, 0)
-        if (patchedIn >= f.size * 0.9) {
-          victim.kill('SIGKILL')
+        if (patched(0) >= f.size * k.at) {
+          victim.kill(k.signal)
           victim = undefined
         }
       },
     })
     const chunk = RESUMABLE_CHUNK
     const patched = (from: number): number => p.requests.slice(from).filter((r) => r.method === 'PATCH').reduce((n, r) => n + r.bytesIn, 0)
-    const args = [p.host, `state/kill-${buffered ? 'buffered' : 'direct'}`, f.path, f.digest, String(f.size), join(dir, 'uploads'), String(chunk)]
+    const args = [p.host, `state/${k.signal.toLowerCase()}-${k.buffered ? 'buffered' : 'direct'}`, f.path, f.digest, String(f.size), join(dir, 'uploads'), String(chunk)]
     const first = await runChild(args, (c) => { victim = c })
-    t.equal(first.signal, 'SIGKILL', 'killed mid-push')
     const sentFirst = patched(0)
-    t.ok(sentFirst >= f.size * 0.9 && sentFirst < f.size, `first run got ${(sentFirst / MiB).toFixed(1)} MiB in`)
+    if (k.signal === 'SIGKILL') {
+      t.equal(first.signal, 'SIGKILL', 'killed mid-push')
+      t.ok(sentFirst >= f.size * k.at && sentFirst < f.size, `first run got ${(sentFirst / MiB).toFixed(1)} MiB in`)
+    } else {
+      t.equal(first.code, 143, first.stderr.slice(-2000))
+      t.match(first.stderr, /upload: stopping at byte \d+ of 199229440 \(interrupted\); the session is kept for the next run/)
+      t.equal(sentFirst % chunk, 0, `stopped at a chunk boundary: ${(sentFirst / MiB).toFixed(1)} MiB in`)
+    }
     await new Promise((ok) => setTimeout(ok, 300)) // let the registry notice the dead connection
     const mark = p.requests.length
     const second = await runChild(args)
     t.equal(second.code, 0, second.stderr.slice(-2000))
     const sent = patched(mark)
     t.comment(`rerun sent ${(sent / MiB).toFixed(1)} MiB of ${f.size / MiB} MiB`)
-    if (buffered) {
+    if (k.signal === 'SIGTERM') {
+      t.equal(sent + sentFirst, f.size, 'no byte sent twice')
+      t.ok(sent <= f.size * (1 - k.at), `rerun sends at most the last ${Math.round((1 - k.at) * 100)}%: ${(sent / MiB).toFixed(1)} MiB`)
+      t.notOk(p.requests.slice(mark).some((r) => r.method === 'POST'), 'no new session')
+    } else if (k.buffered) {
       t.ok(sent <= f.size * 0.1 + chunk, `rerun sends about the last 10% (at most one chunk more): ${(sent / MiB).toFixed(1)} MiB`)
       t.ok(sent > 0, 'and not nothing')
       t.match(second.stderr, /an earlier run left sha256:\w+ at byte \d+ of 199229440/)

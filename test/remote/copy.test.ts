@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FaultProxy } from '../../registry-fixtures/index.js'
-import { sha256 } from '../../lib/digest/index.js'
+import { sha256, type Digest } from '../../lib/digest/index.js'
 import { imageFromParts, type Image } from '../../lib/image/index.js'
 import { openLayout, type LayoutRepository } from '../../lib/layout/index.js'
 import { encodeJson, MediaTypes, parseReference, type Descriptor, type Platform, type Repository, type TransferEvent } from '../../lib/oci/index.js'
@@ -122,4 +122,21 @@ t.test('a failure part-way through the copy moves no tag', async (t) => {
   const puts = proxy.requests.slice(before).filter((q) => q.method === 'PUT' && /\/manifests\//.test(q.path)).map((q) => q.path)
   t.equal(puts.length, 1, 'only the first child manifest (by digest) was written')
   t.match(puts[0], /\/manifests\/sha256:/)
+})
+
+t.test('layout → registry: each blob file is read in place (not through open), bytes intact', async (t) => {
+  const src = await layout(t)
+  const img = await image(AMD, 2)
+  await pushImage(src, img, ['one'])
+  let opened = 0
+  const counting: Repository = {
+    ...src, name: src.name, tags: () => src.tags(), manifests: src.manifests,
+    blobs: { stat: (d) => src.blobs.stat(d), put: (b, e, o) => src.blobs.put(b, e, o), path: (d: Digest) => src.blobs.path(d),
+      open: (d, s) => { opened++; return src.blobs.open(d, s) } },
+  }
+  const dst = repoAt('copy/from-files')
+  const d = await copyImage(counting, 'one', dst, ['one'])
+  t.equal(opened, 0, 'no blob read through open')
+  t.equal(d.digest, (await img.descriptor()).digest)
+  await validateImage(await fetchImage(dst, 'one'))
 })

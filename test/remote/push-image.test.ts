@@ -7,7 +7,7 @@ import { encodeJson, MediaTypes, parseReference, type ImageManifest, type Reposi
 import { toImage, withMediaType, type Image, type Layer } from '../../lib/image/index.js'
 import { openLayout, type LayoutRepository } from '../../lib/layout/index.js'
 import type { RegistryClient } from '../../lib/registry/index.js'
-import { fetchImage, isNotFound, pushImage, pushImageContent } from '../../lib/remote/index.js'
+import { allOrStop, fetchImage, isNotFound, pushImage, pushImageContent } from '../../lib/remote/index.js'
 import { randomImage } from '../helpers/random.js'
 import { registryClientEnv } from '../helpers/registry-env.js'
 import { validateImage } from '../helpers/validate.js'
@@ -156,4 +156,35 @@ t.test('a layer upload that keeps failing leaves no tag and no manifest', async 
   t.equal(await tagExists(r, 'v1'), false, 'the tag was not written')
   t.equal(await tagExists(r, await img.digest()), false, 'nor the manifest by digest')
   t.equal(proxy.requests.filter((q) => q.method === 'PUT' && /\/manifests\//.test(q.path) && /push\/fails/.test(q.path)).length, 0)
+})
+
+t.test('allOrStop: waits for every job; the first failure aborts the others\' signal and is what is thrown', async (t) => {
+  const order: string[] = []
+  const slow = (name: string) => (signal: AbortSignal): Promise<string> => new Promise((resolve) => {
+    // An upload stopping at its next chunk boundary: it settles a little after the abort.
+    signal.addEventListener('abort', () => setTimeout(() => {
+      order.push(`${name} stopped`)
+      resolve(name)
+    }, 20))
+  })
+  const failing = async (): Promise<string> => {
+    await new Promise((ok) => setTimeout(ok, 5))
+    order.push('failed')
+    throw new Error('403 on the config')
+  }
+  const late = async (): Promise<string> => {
+    await new Promise((ok) => setTimeout(ok, 15))
+    throw new Error('a later failure')
+  }
+  await t.rejects(allOrStop(undefined, [slow('a'), late, failing, slow('b')]), { message: '403 on the config' })
+  t.same(order, ['failed', 'a stopped', 'b stopped'], 'rejected only once the others had stopped')
+
+  t.same(await allOrStop(undefined, [async () => 1, async () => 2]), [1, 2])
+  const parent = new AbortController()
+  const all = allOrStop(parent.signal, [slow('c'), slow('d')])
+  parent.abort(new Error('SIGTERM'))
+  t.same(await all, ['c', 'd'], 'the caller\'s signal reaches every job')
+  const gone = new AbortController()
+  gone.abort()
+  t.same(await allOrStop(gone.signal, [async (s) => s.aborted]), [true], 'already aborted')
 })

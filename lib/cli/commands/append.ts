@@ -62,7 +62,10 @@ Examples:
     const platform = ctx.platform(args.values.platform)
     const dst = await ctx.target(dstArg!, { create: true })
     const base = await loadBase(ctx, baseArg!, platform)
-    const store = await mkdtemp(join(tmpdir(), 'lading-append-'))
+    // Into an OCI layout the layers are written straight into its blob store (same
+    // `sha256/<hex>` shape), so the push finds them there instead of copying each one again.
+    const layoutBlobs = dst.repo.name.startsWith('oci:') ? join(dst.repo.name.slice(4), 'blobs') : undefined
+    const store = layoutBlobs ?? await mkdtemp(join(tmpdir(), 'lading-append-'))
     try {
       const started = Date.now()
       const layers = []
@@ -90,7 +93,7 @@ Examples:
       }
       return 0
     } finally {
-      await rm(store, { recursive: true, force: true })
+      if (!layoutBlobs) await rm(store, { recursive: true, force: true })
     }
   },
 }

@@ -41,6 +41,7 @@ Examples:
       allPlatforms: Boolean(args.values['all-platforms']),
       platform,
       concurrency,
+      // SIGINT/SIGTERM: uploads stop at a chunk boundary and keep their sessions for the next run.
       signal: ctx.signal,
       onProgress: (ev: TransferEvent) => {
         ledger.record(ev)

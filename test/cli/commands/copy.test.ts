@@ -1,4 +1,7 @@
 import t from 'tap'
+import { spawn } from 'node:child_process'
+import { createReadStream } from 'node:fs'
+import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseConcurrency } from '../../../lib/cli/commands/copy.js'
 import { sha256 } from '../../../lib/digest/index.js'
@@ -6,7 +9,8 @@ import { imageFromParts } from '../../../lib/image/index.js'
 import { openLayout } from '../../../lib/layout/index.js'
 import { encodeJson, MediaTypes, type Descriptor } from '../../../lib/oci/index.js'
 import { fetchImage, pushImage } from '../../../lib/remote/index.js'
-import { runCli } from '../../helpers/cli.js'
+import { startFaultProxy, startRegistry, writeBigBlob } from '../../../registry-fixtures/index.js'
+import { cleanEnv, LADING_BIN, runCli } from '../../helpers/cli.js'
 import { randomImage, randomLayer } from '../../helpers/random.js'
 import { validateImage } from '../../helpers/validate.js'
 import { workDir } from '../../helpers/work-dir.js'
@@ -96,4 +100,57 @@ t.test('parseConcurrency', async (t) => {
   t.equal(parseConcurrency('64'), 64)
   t.throws(() => parseConcurrency('-1'), { code: 'ERR_USAGE' })
   t.throws(() => parseConcurrency(''), { code: 'ERR_USAGE' })
+})
+
+t.test('SIGTERM mid-push: the chunk in flight is finished, exit 143, no tag; the rerun sends exactly the rest', { timeout: 300_000 }, async (t) => {
+  const MiB = 1 << 20
+  const dir = await workDir(t, 'copy-sigterm')
+  // One 96 MiB layer: three of the CLI's 32 MiB resumable chunks.
+  const big = await writeBigBlob(join(dir, 'layer.bin'), 96)
+  const layout = await openLayout(join(dir, 'layout'), { create: true })
+  const layer = { mediaType: MediaTypes.OCI_LAYER_GZIP, digest: big.digest, size: big.size } as Descriptor
+  await layout.blobs.put(() => createReadStream(big.path), layer)
+  const config = encodeJson({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [big.digest] } })
+  await layout.blobs.put(config)
+  const manifest = encodeJson({ schemaVersion: 2, mediaType: MediaTypes.OCI_MANIFEST,
+    config: { mediaType: MediaTypes.OCI_CONFIG, digest: sha256(config), size: config.length }, layers: [layer] })
+  await layout.manifests.put('v1', manifest, MediaTypes.OCI_MANIFEST)
+  const reg = await startRegistry({ variant: 'http' })
+  t.teardown(() => reg.stop())
+  let victim: ReturnType<typeof spawn> | undefined
+  // The layer's chunks (the config goes up as one small streamed PATCH without Content-Range).
+  const patched = (from = 0): number => proxy.requests.slice(from).filter((r) => r.method === 'PATCH' && r.headers['content-range'])
+    .reduce((n, r) => n + r.bytesIn, 0)
+  const proxy = await startFaultProxy(reg.url, [], {
+    onRequestBytes: (rec) => {
+      if (rec.method === 'PATCH' && victim && patched() >= big.size / 2) {
+        victim.kill('SIGTERM')
+        victim = undefined
+      }
+    },
+  })
+  t.teardown(() => proxy.stop())
+  const env = cleanEnv({ HOME: join(dir, 'home') })
+  const argv = ['copy', `oci:${join(dir, 'layout')}:v1`, `${proxy.host}/sig/term:v1`, '-v']
+  const run = (kill: boolean): Promise<{ code: number | null; stderr: string }> => new Promise((resolve, reject) => {
+    const child = spawn(LADING_BIN, argv, { env, stdio: ['ignore', 'ignore', 'pipe'] })
+    if (kill) victim = child
+    let stderr = ''
+    child.stderr!.on('data', (d) => (stderr += d))
+    child.on('error', reject)
+    child.on('exit', (code) => resolve({ code, stderr }))
+  })
+  const first = await run(true)
+  t.equal(first.code, 143, first.stderr.slice(-3000))
+  t.match(first.stderr, /upload: stopping at byte 67108864 of 100663296 \(interrupted\)/, 'stopped after the chunk in flight')
+  t.notOk(proxy.requests.some((r) => r.method === 'PUT' && r.path.includes('/manifests/')), 'no manifest, no tag')
+  const sentFirst = patched()
+  t.equal(sentFirst, 64 * MiB)
+  t.equal((await readdir(join(dir, 'home', '.cache', 'lading', 'uploads'))).length, 1, 'the session is kept')
+  const mark = proxy.requests.length
+  const second = await run(false)
+  t.equal(second.code, 0, second.stderr.slice(-3000))
+  t.match(second.stderr, /resuming sha256:\w+ at byte 67108864 of 100663296/)
+  t.equal(patched(mark), big.size - sentFirst, 'the rerun sent exactly the rest')
+  t.same(await readdir(join(dir, 'home', '.cache', 'lading', 'uploads')), [], 'state removed after the commit')
 })
