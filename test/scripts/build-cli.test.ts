@@ -41,10 +41,11 @@ t.test('the bundle is pure ASCII, its licence notices in a file beside it', asyn
   t.match(readFileSync(`${BUNDLE}.LEGAL.txt`, 'utf8'), /MIT/)
 })
 
-t.test('--version loads no registry client, crypto or network module', async (t) => {
+t.test('--version loads no registry client, crypto, network or stream module', async (t) => {
   const r = await lading(['--version'])
   t.equal(r.code, 0, r.stderr)
-  for (const m of ['http', 'https', 'tls', 'http2', 'crypto', 'zlib', 'child_process', 'fs/promises', 'v8']) t.notOk(r.builtins.has(m), `${m} not loaded`)
+  t.match(r.stdout, /^lading \d/)
+  for (const m of ['http', 'https', 'tls', 'http2', 'crypto', 'zlib', 'child_process', 'fs/promises', 'v8', 'net', 'stream', 'tty']) t.notOk(r.builtins.has(m), `${m} not loaded`)
 })
 
 t.test('a registry image made with append (undici\'s pool), then read with digest (Node\'s http only)', async (t) => {
