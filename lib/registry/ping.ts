@@ -32,6 +32,23 @@ export function httpAllowed(host: string, insecure: readonly string[]): boolean 
 }
 
 /**
+ * True when a ping answer kept from an earlier run (`base`) may stand in for pinging `host`: same
+ * host, plain HTTP only where it is still allowed, and no HTTPS answer for a loopback host (a TLS
+ * hello sent to a plain-HTTP port can sit unanswered; the ping asks plain HTTP first there).
+ */
+export function keptPingUsable(base: string, host: string, insecureRegistries: readonly string[]): boolean {
+  let u: URL
+  try {
+    u = new URL(base)
+  } catch {
+    return false
+  }
+  if (u.host !== new URL(`http://${host}`).host && u.host !== new URL(`https://${host}`).host) return false
+  if (u.protocol === 'http:') return httpAllowed(host, insecureRegistries)
+  return u.protocol === 'https:' && !isLoopbackHost(host)
+}
+
+/**
  * Pings the registry and returns its base URL and challenge. 200 → anonymous; 401 → the first
  * Basic/Bearer challenge; 404 → not a v2 registry (ProtocolError); others → typed error.
  * Throws the HTTPS connection error when HTTP is not allowed or also fails to connect.

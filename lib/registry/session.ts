@@ -8,9 +8,9 @@ import { LadingError, redactUrl } from '../errors.js'
 import { Authenticator } from './auth.js'
 import { pingToKeep, type KeptPing } from './capabilities.js'
 import { errorFromResponse, parseErrorBody, RETRYABLE_STATUS, TooManyRequestsError, type RegistryError, type RegistryObject } from './errors.js'
-import { header, isLoopbackHost, readCapped, sendWire, type DispatcherFor, type WireRequest, type WireResponse } from './http.js'
+import { header, readCapped, sendWire, type DispatcherFor, type WireRequest, type WireResponse } from './http.js'
 import { dockerHubApiHost, type Keychain } from './keychain.js'
-import { httpAllowed, ping, type PingResult } from './ping.js'
+import { keptPingUsable, ping, type PingResult } from './ping.js'
 import { backoffDelay, isNetworkError, isTransientNetworkError, parseRetryAfter, sleep, unreachable, type RetryPolicy } from './retry.js'
 import { definedOnly } from '../defined.js'
 
@@ -93,7 +93,7 @@ export class RegistrySession {
   async base(signal?: AbortSignal): Promise<string> {
     if (this.#base) return this.#base
     const kept = this.#c.pings?.get(this.registry)
-    if (kept && !this.#ping && this.#usable(kept)) {
+    if (kept && !this.#ping && keptPingUsable(kept.base, this.host, this.#c.insecureRegistries)) {
       this.#base = kept.base
       this.auth.challenge ??= kept.challenge
       this.#unverified = true
@@ -115,23 +115,6 @@ export class RegistrySession {
       this.#ping = undefined // a registry that was down may come up: ping again next time
       throw err instanceof LadingError ? err : unreachable(err, 'GET', `https://${this.host}/v2/`, this.registry)
     }
-  }
-
-  /**
-   * A kept answer is used only for this host, and plain HTTP only where it is still allowed. An
-   * HTTPS answer for a loopback host is not used: a TLS hello sent to a plain-HTTP port can sit
-   * unanswered, and the ping asks plain HTTP first there.
-   */
-  #usable(k: KeptPing): boolean {
-    let u: URL
-    try {
-      u = new URL(k.base)
-    } catch {
-      return false
-    }
-    if (u.host !== this.host.toLowerCase() && u.host !== new URL(`http://${this.host}`).host) return false
-    if (u.protocol === 'http:') return httpAllowed(this.host, this.#c.insecureRegistries)
-    return u.protocol === 'https:' && !isLoopbackHost(this.host)
   }
 
   /** The kept ping proved wrong (no answer, not a registry's answer, a dead token server): ping from now on. */

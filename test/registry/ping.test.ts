@@ -2,7 +2,7 @@ import t from 'tap'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { ProtocolError } from '../../lib/registry/index.js'
-import { httpAllowed } from '../../lib/registry/ping.js'
+import { httpAllowed, keptPingUsable } from '../../lib/registry/ping.js'
 import { client, registry } from './fixture-helpers.js'
 
 t.test('httpAllowed: loopback and listed hosts only', async (t) => {
@@ -50,4 +50,15 @@ t.test('a server that is not a v2 registry: clear ProtocolError; a 401 without c
   const e = await c.repository({ registry: `localhost:${port}`, repository: 'a' }).manifests.get('x').catch((x: unknown) => x)
   t.ok(e instanceof ProtocolError)
   t.match((e as Error).message, /sent no Basic or Bearer challenge/)
+})
+
+t.test('a kept ping answer stands in only for its own host, over HTTP only where HTTP is allowed, never HTTPS on loopback', async (t) => {
+  t.ok(keptPingUsable('https://reg.example', 'reg.example', []))
+  t.ok(keptPingUsable('https://reg.example', 'reg.example:443', []), 'the default port is the same host')
+  t.notOk(keptPingUsable('https://other.example', 'reg.example', []))
+  t.notOk(keptPingUsable('http://reg.example', 'reg.example', []), 'plain HTTP no longer allowed')
+  t.ok(keptPingUsable('http://reg.example:5000', 'reg.example:5000', ['reg.example']))
+  t.ok(keptPingUsable('http://127.0.0.1:5000', '127.0.0.1:5000', []))
+  t.notOk(keptPingUsable('https://127.0.0.1:5000', '127.0.0.1:5000', []), 'loopback: ping, HTTP first')
+  t.notOk(keptPingUsable('not a url', 'reg.example', []))
 })
