@@ -65,14 +65,24 @@ async function lookUp(name: string, candidates: readonly string[]): Promise<stri
   throw new LadingError('ERR_SANDBOX_UNAVAILABLE', `cannot drop root for the buildpack sandbox: ${name} not found (looked at ${candidates.join(', ')}; Debian package util-linux)`)
 }
 
-// statfs f_type of overlayfs: a 0/0 character device (an overlay whiteout) cannot be made on one
+// statfs f_type values: a tmpfs is the best place for a stage (dozens of mkdirs, no disk); on
+// overlayfs a 0/0 character device (an overlay whiteout) cannot be made
+const TMPFS_MAGIC = 0x01021994
 const OVERLAYFS_MAGIC = 0x794c7630
 
+function fsType(p: string): number | undefined {
+  try {
+    return statfsSync(p).type
+  } catch {
+    return undefined
+  }
+}
+
 /**
- * The first temp dir the build user can reach (every ancestor searchable by others): $TMPDIR may
- * be a private 0700 dir, and bwrap, running as the build user, must resolve the staged paths.
- * One that is not itself on overlayfs comes first (a container's /tmp often is; its /dev/shm is
- * a tmpfs): the stage holds overlay whiteouts (overlay.ts).
+ * The temp dir for stages: one the build user can reach (every ancestor searchable by others:
+ * $TMPDIR may be a private 0700 dir, and bwrap, running as the build user, must resolve the staged
+ * paths), a tmpfs first (/dev/shm usually is), then one not on overlayfs (a container's /tmp
+ * often is; the stage holds overlay whiteouts, see overlay.ts), then any.
  */
 export async function stageParent(): Promise<string> {
   const reachable: string[] = []
@@ -88,17 +98,11 @@ export async function stageParent(): Promise<string> {
       ok = st !== undefined && st.isDirectory() && (st.mode & 0o001) !== 0
       if (p === '/') break
     }
-    if (!ok) continue
-    let type: number | undefined
-    try {
-      type = statfsSync(c).type
-    } catch {
-      // unknown: take it
-    }
-    if (type !== OVERLAYFS_MAGIC) return c
-    reachable.push(c)
+    if (ok && !reachable.includes(c)) reachable.push(c)
   }
-  if (reachable[0]) return reachable[0]
+  const types = new Map(reachable.map((c) => [c, fsType(c)]))
+  const best = reachable.find((c) => types.get(c) === TMPFS_MAGIC) ?? reachable.find((c) => types.get(c) !== OVERLAYFS_MAGIC) ?? reachable[0]
+  if (best) return best
   throw new LadingError('ERR_SANDBOX_UNAVAILABLE', 'cannot drop root for the buildpack sandbox: no temp dir (TMPDIR, /tmp, /var/tmp, /dev/shm) is reachable by other users')
 }
 

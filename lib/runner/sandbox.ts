@@ -145,9 +145,9 @@ export interface SandboxRunner extends ProcessRunner {
 /** What every run of a runner shares, worked out at its first run. */
 interface Prepared {
   bwrap: string
-  /** bwrap's mount arguments (when bwrap makes every mount itself). */
-  mounts?: string[]
-  /** The prepared namespace and its mount arguments (when dropping root). */
+  /** bwrap's mount arguments: every mount, or (when dropping root) the staged root and the binds left to bwrap. */
+  mounts: string[]
+  /** When dropping root: the prepared namespace, and who hands the writable dirs to the build user. */
   stage?: RootStage
   owner?: OwnershipKeeper
 }
@@ -172,7 +172,9 @@ export function createSandboxRunner(opts: SandboxOptions): SandboxRunner {
       if (!(await exists(b.source))) throw new SandboxSetupError(`bind source ${b.source} does not exist`)
     }
     const stage = await openRootStage(p, opts.overlays !== false)
-    return { bwrap, stage, mounts: ['--ro-bind', stage.root, '/', ...fixedArgs(p.binds.filter((b) => !stage.baked.has(b.target)), (s) => stage.map.get(s)!)], owner: new OwnershipKeeper(hostIdsFor(opts.uid, opts.gid)) }
+    const left = p.binds.filter((b) => !stage.baked.has(b.target))
+    const mounts = ['--ro-bind', stage.root, '/', ...fixedArgs(left, (s) => stage.map.get(s)!)]
+    return { bwrap, mounts, stage, owner: new OwnershipKeeper(hostIdsFor(opts.uid, opts.gid)) }
   }
   const get = (): Promise<Prepared> => {
     if (prepared) return prepared
@@ -186,7 +188,7 @@ export function createSandboxRunner(opts: SandboxOptions): SandboxRunner {
     async run(file, args, o) {
       if (o.signal?.aborted) throw new LadingError('ERR_ABORTED', `${file}: aborted`)
       const r = await get()
-      const argv = argvFor(opts, r.mounts!, file, args, o.cwd)
+      const argv = argvFor(opts, r.mounts, file, args, o.cwd)
       if (!r.stage) return await runBwrap({ file: r.bwrap, args: argv }, file, o)
       const ids = hostIdsFor(opts.uid, opts.gid)
       for (const b of opts.binds) if (!b.readOnly) r.owner!.give(b.source)

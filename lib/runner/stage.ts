@@ -163,9 +163,10 @@ function track(dir: string): void {
  * paths, bound as root) with mount points for every bind target, and each bind source staged.
  * Rejects with ERR_SANDBOX_SETUP (mount's own message included) when a mount fails, and
  * ERR_SANDBOX_UNAVAILABLE when a util-linux tool is missing; leaves nothing behind then.
+ * `parent`: where the stage dir goes (default: stageParent()).
  */
-export async function openStage(ops: readonly ViewOp[], binds: readonly SandboxBind[]): Promise<RootStage> {
-  const dir = mkdtempSync(join(await stageParent(), 'lading-sandbox-'))
+export async function openStage(ops: readonly ViewOp[], binds: readonly SandboxBind[], parent?: string): Promise<RootStage> {
+  const dir = mkdtempSync(join(parent ?? await stageParent(), 'lading-sandbox-'))
   const root = join(dir, 'root')
   const map = new Map<string, string>()
   const baked = new Set<string>()

@@ -1,6 +1,6 @@
 // Tests of the sandbox's root-dropping helpers: host ids, tool lookup, the stage parent, the nsenter command.
 import t from 'tap'
-import { statSync } from 'node:fs'
+import { statfsSync, statSync } from 'node:fs'
 import { droppedCommand, findTool, hostIdsFor, NOBODY, stageParent } from '../../lib/runner/privilege.js'
 
 t.test('the build user keeps its ids on the host; root becomes nobody', async (t) => {
@@ -16,9 +16,17 @@ t.test('tools are looked up once; a missing one names its package and is looked 
   t.equal(await findTool('nope-test', ['/bin/sh']), '/bin/sh', 'a failed lookup is not kept')
 })
 
-t.test('the stage parent is a temp dir every user can search', async (t) => {
+t.test('the stage parent is a temp dir every user can search, a tmpfs when there is one', async (t) => {
   const p = await stageParent()
   t.ok(statSync(p).mode & 0o001)
+  const shm = (() => {
+    try {
+      return statfsSync('/dev/shm').type === 0x01021994 && (statSync('/dev/shm').mode & 0o001) !== 0
+    } catch {
+      return false
+    }
+  })()
+  if (shm && statfsSync(p).type !== 0x01021994) t.fail(`${p} chosen over the tmpfs /dev/shm`)
 })
 
 t.test('one exec: nsenter enters the namespace, drops groups, gid and uid, and execs bwrap', async (t) => {

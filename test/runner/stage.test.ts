@@ -12,7 +12,6 @@ const tmp = `/tmp/lading-stage-test-${process.pid}`
 if (asRoot) {
   mkdirSync(tmp, { recursive: true })
   chmodSync(tmp, 0o755)
-  process.env.TMPDIR = tmp
   t.teardown(() => rmSync(tmp, { recursive: true, force: true }))
 }
 
@@ -35,7 +34,7 @@ t.test('the root view, baked read-only binds and staged writable ones exist only
   for (const overlays of [true, false]) {
     const ops = await viewOps(root, binds, ['/etc/shadow', '/etc/sub/hidden'], overlays)
     t.equal(ops.some((o) => o.op === 'overlay'), overlays, `overlays: ${overlays}`)
-    const stage = await openStage(ops, binds)
+    const stage = await openStage(ops, binds, tmp)
     t.equal(statSync(stage.dir).mode & 0o777, 0o711, 'the stage is searchable, not listable, by others')
     t.same(readdirSync(stage.dir).filter((n) => n === 'fstab'), [], 'the fstab is gone once mounted')
     t.same([...stage.baked], ['/cnb/buildpacks/x/1'], 'the read-only bind is made in the root')
@@ -55,6 +54,6 @@ t.test('the root view, baked read-only binds and staged writable ones exist only
 t.test('a mount that fails is reported with mount\'s message and leaves nothing behind', { skip: !asRoot && 'needs root' }, async (t) => {
   const dir = t.testdir({ ws: {} })
   const ops = [{ op: 'ro-bind' as const, source: join(dir, 'missing'), path: '/x', dir: true }]
-  await t.rejects(openStage(ops, [{ source: join(dir, 'ws'), target: '/workspace' }]), { code: 'ERR_SANDBOX_SETUP', message: /mount.*missing/s })
+  await t.rejects(openStage(ops, [{ source: join(dir, 'ws'), target: '/workspace' }], tmp), { code: 'ERR_SANDBOX_SETUP', message: /mount.*missing/s })
   t.same(readdirSync(tmp), [])
 })
