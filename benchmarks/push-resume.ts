@@ -23,8 +23,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startFaultProxy, startRegistry, writeBigBlob, type FaultProxy, type RegistryFixture } from '../registry-fixtures/index.js'
 import { RESUMABLE_CHUNK_SECONDS, RESUMABLE_CHUNK_SIZE } from '../lib/registry/index.js'
-import { cliOptions, compare, timeCmd, type BenchOptions, type BenchResult, type Row, type Side, type Work } from './lib/harness.js'
-import { writeDeps } from './lib/data.js'
+import { cliOptions, compare, type BenchOptions, type BenchResult, type Row, type Side, type Work } from './lib/harness.js'
+import { layoutWithDeps } from './lib/data.js'
 import { runAsScript } from './lib/main.js'
 
 const LADING = fileURLToPath(new URL('../bin/lading', import.meta.url))
@@ -148,12 +148,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
   const work = await mkdtemp(join(tmpdir(), 'lading-bench-resume-'))
   const rows: Row[] = []
   try {
-    const content = join(work, 'content')
-    await mkdir(content)
-    await writeDeps(join(content, 'payload.bin'), sizeMiB)
-    const layout = join(work, 'layout')
-    await timeCmd({ argv: [LADING, 'append', 'scratch', `oci:${layout}:bench`, '--layer', `${content}:/data`, '--quiet'] })
-    await rm(content, { recursive: true, force: true })
+    const layout = await layoutWithDeps(LADING, work, sizeMiB)
     const size = sizeMiB * MiB
     for (const s of SCENARIOS) {
       rows.push(await compare({

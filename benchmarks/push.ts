@@ -8,7 +8,7 @@
  * `node -e ''` and of `lading --version` (medians of 5).
  * Usage: npx tsx benchmarks/push.ts [--size-mb 256] [--runs 5]
  */
-import { mkdtemp, rm, mkdir } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { spawnSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url'
 import { cliOptions, compare, round, sameCounts, timeCmd, type BenchOptions, type BenchResult, type Row, type Side } from './lib/harness.js'
 import { median } from './lib/measure.js'
 import { startCountingRegistry, type CountingRegistry } from './lib/counting-registry.js'
-import { writeDeps } from './lib/data.js'
+import { layoutWithDeps } from './lib/data.js'
 import { runAsScript } from './lib/main.js'
 
 const LADING = fileURLToPath(new URL('../bin/lading', import.meta.url))
@@ -49,12 +49,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
   for (const sizeMiB of sizes) {
     const work = await mkdtemp(join(tmpdir(), 'lading-bench-push-'))
     try {
-      const content = join(work, 'content')
-      await mkdir(content)
-      await writeDeps(join(content, 'payload.bin'), sizeMiB)
-      const layout = join(work, 'layout')
-      await timeCmd({ argv: [LADING, 'append', 'scratch', `oci:${layout}:bench`, '--layer', `${content}:/data`, '--quiet'] })
-      await rm(content, { recursive: true, force: true })
+      const layout = await layoutWithDeps(LADING, work, sizeMiB)
       rows.push(await compare({
         id: `push-${sizeMiB}`, title: `push of a ${sizeMiB} MiB layer vs \`skopeo copy\``, runs: opts.runs, warmup: opts.warmup,
         lading: pushSide('lading copy', (l, h) => [LADING, 'copy', `oci:${l}:bench`, `${h}/bench/push:1`, '--quiet'], layout),

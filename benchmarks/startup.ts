@@ -1,17 +1,22 @@
 /**
  * Benchmark: one-off commands, where Node's start-up is most of the time. `lading --version`,
  * `digest`, `manifest` and `config` against `node -e ''` (the floor any Node CLI pays; the issue's
- * targets are 1.3× and 1.5× of it), `digest` against `skopeo inspect --raw`, and `lading copy`
- * inside one registry against `skopeo copy`, all against a loopback registry.
+ * targets are 1.3× and 1.5× of it), `digest` against `skopeo inspect --raw`, one `lading rebase`
+ * against `node -e ''` (target: under 100 ms), and `lading copy` inside one registry against
+ * `skopeo copy`, all against a loopback registry.
  * Usage: npx tsx benchmarks/startup.ts [--runs 10]
  */
-import { mkdtemp, rm } from 'node:fs/promises'
+import { cp, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { makeBaseImages, pushBaseImages } from '../registry-fixtures/index.js'
-import { cliOptions, compare, type BenchOptions, type BenchResult, type Row, type Side } from './lib/harness.js'
-import { registrySide, startCountingRegistry } from './lib/counting-registry.js'
+import { makeBaseImages, pushBaseImages, SAMPLES } from '../registry-fixtures/index.js'
+import { withLabels } from '../lib/image/index.js'
+import { parseReference } from '../lib/oci/index.js'
+import { createRegistryClient } from '../lib/registry/index.js'
+import { fetchImage, pushImage } from '../lib/remote/index.js'
+import { cliOptions, compare, timeCmd, type BenchOptions, type BenchResult, type Row, type Side } from './lib/harness.js'
+import { registrySide, startCountingRegistry, type CountingRegistry } from './lib/counting-registry.js'
 import { runAsScript } from './lib/main.js'
 
 const LADING = fileURLToPath(new URL('../bin/lading', import.meta.url))
@@ -45,6 +50,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
       peer: registrySide('skopeo inspect --raw', cr, (h) => ['skopeo', 'inspect', '--raw', '--tls-verify=false', `docker://${h}/run:v1`]),
       check: (l, p) => ({ ok: !!l?.requests && !!p?.requests, note: `requests ${l?.requests} vs ${p?.requests}; manifest bytes read ${l?.bytesDown} vs ${p?.bytesDown}` }),
     }))
+    rows.push(await rebaseOne(cr, work, runs, opts.warmup))
     // Every run copies into a repository of its own, so each side mounts every blob afresh.
     rows.push(await compare({
       id: 'copy-same-registry', title: '`lading copy` inside one registry vs `skopeo copy`', runs: opts.runs, warmup: opts.warmup,
@@ -60,6 +66,45 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
   } finally {
     await cr.stop()
     await rm(work, { recursive: true, force: true })
+  }
+}
+
+/**
+ * One CLI rebase of an app image built by `lading build`: before every run run:current moves to
+ * the other base (v1, or v2 relabelled as a patch of the same distro), so every run rebases.
+ */
+async function rebaseOne(cr: CountingRegistry, work: string, runs: number, warmup: number): Promise<Row> {
+  const client = createRegistryClient({})
+  const repo = (ref: string) => client.repository(parseReference(ref))
+  try {
+    const bases = [
+      await fetchImage(repo(`${cr.direct}/run:v1`), 'v1'),
+      withLabels(await fetchImage(repo(`${cr.direct}/run:v2`), 'v2'), { 'io.buildpacks.base.distro.version': '1' }),
+    ]
+    let next = 0
+    const flip = async (): Promise<void> => {
+      await pushImage(repo(`${cr.direct}/run:current`), bases[next]!, ['current'])
+      next = 1 - next
+    }
+    await flip()
+    const app = join(work, 'app')
+    await cp(SAMPLES.apps.bench, app, { recursive: true })
+    await timeCmd({ argv: [LADING, 'build', `${cr.direct}/bench/app:1`, '--path', app, '--buildpacks-dir', SAMPLES.buildpacksDir,
+      '--run-image', `${cr.direct}/run:current`, '--env', 'BP_DEPS_SIZE_MB=1', '--quiet'] })
+    return await compare({
+      id: 'rebase-start', title: 'one `lading rebase` (loopback registry) vs `node -e \'\'`', runs, warmup,
+      lading: {
+        name: 'lading rebase',
+        async prepare() {
+          await flip()
+          return { argv: [LADING, 'rebase', `${cr.direct}/bench/app:1`, '--quiet'] }
+        },
+      },
+      peer: NODE,
+      target: (r) => ({ text: 'under 100 ms', met: r.lading.wallMs.median < 100 }),
+    })
+  } finally {
+    await client.close()
   }
 }
 

@@ -1,7 +1,8 @@
 import { createCipheriv } from 'node:crypto'
-import { cp, mkdir, open, writeFile } from 'node:fs/promises'
+import { cp, mkdir, open, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { FaultProxy } from '../../registry-fixtures/index.js'
+import { timeCmd } from './harness.js'
 
 /** Blob bytes uploaded through `p` since request number `from` (PATCH/PUT bodies to uploads). */
 export function uploadedBytes(p: FaultProxy, from: number): number {
@@ -19,6 +20,17 @@ export async function writeDeps(path: string, mib: number): Promise<void> {
   } finally {
     await fh.close()
   }
+}
+
+/** An OCI layout at `<work>/layout`, tag `bench`, holding one layer of `mib` MiB of writeDeps bytes (made by `lading append`): what the push benchmarks push. */
+export async function layoutWithDeps(lading: string, work: string, mib: number): Promise<string> {
+  const content = join(work, 'content')
+  await mkdir(content)
+  await writeDeps(join(content, 'payload.bin'), mib)
+  const layout = join(work, 'layout')
+  await timeCmd({ argv: [lading, 'append', 'scratch', `oci:${layout}:bench`, '--layer', `${content}:/data`, '--quiet'] })
+  await rm(content, { recursive: true, force: true })
+  return layout
 }
 
 /** The Containerfile way of making the benchmark app image, with buildah (the peer of build and rebase). */

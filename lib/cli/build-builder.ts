@@ -43,7 +43,7 @@ export async function openBuilder(ctx: CommandContext, ref: string, platform: Pl
   const image = await openImage(ctx, ref)
   const plan = await readBuilderForBuild(image, t.display)
   const rootfs = await unpackBuildImage({ repo: t.repo, identifier: t.identifier, display: t.display }, join(cacheRoot(), 'rootfs'), platform,
-    { image, skipDiffIds: plan.buildpackDiffIds })
+    definedOnly({ image, skipDiffIds: plan.buildpackDiffIds, signal: ctx.signal }))
   const env = await builderEnv(rootfs.rootfs)
   return { ref: t.display, digest: await image.digest(), plan, rootfs, runImages: await builderRunImages(plan.builder, rootfs.rootfs), ...env, stats: emptyStats() }
 }

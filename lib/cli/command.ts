@@ -1,6 +1,6 @@
 // The Command interface every CLI command implements: name, flags, help text and what it runs.
 import type { OptionSpec, ParsedArgs } from './args.js'
-import type { CommandContext } from './context.js'
+import type { CommandContext, Transport } from './context.js'
 
 /** One CLI command: its flags, its help text and what it does. Commands stay thin. */
 export interface Command {
@@ -12,6 +12,11 @@ export interface Command {
   /** Longer help: flags and examples. */
   help: string
   options: OptionSpec
+  /**
+   * 'undici' for commands that stream layers they made up to registries (build, append…);
+   * default 'node': Node's own HTTP, which a one-off command loads in a fraction of the time.
+   */
+  transport?: Transport
   /** Runs the command; returns the exit code (errors are thrown and mapped by main). */
   run(ctx: CommandContext, args: ParsedArgs): Promise<number>
 }

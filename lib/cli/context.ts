@@ -3,11 +3,11 @@ import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { isLayoutReference, openLayout, parseLayoutReference } from '../layout/index.js'
 import { parseReference, parsePlatform, type Platform, type Reference, type Repository } from '../oci/index.js'
-import { createRegistryClient, type RegistryClient } from '../registry/index.js'
+import { createRegistryClient, isListedHost, type RegistryClient, type RegistryClientOptions } from '../registry/index.js'
 import type { GlobalFlags } from './args.js'
 import { UsageError } from './args.js'
+import { NodeHttpDispatcher } from './http-transport.js'
 import type { Output } from './output.js'
 
 /** Where an image lives: a registry repository or an OCI layout, plus the tag/digest in it. */
@@ -31,12 +31,25 @@ export interface CommandRuntime {
   secretPaths?: string[]
 }
 
+/** How the registry client talks HTTP: undici's pooled client, or Node's own (quicker to load). */
+export type Transport = 'undici' | 'node'
+
 /** What every command gets: its output, and a lazily created registry client. */
 export class CommandContext {
   #client: RegistryClient | undefined
+  #light: NodeHttpDispatcher | undefined
   #scratch: Promise<string> | undefined
-  /** `runtime`: what only lib/cli/main.ts may know (the interrupt signal, paths named by the environment). */
-  constructor(readonly out: Output, readonly flags: GlobalFlags, readonly runtime: CommandRuntime = {}) {}
+  /**
+   * `runtime`: what only lib/cli/main.ts may know (the interrupt signal, paths named by the environment).
+   * `transport`: 'node' for commands that move manifests and existing blobs, 'undici' (default)
+   * for those streaming layers they made, which undici's pool and parser serve best.
+   */
+  constructor(readonly out: Output, readonly flags: GlobalFlags, readonly runtime: CommandRuntime = {}, readonly transport: Transport = 'undici') {}
+
+  /** Aborted on SIGINT/SIGTERM: pass it to every call that does I/O. */
+  get signal(): AbortSignal | undefined {
+    return this.runtime.signal
+  }
 
   /** The registry client, configured from the global flags (created on first use). */
   get registry(): RegistryClient {
@@ -48,7 +61,13 @@ export class CommandContext {
           throw new UsageError(`--ca-cert ${f}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? err})`)
         }
       }
+      // A --ca-cert file is checked and loaded by undici's dispatchers, so it keeps them.
+      if (this.transport === 'node' && this.flags.caCerts.length === 0) {
+        const insecure = this.flags.insecureRegistries
+        this.#light = new NodeHttpDispatcher({ insecure: (host) => insecure.length > 0 && isListedHost(host, insecure), signal: this.signal })
+      }
       this.#client = createRegistryClient({
+        ...(this.#light ? { dispatcher: this.#light as unknown as RegistryClientOptions['dispatcher'] } : {}),
         insecureRegistries: this.flags.insecureRegistries,
         caCertFiles: this.flags.caCerts,
         userAgent: 'lading/0.1',
@@ -70,7 +89,10 @@ export class CommandContext {
 
   /** Resolves a user's image argument (`oci:DIR[:TAG]` or a registry reference). */
   async target(arg: string, opts: { create?: boolean } = {}): Promise<Target> {
-    if (isLayoutReference(arg)) {
+    // `oci:` is lib/layout's isLayoutReference; the folder (file locks, graceful-fs) loads only
+    // for a layout, so a registry command does not pay for it at start-up.
+    if (arg.startsWith('oci:')) {
+      const { openLayout, parseLayoutReference } = await import('../layout/index.js')
       const { dir, tag } = parseLayoutReference(arg)
       const repo = await openLayout(dir, { create: Boolean(opts.create) })
       const identifier = tag ?? 'latest'
@@ -102,6 +124,7 @@ export class CommandContext {
   async close(): Promise<void> {
     try {
       await this.#client?.close()
+      await this.#light?.close()
     } finally {
       if (this.#scratch) await rm(await this.#scratch, { recursive: true, force: true })
     }

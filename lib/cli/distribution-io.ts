@@ -18,7 +18,7 @@ export function cacheRoot(): string {
 /** Fetches the image a user's reference names (`docker://` accepted) for the host platform. */
 export async function openImage(ctx: CommandContext, ref: string): Promise<Image> {
   const t = await ctx.target(ref.replace(/^docker:\/\//, ''))
-  return fetchImage(t.repo, t.identifier, { platform: hostPlatform() })
+  return fetchImage(t.repo, t.identifier, { platform: hostPlatform(), signal: ctx.signal })
 }
 
 /** How distribution code reads sources from the CLI: registry/layout images, .cnb files, a scratch store. */

@@ -7,6 +7,7 @@ import { ExitCodes, exitCodeFor } from '../exit-codes.js'
 import { findCommand, parseCommandArgs, UsageError } from './args.js'
 import type { Command } from './command.js'
 import type { CommandContext, CommandRuntime } from './context.js'
+import { FdWriter } from './fd-writer.js'
 import { Output, type CliIo } from './output.js'
 
 export const VERSION = '0.1.0'
@@ -101,8 +102,11 @@ export async function main(argv: readonly string[], io: CliIo, runtime: CommandR
     const out = new Output(io, args.global)
     // The context brings the registry client and layouts: loaded only when a command runs.
     const { CommandContext } = await import('./context.js')
-    ctx = new CommandContext(out, args.global, runtime)
-    return await command.run(ctx, args)
+    ctx = new CommandContext(out, args.global, runtime, command.transport ?? 'node')
+    const code = await command.run(ctx, args)
+    // Commands that go item by item (rebase, fleet) report a signal as failed items and return: say why it stopped.
+    runtime.signal?.throwIfAborted()
+    return code
   } catch (err) {
     // after SIGINT/SIGTERM, whatever the command failed with, the signal is why
     const reason: unknown = runtime.signal?.aborted ? runtime.signal.reason : undefined
@@ -173,10 +177,12 @@ export async function run(): Promise<void> {
   }
   process.on('SIGINT', () => onSignal('SIGINT'))
   process.on('SIGTERM', () => onSignal('SIGTERM'))
-  const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr }, {
+  const stdout = new FdWriter(1, () => process.stdout)
+  const stderr = new FdWriter(2, () => process.stderr)
+  const code = await main(process.argv.slice(2), { stdout, stderr }, {
     signal: controller.signal, secretPaths: secretPaths(process.env, homedir()), debug: process.env.LADING_DEBUG === '1',
   })
   const final = caught ? caught.exit : code
-  // Let stdout drain (a pipe may be slow) before exiting.
-  process.stdout.write('', () => process.exit(final))
+  // Writes are synchronous; only what went to Node's streams after an EAGAIN may still be queued.
+  stdout.flush(() => stderr.flush(() => process.exit(final)))
 }

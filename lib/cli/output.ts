@@ -1,11 +1,11 @@
 /** Human and script output of the CLI: stdout data, stderr lines, live transfer progress, byte and rate formats. */
-import type { Writable } from 'node:stream'
 import type { TransferEvent } from '../oci/index.js'
+import type { FdStream } from './fd-writer.js'
 
-/** Where a command writes: data to stdout, human lines to stderr. */
+/** Where a command writes: data to stdout, human lines to stderr (streams, or file descriptors). */
 export interface CliIo {
-  stdout: Writable & { isTTY?: boolean }
-  stderr: Writable & { isTTY?: boolean; columns?: number }
+  stdout: FdStream
+  stderr: FdStream
 }
 
 /** Formats a byte count the way registries' users read them (1024-based, one decimal, whole bytes). */
@@ -37,7 +37,7 @@ const short = (d: string): string => d.replace(/^sha256:/, '').slice(0, 12)
 export class Output {
   readonly #io: CliIo
   readonly #quiet: boolean
-  readonly #tty: boolean
+  #isTty: boolean | undefined
   readonly #active = new Map<string, { ev: TransferEvent; start: number }>()
   #drawn = 0
   #lastDraw = 0
@@ -46,7 +46,12 @@ export class Output {
     this.#io = io
     this.#quiet = Boolean(opts.quiet)
     this.verbose = Boolean(opts.verbose) && !this.#quiet
-    this.#tty = Boolean(io.stderr.isTTY) && !this.#quiet
+  }
+
+  /** Asked on the first line or progress event: a command that prints only data never asks. */
+  get #tty(): boolean {
+    this.#isTty ??= Boolean(this.#io.stderr.isTTY) && !this.#quiet
+    return this.#isTty
   }
 
   readonly verbose: boolean

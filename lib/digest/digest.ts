@@ -28,22 +28,16 @@ const KNOWN: Record<string, RegExp> = { sha256: /^[a-f0-9]{64}$/, sha512: /^[a-f
 
 /** Parses and validates a digest string (OCI image-spec descriptor grammar). Throws InvalidDigestError. */
 export function parseDigest(s: string): Digest {
-  if (typeof s !== 'string' || !GRAMMAR.test(s)) throw new InvalidDigestError(String(s))
-  const i = s.indexOf(':')
-  const alg = s.slice(0, i)
-  const known = KNOWN[alg]
-  if (known && !known.test(s.slice(i + 1))) throw new InvalidDigestError(s)
-  return s as Digest
+  if (!isDigest(s)) throw new InvalidDigestError(String(s))
+  return s
 }
 
-/** True when `s` parses as a digest. */
+/** True when `s` parses as a digest. Tags go through here on every manifest request: no throw on the way. */
 export function isDigest(s: string): s is Digest {
-  try {
-    parseDigest(s)
-    return true
-  } catch {
-    return false
-  }
+  if (typeof s !== 'string' || !GRAMMAR.test(s)) return false
+  const i = s.indexOf(':')
+  const known = KNOWN[s.slice(0, i)]
+  return !known || known.test(s.slice(i + 1))
 }
 
 /** Digest algorithms lading can verify (registered in the OCI image spec). */

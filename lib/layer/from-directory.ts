@@ -1,5 +1,6 @@
 // Makes a deterministic layer from a directory placed at an image path (owner, mtime, parents normalized).
-import { open, readlink, stat } from 'node:fs/promises'
+import { closeSync, openSync, readlinkSync } from 'node:fs'
+import { stat } from 'node:fs/promises'
 import { LadingError, wrapError } from '../errors.js'
 import type { StoredLayer } from './stored-layer.js'
 import { buildStoredLayer } from './build-layer.js'
@@ -73,7 +74,8 @@ async function addEntry(writer: TarWriter, e: WalkEntry, tarPath: string, owner:
   const st = e.stats
   const attrs = { ...owner, mode: Number(st.mode) }
   if (st.isDirectory()) return writer.directory(tarPath, attrs)
-  if (st.isSymbolicLink()) return writer.symlink(tarPath, await readlink(e.absPath), attrs)
+  // Synchronous calls here and below: see walkDirectory (the thread pool is busy deflating).
+  if (st.isSymbolicLink()) return writer.symlink(tarPath, readlinkSync(e.absPath), attrs)
   if (st.isSocket()) return
   if (st.isFIFO()) throw new UnsupportedFileTypeError(e.absPath, 'FIFO')
   if (st.isCharacterDevice() || st.isBlockDevice()) throw new UnsupportedFileTypeError(e.absPath, 'device')
@@ -84,10 +86,15 @@ async function addEntry(writer: TarWriter, e: WalkEntry, tarPath: string, owner:
     if (first !== undefined) return writer.hardlink(tarPath, first, attrs)
     seen.set(key, tarPath)
   }
-  const handle = await open(e.absPath, 'r').catch((err: unknown) => { throw wrapError(`open ${e.absPath}`, err) })
+  let fd: number
   try {
-    await writer.file(tarPath, attrs, Number(st.size), { handle, path: e.absPath })
+    fd = openSync(e.absPath, 'r')
+  } catch (err) {
+    throw wrapError(`open ${e.absPath}`, err)
+  }
+  try {
+    await writer.file(tarPath, attrs, Number(st.size), { fd, path: e.absPath })
   } finally {
-    await handle.close()
+    closeSync(fd)
   }
 }

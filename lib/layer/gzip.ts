@@ -16,10 +16,15 @@ export const DEFAULT_GZIP_LEVEL = 6
  * level outside 0..9.
  */
 export function createDeterministicGzip(level: number = DEFAULT_GZIP_LEVEL): Transform {
+  checkGzipLevel(level)
+  return createParallelGzip({ level })
+}
+
+/** Throws ERR_LAYER_INVALID_GZIP_LEVEL unless `level` is an integer 0..9. */
+export function checkGzipLevel(level: number): void {
   if (!Number.isInteger(level) || level < 0 || level > 9) {
     throw new LadingError('ERR_LAYER_INVALID_GZIP_LEVEL', `gzip level must be an integer 0..9, got ${level}`)
   }
-  return createParallelGzip({ level })
 }
 
 /**

@@ -1,6 +1,5 @@
 // Walks a directory in sorted order, the same order every time, for deterministic layers.
-import { lstat, readdir } from 'node:fs/promises'
-import type { BigIntStats } from 'node:fs'
+import { lstatSync, readdirSync, type BigIntStats } from 'node:fs'
 import { join } from 'node:path'
 import { LadingError, wrapError } from '../errors.js'
 
@@ -27,6 +26,9 @@ export interface WalkOptions {
  * followed. Lazy: one directory listing is held per level of depth, never the whole tree.
  * Throws ERR_LAYER_NAME_ENCODING for a file name that is not valid UTF-8 (it could not be
  * written into the tar faithfully) and wraps file system errors with the failing path.
+ * The directory reads and lstats are synchronous: while a layer is made libuv's thread pool is
+ * busy deflating, and each call queued behind the deflates would wait milliseconds for a
+ * microsecond's work.
  */
 export async function* walkDirectory(root: string, opts: WalkOptions = {}): AsyncGenerator<WalkEntry> {
   yield* walkInto(root, '', opts)
@@ -35,7 +37,7 @@ export async function* walkDirectory(root: string, opts: WalkOptions = {}): Asyn
 async function* walkInto(absDir: string, relDir: string, opts: WalkOptions): AsyncGenerator<WalkEntry> {
   let raw: Buffer[]
   try {
-    raw = await readdir(absDir, { encoding: 'buffer' })
+    raw = readdirSync(absDir, { encoding: 'buffer' })
   } catch (err) {
     throw wrapError(`read directory ${absDir}`, err)
   }
@@ -50,7 +52,7 @@ async function* walkInto(absDir: string, relDir: string, opts: WalkOptions): Asy
     const absPath = join(absDir, name)
     let stats: BigIntStats
     try {
-      stats = await lstat(absPath, { bigint: true })
+      stats = lstatSync(absPath, { bigint: true })
     } catch (err) {
       throw wrapError(`stat ${absPath}`, err)
     }

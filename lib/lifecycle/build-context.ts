@@ -18,6 +18,10 @@ export interface Execution {
   toContainer: PathMapper
   /** Host dir for temporary plan files, visible to buildpacks. */
   tmpDir: string
+  /** Sets up what the runs share (the sandbox's stage) ahead of the first run. */
+  prepare?(): Promise<void>
+  /** Releases what the runs shared (the sandbox's prepared stage); call once the build is done. */
+  close?(): Promise<void>
 }
 
 /** Options of createExecution. */
@@ -65,7 +69,7 @@ export async function createExecution(o: ExecutionOptions): Promise<Execution> {
     binds: pairs.map(([source, target], i) => ({ source, target, readOnly: i >= 4 })),
     uid: o.uid, gid: o.gid, network: o.network, rootfs: o.rootfs || undefined, alsoHide: o.hidden,
   }))
-  return { runner, toContainer: mapperFor(pairs), tmpDir }
+  return { runner, toContainer: mapperFor(pairs), tmpDir, prepare: () => runner.prepare(), close: () => runner.close() }
 }
 
 /** Maps host paths under any bound source to the matching sandbox path (longest source wins). */

@@ -8,7 +8,7 @@ import type { ProjectMetadata } from '../platform/index.js'
 import { pushImage, TransferLedger, type LedgerTotals } from '../remote/index.js'
 import { analyze, type ImageSource } from './analyze.js'
 import { buildPhase } from './build-phase.js'
-import { createExecution } from './build-context.js'
+import { createExecution, type Execution } from './build-context.js'
 import type { BuildCache } from '../cache/index.js'
 import { detectPhase } from './detect-phase.js'
 import { exportImage } from './export.js'
@@ -106,6 +106,7 @@ export async function createImage(req: BuildRequest, ev: BuildEvents = {}): Prom
   }
   const work = await mkdtemp(join(tmpdir(), 'lading-build-'))
   let copiedInto: BuildDirs | undefined
+  let exec: Execution | undefined
   try {
     const dirs = req.dirs ?? await prepareBuildDirs(work)
     const storeDir = join(work, 'blobs')
@@ -113,14 +114,16 @@ export async function createImage(req: BuildRequest, ev: BuildEvents = {}): Prom
     if (copy) await copyApp(req.appDir, dirs.workspace, req.appFilter)
     if (copy && req.dirs) copiedInto = req.dirs
     await writePlatformEnv(dirs.platform, req.platformEnv)
+    exec = await createExecution(definedOnly({
+      dirs, buildpacks: req.store.all(), sandbox: req.sandbox, network: req.network, uid: req.uid, gid: req.gid,
+      rootfs: req.rootfs || undefined, hidden: req.hidden,
+    }))
+    // the sandbox's set-up overlaps analyze's registry round trips; a failure shows at the first run
+    exec.prepare?.().catch(() => {})
     const analyzed = await timed('analyze', () => analyze(definedOnly({
       run: req.run, clearCache: req.clearCache, previous: req.previous, cache: req.cache, platform: req.platform,
     }), req.signal))
     analyzed.warnings.forEach((w) => ev.warn?.(w))
-    const exec = await createExecution(definedOnly({
-      dirs, buildpacks: req.store.all(), sandbox: req.sandbox, network: req.network, uid: req.uid, gid: req.gid,
-      rootfs: req.rootfs || undefined, hidden: req.hidden,
-    }))
     const env = initialBuildEnv({ PATH: req.buildPath, HOME: '/tmp' })
     // A builder's /cnb/build-config/env applies to every buildpack, as the lifecycle does it.
     if (req.buildConfigEnvDir) await applyEnvDir(env, req.buildConfigEnvDir, { defaultSuffix: 'override' })
@@ -163,6 +166,7 @@ export async function createImage(req: BuildRequest, ev: BuildEvents = {}): Prom
       restored: { metadataOnly: restored.metadataOnly, fromCache: restored.fromCache }, transfer: ledger.totals, timingsMs,
     }
   } finally {
+    await exec?.close?.()
     await rm(work, { recursive: true, force: true })
     // --no-sandbox: leave the CNB paths as we found them (empty) for the next build.
     if (copiedInto) await emptyCnbDirs(copiedInto)

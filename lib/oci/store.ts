@@ -40,6 +40,29 @@ export interface BlobStore {
    * is there: a push reads it in place rather than through `open`.
    */
   path?(d: Digest): string
+  /**
+   * Stores small bytes the store most likely lacks (a config just made) without asking first:
+   * one or two round trips where put, which asks, takes up to three.
+   */
+  putNew?(bytes: Uint8Array, expect: Partial<Descriptor>, opts?: PutBlobOptions): Promise<Descriptor>
+}
+
+/** Options of ManifestStore.putWithBlobs. */
+export interface PutWithBlobsOptions {
+  /** Blobs the manifest names that the repository may lack. */
+  unsure: readonly Digest[]
+  /** Makes the repository hold `digests` (all from `unsure`, each asked for once). */
+  supply(digests: Digest[]): Promise<void>
+  signal?: AbortSignal
+}
+
+/** What putWithBlobs did. */
+export interface PutWithBlobsResult {
+  descriptor: Descriptor
+  /** The blobs supplied: those the store named missing, or all of `unsure` when it was not asked. */
+  supplied: Digest[]
+  /** True when the manifest went first and the store said what it lacked. */
+  asked: boolean
 }
 
 /** Manifest storage by tag or digest. */
@@ -50,6 +73,13 @@ export interface ManifestStore {
   get(tagOrDigest: string, signal?: AbortSignal): Promise<Parsed<ImageManifest | ImageIndex>>
   /** PUT bytes under a tag or digest; returns the descriptor of the bytes. */
   put(tagOrDigest: string, bytes: Uint8Array, mediaType: MediaType, signal?: AbortSignal): Promise<Descriptor>
+  /**
+   * PUTs a manifest some of whose blobs (`opts.unsure`) the repository may lack, and moves the
+   * reference only once all are there. A store known to refuse manifests naming blobs it lacks
+   * gets the manifest first and supplies only what it names; any other store gets every unsure
+   * blob supplied first.
+   */
+  putWithBlobs?(tagOrDigest: string, bytes: Uint8Array, mediaType: MediaType, opts: PutWithBlobsOptions): Promise<PutWithBlobsResult>
 }
 
 /** One repository: blobs, manifests and tags. */

@@ -1,21 +1,27 @@
-/** Writes a rebased image with the fewest requests: the app's own layers are not even checked
- * (the old manifest in this repository refers to them, so the registry holds them); new base
- * layers are mounted straight away (a HEAD first only when they come from elsewhere) unless the
- * repository is known to hold them (the old manifest lists them, or this run mounted them); the
- * config is uploaded; then the manifest — by tag when there is exactly one tag, since one PUT
- * either moves it or not, else by digest first and then each tag.
+/** Writes a rebased image with the fewest requests. The app's own layers are never checked (the
+ * old manifest in this repository refers to them, so the registry holds them), nor are new base
+ * layers this run already mounted there. The new config and the remaining new base layers are
+ * either written first (config by POST/PUT without a HEAD; layers mounted, or copied from
+ * another registry) or, where the registry names what a manifest lacks, left for the manifest
+ * PUT to ask about: then blobs already there cost nothing (PushHints picks, from what earlier
+ * images of the run showed). The manifest goes by tag when there is exactly one tag, since one
+ * PUT either moves it or not, else by digest first and then each tag.
  */
+import type { Digest } from '../digest/index.js'
 import { wrapError } from '../errors.js'
-import type { Repository, TransferEvent } from '../oci/index.js'
+import type { Descriptor, Repository, TransferEvent } from '../oci/index.js'
 import { mountSources, putBlob } from '../remote/index.js'
 import type { HeldBlobs } from './held-blobs.js'
 import type { ImagePlan } from './plan.js'
+import type { PushHints } from './push-hints.js'
 import { definedOnly } from '../defined.js'
 
 /** Options of pushRebased. */
 export interface PushRebasedOptions {
-  /** Blobs known held in this run: skipped, and added to once mounted or uploaded. */
+  /** Blobs known held in this run: skipped, and added to once mounted, uploaded or confirmed. */
   held?: HeldBlobs
+  /** What earlier images of the run showed; without it every blob is written first. */
+  hints?: PushHints
   onProgress?: (e: TransferEvent) => void
   signal?: AbortSignal
 }
@@ -26,47 +32,86 @@ export interface PushRebasedOptions {
  */
 export async function pushRebased(repo: Repository, plan: ImagePlan, tags: readonly string[], opts: PushRebasedOptions = {}): Promise<void> {
   const next = plan.next!
-  const [manifest, layers] = await Promise.all([next.manifest(), next.layers()])
+  const [manifest, layers, config] = await Promise.all([next.manifest(), next.layers(), next.rawConfig()])
   const from = plan.newBase.repo.name
   const mountable = Boolean(repo.blobs.mount) && mountSources([from], repo.name).length > 0
   const pushOpts = definedOnly({ onProgress: opts.onProgress, signal: opts.signal })
-  const jobs: Promise<void>[] = []
+  const exists = (d: Descriptor): void => opts.onProgress?.({ digest: d.digest, kind: 'exists', bytes: d.size, total: d.size, done: true })
+
+  const baseLayers = new Map<Digest, number>()
   if (from !== repo.name) {
     for (let i = 0; i < plan.new.layers; i++) {
       const d = manifest.layers[i]!
-      if (plan.held.has(d.digest) || opts.held?.has(repo.name, d.digest)) {
-        opts.onProgress?.({ digest: d.digest, kind: 'exists', bytes: d.size, total: d.size, done: true })
-        continue
-      }
-      jobs.push((async () => {
-        if (mountable) {
-          let mounted: boolean
-          try {
-            mounted = await repo.blobs.mount!(d.digest, from, opts.signal)
-          } catch (err) {
-            throw wrapError(`mount ${d.digest} from ${from} into ${repo.name}`, err)
-          }
-          if (mounted) {
-            opts.held?.add(repo.name, d.digest)
-            opts.onProgress?.({ digest: d.digest, kind: 'mount', bytes: d.size, total: d.size, done: true })
-            return
-          }
-        }
-        await putBlob(repo, () => layers[i]!.compressed(opts.signal), d, { mountFrom: mountable ? [from] : [] }, pushOpts)
-        opts.held?.add(repo.name, d.digest)
-      })())
+      if (plan.held.has(d.digest) || opts.held?.has(repo.name, d.digest)) exists(d)
+      else baseLayers.set(d.digest, i)
     }
   }
-  jobs.push(putBlob(repo, await next.rawConfig(), manifest.config, {}, pushOpts))
-  await Promise.all(jobs)
+  const writeLayer = async (i: number): Promise<void> => {
+    const d = manifest.layers[i]!
+    if (mountable) {
+      let mounted: boolean
+      try {
+        mounted = await repo.blobs.mount!(d.digest, from, opts.signal)
+      } catch (err) {
+        throw wrapError(`mount ${d.digest} from ${from} into ${repo.name}`, err)
+      }
+      if (mounted) {
+        opts.held?.add(repo.name, d.digest)
+        opts.onProgress?.({ digest: d.digest, kind: 'mount', bytes: d.size, total: d.size, done: true })
+        return
+      }
+    }
+    await putBlob(repo, () => layers[i]!.compressed(opts.signal), d, { mountFrom: mountable ? [from] : [] }, pushOpts)
+    opts.held?.add(repo.name, d.digest)
+  }
+  const writeConfig = async (): Promise<void> => {
+    if (!repo.blobs.putNew) return putBlob(repo, config, manifest.config, {}, pushOpts)
+    try {
+      await repo.blobs.putNew(config, manifest.config, pushOpts)
+    } catch (err) {
+      throw wrapError(`push blob ${manifest.config.digest} to ${repo.name}`, err)
+    }
+  }
+  // Blob errors say which blob; they pass through the manifest step unwrapped.
+  const blobErrors = new WeakSet<object>()
+  const write = async (ds: readonly Digest[]): Promise<void> => {
+    try {
+      await Promise.all(ds.map((d) => (d === manifest.config.digest ? writeConfig() : writeLayer(baseLayers.get(d)!))))
+    } catch (err) {
+      if (err && typeof err === 'object') blobErrors.add(err)
+      throw err
+    }
+  }
+
+  // What the manifest PUT may ask about instead of writing it first.
+  const ask = repo.manifests.putWithBlobs && opts.hints
+  const askConfig = Boolean(ask) && opts.hints!.ask('config')
+  const askLayers = Boolean(ask) && baseLayers.size > 0 && opts.hints!.ask(`layers ${plan.new.reference}`)
+  const unsure: Digest[] = [...(askConfig ? [manifest.config.digest] : []), ...(askLayers ? baseLayers.keys() : [])]
+  await write([...(askConfig ? [] : [manifest.config.digest]), ...(askLayers ? [] : baseLayers.keys())])
+
   const bytes = await next.rawManifest()
   const desc = await next.descriptor()
   const refs = tags.length === 1 ? [tags[0]!] : [desc.digest, ...tags]
-  for (const ref of refs) {
+  for (const [n, ref] of refs.entries()) {
     try {
-      await repo.manifests.put(ref, bytes, desc.mediaType, opts.signal)
+      if (n > 0 || unsure.length === 0) {
+        await repo.manifests.put(ref, bytes, desc.mediaType, opts.signal)
+        continue
+      }
+      const r = await repo.manifests.putWithBlobs!(ref, bytes, desc.mediaType, definedOnly({ unsure, supply: write, signal: opts.signal }))
+      const supplied = new Set(r.supplied)
+      for (const d of unsure) if (!supplied.has(d)) exists(d === manifest.config.digest ? manifest.config : manifest.layers[baseLayers.get(d)!]!)
+      if (r.asked) {
+        const tally = (ds: Digest[]): [number, number] => [ds.filter((d) => !supplied.has(d)).length, ds.filter((d) => supplied.has(d)).length]
+        if (askConfig) opts.hints!.record('config', ...tally([manifest.config.digest]))
+        if (askLayers) opts.hints!.record(`layers ${plan.new.reference}`, ...tally([...baseLayers.keys()]))
+      }
     } catch (err) {
+      if (err && typeof err === 'object' && blobErrors.has(err)) throw err
       throw wrapError(`push manifest ${ref} to ${repo.name}`, err)
     }
   }
+  // The registry took the manifest: it holds every blob the manifest names.
+  for (const d of baseLayers.keys()) opts.held?.add(repo.name, d)
 }

@@ -124,6 +124,7 @@ async function writeImage(target: RebaseTarget, p: ImagePlan, opts: RebaseOption
 function pushOptions(opts: RebaseOptions, ledger: TransferLedger) {
   return {
     held: opts.runImages.held,
+    hints: opts.runImages.hints,
     onProgress: (ev: TransferEvent) => {
       ledger.record(ev)
       opts.onProgress?.(ev)

@@ -7,6 +7,7 @@ import type { Image } from '../image/index.js'
 import type { ImageConfig, ImageIndex, ImageManifest, Parsed, Platform, Repository } from '../oci/index.js'
 import { imageFromManifest, isNotFound, narrowToImage } from '../remote/index.js'
 import { HeldBlobs } from './held-blobs.js'
+import { PushHints } from './push-hints.js'
 
 /** Opens an image name (registry reference or oci:DIR[:TAG]) as a repository plus tag/digest. */
 export type OpenImage = (name: string) => Promise<{ repo: Repository; identifier: string }>
@@ -50,6 +51,8 @@ export class RunImageCache {
   fetches = 0
   /** Blobs each repository is known to hold in this run (shared, like the run images, by a whole fleet). */
   readonly held = new HeldBlobs()
+  /** What earlier images of this run showed about configs and base layers being there already. */
+  readonly hints = new PushHints()
 
   constructor(open: OpenImage, signal?: AbortSignal) {
     this.#open = open

@@ -6,11 +6,13 @@ import type { Dispatcher } from 'undici'
 import type { Digest } from '../digest/index.js'
 import type { BlobStore, Descriptor, ManifestStore, Repository } from '../oci/index.js'
 import { cancelUpload, mountBlob, openBlob, statBlob } from './blobs.js'
+import { postBlob } from './blob-post.js'
 import type { RepoContext, UploadMode } from './context.js'
 import { loadCapabilities } from './capabilities.js'
 import { createDispatchers } from './http.js'
 import { defaultKeychain, isDockerHub, type Keychain } from './keychain.js'
 import { deleteManifest, getManifest, putManifest, resolveManifest } from './manifests.js'
+import { putManifestWithBlobs } from './manifest-blobs.js'
 import { resolveRetry, type RetryOptions } from './retry.js'
 import { RegistrySession, type TransferStats } from './session.js'
 import { listTags } from './tags.js'
@@ -102,13 +104,14 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
   const chunkedRegistries = caps.chunked
   const streamOnly = new Set<string>()
   const refusedMounts = caps.refusedMounts
+  const probes = new Map<string, { unanswered: number }>()
   const sessionFor = (registry: string): RegistrySession => {
     const key = isDockerHub(registry) ? 'docker.io' : registry.toLowerCase()
     let s = sessions.get(key)
     if (!s) {
       s = new RegistrySession(key, {
         keychain, dispatcherFor: dispatchers.forHost, insecureRegistries: opts.insecureRegistries ?? [],
-        userAgent: opts.userAgent ?? 'lading/0.1', retry, stats, log,
+        userAgent: opts.userAgent ?? 'lading/0.1', retry, stats, log, pings: caps.pings,
       })
       sessions.set(key, s)
     }
@@ -120,6 +123,8 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
       const session = sessionFor(ref.registry)
       const ctx: RepoContext = definedOnly({
         session, repository: ref.repository, stats, retry, log, chunkedRegistries, refusedMounts, streamOnly,
+        validatesManifests: caps.validatesManifests, singlePostIgnored: caps.singlePostIgnored,
+        probes: probes.get(session.registry) ?? probes.set(session.registry, { unanswered: 0 }).get(session.registry)!,
         uploadMode: opts.uploadMode ?? 'auto', chunkSize: Math.max(1, opts.chunkSize ?? 4 << 20),
         resumableChunkSize: Math.max(0, opts.resumableChunkSize ?? (uploads ? RESUMABLE_CHUNK_SIZE : 0)), uploads,
         resumableChunkSeconds: Math.max(0, opts.resumableChunkSeconds ?? RESUMABLE_CHUNK_SECONDS),
@@ -139,6 +144,7 @@ function repositoryOf(ctx: RepoContext): RegistryRepository {
     stat: (d, signal) => statBlob(ctx, d, signal),
     open: (desc, signal): Promise<Readable> => openBlob(ctx, desc, signal),
     put: (body, expect, o) => putBlob(ctx, body, expect, o),
+    putNew: (bytes, expect, o) => postBlob(ctx, bytes, expect, o),
     async mount(d, from, signal) {
       const r = await mountBlob(ctx, d, stripRegistry(ctx, from), signal)
       if (!r.mounted && r.location) await cancelUpload(ctx, r.location)
@@ -150,6 +156,7 @@ function repositoryOf(ctx: RepoContext): RegistryRepository {
     resolve: (ref, signal) => resolveManifest(ctx, ref, signal),
     get: (ref, signal) => getManifest(ctx, ref, signal),
     put: (ref, bytes, mediaType, signal) => putManifest(ctx, ref, bytes, mediaType, signal),
+    putWithBlobs: (ref, bytes, mediaType, o) => putManifestWithBlobs(ctx, ref, bytes, mediaType, o),
   }
   return {
     name: `${ctx.session.registry}/${ctx.repository}`,

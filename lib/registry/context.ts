@@ -34,6 +34,12 @@ export interface RepoContext {
   streamOnly: Set<string>
   /** `registry|source` pairs whose mounts were refused (4xx): not tried again by this client. */
   refusedMounts: Set<string>
+  /** Registries known to refuse a manifest naming layers they lack: manifests may go first. */
+  validatesManifests: Set<string>
+  /** Registries that open a session (202) for a POST carrying the blob: two steps from the start. */
+  singlePostIgnored: Set<string>
+  /** Manifests sent first to learn whether the registry validates them, with no answer either way. */
+  probes: { unanswered: number }
   log: (line: string) => void
 }
 

@@ -15,3 +15,4 @@ export {
 export { MAX_MANIFEST_BYTES } from './manifests.js'
 export { parseChallenges, normalizeScopes, type Challenge } from './challenge.js'
 export { parseRetryAfter } from './retry.js'
+export { isListedHost } from './http.js'

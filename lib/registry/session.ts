@@ -1,14 +1,16 @@
-/** One registry host as seen by the client: cached ping (single-flight), authentication, and the
- * request pipeline — attach credentials, re-authenticate once on 401, retry transient failures of
- * replayable requests with backoff and Retry-After, and turn failures into typed errors.
+/** One registry host as seen by the client: cached ping (single-flight, or skipped when an earlier
+ * run kept its answer), authentication, and the request pipeline — attach credentials,
+ * re-authenticate once on 401, retry transient failures of replayable requests with backoff and
+ * Retry-After, and turn failures into typed errors.
  */
 import type { Readable } from 'node:stream'
 import { LadingError, redactUrl } from '../errors.js'
 import { Authenticator } from './auth.js'
-import { errorFromResponse, RETRYABLE_STATUS, TooManyRequestsError, type RegistryError, type RegistryObject } from './errors.js'
-import { header, readCapped, sendWire, type DispatcherFor, type WireRequest, type WireResponse } from './http.js'
+import { pingToKeep, type KeptPing } from './capabilities.js'
+import { errorFromResponse, parseErrorBody, RETRYABLE_STATUS, TooManyRequestsError, type RegistryError, type RegistryObject } from './errors.js'
+import { header, isLoopbackHost, readCapped, sendWire, type DispatcherFor, type WireRequest, type WireResponse } from './http.js'
 import { dockerHubApiHost, type Keychain } from './keychain.js'
-import { ping, type PingResult } from './ping.js'
+import { httpAllowed, ping, type PingResult } from './ping.js'
 import { backoffDelay, isNetworkError, isTransientNetworkError, parseRetryAfter, sleep, unreachable, type RetryPolicy } from './retry.js'
 import { definedOnly } from '../defined.js'
 
@@ -34,6 +36,8 @@ export interface SessionContext {
   retry: RetryPolicy
   stats: TransferStats
   log: (line: string) => void
+  /** Ping answers kept between runs (read, added to, and dropped when found wrong). */
+  pings?: Map<string, KeptPing>
 }
 
 /** A request through the session pipeline. */
@@ -66,6 +70,10 @@ export class RegistrySession {
   #base: string | undefined
   #alive = false
   #warned = new Set<string>()
+  /** True while the base and challenge come from a kept ping that no answer has confirmed yet. */
+  #unverified = false
+  /** Bumped when a kept ping is dropped, so concurrent requests drop it only once. */
+  #generation = 0
 
   constructor(registry: string, c: SessionContext) {
     this.registry = registry
@@ -73,13 +81,25 @@ export class RegistrySession {
     this.#c = c
     this.auth = new Authenticator({
       registry, keychain: c.keychain, userAgent: c.userAgent, insecureRegistries: c.insecureRegistries, log: c.log,
-      send: (req) => this.#sendWithRetry(req, true),
+      // A token server named by a kept challenge may be gone: fail fast, then ping.
+      send: (req) => this.#sendWithRetry(req, !this.#unverified),
     })
   }
 
-  /** The pinged base URL (`scheme://host`); pings once, concurrent callers share the ping. */
+  /**
+   * The base URL (`scheme://host`). Pings once, concurrent callers share the ping; when an earlier
+   * run kept this registry's ping answer, that is used instead and checked by the first request.
+   */
   async base(signal?: AbortSignal): Promise<string> {
     if (this.#base) return this.#base
+    const kept = this.#c.pings?.get(this.registry)
+    if (kept && !this.#ping && this.#usable(kept)) {
+      this.#base = kept.base
+      this.auth.challenge ??= kept.challenge
+      this.#unverified = true
+      this.#c.log(`ping: ${this.registry} → ${kept.base} (${kept.challenge ? kept.challenge.scheme : 'anonymous'}, kept from an earlier run)`)
+      return kept.base
+    }
     this.#ping ??= ping({
       host: this.host, registry: this.registry, insecureRegistries: this.#c.insecureRegistries, log: this.#c.log,
       get: (url) => this.#sendWithRetry({ method: 'GET', url, headers: this.#headers({}), signal }, false),
@@ -88,12 +108,41 @@ export class RegistrySession {
       const r = await this.#ping
       this.auth.challenge ??= r.challenge
       this.#base = r.base
+      this.#c.pings?.set(this.registry, pingToKeep(r.base, r.challenge))
       this.#c.log(`ping: ${this.registry} → ${r.base} (${r.challenge ? r.challenge.scheme : 'anonymous'})`)
       return r.base
     } catch (err) {
       this.#ping = undefined // a registry that was down may come up: ping again next time
       throw err instanceof LadingError ? err : unreachable(err, 'GET', `https://${this.host}/v2/`, this.registry)
     }
+  }
+
+  /**
+   * A kept answer is used only for this host, and plain HTTP only where it is still allowed. An
+   * HTTPS answer for a loopback host is not used: a TLS hello sent to a plain-HTTP port can sit
+   * unanswered, and the ping asks plain HTTP first there.
+   */
+  #usable(k: KeptPing): boolean {
+    let u: URL
+    try {
+      u = new URL(k.base)
+    } catch {
+      return false
+    }
+    if (u.host !== this.host.toLowerCase() && u.host !== new URL(`http://${this.host}`).host) return false
+    if (u.protocol === 'http:') return httpAllowed(this.host, this.#c.insecureRegistries)
+    return u.protocol === 'https:' && !isLoopbackHost(this.host)
+  }
+
+  /** The kept ping proved wrong (no answer, not a registry's answer, a dead token server): ping from now on. */
+  #dropKept(generation: number, why: string): void {
+    if (generation !== this.#generation) return
+    this.#generation++
+    this.#unverified = false
+    this.#base = undefined
+    this.auth.challenge = undefined
+    this.#c.pings?.delete(this.registry)
+    this.#c.log(`ping: kept answer for ${this.registry} did not hold (${why}); pinging`)
   }
 
   /** Secrets to scrub from any text this session produces. */
@@ -106,15 +155,31 @@ export class RegistrySession {
    * consume or dump it). Throws a typed RegistryError otherwise.
    */
   async request(r: SessionRequest): Promise<WireResponse> {
-    const base = await this.base(r.signal)
-    const url = r.url.startsWith('/') ? `${base}${r.url}` : r.url
-    const origin = new URL(base).origin
     const resendable = r.body === undefined || r.body instanceof Uint8Array
     // A 401 means the request was not processed, so bytes may be resent even when retries are off.
     const replayable = resendable && r.retry !== false
     let reauthed = false
     for (let attempt = 1; ; attempt++) {
-      const authorization = await this.auth.authorize(r.scopes, r.signal)
+      const generation = this.#generation
+      const base = await this.base(r.signal)
+      const kept = this.#unverified
+      // A kept ping that was wrong costs one resend, never the request (streams cannot be resent).
+      const fallBack = (why: string): boolean => {
+        if (!kept || r.signal?.aborted) return false
+        this.#dropKept(generation, why)
+        if (!resendable) return false
+        attempt--
+        return true
+      }
+      const url = r.url.startsWith('/') ? `${base}${r.url}` : r.url
+      const origin = new URL(base).origin
+      let authorization: string | undefined
+      try {
+        authorization = await this.auth.authorize(r.scopes, r.signal)
+      } catch (err) {
+        if (fallBack(`token: ${(err as Error).message}`)) continue
+        throw err
+      }
       const wire: WireRequest = definedOnly({
         method: r.method, url, headers: this.#headers(r.headers ?? {}), authOrigin: origin,
         followRedirects: r.followRedirects ?? r.body === undefined,
@@ -125,6 +190,7 @@ export class RegistrySession {
         res = await this.#sendOnce(wire)
       } catch (err) {
         if (r.signal?.aborted) throw err
+        if (isNetworkError(err) && fallBack((err as Error).message)) continue
         if (replayable && attempt < this.#c.retry.maxAttempts && isTransientNetworkError(err, this.#alive)) {
           await this.#backoff(attempt, `${r.method} ${redactUrl(url)}: ${(err as Error).message}`, undefined, r.signal)
           continue
@@ -132,6 +198,15 @@ export class RegistrySession {
         // Failures of the body stream (a layer file, a digest check) are the caller's, not the network's.
         if (err instanceof LadingError || !isNetworkError(err)) throw err
         throw unreachable(err, r.method, url, this.registry)
+      }
+      if (kept) {
+        // "Client sent an HTTP request to an HTTPS server" and the like: a 400 that is not a registry's.
+        if (res.status === 400 && !r.ok.includes(400)) {
+          const body = await readCapped(res.body)
+          if (parseErrorBody(body).length === 0 && fallBack(`${r.method} → 400`)) continue
+          throw this.#error(r, res, body)
+        }
+        if (generation === this.#generation) this.#unverified = false
       }
       if (r.ok.includes(res.status)) return res
       const www = res.headers['www-authenticate']

@@ -23,7 +23,7 @@ export interface FetchImageOptions {
 export async function fetchImage(repo: Repository, identifier: string, opts: FetchImageOptions = {}): Promise<Image> {
   const top = await repo.manifests.get(identifier, opts.signal)
   const parsed = await narrowToImage(repo, top, opts.platform ?? hostPlatform(), opts.signal)
-  return imageFromManifest(repo, parsed as Parsed<ImageManifest>)
+  return imageFromManifest(repo, parsed as Parsed<ImageManifest>, opts.signal)
 }
 
 /** Follows index → child (by digest) until an image manifest is reached (nesting bounded). */
@@ -44,12 +44,15 @@ export async function narrowToImage(
   return cur as Parsed<ImageManifest>
 }
 
-/** An Image over a parsed manifest stored in `repo`; the config is fetched once, lazily. */
-export function imageFromManifest(repo: Repository, parsed: Parsed<ImageManifest>): Image {
+/**
+ * An Image over a parsed manifest stored in `repo`; the config is fetched once, lazily. `signal`
+ * stops its reads (config and layers) when a caller of a layer stream passes none of its own.
+ */
+export function imageFromManifest(repo: Repository, parsed: Parsed<ImageManifest>, signal?: AbortSignal): Image {
   let config: Promise<Uint8Array> | undefined
   return toImage({
     rawManifest: async () => parsed.bytes,
-    rawConfig: () => (config ??= readBlob(repo.blobs, parsed.value.config)),
-    layer: (desc, diffId) => remoteLayer(repo, desc, diffId),
+    rawConfig: () => (config ??= readBlob(repo.blobs, parsed.value.config, signal)),
+    layer: (desc, diffId) => remoteLayer(repo, desc, diffId, signal),
   })
 }

@@ -11,16 +11,17 @@ import { definedOnly } from '../defined.js'
  * A layer that lives in a repository (registry or layout). Nothing is read until a stream is
  * opened; every open re-reads the blob, verified against its digest by the store. `sources()`
  * names the repository so a push into the same registry can mount instead of uploading.
+ * `fallback` is the signal of reads whose caller passes none.
  */
-export function remoteLayer(repo: Repository, desc: Descriptor, diffId: Digest): Layer {
+export function remoteLayer(repo: Repository, desc: Descriptor, diffId: Digest, fallback?: AbortSignal): Layer {
   return {
     mediaType: desc.mediaType,
     digest: async () => desc.digest,
     diffId: async () => diffId,
     size: async () => desc.size,
-    compressed: (signal) => repo.blobs.open(desc, signal),
+    compressed: (signal) => repo.blobs.open(desc, signal ?? fallback),
     async uncompressed(signal) {
-      const body = await repo.blobs.open(desc, signal)
+      const body = await repo.blobs.open(desc, signal ?? fallback)
       if (isUncompressedLayerType(desc.mediaType)) return body
       if (!isGzipLayerType(desc.mediaType)) {
         body.destroy()

@@ -9,14 +9,14 @@
  * namespace maps the build uid to that user and nothing else. But an unprivileged bwrap cannot
  * reach bind sources under 0700 directories (/root/.cache/lading/rootfs, a buildpack in /root):
  * bwrap resolves every source path, even `--bind-fd`'s /proc/self/fd/N, by name. So, as root, we
- * first enter a private mount namespace (`unshare --mount --propagation private`), bind each
- * source at a fresh mount point in a world-traversable stage dir (visible only in that namespace
- * and gone with it), then `setpriv` to the build user and exec bwrap on the staged paths.
- * unshare, mount and setpriv are util-linux, present on every Debian/Ubuntu system.
+ * prepare a private mount namespace once per runner (stage.ts: the sandbox's whole read-only root
+ * and every bind source, mounted at world-traversable stage paths that exist only in that
+ * namespace), and each run is `nsenter` into it, dropping to the build user, exec bwrap on the
+ * staged paths. unshare, mount and nsenter are util-linux, present on every Debian/Ubuntu system.
  */
-import { access, chmod, lchown, lstat, mkdtemp, readdir, rmdir, stat, unlink, writeFile, mkdir, constants as fsc } from 'node:fs/promises'
+import { accessSync, statSync, statfsSync, constants as fsc } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname } from 'node:path'
 import { LadingError } from '../errors.js'
 
 /** A host uid/gid pair. */
@@ -38,10 +38,25 @@ export function hostIdsFor(uid: number, gid: number): HostIds {
   return { uid: uid === 0 ? NOBODY : uid, gid: gid === 0 ? NOBODY : gid }
 }
 
-async function findTool(name: string, candidates: readonly string[]): Promise<string> {
+// Tool paths do not change while lading runs: looked up once per process.
+const tools = new Map<string, Promise<string>>()
+
+/** The first executable of `candidates` (a util-linux tool), looked up once per process. */
+export function findTool(name: string, candidates: readonly string[]): Promise<string> {
+  let found = tools.get(name)
+  if (!found) {
+    found = lookUp(name, candidates)
+    tools.set(name, found)
+    // a failed lookup is not kept: the tool may be installed later in a long-lived process
+    found.catch(() => tools.delete(name))
+  }
+  return found
+}
+
+async function lookUp(name: string, candidates: readonly string[]): Promise<string> {
   for (const p of candidates) {
     try {
-      await access(p, fsc.X_OK)
+      accessSync(p, fsc.X_OK)
       return p
     } catch {
       // not here: next
@@ -50,101 +65,49 @@ async function findTool(name: string, candidates: readonly string[]): Promise<st
   throw new LadingError('ERR_SANDBOX_UNAVAILABLE', `cannot drop root for the buildpack sandbox: ${name} not found (looked at ${candidates.join(', ')}; Debian package util-linux)`)
 }
 
-/** One host path to bind at a stage path inside the private mount namespace. */
-export interface StagedMount { source: string; staged: string }
-
-/** A stage directory and the mounts to make in it. */
-export interface Stage {
-  dir: string
-  mounts: StagedMount[]
-  /** Host path → staged path (what bwrap is given). */
-  map: Map<string, string>
-}
-
-/**
- * Creates a world-traversable (0711) stage dir under the temp dir with one mount point per
- * source: an empty dir for a directory, an empty file for anything else.
- */
-export async function makeStage(sources: readonly string[]): Promise<Stage> {
-  const dir = await mkdtemp(join(await stageParent(), 'lading-sandbox-'))
-  await chmod(dir, 0o711)
-  const stage: Stage = { dir, mounts: [], map: new Map() }
-  let i = 0
-  for (const source of sources) {
-    if (stage.map.has(source)) continue
-    const staged = join(dir, String(i++))
-    const st = await lstat(source).catch(() => undefined)
-    // a missing source is staged as a dir: the mount then fails with mount's own message
-    if (!st || st.isDirectory() || st.isSymbolicLink()) await mkdir(staged)
-    else await writeFile(staged, '')
-    stage.mounts.push({ source, staged })
-    stage.map.set(source, staged)
-  }
-  return stage
-}
+// statfs f_type of overlayfs: a 0/0 character device (an overlay whiteout) cannot be made on one
+const OVERLAYFS_MAGIC = 0x794c7630
 
 /**
  * The first temp dir the build user can reach (every ancestor searchable by others): $TMPDIR may
  * be a private 0700 dir, and bwrap, running as the build user, must resolve the staged paths.
+ * One that is not itself on overlayfs comes first (a container's /tmp often is; its /dev/shm is
+ * a tmpfs): the stage holds overlay whiteouts (overlay.ts).
  */
-async function stageParent(): Promise<string> {
+export async function stageParent(): Promise<string> {
+  const reachable: string[] = []
   for (const c of [tmpdir(), '/tmp', '/var/tmp', '/dev/shm']) {
     let ok = true
     for (let p = c; ok; p = dirname(p)) {
-      const st = await stat(p).catch(() => undefined)
+      let st
+      try {
+        st = statSync(p)
+      } catch {
+        // not there
+      }
       ok = st !== undefined && st.isDirectory() && (st.mode & 0o001) !== 0
       if (p === '/') break
     }
-    if (ok) return c
+    if (!ok) continue
+    let type: number | undefined
+    try {
+      type = statfsSync(c).type
+    } catch {
+      // unknown: take it
+    }
+    if (type !== OVERLAYFS_MAGIC) return c
+    reachable.push(c)
   }
+  if (reachable[0]) return reachable[0]
   throw new LadingError('ERR_SANDBOX_UNAVAILABLE', 'cannot drop root for the buildpack sandbox: no temp dir (TMPDIR, /tmp, /var/tmp, /dev/shm) is reachable by other users')
 }
 
 /**
- * Removes a stage dir without following or recursing into anything: its entries are empty mount
- * points (the mounts live only in the sandbox's private namespace), so rmdir/unlink suffice and
- * nothing bound there can ever be deleted through it.
+ * The program and argv that run `bwrap bwrapArgv` as `ids` inside the prepared mount namespace at
+ * `nsPath` (one exec: nsenter enters it, drops all groups and switches gid then uid, which as
+ * root also drops every capability, and execs bwrap in the same process).
  */
-export async function removeStage(stage: Stage): Promise<void> {
-  for (const name of await readdir(stage.dir).catch(() => [])) {
-    const p = join(stage.dir, name)
-    await rmdir(p).catch(() => unlink(p)).catch(() => {})
-  }
-  await rmdir(stage.dir).catch(() => {})
-}
-
-// Binds each pair then drops root; positional args are: src dst ... -- program args
-const MOUNT_SCRIPT = 'm=$1; shift; while [ "$1" != -- ]; do "$m" --bind -- "$1" "$2" || exit 125; shift 2; done; shift; exec "$@"'
-
-/**
- * The program and argv that run `bwrap bwrapArgv` as `ids` after making `stage`'s mounts in a
- * private mount namespace.
- */
-export async function droppedCommand(stage: Stage, ids: HostIds, bwrap: string, bwrapArgv: readonly string[]): Promise<{ file: string; args: string[] }> {
-  const unshare = await findTool('unshare', ['/usr/bin/unshare', '/bin/unshare'])
-  const mount = await findTool('mount', ['/usr/bin/mount', '/bin/mount'])
-  const setpriv = await findTool('setpriv', ['/usr/bin/setpriv', '/bin/setpriv'])
-  const pairs = stage.mounts.flatMap((m) => [m.source, m.staged])
-  return {
-    file: unshare,
-    args: [
-      '--mount', '--propagation', 'private', '--', '/bin/sh', '-c', MOUNT_SCRIPT, 'lading-sandbox', mount, ...pairs, '--',
-      setpriv, `--reuid=${ids.uid}`, `--regid=${ids.gid}`, '--clear-groups', '--', bwrap, ...bwrapArgv,
-    ],
-  }
-}
-
-/**
- * Gives `dir` and everything under it (never following links) to `ids`, touching only entries
- * owned by someone else: lading writes into /workspace and /layers between buildpack runs
- * (app copy, restored layers), and the build user must own what it may change.
- */
-export async function chownTree(dir: string, ids: HostIds): Promise<void> {
-  const visit = async (p: string): Promise<void> => {
-    const st = await lstat(p).catch(() => undefined)
-    if (!st) return
-    if (st.uid !== ids.uid || st.gid !== ids.gid) await lchown(p, ids.uid, ids.gid)
-    if (st.isDirectory()) for (const n of await readdir(p)) await visit(join(p, n))
-  }
-  await visit(dir)
+export async function droppedCommand(nsPath: string, ids: HostIds, bwrap: string, bwrapArgv: readonly string[]): Promise<{ file: string; args: string[] }> {
+  const nsenter = await findTool('nsenter', ['/usr/bin/nsenter', '/bin/nsenter'])
+  return { file: nsenter, args: [`--mount=${nsPath}`, `--setgid=${ids.gid}`, `--setuid=${ids.uid}`, '--', bwrap, ...bwrapArgv] }
 }

@@ -3,7 +3,9 @@
  * arguments for them. sandbox.ts runs bwrap with these; privilege.ts stages the sources when
  * dropping root.
  */
-import { access, readdir, readlink, realpath } from 'node:fs/promises'
+// Synchronous on purpose: a runner's plan is a few dozen metadata calls, made once; under load, each
+// round trip through the thread pool costs more than the call itself.
+import { accessSync, readdirSync, readlinkSync, realpathSync } from 'node:fs'
 import { posix } from 'node:path'
 import { LadingError } from '../errors.js'
 import { definedOnly } from '../defined.js'
@@ -36,6 +38,11 @@ export interface SandboxOptions {
   alsoHide?: string[]
   /** Drop root to the build user's host ids (default: when this process runs as root). */
   dropRoot?: boolean
+  /**
+   * When dropping root, show a directory with hidden paths (the host's /etc) as one read-only
+   * overlay instead of a bind per entry (default: when the kernel allows it; false: always binds).
+   */
+  overlays?: boolean
   /** The bwrap program; default: the first of BWRAP_CANDIDATES that exists. */
   bwrap?: string
 }
@@ -65,7 +72,7 @@ const RESOLV_CONF = '/etc/resolv.conf'
 
 export async function exists(p: string): Promise<boolean> {
   try {
-    await access(p)
+    accessSync(p)
     return true
   } catch {
     return false
@@ -104,26 +111,45 @@ export interface RootView {
   allow?: readonly string[]
 }
 
+/** One step of building the read-only root: a fresh directory, a symlink, or a read-only bind of a host path. */
+export type ViewOp =
+  | { op: 'dir'; path: string }
+  | { op: 'symlink'; target: string; path: string }
+  | { op: 'ro-bind'; source: string; path: string; dir: boolean }
+  | OverlayOp
+
 /**
- * The mount arguments for a read-only view of the root with binds and hidden paths. bwrap cannot
- * create a mount point inside a read-only bind, so instead of binding the rootfs whole we bind
- * each entry of it read-only, and descend (as fresh dirs on the sandbox's own tmpfs root) only
- * into the directories on the way to a bind target or a hidden path; the root is made read-only
- * at the end. A symlink or file on the way to a bind target is replaced by an empty directory.
- * Hidden paths are simply not there.
+ * A host directory shown whole except for hidden entries (overlays: true): a read-only overlay
+ * whose top layer holds a whiteout per hidden entry. Paths in `dirs` (directories on the way to a
+ * hidden entry, parents first) and `whiteouts` are relative to `path`.
  */
-export async function mountArgs(root: RootView, binds: SandboxBind[], hide: string[], source: (p: string) => string): Promise<string[]> {
+export interface OverlayOp { op: 'overlay'; source: string; path: string; dirs: string[]; whiteouts: string[] }
+
+/** What overlay's lowerdir option and an fstab line can carry without escaping. */
+export const OVERLAY_SAFE = /^[A-Za-z0-9._/+@-]+$/
+
+/**
+ * The steps that build a read-only view of the root with binds and hidden paths. bwrap cannot
+ * create a mount point inside a read-only bind, so instead of binding the rootfs whole we bind
+ * each entry of it read-only, and descend (as fresh dirs) only into the directories on the way to
+ * a bind target or a hidden path. A symlink or file on the way to a bind target is replaced by an
+ * empty directory. Hidden paths are simply not there. Bind targets and /proc, /dev, /tmp are
+ * left out: they are mounted afterwards (fixedArgs). With `overlays`, a directory with hidden
+ * paths below it but no bind target is one OverlayOp instead of a bind per entry.
+ */
+export async function viewOps(root: RootView, binds: readonly SandboxBind[], hide: readonly string[], overlays = false): Promise<ViewOp[]> {
   const special = new Map<string, Special>()
   for (const f of FRESH) special.set(f, { kind: 'fresh' })
   for (const h of hide) special.set(sandboxPath(h, 'hidden path'), { kind: 'hide' })
   for (const b of binds) special.set(sandboxPath(b.target, 'bind target'), { kind: 'bind' })
   const keys = [...special.keys()]
-  const out: string[] = []
-  const walk = async (rel: string, dir: string): Promise<void> => {
+  const out: ViewOp[] = []
+  // inside an overlay only hidden entries and the dirs leading to them are recorded
+  const walk = async (rel: string, dir: string, ov?: OverlayOp): Promise<void> => {
     const hostDir = posix.join(root.list, rel)
     let entries
     try {
-      entries = await readdir(hostDir, { withFileTypes: true })
+      entries = readdirSync(hostDir, { withFileTypes: true })
     } catch (err) {
       throw new LadingError('ERR_SANDBOX_ROOTFS', `cannot list ${hostDir} for the sandbox root: ${(err as Error).message}`, { cause: err })
     }
@@ -133,35 +159,80 @@ export async function mountArgs(root: RootView, binds: SandboxBind[], hide: stri
       const sp = posix.join(dir, e.name)
       const r = posix.join(rel, e.name)
       const s = special.get(sp)
-      if (s) continue
+      if (s) {
+        if (ov && s.kind === 'hide') ov.whiteouts.push(posix.relative(ov.path, sp))
+        continue
+      }
       const below = keys.filter((k) => k.startsWith(sp + '/'))
+      const bindBelow = below.some((k) => special.get(k)?.kind === 'bind')
       if (below.length > 0 && e.isDirectory()) {
-        out.push('--dir', sp)
-        await walk(r, sp)
-      } else if (below.some((k) => special.get(k)?.kind === 'bind')) {
-        out.push('--dir', sp)
+        const source = posix.join(root.src, r)
+        if (ov) {
+          ov.dirs.push(posix.relative(ov.path, sp))
+          await walk(r, sp, ov)
+        } else if (overlays && !bindBelow && OVERLAY_SAFE.test(source)) {
+          const o: OverlayOp = { op: 'overlay', source, path: sp, dirs: [], whiteouts: [] }
+          out.push(o)
+          await walk(r, sp, o)
+        } else {
+          out.push({ op: 'dir', path: sp })
+          await walk(r, sp)
+        }
+      } else if (ov) {
+        // the overlay shows it as it is
+      } else if (bindBelow) {
+        out.push({ op: 'dir', path: sp })
       } else if (e.isSymbolicLink()) {
-        out.push('--symlink', await readlink(posix.join(root.list, r)), sp)
+        out.push({ op: 'symlink', target: readlinkSync(posix.join(root.list, r)), path: sp })
       } else if (e.isDirectory() || e.isFile()) {
-        out.push('--ro-bind', posix.join(root.src, r), sp)
+        out.push({ op: 'ro-bind', source: posix.join(root.src, r), path: sp, dir: e.isDirectory() })
       }
       // sockets, fifos and devices of the rootfs are left out
     }
   }
   await walk('', '/')
-  out.push('--proc', '/proc', '--dev', '/dev', '--perms', '1777', '--tmpfs', '/tmp')
-  // parents before children, so a bind inside another bind lands on top of it
-  const sorted = [...binds].sort((a, b) => a.target.split('/').length - b.target.split('/').length)
-  for (const b of sorted) out.push(b.readOnly ? '--ro-bind' : '--bind', source(b.source), sandboxPath(b.target, 'bind target'))
-  out.push('--remount-ro', '/')
   return out
 }
 
+/** bwrap arguments for view steps. */
+export function viewArgs(ops: readonly ViewOp[]): string[] {
+  return ops.flatMap((o) => {
+    if (o.op === 'overlay') throw new LadingError('ERR_SANDBOX_OPTIONS', 'bwrap cannot make an overlay view')
+    return o.op === 'dir' ? ['--dir', o.path] : o.op === 'symlink' ? ['--symlink', o.target, o.path] : ['--ro-bind', o.source, o.path]
+  })
+}
+
+/** The binds in mount order: parents before children, so a bind inside another bind lands on top of it. */
+export function bindOrder(binds: readonly SandboxBind[]): SandboxBind[] {
+  return [...binds].sort((a, b) => a.target.split('/').length - b.target.split('/').length)
+}
+
+/** bwrap arguments for what comes after the root view: fresh /proc, /dev and /tmp, then the binds (sources through `source`). */
+export function fixedArgs(binds: readonly SandboxBind[], source: (p: string) => string): string[] {
+  const out = ['--proc', '/proc', '--dev', '/dev', '--perms', '1777', '--tmpfs', '/tmp']
+  for (const b of bindOrder(binds)) out.push(b.readOnly ? '--ro-bind' : '--bind', source(b.source), sandboxPath(b.target, 'bind target'))
+  return out
+}
+
+/**
+ * The bwrap mount arguments for the whole sandbox, all done by bwrap itself: the view on its
+ * tmpfs root, /proc, /dev, /tmp, the binds, and the root made read-only at the end.
+ */
+export async function mountArgs(root: RootView, binds: SandboxBind[], hide: string[], source: (p: string) => string): Promise<string[]> {
+  return [...viewArgs(await viewOps(root, binds, hide)), ...fixedArgs(binds, source), '--remount-ro', '/']
+}
+
 /** Host paths matching HIDDEN_PATTERNS under `rootfs`. */
-async function patternHidden(rootfs: string): Promise<string[]> {
+function patternHidden(rootfs: string): string[] {
   const out: string[] = []
   for (const [dir, re] of HIDDEN_PATTERNS) {
-    for (const n of await readdir(posix.join(rootfs, dir)).catch(() => [] as string[])) {
+    let names: string[] = []
+    try {
+      names = readdirSync(posix.join(rootfs, dir))
+    } catch {
+      // no such dir: nothing to hide there
+    }
+    for (const n of names) {
       if (re.test(n)) out.push(posix.join(dir, n))
     }
   }
@@ -169,14 +240,19 @@ async function patternHidden(rootfs: string): Promise<string[]> {
 }
 
 /** Absolute, normalized forms of `paths` plus where their symlinks lead; '/' and relative paths are dropped. */
-async function resolveHidden(paths: readonly string[]): Promise<string[]> {
+function resolveHidden(paths: readonly string[]): string[] {
   const out = new Set<string>()
   for (const p of paths) {
     if (!posix.isAbsolute(p)) continue
     const n = posix.normalize(p).replace(/\/+$/, '')
     if (!n || n === '/') continue
     out.add(n)
-    const real = await realpath(n).catch(() => undefined)
+    let real: string | undefined
+    try {
+      real = realpathSync(n)
+    } catch {
+      // does not exist (yet): the path itself is hidden
+    }
     if (real && real !== '/') out.add(real)
   }
   // An environment variable may name a system dir (npm_config_prefix=/usr): hiding that would
@@ -196,7 +272,7 @@ export async function plan(opts: SandboxOptions): Promise<Plan> {
   }
   const rootfs = opts.rootfs ?? '/'
   const hide = hostRoot
-    ? [...(opts.hide ?? DEFAULT_HIDDEN), ...await patternHidden('/'), ...await resolveHidden(opts.alsoHide ?? [])]
+    ? [...(opts.hide ?? DEFAULT_HIDDEN), ...patternHidden('/'), ...resolveHidden(opts.alsoHide ?? [])]
     : opts.hide ?? []
   return { root: definedOnly({ list: rootfs, src: rootfs, allow: hostRoot ? HOST_ROOT_DIRS : undefined }), binds, hide: [...new Set(hide)] }
 }

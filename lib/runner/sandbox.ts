@@ -9,8 +9,13 @@
  * Identity: a new user namespace maps the in-sandbox `uid`/`gid` to one unprivileged host user.
  * When lading runs as a normal user, that is the user itself. When lading runs as root, bwrap is
  * started as the build user's own host ids (privilege.ts says why and how), and the writable
- * binds are handed to that user before each run; the exporter writes CNB_USER_ID/CNB_GROUP_ID
- * into the tar headers either way (cnb-spec.md §4.2).
+ * binds are handed to that user before each run (ownership.ts: only what changed since the last
+ * run is looked at); the exporter writes CNB_USER_ID/CNB_GROUP_ID into the tar headers either way
+ * (cnb-spec.md §4.2).
+ *
+ * Cost: what a runner sees is worked out once (the host's /etc listing, hidden paths, the mount
+ * plan) and, as root, staged once in a prepared mount namespace (stage.ts), so a run costs one
+ * nsenter + bwrap; `close()` releases that when the build is done.
  *
  * Environment: bwrap is started with exactly the run's env, so nothing of lading's own env
  * (registry credentials included) reaches a buildpack; values go through the environment, never
@@ -19,9 +24,11 @@
 import { access, constants as fsc } from 'node:fs/promises'
 import { LadingError } from '../errors.js'
 import { spawnProcess } from './host-runner.js'
-import { chownTree, droppedCommand, hostIdsFor, makeStage, removeStage, runningAsRoot, type Stage } from './privilege.js'
-import type { ProcessRunner } from './types.js'
-import { argvFor, checkIds, exists, mountArgs, plan, type SandboxOptions } from './sandbox-view.js'
+import { OwnershipKeeper } from './ownership.js'
+import { droppedCommand, hostIdsFor, runningAsRoot } from './privilege.js'
+import { openStage, type RootStage } from './stage.js'
+import type { ProcessRunner, RunOptions } from './types.js'
+import { argvFor, checkIds, exists, fixedArgs, mountArgs, plan, viewOps, type Plan, type SandboxOptions } from './sandbox-view.js'
 
 export type { SandboxBind, SandboxOptions } from './sandbox-view.js'
 
@@ -49,6 +56,21 @@ export class SandboxSetupError extends LadingError {
 const NO_NAMESPACES = /namespace|uid map|gid map|setgroups|No permissions to create/i
 
 async function findBwrap(explicit: string | undefined): Promise<string> {
+  if (!explicit) {
+    defaultBwrap ??= lookUpBwrap(undefined)
+    // a failed lookup is not kept: bubblewrap may be installed later in a long-lived process
+    return await defaultBwrap.catch((err) => {
+      defaultBwrap = undefined
+      throw err
+    })
+  }
+  return await lookUpBwrap(explicit)
+}
+
+// Where the default bwrap is does not change while lading runs: looked up once per process.
+let defaultBwrap: Promise<string> | undefined
+
+async function lookUpBwrap(explicit: string | undefined): Promise<string> {
   for (const p of explicit ? [explicit] : BWRAP_CANDIDATES) {
     try {
       await access(p, fsc.X_OK)
@@ -90,47 +112,99 @@ function parseStatus(text: string): BwrapStatus {
   return out
 }
 
+// Whether overlays (one mount for /etc minus secrets) work here: unknown until the first stage.
+let overlaysWork: boolean | undefined
+
+/**
+ * The prepared namespace for a plan: with overlays where they work (far fewer mounts, so every
+ * bwrap mount of every run is cheaper), else with a bind per entry, as bwrap alone would do it.
+ */
+async function openRootStage(p: Plan, overlays: boolean): Promise<RootStage> {
+  const ops = await viewOps(p.root, p.binds, p.hide, overlays && overlaysWork !== false)
+  if (!ops.some((o) => o.op === 'overlay')) return await openStage(ops, p.binds)
+  try {
+    const stage = await openStage(ops, p.binds)
+    overlaysWork = true
+    return stage
+  } catch {
+    // no overlay module, no mknod, or a hidden path inside a host mount: binds per entry instead
+    // (a failure that is not the overlays' fails this way too, with its own message)
+  }
+  const stage = await openStage(await viewOps(p.root, p.binds, p.hide, false), p.binds)
+  overlaysWork ??= false
+  return stage
+}
+
+/** A ProcessRunner for the sandbox; `close()` releases what its runs share (call it when the build is done). */
+export interface SandboxRunner extends ProcessRunner {
+  /** Works out (and, as root, stages) what every run shares, ahead of the first run; rejects as that run would. */
+  prepare(): Promise<void>
+  close(): Promise<void>
+}
+
+/** What every run of a runner shares, worked out at its first run. */
+interface Prepared {
+  bwrap: string
+  /** bwrap's mount arguments (when bwrap makes every mount itself). */
+  mounts?: string[]
+  /** The prepared namespace and its mount arguments (when dropping root). */
+  stage?: RootStage
+  owner?: OwnershipKeeper
+}
+
 /**
  * Returns a ProcessRunner that runs each program in a fresh bubblewrap sandbox built from `opts`
  * (paths in `file` and `cwd` are sandbox paths). Rejects with SandboxUnavailableError
  * (ERR_SANDBOX_UNAVAILABLE) when bwrap is missing or cannot create namespaces here,
  * SandboxSetupError (ERR_SANDBOX_SETUP) when it refuses the mounts (bwrap's message included),
- * ERR_ABORTED on abort; otherwise resolves with the program's exit code.
+ * ERR_ABORTED on abort; otherwise resolves with the program's exit code. The sandbox's layout is
+ * taken at the first run (bind sources must exist by then); `close()` removes its stage, after
+ * which the next run prepares a new one.
  */
-export function createSandboxRunner(opts: SandboxOptions): ProcessRunner {
+export function createSandboxRunner(opts: SandboxOptions): SandboxRunner {
+  let prepared: Promise<Prepared> | undefined
+  const prepare = async (): Promise<Prepared> => {
+    checkIds(opts.uid, opts.gid)
+    const bwrap = await findBwrap(opts.bwrap)
+    const p = await plan(opts)
+    if (!(opts.dropRoot ?? runningAsRoot())) return { bwrap, mounts: await mountArgs(p.root, p.binds, p.hide, (s) => s) }
+    for (const b of p.binds) {
+      if (!(await exists(b.source))) throw new SandboxSetupError(`bind source ${b.source} does not exist`)
+    }
+    const stage = await openRootStage(p, opts.overlays !== false)
+    return { bwrap, stage, mounts: ['--ro-bind', stage.root, '/', ...fixedArgs(p.binds.filter((b) => !stage.baked.has(b.target)), (s) => stage.map.get(s)!)], owner: new OwnershipKeeper(hostIdsFor(opts.uid, opts.gid)) }
+  }
+  const get = (): Promise<Prepared> => {
+    if (prepared) return prepared
+    const p = prepare()
+    prepared = p
+    // a failed preparation is not kept: the next run tries again
+    p.catch(() => { if (prepared === p) prepared = undefined })
+    return p
+  }
   return {
     async run(file, args, o) {
-      checkIds(opts.uid, opts.gid)
-      const bwrap = await findBwrap(opts.bwrap)
-      const p = await plan(opts)
-      const drop = opts.dropRoot ?? runningAsRoot()
-      let stage: Stage | undefined
-      try {
-        let cmd: { file: string; args: string[] }
-        if (drop) {
-          const ids = hostIdsFor(opts.uid, opts.gid)
-          for (const b of p.binds) {
-            if (!(await exists(b.source))) throw new SandboxSetupError(`bind source ${b.source} does not exist`)
-            if (!b.readOnly) await chownTree(b.source, ids)
-          }
-          const hostRoot = opts.rootfs === undefined
-          stage = await makeStage([...(hostRoot ? [] : [p.root.list]), ...p.binds.map((b) => b.source)])
-          const staged = stage.map
-          const root = hostRoot ? p.root : { ...p.root, src: staged.get(p.root.list)! }
-          const argv = argvFor(opts, await mountArgs(root, p.binds, p.hide, (s) => staged.get(s)!), file, args, o.cwd)
-          cmd = await droppedCommand(stage, ids, bwrap, argv)
-        } else {
-          cmd = { file: bwrap, args: argvFor(opts, await mountArgs(p.root, p.binds, p.hide, (s) => s), file, args, o.cwd) }
-        }
-        return await runBwrap(cmd, file, o)
-      } finally {
-        if (stage) await removeStage(stage)
-      }
+      if (o.signal?.aborted) throw new LadingError('ERR_ABORTED', `${file}: aborted`)
+      const r = await get()
+      const argv = argvFor(opts, r.mounts!, file, args, o.cwd)
+      if (!r.stage) return await runBwrap({ file: r.bwrap, args: argv }, file, o)
+      const ids = hostIdsFor(opts.uid, opts.gid)
+      for (const b of opts.binds) if (!b.readOnly) r.owner!.give(b.source)
+      return await runBwrap(await droppedCommand(r.stage.nsPath, ids, r.bwrap, argv), file, o)
+    },
+    async prepare() {
+      await get()
+    },
+    async close() {
+      const p = prepared
+      prepared = undefined
+      const r = await p?.catch(() => undefined)
+      await r?.stage?.close()
     },
   }
 }
 
-async function runBwrap(cmd: { file: string; args: string[] }, file: string, o: Parameters<ProcessRunner['run']>[2]): Promise<{ exitCode: number }> {
+async function runBwrap(cmd: { file: string; args: string[] }, file: string, o: RunOptions): Promise<{ exitCode: number }> {
   // kept for the error when bwrap fails before the program starts (then it is all bwrap's)
   let early = ''
   const r = await spawnProcess(cmd.file, cmd.args, {
@@ -151,7 +225,7 @@ async function runBwrap(cmd: { file: string; args: string[] }, file: string, o: 
       throw new LadingError('ERR_PROCESS_SPAWN', `cannot start ${file} in the sandbox: ${message}`)
     }
     const detail = `bwrap exited with ${r.exitCode}: ${message}`
-    if (/^(mount|setpriv|unshare): /m.test(early)) throw new SandboxSetupError(detail)
+    if (/^nsenter: /m.test(early)) throw new SandboxSetupError(detail)
     throw !st.childStarted || NO_NAMESPACES.test(early) ? new SandboxUnavailableError(detail) : new SandboxSetupError(detail)
   }
   return { exitCode: st.exitCode }
@@ -163,6 +237,11 @@ async function runBwrap(cmd: { file: string; args: string[] }, file: string, o: 
  */
 export async function probeSandbox(opts: Pick<SandboxOptions, 'rootfs' | 'bwrap'> = {}): Promise<void> {
   const runner = createSandboxRunner({ ...opts, binds: [], uid: 1000, gid: 1000, network: false })
-  const r = await runner.run('true', [], { cwd: '/', env: { PATH: '/usr/bin:/bin' } })
+  let r
+  try {
+    r = await runner.run('true', [], { cwd: '/', env: { PATH: '/usr/bin:/bin' } })
+  } finally {
+    await runner.close()
+  }
   if (r.exitCode !== 0) throw new SandboxUnavailableError(`a test program exited with ${r.exitCode}`)
 }

@@ -2,8 +2,9 @@ import t from 'tap'
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { cleanEnv, runBin } from '../helpers/cli.js'
+import { LADING_BIN, cleanEnv, runBin } from '../helpers/cli.js'
 
 let cache: string
 t.before(async () => { cache = await mkdtemp(join(tmpdir(), 'lading-bin-')) })
@@ -67,4 +68,37 @@ t.test('the bundle is read as latin1: every non-ASCII character in dist/lading.c
   }
   visit(source)
   t.same(bad, [], 'code is ASCII, so latin1 and UTF-8 read it alike')
+})
+
+t.test('a command that uploads with undici and one that reads over Node\'s http keep their caches run after run', async (t) => {
+  const { startRegistry } = await import('../../registry-fixtures/index.js')
+  const reg = await startRegistry()
+  t.teardown(() => reg.stop())
+  const app = await mkdtemp(join(tmpdir(), 'lading-bin-app-'))
+  t.teardown(() => rm(app, { recursive: true, force: true }))
+  await writeFile(join(app, 'a.txt'), 'a\n')
+  const env = cleanEnv({ XDG_CACHE_HOME: cache })
+  for (const [command, argv] of [
+    ['append', ['append', 'scratch', `${reg.host}/bin/app:1`, '--layer', `${app}:/app`, '--quiet']],
+    ['digest', ['digest', `${reg.host}/bin/app:1`]],
+  ] as const) {
+    const mtimes: number[] = []
+    for (let i = 0; i < 3; i++) {
+      const r = await runBin([...argv], env)
+      t.equal(r.code, 0, r.stderr)
+      const file = (await readdir(v8Dir())).find((f) => f.startsWith(`${command}-`))!
+      mtimes.push((await stat(join(v8Dir(), file))).mtimeMs)
+    }
+    // Written by the first run only: a cache V8 refused (e.g. made under other V8 flags) is written again.
+    t.equal(new Set(mtimes).size, 1, `${command}: the cache of the first run is accepted by the next two`)
+  }
+})
+
+t.test('the launcher turns the optimizing wasm tier off first for exactly the commands that use undici', async (t) => {
+  const { COMMANDS } = await import('../../lib/cli/main.js')
+  const launcher = readFileSync(LADING_BIN, 'utf8')
+  const listed = JSON.parse((/\[([^\]]*)\]\.includes\(word\)\) require\('node:v8'\)/.exec(launcher)?.[1] ?? '').replace(/'/g, '"').replace(/^/, '[').replace(/$/, ']')) as string[]
+  const undici: string[] = []
+  for (const c of COMMANDS) if ((await c.load()).transport === 'undici') undici.push(c.name)
+  t.same([...listed].sort(), undici.sort())
 })

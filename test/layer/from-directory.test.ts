@@ -1,6 +1,6 @@
 import t from 'tap'
 import { chmod, link, mkdir, readFile, readdir, symlink, utimes, writeFile, open, rm, chown } from 'node:fs/promises'
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { createServer } from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
@@ -120,6 +120,31 @@ t.test('same tree gives the same digest across creation order, mtimes, atimes an
   await writeFile(join(b, 'a.txt'), 'changed')
   const four = await layerFromDirectory(b, { target: '/workspace', storeDir: join(tmp, 'store2') })
   t.not(four.diffIdValue, one.diffIdValue)
+})
+
+t.test('the digest does not depend on thread timing, pool size or core count', async (t) => {
+  const tmp = await tempDir(t)
+  const src = join(tmp, 'src')
+  await mkdir(join(src, 'small'), { recursive: true })
+  // Compressible and incompressible blocks, and blocks that mix both, many of them in flight.
+  const text = Buffer.from(Array.from({ length: 40_000 }, (_, i) => `line ${i % 977} of the layer\n`).join(''))
+  await writeFile(join(src, 'text.log'), text)
+  await writeFile(join(src, 'noise.bin'), randomBytes(1_500_000))
+  for (let i = 0; i < 60; i++) await writeFile(join(src, 'small', `f${i}`), i % 2 ? randomBytes(1000 + i * 300) : text.subarray(i * 1000, i * 1000 + 5000))
+  const here = await layerFromDirectory(src, { target: '/app', storeDir: join(tmp, 'store') })
+  const script = `import { layerFromDirectory } from ${JSON.stringify(join(process.cwd(), 'lib/layer/index.ts'))}
+    const l = await layerFromDirectory(process.argv[1], { target: '/app', storeDir: process.argv[2] })
+    process.stdout.write(l.digestValue)`
+  const runs: Array<[string, string[], Record<string, string>]> = [
+    ['one pool thread', [], { UV_THREADPOOL_SIZE: '1' }],
+    ['sixteen pool threads', [], { UV_THREADPOOL_SIZE: '16' }],
+  ]
+  if (spawnSync('taskset', ['-c', '0', 'true']).status === 0) runs.push(['one core', ['taskset', '-c', '0'], {}])
+  for (const [what, prefix, env] of runs) {
+    const argv = [...prefix, process.execPath, '--import', 'tsx', '--input-type=module', '-e', script, src, join(tmp, `store-${what}`)]
+    const r = spawnSync(argv[0]!, argv.slice(1), { env: { ...process.env, ...env }, encoding: 'utf8' })
+    t.equal(r.stdout, here.digestValue, `${what}: same digest${r.status ? ` (exit ${r.status}: ${r.stderr})` : ''}`)
+  }
 })
 
 t.test('mode normalization keeps permission, setuid/setgid and sticky bits only', async (t) => {

@@ -1,9 +1,11 @@
 import t from 'tap'
-import { open, writeFile, truncate } from 'node:fs/promises'
+import { closeSync, openSync } from 'node:fs'
+import { writeFile, truncate } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { TarWriter, DEFAULT_MTIME, FileChangedError } from '../../lib/layer/index.js'
+import type { TarSink } from '../../lib/layer/tar-writer.js'
 import { listTar, systemTarList, tempDir } from './helpers.js'
 
 async function collect(w: TarWriter, produce: () => Promise<void>): Promise<Buffer> {
@@ -77,11 +79,11 @@ t.test('refuses empty names, empty symlink targets and wrong content sizes, stay
 
 t.test('an I/O error while reading a file aborts the stream', async (t) => {
   const tmp = await tempDir(t)
-  const handle = await open(tmp, 'r') // a directory: read() fails with EISDIR
-  t.teardown(() => handle.close())
+  const fd = openSync(tmp, 'r') // a directory: read() fails with EISDIR
+  t.teardown(() => closeSync(fd))
   const w = new TarWriter()
   const reading = (async () => { for await (const _ of w.stream) { /* drain */ } })()
-  await t.rejects(w.file('f', { mode: 0o644, uid: 0, gid: 0 }, 10, { handle, path: tmp }), { code: 'EISDIR' })
+  await t.rejects(w.file('f', { mode: 0o644, uid: 0, gid: 0 }, 10, { fd, path: tmp }), { code: 'EISDIR' })
   await t.rejects(reading, { code: 'EISDIR' })
 })
 
@@ -89,8 +91,8 @@ t.test('reads a file in chunks, only as fast as the consumer reads', async (t) =
   const tmp = await tempDir(t)
   const p = join(tmp, 'f')
   await writeFile(p, Buffer.alloc(3 * 1024 * 1024, 7))
-  const handle = await open(p, 'r')
-  t.teardown(() => handle.close())
+  const fd = openSync(p, 'r')
+  t.teardown(() => closeSync(fd))
   const w = new TarWriter()
   let seen = 0
   let maxAhead = 0
@@ -98,35 +100,66 @@ t.test('reads a file in chunks, only as fast as the consumer reads', async (t) =
     highWaterMark: 1024,
     write(chunk: Buffer, _e, cb) {
       seen += chunk.length
+      // What the writer has read but the consumer not yet taken sits in the stream's buffer.
+      maxAhead = Math.max(maxAhead, w.stream.readableLength)
       setImmediate(cb)
     },
   })
   const piping = pipeline(w.stream, sink)
-  const origRead = handle.read.bind(handle)
-  let requested = 0
-  ;(handle as unknown as { read: typeof origRead }).read = (async (...args: Parameters<typeof origRead>) => {
-    const r = await origRead(...args)
-    requested += r.bytesRead
-    maxAhead = Math.max(maxAhead, requested - seen)
-    return r
-  }) as typeof origRead
-  await w.file('f', { mode: 0o644, uid: 0, gid: 0 }, 3 * 1024 * 1024, { handle, path: p })
+  await w.file('f', { mode: 0o644, uid: 0, gid: 0 }, 3 * 1024 * 1024, { fd, path: p })
   w.finish()
   await piping
   t.equal(seen, 3 * 1024 * 1024 + 512 + 1024)
-  t.ok(maxAhead < 2 * 1024 * 1024, `reads stay close to the consumer (ahead by at most ${maxAhead} bytes)`)
+  t.ok(maxAhead < 1024 * 1024, `reads stay close to the consumer (ahead by at most ${maxAhead} bytes)`)
+})
+
+t.test('into a sink: file bytes are read straight into its buffers, waiting when it says so', async (t) => {
+  const tmp = await tempDir(t)
+  const p = join(tmp, 'f')
+  const content = Buffer.alloc(100_000)
+  for (let i = 0; i < content.length; i++) content[i] = i % 251
+  await writeFile(p, content)
+  const fd = openSync(p, 'r')
+  t.teardown(() => closeSync(fd))
+  const got: Buffer[] = []
+  let pending: (() => void) | undefined
+  let region: Buffer | undefined
+  const sink: TarSink = {
+    write: (b) => { got.push(Buffer.from(b)); return undefined },
+    space: (max) => (region = Buffer.alloc(Math.min(max, 30_000))),
+    commit: (n) => {
+      got.push(Buffer.from(region!.subarray(0, n)))
+      return new Promise<void>((resolve) => { pending = resolve })
+    },
+  }
+  const w = new TarWriter({ sink })
+  t.throws(() => w.stream, /sink/, 'no stream when writing to a sink')
+  const adding = w.file('f', { mode: 0o644, uid: 0, gid: 0 }, content.length, { fd, path: p })
+  await new Promise((r) => setImmediate(r))
+  t.equal(got.length, 2, 'header, then one read; nothing more until the sink says so')
+  while (pending) {
+    const go = pending
+    pending = undefined
+    go()
+    await new Promise((r) => setImmediate(r))
+  }
+  await adding
+  w.finish()
+  const tar = Buffer.concat(got)
+  t.ok(tar.subarray(512, 512 + content.length).equals(content), 'content right after the header')
+  t.same((await listTar(tar)).map((e) => [e.name, e.size]), [['f', content.length]])
 })
 
 t.test('a file that shrinks while read fails with FileChangedError', async (t) => {
   const tmp = await tempDir(t)
   const p = join(tmp, 'f')
   await writeFile(p, Buffer.alloc(1000, 1))
-  const handle = await open(p, 'r')
-  t.teardown(() => handle.close())
+  const fd = openSync(p, 'r')
+  t.teardown(() => closeSync(fd))
   await truncate(p, 10)
   const w = new TarWriter()
   const reading = (async () => { for await (const _ of w.stream) { /* drain */ } })()
-  const err = await w.file('f', { mode: 0o644, uid: 0, gid: 0 }, 1000, { handle, path: p }).catch((e: unknown) => e)
+  const err = await w.file('f', { mode: 0o644, uid: 0, gid: 0 }, 1000, { fd, path: p }).catch((e: unknown) => e)
   t.ok(err instanceof FileChangedError)
   t.match((err as Error).message, /expected 1000 bytes, read 10/)
   w.abort(err as Error)

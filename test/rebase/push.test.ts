@@ -2,14 +2,16 @@ import t from 'tap'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { appendLayers, imageFromParts, layerFromBytes, withConfig } from '../../lib/image/index.js'
+import { appendLayers, imageFromParts, layerFromBytes, withConfig, type Image } from '../../lib/image/index.js'
 import { openLayout } from '../../lib/layout/index.js'
-import { RunImageCache, parseImageName } from '../../lib/rebase/index.js'
+import { RunImageCache, parseImageName, rebaseFleet, type RebaseTarget } from '../../lib/rebase/index.js'
 import { planImageRebase } from '../../lib/rebase/plan.js'
 import { pushRebased } from '../../lib/rebase/push.js'
 import { HeldBlobs } from '../../lib/rebase/held-blobs.js'
 import type { Digest } from '../../lib/digest/index.js'
-import type { ImageManifest, Parsed, Repository } from '../../lib/oci/index.js'
+import { parseReference, type ImageManifest, type Parsed, type Repository } from '../../lib/oci/index.js'
+import { createRegistryClient } from '../../lib/registry/index.js'
+import { startFaultProxy, startRegistry } from '../../registry-fixtures/index.js'
 import { emptyLayersMetadata, encodeLifecycleMetadata, LABELS } from '../../lib/platform/index.js'
 import { pushImage, readAll } from '../../lib/remote/index.js'
 
@@ -95,4 +97,76 @@ t.test('no mount for a layer the repository is known to hold: in the old manifes
   const fresh = new HeldBlobs()
   await pushRebased(again.app, again.plan, ['1'], { held: fresh })
   for (const l of m.layers.slice(0, 2)) t.ok(fresh.has('h/app', l.digest), 'what was mounted is remembered for the rest of the run')
+})
+
+t.test('a fleet on a registry: requests per image for a first rollout, a run image already there, and a rollback; failures move no tag', async (t) => {
+  const reg = await startRegistry({ variant: 'http' })
+  t.teardown(() => reg.stop())
+  const p = await startFaultProxy(reg.url)
+  t.teardown(() => p.stop())
+  const host = p.host
+  const file = join(dir, 'registries.json')
+  const client = () => {
+    const c = createRegistryClient({ capabilitiesFile: file, retry: { baseDelayMs: 5, maxDelayMs: 20, maxAttempts: 2 } })
+    t.teardown(() => c.close())
+    return c
+  }
+  const seed = client()
+  const repo = (name: string) => seed.repository({ registry: host, repository: name })
+  const run = (v: string, extra: Record<string, string> = {}) => imageFromParts({
+    config: { Labels: { 'io.buildpacks.stack.id': 'st', ...extra } }, layers: [layerFromBytes(Buffer.from(`${v}a`)), layerFromBytes(Buffer.from(`${v}b`))],
+  })
+  const v1 = run('v1')
+  await pushImage(repo('run'), v1, ['current'])
+  const md = emptyLayersMetadata()
+  md.runImage = { topLayer: (await v1.config()).rootfs.diff_ids[1]!, reference: `${host}/run@${await v1.digest()}`, image: `${host}/run:current`, mirrors: [] }
+  const N = 12
+  for (let i = 0; i < N; i++) {
+    const app = withConfig(appendLayers(v1, { layer: layerFromBytes(Buffer.from('shared app layer')) }), (c) => ({
+      ...c, config: { Env: ['CNB_PLATFORM_API=0.13'], Labels: { ...c.config?.Labels, [LABELS.LIFECYCLE_METADATA]: encodeLifecycleMetadata(md), n: String(i) } },
+    }))
+    await pushImage(repo(`app${i}`), app, ['1'], { mountFrom: [`${host}/run`] })
+  }
+  const refs = Array.from({ length: N }, (_, i) => `app${i}`)
+  const rebaseAll = async (runImage: Image, names = refs) => {
+    await pushImage(repo('run'), runImage, ['current'])
+    const c = client()
+    const runImages = new RunImageCache(async (name) => {
+      const r = parseReference(name)
+      return { repo: c.repository(r), identifier: r.digest || r.tag || 'latest' }
+    })
+    const open = async (name: string): Promise<RebaseTarget> => ({ repo: c.repository({ registry: host, repository: name }), identifier: '1', tags: ['1'], display: name, registry: host })
+    const from = p.requests.length
+    const out = await rebaseFleet(names, open, { runImages, fleetConcurrency: 2 })
+    await c.close()
+    const appRequests = p.requests.slice(from).filter((q) => /\/v2\/app\d+\//.test(q.path))
+    return { ...out, perImage: appRequests.length / names.length, appRequests }
+  }
+  const v2 = run('v2')
+  const first = await rebaseAll(v2)
+  t.equal(first.summary.rebased, N)
+  t.ok(first.appRequests.some((q) => q.method === 'PUT' && /manifests\/sha256/.test(q.path) && q.status === 400), 'the registry was asked, by digest, what a manifest lacks')
+  t.equal(first.appRequests.filter((q) => /[?&]mount=/.test(q.path)).length, 2 * N, 'a mount per new layer, nothing else')
+  const again = await rebaseAll(withConfig(v2, (c) => ({ ...c, config: { ...c.config, Labels: { ...c.config?.Labels, patch: '2' } } })))
+  t.equal(again.summary.rebased, N)
+  t.equal(again.appRequests.filter((q) => /[?&]mount=|\/blobs\/sha256/.test(q.path) && q.method !== 'GET').length, 0, 'no mount, no HEAD')
+  t.ok(again.perImage <= 5.5, `new configs, layers there: ${again.perImage} requests per image`)
+  const back = await rebaseAll(v2)
+  t.equal(back.summary.rebased, N)
+  t.ok(back.perImage <= 3.5, `a rollback: GET manifest, GET config, PUT manifest once the run has seen configs there (${back.perImage} per image)`)
+  // Back to layers every repository holds but no app manifest lists: once an image has asked, no more mounts.
+  const v3 = run('v3')
+  await rebaseAll(v3)
+  const remounted = await rebaseAll(withConfig(v2, (c) => ({ ...c, config: { ...c.config, Labels: { ...c.config?.Labels, patch: '3' } } })))
+  t.equal(remounted.summary.rebased, N)
+  const mounts = remounted.appRequests.filter((q) => /[?&]mount=/.test(q.path)).length
+  t.ok(mounts <= 6, `layers already there: mounted only until the run saw that (${mounts} mounts for ${N} images)`)
+  // A mount that fails for one repository: that image fails and keeps its tag, the others move on.
+  const before = (await repo('app3').manifests.get('1')).descriptor.digest
+  p.setRules([{ match: { method: 'POST', path: /\/v2\/app3\/blobs\/uploads\/\?mount=/ }, action: { status: 500, body: '' } }])
+  const failing = await rebaseAll(run('v4'))
+  p.setRules([])
+  t.match(failing.summary, { rebased: N - 1, failed: 1 })
+  t.match(failing.items[3], { ok: false, reason: /mount .* into .*app3/ })
+  t.equal((await repo('app3').manifests.get('1')).descriptor.digest, before, 'tag not moved')
 })

@@ -2,7 +2,7 @@ import t from 'tap'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
-import { loadCapabilities } from '../../lib/registry/capabilities.js'
+import { loadCapabilities, pingToKeep } from '../../lib/registry/capabilities.js'
 import { blob, client, proxy, registry } from './fixture-helpers.js'
 
 const DAY = 24 * 3600 * 1000
@@ -67,4 +67,29 @@ t.test('a registry that answered 413 gets chunks from the first PATCH in the nex
   await two.repository({ registry: p.host, repository: 'caps/a' }).blobs.put(() => Readable.from([b2.bytes]), { digest: b2.digest, size: b2.size })
   const patches = p.requests.slice(mark).filter((r) => r.method === 'PATCH')
   t.same(patches.map((r) => `${r.status} ${r.headers['content-range']}`), ['202 0-4095', '202 4096-8191', '202 8192-9000'], 'chunked from the start, no 413')
+})
+
+t.test('ping answers, manifest validation and ignored single POSTs are kept; a ping found wrong is dropped', async (t) => {
+  const file = join(t.testdir(), 'registries.json')
+  const now = 1000 * DAY
+  const a = loadCapabilities(file, { now: () => now })
+  a.validatesManifests.add('v.example')
+  a.singlePostIgnored.add('s.example')
+  a.pings.set('p.example', pingToKeep('https://p.example', { scheme: 'bearer', params: { realm: 'https://auth.example/token', service: 'p', scope: 'repository:x:pull', error: 'invalid_token' } }))
+  a.pings.set('q.example', pingToKeep('http://q.example', undefined))
+  a.save()
+  const b = loadCapabilities(file, { now: () => now })
+  t.same([...b.validatesManifests], ['v.example'])
+  t.same([...b.singlePostIgnored], ['s.example'])
+  t.same(b.pings.get('p.example'), { base: 'https://p.example', challenge: { scheme: 'bearer', params: { realm: 'https://auth.example/token', service: 'p' } } },
+    'only realm and service are kept')
+  t.same(b.pings.get('q.example'), { base: 'http://q.example' })
+  b.pings.delete('q.example')
+  b.save()
+  t.same([...loadCapabilities(file, { now: () => now }).pings.keys()], ['p.example'], 'the dropped one is gone from the file')
+  writeFileSync(file, JSON.stringify({ version: 1, pings: {
+    a: { base: 'ftp://a', t: now }, b: { base: 'https://b', challenge: { scheme: 'digest', params: {} }, t: now },
+    c: { base: 'https://c/path', t: now }, d: { base: 'https://d', t: 'now' }, e: { base: 'https://e', t: now },
+  } }))
+  t.same([...loadCapabilities(file, { now: () => now }).pings.keys()], ['e'], 'damaged entries are ignored')
 })

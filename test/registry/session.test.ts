@@ -1,4 +1,6 @@
 import t from 'tap'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { MediaTypes } from '../../lib/oci/index.js'
 import { ServerError, UnreachableError } from '../../lib/registry/index.js'
 import { client, proxy, registry } from './fixture-helpers.js'
@@ -62,4 +64,81 @@ t.test('Warning: 299 headers are logged once and otherwise ignored', async (t) =
   await repo.manifests.get('v1')
   await repo.manifests.get('v1')
   t.same(lines.filter((l) => l.startsWith('warning')), [`warning from ${p.host}: this registry is deprecated`])
+})
+
+t.test('a kept ping answer: the next client starts without GET /v2/', async (t) => {
+  const p = await proxy(t, reg.url)
+  const file = join(t.testdir(), 'registries.json')
+  const one = client(t, reg, { host: p.host, capabilitiesFile: file })
+  await one.repository({ registry: p.host, repository: 'ses/a' }).manifests.get('v1')
+  await one.close()
+  t.equal(p.requests.filter((r) => r.path === '/v2/').length, 1)
+  const lines: string[] = []
+  const two = client(t, reg, { host: p.host, capabilitiesFile: file, lines })
+  t.equal((await two.repository({ registry: p.host, repository: 'ses/a' }).manifests.get('v1')).bytes.length, idx.length)
+  t.equal(p.requests.filter((r) => r.path === '/v2/').length, 1, 'no second ping')
+  t.ok(lines.some((l) => /kept from an earlier run/.test(l)))
+})
+
+t.test('a kept bearer challenge: straight to the token server, then the request', async (t) => {
+  const tok = await registry(t, { variant: 'token' })
+  const p = await proxy(t, tok.url)
+  const file = join(t.testdir(), 'registries.json')
+  const seedRepo = client(t, tok, { host: p.host }).repository({ registry: p.host, repository: 'ses/b' })
+  await seedRepo.manifests.put('v1', idx, MediaTypes.OCI_INDEX)
+  const one = client(t, tok, { host: p.host, capabilitiesFile: file })
+  await one.repository({ registry: p.host, repository: 'ses/b' }).manifests.get('v1')
+  await one.close()
+  const mark = p.requests.length
+  const two = client(t, tok, { host: p.host, capabilitiesFile: file })
+  await two.repository({ registry: p.host, repository: 'ses/b' }).manifests.get('v1')
+  t.same(p.requests.slice(mark).map((r) => `${r.method} ${r.path} ${r.status}`), ['GET /v2/ses/b/manifests/v1 200'], 'no ping, no 401')
+})
+
+t.test('a kept answer that no longer holds is dropped: the session pings and the request succeeds', async (t) => {
+  const now = Date.now()
+  const write = (file: string, host: string, ping: object): void => {
+    writeFileSync(file, JSON.stringify({ version: 1, pings: { [host]: { ...ping, t: now } } }))
+  }
+  t.test('plain HTTP kept for what is now a TLS port', async (t) => {
+    const tls = await registry(t, { variant: 'tls-basic' })
+    const file = join(t.testdir(), 'registries.json')
+    write(file, tls.host, { base: `http://${tls.host}` })
+    const lines: string[] = []
+    const c = client(t, tls, { capabilitiesFile: file, lines })
+    const repo = c.repository({ registry: tls.host, repository: 'ses/c' })
+    await repo.manifests.put('v1', idx, MediaTypes.OCI_INDEX)
+    t.equal((await repo.manifests.get('v1')).bytes.length, idx.length)
+    t.ok(lines.some((l) => /did not hold \(PUT → 400\)/.test(l)), 'dropped on the first answer')
+    await c.close()
+    const kept = JSON.parse(readFileSync(file, 'utf8')) as { pings: Record<string, { base: string }> }
+    t.equal(kept.pings[tls.host]?.base, `https://${tls.host}`, 'the right answer is kept instead')
+  })
+  t.test('a token server that is gone', async (t) => {
+    const p = await proxy(t, reg.url)
+    const file = join(t.testdir(), 'registries.json')
+    write(file, p.host, { base: `http://${p.host}`, challenge: { scheme: 'bearer', params: { realm: 'http://127.0.0.1:9/token', service: 'x' } } })
+    const started = Date.now()
+    const c = client(t, reg, { host: p.host, capabilitiesFile: file, retry: { baseDelayMs: 1000 } })
+    t.equal((await c.repository({ registry: p.host, repository: 'ses/a' }).manifests.get('v1')).bytes.length, idx.length)
+    t.ok(Date.now() - started < 900, 'no backoff on the dead token server')
+    t.equal(p.requests.filter((r) => r.path === '/v2/').length, 1, 'pinged instead')
+  })
+  t.test('anonymous kept, auth required now: the 401 brings the challenge', async (t) => {
+    const tok = await registry(t, { variant: 'token' })
+    const file = join(t.testdir(), 'registries.json')
+    write(file, tok.host, { base: `http://${tok.host}` })
+    const c = client(t, tok, { capabilitiesFile: file })
+    const repo = c.repository({ registry: tok.host, repository: 'ses/d' })
+    await repo.manifests.put('v1', idx, MediaTypes.OCI_INDEX)
+    t.equal((await repo.manifests.get('v1')).bytes.length, idx.length)
+  })
+  t.test('a damaged entry is ignored', async (t) => {
+    const p = await proxy(t, reg.url)
+    const file = join(t.testdir(), 'registries.json')
+    write(file, p.host, { base: 'ftp://elsewhere' })
+    const c = client(t, reg, { host: p.host, capabilitiesFile: file })
+    await c.repository({ registry: p.host, repository: 'ses/a' }).manifests.get('v1')
+    t.equal(p.requests.filter((r) => r.path === '/v2/').length, 1)
+  })
 })

@@ -34,12 +34,17 @@ const HOST_SECRETS = ['/etc/shadow', '/etc/gshadow', '/etc/sudoers', '/etc/sudoe
   '/root/.docker/config.json', '/root/.cache/lading', '/var/lib/docker', '/run/docker.sock']
 
 /** Runs a "buildpack" that tries to read each path; returns the paths it could read or list. */
-async function probe(paths: string[], hidden: string[]): Promise<string[]> {
+async function probe(paths: string[], hidden: string[], overlays?: boolean): Promise<string[]> {
   const script = 'for p in "$@"; do if [ -d "$p" ]; then ls -A "$p" >/dev/null 2>&1 && echo "READ $p"; ' +
     'elif [ -e "$p" ]; then cat "$p" >/dev/null 2>&1 && echo "READ $p"; fi; done; echo done'
   let out = ''
-  const r = await createSandboxRunner({ binds: [], uid: 1000, gid: 1000, network: false, alsoHide: hidden })
-    .run('/bin/sh', ['-c', script, 'probe', ...paths], { cwd: '/', env: { PATH: '/usr/bin:/bin' }, onOutput: (c) => (out += c) })
+  const runner = createSandboxRunner({ binds: [], uid: 1000, gid: 1000, network: false, alsoHide: hidden, overlays })
+  let r
+  try {
+    r = await runner.run('/bin/sh', ['-c', script, 'probe', ...paths], { cwd: '/', env: { PATH: '/usr/bin:/bin' }, onOutput: (c) => (out += c) })
+  } finally {
+    await runner.close()
+  }
   if (r.exitCode !== 0 || !out.endsWith('done\n')) throw new Error(`probe failed (${r.exitCode}): ${out}`)
   return out.split('\n').filter((l) => l.startsWith('READ ')).map((l) => l.slice(5))
 }
@@ -67,6 +72,7 @@ if (CHILD) {
     const env = secretEnv(base)
     const paths = [...HOST_SECRETS, ...secretFiles(base), ...fixtures]
     t.same(await probe(paths, secretPaths(env, env.HOME!)), [], 'no secret is readable')
+    if (isRoot) t.same(await probe(paths, secretPaths(env, env.HOME!), false), [], 'none either with a bind per entry instead of overlays')
     t.same(await probe([join(base, 'docker', 'config.json')], []), isRoot ? [join(base, 'docker', 'config.json')] : [],
       'control: without hiding, the readable file under /opt is readable (so the probe can see a read)')
 

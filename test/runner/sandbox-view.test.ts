@@ -1,7 +1,7 @@
-// Tests of what a sandbox sees: the host-root allowlist, hidden paths and bind arguments.
+// Tests of what a sandbox sees: the host-root allowlist, hidden paths, overlays and bind arguments.
 import t from 'tap'
 import { join } from 'node:path'
-import { argvFor, mountArgs, plan, type SandboxOptions } from '../../lib/runner/sandbox-view.js'
+import { argvFor, mountArgs, plan, viewArgs, viewOps, type SandboxOptions } from '../../lib/runner/sandbox-view.js'
 
 const base: SandboxOptions = { binds: [], uid: 1000, gid: 1000, network: false }
 
@@ -26,4 +26,19 @@ t.test('a build image root: everything of the image, nothing of the host; binds 
   t.ok(args.join(' ').includes(`--bind /staged${join(dir, 'ws')} /workspace`))
   const argv = argvFor(base, args, 'true', [], '/')
   t.same(argv.slice(argv.indexOf('--uid'), argv.indexOf('--uid') + 4), ['--uid', '1000', '--gid', '1000'])
+})
+
+t.test('with overlays, a dir with only hidden paths below is one overlay; one with a bind target below is walked', async (t) => {
+  const dir = t.testdir({ rootfs: { etc: { a: '1', shadow: 'x', ssl: { private: {}, certs: {} } }, usr: {}, cnb: { x: '1' } } })
+  const rootfs = join(dir, 'rootfs')
+  const binds = [{ source: dir, target: '/cnb/buildpacks/a/1', readOnly: true }]
+  const hide = ['/etc/shadow', '/etc/ssl/private', '/etc/nope']
+  const ops = await viewOps({ list: rootfs, src: rootfs }, binds, hide, true)
+  t.same(ops.filter((o) => o.op === 'overlay'), [{ op: 'overlay', source: join(rootfs, 'etc'), path: '/etc', dirs: ['ssl'], whiteouts: ['shadow', 'ssl/private'] }])
+  t.ok(ops.some((o) => o.op === 'dir' && o.path === '/cnb') && ops.some((o) => o.op === 'ro-bind' && o.path === '/cnb/x'), '/cnb entry by entry')
+  t.throws(() => viewArgs(ops), { code: 'ERR_SANDBOX_OPTIONS' }, 'bwrap itself cannot make an overlay')
+  const without = await viewOps({ list: rootfs, src: rootfs }, binds, hide)
+  t.notOk(without.some((o) => o.op === 'overlay'))
+  const paths = without.map((o) => o.path)
+  t.same(paths.filter((p) => p.startsWith('/etc')), ['/etc', '/etc/a', '/etc/ssl', '/etc/ssl/certs'], 'without: a bind per entry, hidden ones left out')
 })

@@ -1,17 +1,29 @@
 import t from 'tap'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { bwrapArgs, createSandboxRunner, probeSandbox, type SandboxOptions } from '../../lib/runner/sandbox.js'
+import type { RunOptions } from '../../lib/runner/types.js'
 
 const ENV = { PATH: '/usr/bin:/bin' }
 // tap's process-info hook adds these to every child spawned under test; lading adds nothing
 const TAP_INJECTED = /^(NODE_OPTIONS|_TAPJS_[A-Z_]+_)=/
 
+/** One run in a runner of its own, closed afterwards (a build closes its runner when done). */
+async function runOnce(opts: SandboxOptions, file: string, args: string[], o: RunOptions) {
+  const runner = createSandboxRunner(opts)
+  try {
+    return await runner.run(file, args, o)
+  } finally {
+    await runner.close()
+  }
+}
+
 async function sh(opts: SandboxOptions, script: string, extra: { cwd?: string; env?: Record<string, string>; signal?: AbortSignal; onOutput?: (c: string) => void } = {}) {
   let out = ''
-  const r = await createSandboxRunner(opts).run('sh', ['-c', script], {
+  const r = await runOnce(opts, 'sh', ['-c', script], {
     cwd: extra.cwd ?? '/', env: extra.env ?? ENV, ...(extra.signal ? { signal: extra.signal } : {}),
     onOutput: (c) => { out += c; extra.onOutput?.(c) },
   })
@@ -44,6 +56,32 @@ t.test('identity, binds, read-only host root, ownership', async (t) => {
   t.same(readdirSync(join(dir, 'bp')), ['buildpack.toml'])
 })
 
+t.test('one runner, many runs: what lading writes between runs is the build user\'s; close() removes the stage', async (t) => {
+  const dir = t.testdir({ ws: {}, layers: {} })
+  const runner = createSandboxRunner({
+    binds: [{ source: join(dir, 'ws'), target: '/workspace' }, { source: join(dir, 'layers'), target: '/layers' }], uid: 1000, gid: 1000, network: false,
+  })
+  const run = async (script: string) => {
+    let out = ''
+    const r = await runner.run('sh', ['-c', script], { cwd: '/workspace', env: ENV, onOutput: (c) => (out += c) })
+    return { code: r.exitCode, out }
+  }
+  await runner.prepare()
+  t.same(await run('echo 1 > one && echo ok'), { code: 0, out: 'ok\n' })
+  // what lading writes before the next buildpack runs (as root, when it runs as root)
+  mkdirSync(join(dir, 'layers', 'bp'))
+  writeFileSync(join(dir, 'layers', 'bp', 'plan.toml'), 'x\n')
+  t.same(await run('echo y >> /layers/bp/plan.toml && mkdir /layers/bp/l && cat one /layers/bp/plan.toml'), { code: 0, out: '1\nx\ny\n' })
+  const stageName = /\/(lading-sandbox-[A-Za-z0-9]+)\//.exec((await run('cat /proc/self/mountinfo')).out)?.[1]
+  const stage = stageName && [tmpdir(), '/tmp', '/var/tmp', '/dev/shm'].map((p) => join(p, stageName)).find((p) => existsSync(p))
+  const root = process.getuid!() === 0
+  t.equal(!!stage, root, 'as root, the runs share one prepared stage')
+  await runner.close()
+  if (stage) t.notOk(existsSync(stage), 'close() removes it')
+  t.same(await run('cat one'), { code: 0, out: '1\n' }, 'a closed runner prepares again at its next run')
+  await runner.close()
+})
+
 t.test('only system directories of the host, without secrets', async (t) => {
   const opts: SandboxOptions = { binds: [], uid: 1000, gid: 1000, network: false }
   const r = await sh(opts, 'ls -A /; for p in /root /home /run /var /etc/shadow /etc/gshadow /etc/sudoers; do test -e $p && echo "$p is there"; done; echo end')
@@ -57,7 +95,7 @@ t.test('env is exactly the given one', async (t) => {
   process.env.LADING_TEST_SECRET = 'registry-password'
   t.teardown(() => { delete process.env.LADING_TEST_SECRET })
   let out = ''
-  await createSandboxRunner({ binds: [], uid: 1000, gid: 1000, network: false }).run('env', ['-0'], {
+  await runOnce({ binds: [], uid: 1000, gid: 1000, network: false }, 'env', ['-0'], {
     cwd: '/', env: { PATH: '/usr/bin:/bin', CNB_X: 'a b\nc' }, onOutput: (c) => (out += c),
   })
   t.notMatch(out, /registry-password/)
@@ -79,13 +117,13 @@ t.test('network only with network: true', async (t) => {
   const probe = `exec 3<>/dev/tcp/127.0.0.1/${port} && printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3`
   const base = { binds: [], uid: 1000, gid: 1000 }
   let out = ''
-  const without = await createSandboxRunner({ ...base, network: false }).run('bash', ['-c', probe], { cwd: '/', env: ENV, onOutput: (c) => (out += c) })
+  const without = await runOnce({ ...base, network: false }, 'bash', ['-c', probe], { cwd: '/', env: ENV, onOutput: (c) => (out += c) })
   t.not(without.exitCode, 0, 'cannot reach a host server')
   t.notMatch(out, /pong/)
   const ifaces = await sh({ ...base, network: false }, "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '")
   t.equal(ifaces.out, 'lo\n', 'only loopback')
   out = ''
-  const withNet = await createSandboxRunner({ ...base, network: true }).run('bash', ['-c', probe], { cwd: '/', env: ENV, onOutput: (c) => (out += c) })
+  const withNet = await runOnce({ ...base, network: true }, 'bash', ['-c', probe], { cwd: '/', env: ENV, onOutput: (c) => (out += c) })
   t.equal(withNet.exitCode, 0)
   t.match(out, /pong/)
 })
@@ -120,7 +158,7 @@ t.test('a build image rootfs', async (t) => {
     binds: [{ source: join(root, 'ws', 'app'), target: '/workspace' }, { source: join(root, 'ws'), target: '/cnb/buildpacks/a/1' }],
   }
   let out = ''
-  const r = await createSandboxRunner(opts).run('/bin/sh', ['-c', 'cat /etc/marker; cat /cnb/lifecycle/x; echo; id -u; touch /workspace/w && echo ok; touch /etc/no 2>/dev/null || echo ro; ls /usr 2>/dev/null || echo no-host-usr'], {
+  const r = await runOnce(opts, '/bin/sh', ['-c', 'cat /etc/marker; cat /cnb/lifecycle/x; echo; id -u; touch /workspace/w && echo ok; touch /etc/no 2>/dev/null || echo ro; ls /usr 2>/dev/null || echo no-host-usr'], {
     cwd: '/workspace', env: { PATH: '/bin' }, onOutput: (c) => (out += c),
   })
   t.equal(r.exitCode, 0)
@@ -129,7 +167,7 @@ t.test('a build image rootfs', async (t) => {
   writeFileSync(join(root, 'etc', 'resolv.conf'), 'nameserver 192.0.2.1 # from the image\n')
   const resolv = async (network: boolean) => {
     let text = ''
-    await createSandboxRunner({ ...opts, network }).run('cat', ['/etc/resolv.conf'], { cwd: '/', env: { PATH: '/bin' }, onOutput: (c) => (text += c) })
+    await runOnce({ ...opts, network }, 'cat', ['/etc/resolv.conf'], { cwd: '/', env: { PATH: '/bin' }, onOutput: (c) => (text += c) })
     return text
   }
   t.equal(await resolv(false), 'nameserver 192.0.2.1 # from the image\n')
@@ -140,15 +178,18 @@ t.test('errors', async (t) => {
   const dir = t.testdir({ 'fake-bwrap': '#!/bin/sh\necho "bwrap: setting up uid map: Permission denied" >&2\nexit 1\n' })
   chmodSync(join(dir, 'fake-bwrap'), 0o755)
   const base: SandboxOptions = { binds: [], uid: 1000, gid: 1000, network: false }
-  await t.rejects(createSandboxRunner({ ...base, bwrap: join(dir, 'nope') }).run('true', [], { cwd: '/', env: ENV }),
+  const missing = createSandboxRunner({ ...base, bwrap: join(dir, 'nope') })
+  await t.rejects(missing.prepare(), { code: 'ERR_SANDBOX_UNAVAILABLE' }, 'prepare() rejects as the first run would')
+  await missing.close()
+  await t.rejects(runOnce({ ...base, bwrap: join(dir, 'nope') }, 'true', [], { cwd: '/', env: ENV }),
     { code: 'ERR_SANDBOX_UNAVAILABLE', message: /bubblewrap.*--no-sandbox/s })
-  await t.rejects(createSandboxRunner({ ...base, bwrap: join(dir, 'fake-bwrap') }).run('true', [], { cwd: '/', env: ENV }),
+  await t.rejects(runOnce({ ...base, bwrap: join(dir, 'fake-bwrap') }, 'true', [], { cwd: '/', env: ENV }),
     { code: 'ERR_SANDBOX_UNAVAILABLE', message: /uid map/ })
-  await t.rejects(createSandboxRunner({ ...base, binds: [{ source: join(dir, 'missing'), target: '/workspace' }] }).run('true', [], { cwd: '/', env: ENV }),
+  await t.rejects(runOnce({ ...base, binds: [{ source: join(dir, 'missing'), target: '/workspace' }] }, 'true', [], { cwd: '/', env: ENV }),
     { code: 'ERR_SANDBOX_SETUP', message: /missing/ })
-  await t.rejects(createSandboxRunner(base).run('no-such-program-xyz', [], { cwd: '/', env: ENV }), { code: 'ERR_PROCESS_SPAWN' })
-  await t.rejects(createSandboxRunner(base).run('true', [], { cwd: '/no/such/dir', env: ENV }), { code: 'ERR_SANDBOX_SETUP' })
-  t.equal((await createSandboxRunner(base).run('sh', ['-c', 'kill -TERM $$'], { cwd: '/', env: ENV })).exitCode, 143, 'signal: 128 + n')
+  await t.rejects(runOnce(base, 'no-such-program-xyz', [], { cwd: '/', env: ENV }), { code: 'ERR_PROCESS_SPAWN' })
+  await t.rejects(runOnce(base, 'true', [], { cwd: '/no/such/dir', env: ENV }), { code: 'ERR_SANDBOX_SETUP' })
+  t.equal((await runOnce(base, 'sh', ['-c', 'kill -TERM $$'], { cwd: '/', env: ENV })).exitCode, 143, 'signal: 128 + n')
   for (const target of ['workspace', '/', '/a/../b', '/proc/x', '/dev']) {
     await t.rejects(bwrapArgs({ ...base, binds: [{ source: dir, target }] }, 'true', [], '/'), { code: 'ERR_SANDBOX_OPTIONS' }, target)
   }

@@ -44,6 +44,7 @@ Flags:
 Examples:
   lading append registry.example.com/base:1 registry.example.com/app:1 --layer ./dist:/app
   lading append scratch oci:./out:app --layer ./rootfs:/`,
+  transport: 'undici',
   options: {
     layer: { type: 'string', multiple: true },
     uid: { type: 'string' },
@@ -61,11 +62,15 @@ Examples:
     const platform = ctx.platform(args.values.platform)
     const dst = await ctx.target(dstArg!, { create: true })
     const base = await loadBase(ctx, baseArg!, platform)
-    const store = await mkdtemp(join(tmpdir(), 'lading-append-'))
+    // Into an OCI layout the layers are written straight into its blob store (same
+    // `sha256/<hex>` shape), so the push finds them there instead of copying each one again.
+    const layoutBlobs = dst.repo.name.startsWith('oci:') ? join(dst.repo.name.slice(4), 'blobs') : undefined
+    const store = layoutBlobs ?? await mkdtemp(join(tmpdir(), 'lading-append-'))
     try {
       const started = Date.now()
       const layers = []
       for (const s of specs) {
+        ctx.signal?.throwIfAborted()
         const layer = await layerFromDirectory(s.dir, { target: s.path, uid, gid, mtime: EPOCH, storeDir: store })
         ctx.out.info(`layer ${s.dir} → ${s.path}: ${layer.digestValue} (${formatBytes(layer.sizeValue)})`)
         layers.push({ layer, history: { created: EPOCH.toISOString().replace(/\.\d{3}Z$/, 'Z'), created_by: `lading append ${s.path}` } })
@@ -74,6 +79,7 @@ Examples:
       const ledger = new TransferLedger()
       const desc = await pushImage(dst.repo, image, dst.tags, {
         concurrency: parseConcurrency(args.values.concurrency),
+        signal: ctx.signal,
         onProgress: (ev) => {
           ledger.record(ev)
           ctx.out.progress(ev)
@@ -87,7 +93,7 @@ Examples:
       }
       return 0
     } finally {
-      await rm(store, { recursive: true, force: true })
+      if (!layoutBlobs) await rm(store, { recursive: true, force: true })
     }
   },
 }
@@ -95,7 +101,7 @@ Examples:
 async function loadBase(ctx: CommandContext, arg: string, platform: ReturnType<CommandContext['platform']>): Promise<Image> {
   if (arg === 'scratch') return emptyImage(platform ?? hostPlatform())
   const t = await ctx.target(arg)
-  return fetchImage(t.repo, t.identifier, platform ? { platform } : {})
+  return fetchImage(t.repo, t.identifier, { signal: ctx.signal, ...(platform ? { platform } : {}) })
 }
 
 function parseId(v: unknown, flag: string): number {

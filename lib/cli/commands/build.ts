@@ -56,6 +56,7 @@ Flags:
 Examples:
   lading build registry.example.com/team/app:1 --path . --run-image registry.example.com/base/run:jammy
   lading build oci:./out:app --path ./app --buildpack ./buildpacks/node --run-image oci:./base:run`,
+  transport: 'undici',
   options: {
     path: { type: 'string' }, builder: { type: 'string' }, buildpack: { type: 'string', multiple: true }, 'buildpacks-dir': { type: 'string' },
     order: { type: 'string' }, 'run-image': { type: 'string' }, 'run-image-mirror': { type: 'string', multiple: true }, 'build-image': { type: 'string' },

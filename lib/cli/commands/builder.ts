@@ -35,6 +35,7 @@ Flags:
 Examples:
   lading builder create registry.example.com/team/builder:1 --config builder.toml
   lading builder inspect registry.example.com/team/builder:1 --output json`,
+  transport: 'undici',
   options: { config: { type: 'string' }, output: { type: 'string' }, concurrency: { type: 'string' } },
   async run(ctx, args) {
     const [sub, ref] = expectPositionals(args, 'builder', ['create|inspect', 'REF'])
@@ -61,7 +62,7 @@ async function createBuilderCommand(ctx: CommandContext, ref: string, configFile
   }
   const n = concurrency ? Number(concurrency) : 4
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`--concurrency must be a positive integer, got ${JSON.stringify(concurrency)}`, 'builder')
-  const desc = await pushImage(target.repo, image, target.tags, { onProgress, concurrency: n })
+  const desc = await pushImage(target.repo, image, target.tags, { onProgress, concurrency: n, signal: ctx.signal })
   if (ctx.flags.json) {
     ctx.out.data(`${JSON.stringify({ digest: desc.digest, buildpacks: metadata.buildpacks, transfer: ledger.totals, ms: Date.now() - started })}\n`)
   } else {

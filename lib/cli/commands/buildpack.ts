@@ -32,6 +32,7 @@ Flags:
 Examples:
   lading buildpack package registry.example.com/team/node-bp:1 --config package.toml
   lading buildpack package ./node.cnb --config package.toml --format file`,
+  transport: 'undici',
   options: { config: { type: 'string' }, format: { type: 'string' }, output: { type: 'string' } },
   async run(ctx, args) {
     const [sub, ref] = expectPositionals(args, 'buildpack', ['package|inspect', 'REF'])
@@ -58,7 +59,7 @@ async function packageCommand(ctx: CommandContext, out: string, configFile: stri
       ledger.record(e)
       ctx.out.progress(e)
     }
-    await pushImage(target.repo, image, target.tags, { onProgress })
+    await pushImage(target.repo, image, target.tags, { onProgress, signal: ctx.signal })
   }
   if (ctx.flags.json) ctx.out.data(`${JSON.stringify({ digest, id: top.id, version: top.version, transfer: ledger.totals })}\n`)
   else {

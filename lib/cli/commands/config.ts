@@ -55,7 +55,7 @@ Examples:
     if (value !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(value)}: usage: lading config REF`, 'config')
     const t = await ctx.target(first)
     const platform = ctx.platform(args.values.platform)
-    const image = await fetchImage(t.repo, t.identifier, platform ? { platform } : {})
+    const image = await fetchImage(t.repo, t.identifier, { signal: ctx.signal, ...(platform ? { platform } : {}) })
     ctx.out.data(await image.rawConfig())
     return 0
   },

@@ -10,6 +10,9 @@ import type { TransferEvent } from '../../oci/index.js'
 export const copyCommand: Command = {
   name: 'copy',
   summary: 'Copy an image between registries and OCI layouts',
+  // Layers are streamed in resumable chunks, and SIGINT/SIGTERM stop them at a chunk boundary:
+  // the upload path built on undici's pool (push-trust), not the one-shot Node http transport.
+  transport: 'undici',
   usage: 'copy SRC DST [--all-platforms | --platform OS/ARCH[/VARIANT]] [--concurrency N] [--json]',
   help: `Copies SRC to DST keeping the manifest bytes, so the digest is the same on both sides.
 SRC and DST are registry references or oci:DIR[:TAG]. Blobs DST already has are skipped;
@@ -42,7 +45,7 @@ Examples:
       platform,
       concurrency,
       // SIGINT/SIGTERM: uploads stop at a chunk boundary and keep their sessions for the next run.
-      signal: ctx.runtime.signal,
+      signal: ctx.signal,
       onProgress: (ev: TransferEvent) => {
         ledger.record(ev)
         ctx.out.progress(ev)

@@ -58,6 +58,7 @@ Examples:
   lading fleet plan fleet.toml
   lading fleet apply fleet.toml --max-builds 2 --json
   lading fleet apply fleet.toml --shard "$JOB_COMPLETION_INDEX/4"`,
+  transport: 'undici',
   options: {
     shard: { type: 'string' }, 'max-builds': { type: 'string' }, concurrency: { type: 'string' }, trigger: { type: 'string', multiple: true },
     'buildpacks-dir': { type: 'string' }, 'no-sandbox': { type: 'boolean' }, network: { type: 'boolean' },
@@ -80,12 +81,13 @@ Examples:
     const entries = selectShard(fleet.images, shard)
     const platform = hostPlatform()
     const open = opener(ctx)
-    const runImages = new RunImageCache((name) => openRunImage(ctx, name))
-    const builders = withPrepare(ctx, labelBuilders(open, platform), platform)
+    const runImages = new RunImageCache((name) => openRunImage(ctx, name), ctx.signal)
+    const builders = withPrepare(ctx, labelBuilders(open, platform, ctx.signal), platform)
     const buildpacks = new BuildpackLists(fleet.dir, v['buildpacks-dir'] as string | undefined)
     const started = Date.now()
     const plan = await planFleet(entries, {
       open, runImages, builders, buildpacks, platform, concurrency, trigger: new Set((v.trigger as string[] | undefined) ?? []),
+      signal: ctx.signal,
     })
     const planMs = Date.now() - started
     if (verb === 'plan') {
@@ -99,7 +101,7 @@ Examples:
       runImages, concurrency, maxBuilds,
       build: {
         open, builders, buildpacks, platform, gitCache: join(homedir(), '.cache', 'lading', 'git'), cacheHome: join(homedir(), '.cache', 'lading'),
-        sandbox: !v['no-sandbox'], network: Boolean(v.network),
+        sandbox: !v['no-sandbox'], network: Boolean(v.network), signal: ctx.signal,
       },
       onResult: (item) => {
         if (ctx.flags.json) return

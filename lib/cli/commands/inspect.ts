@@ -49,7 +49,7 @@ Examples:
       const platform = ctx.platform(args.values.platform)
       const target = await ctx.target(arg!)
       const where: InspectWhere = target.ref ? 'remote' : 'local'
-      const image = await fetchImage(target.repo, target.identifier, platform ? { platform } : {})
+      const image = await fetchImage(target.repo, target.identifier, { signal: ctx.signal, ...(platform ? { platform } : {}) })
       const result = await inspectImage(image, { bom })
       for (const w of result.warnings) ctx.out.warn(w)
       if (format === 'human-readable') {

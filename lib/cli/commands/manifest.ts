@@ -27,8 +27,8 @@ Examples:
 /** The manifest REF names, narrowed to `--platform` when one is given. */
 export async function manifestFor(ctx: CommandContext, ref: string, platformFlag: unknown): Promise<{ target: Target; parsed: Parsed<ImageManifest | ImageIndex> }> {
   const target = await ctx.target(ref)
-  let parsed = await target.repo.manifests.get(target.identifier)
+  let parsed = await target.repo.manifests.get(target.identifier, ctx.signal)
   const platform = ctx.platform(platformFlag)
-  if (platform) parsed = await narrowToImage(target.repo, parsed, platform)
+  if (platform) parsed = await narrowToImage(target.repo, parsed, platform, ctx.signal)
   return { target, parsed }
 }

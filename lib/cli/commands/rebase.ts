@@ -56,10 +56,10 @@ Examples:
     const extraTags = (v.tag as string[] | undefined) ?? []
     if (extraTags.length && refs.length > 1) throw new UsageError('--tag needs exactly one IMAGE', 'rebase')
     const dryRun = Boolean(v['dry-run'])
-    const runImages = new RunImageCache((name) => openRunImage(ctx, name))
+    const runImages = new RunImageCache((name) => openRunImage(ctx, name), ctx.signal)
     const single = refs.length === 1 && typeof v.from !== 'string'
     const { items, summary } = await rebaseFleet(refs, async (ref) => openTarget(ctx, ref), {
-      runImages, dryRun, force: Boolean(v.force), fleetConcurrency: parseConcurrency(v.concurrency, 8),
+      runImages, dryRun, force: Boolean(v.force), fleetConcurrency: parseConcurrency(v.concurrency, 8), signal: ctx.signal,
       runImage: typeof v['run-image'] === 'string' ? v['run-image'] : undefined,
       onProgress: single && !ctx.flags.json ? ctx.out.progress : undefined,
       onResult: (item) => {
@@ -73,7 +73,7 @@ Examples:
       const src = await ctx.target(first.image)
       for (const t of extraTags) {
         const dst = await ctx.target(t, { create: true })
-        await copyImage(src.repo, first.newDigest, dst.repo, dst.tags, { allPlatforms: true })
+        await copyImage(src.repo, first.newDigest, dst.repo, dst.tags, { allPlatforms: true, signal: ctx.signal })
         if (!ctx.flags.json) ctx.out.info(`tagged ${dst.display}`)
       }
     }

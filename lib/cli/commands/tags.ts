@@ -18,7 +18,7 @@ Examples:
     const [ref] = expectPositionals(args, 'tags', ['REPO'])
     const t = await ctx.target(ref!)
     const tags: string[] = []
-    for await (const tag of t.repo.tags()) {
+    for await (const tag of t.repo.tags(ctx.signal)) {
       tags.push(tag)
       if (!ctx.flags.json) ctx.out.data(`${tag}\n`)
     }

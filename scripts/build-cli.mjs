@@ -1,0 +1,86 @@
+// Builds the CLI bundle bin/lading loads (dist/lading.cjs) with esbuild: one CommonJS file made
+// to start fast, because a one-off command (`lading digest`) is mostly start-up.
+import { build } from 'esbuild'
+import { fileURLToPath } from 'node:url'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+
+// lib/registry imports undici's Agent at the top of its wire module; evaluating it loads the
+// pool, the HTTP/1 and HTTP/2 clients and node:http2 (~60 ms of CPU). Commands that use Node's
+// own HTTP (lib/cli/http-transport.ts) never create one, so the bundle gets a stand-in whose
+// constructor loads the real Agent on first use and returns an instance of it.
+const AGENT = 'undici/lib/dispatcher/agent.js'
+
+// Built-in modules that lib/ imports at the top of a file but uses only on some paths: TLS
+// (extra CA files), child processes (credential helpers, git, buildpacks), zlib (layers), and
+// fs/promises (which brings readline and file watchers along).
+// lib/ gets a stand-in that loads the real module on first use of one of its exports.
+const LAZY_BUILTINS = ['node:tls', 'node:child_process', 'node:zlib', 'node:fs/promises']
+
+const lazyModules = {
+  name: 'lazy-modules',
+  setup(b) {
+    b.onResolve({ filter: /^undici\/lib\/dispatcher\/agent\.js$/ }, (args) =>
+      args.pluginData === 'real' ? undefined : { path: AGENT, namespace: 'lazy' })
+    b.onResolve({ filter: /^node:/ }, (args) =>
+      LAZY_BUILTINS.includes(args.path) && args.pluginData !== 'real' && args.importer.startsWith(`${root}lib/`)
+        ? { path: args.path, namespace: 'lazy' } : undefined)
+    b.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => ({
+      resolveDir: root,
+      pluginData: 'real',
+      loader: 'js',
+      contents: args.path === AGENT ? lazyConstructor(args.path) : lazyNamespace(args.path),
+    }))
+  },
+}
+
+// undici compiles its HTTP parser (WebAssembly) and V8 then optimizes it on background threads,
+// which a short command waits ~100 ms for at exit. The baseline compiler alone is plenty for
+// parsing registry responses, so the optimizing tier is turned off before the first Agent.
+function lazyConstructor(path) {
+  return `'use strict'
+let Real
+function load() {
+  require('node:v8').setFlagsFromString('--liftoff-only')
+  return require(${JSON.stringify(path)})
+}
+module.exports = function LazyAgent(opts) { return new (Real ??= load())(opts) }
+`
+}
+
+// esbuild copies a CommonJS module's keys onto the importer's namespace object (its __toESM),
+// so the stand-in answers for the keys without loading: they are the real module's, read here
+// (the same Node runs the build, through npm's prepare script, and the CLI).
+function lazyNamespace(path) {
+  const keys = Object.keys(process.getBuiltinModule(path))
+  return `'use strict'
+const keys = ${JSON.stringify(keys)}
+let real
+const load = () => (real ??= require(${JSON.stringify(path)}))
+module.exports = new Proxy({}, {
+  get: (_, k) => (k === '__esModule' ? undefined : load()[k]),
+  has: (_, k) => keys.includes(k) || k in load(),
+  ownKeys: () => keys,
+  getOwnPropertyDescriptor: (_, k) => (keys.includes(k) ? { value: undefined, writable: true, enumerable: true, configurable: true } : undefined),
+})
+`
+}
+
+await build({
+  absWorkingDir: root,
+  entryPoints: ['lib/cli/index.ts'],
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  outfile: 'dist/lading.cjs',
+  // Whitespace and syntax only: names stay, so stack traces (LADING_DEBUG=1) still read. The
+  // bundle shrinks by a third and, with its licence comments moved to a file of their own, is
+  // pure ASCII: V8 keeps it as a one-byte string, which is read and hashed in half the time.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: 'linked',
+  charset: 'ascii',
+  logLevel: 'warning',
+  plugins: [lazyModules],
+})

@@ -1,0 +1,74 @@
+// The CLI bundle as scripts/build-cli.mjs makes it: pure ASCII, and a one-off command loads only
+// the built-in modules it uses (the lazy stand-ins for undici's pool, tls, zlib, child_process,
+// fs/promises and v8), while the commands that need them still get the real ones.
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { startRegistry } from '../../registry-fixtures/index.js'
+import { LADING_BIN, cleanEnv } from '../helpers/cli.js'
+
+const BUNDLE = fileURLToPath(new URL('../../dist/lading.cjs', import.meta.url))
+const work = await mkdtemp(join(tmpdir(), 'lading-bundle-'))
+t.teardown(() => rm(work, { recursive: true, force: true }))
+
+// Preloaded into bin/lading's process: writes the built-in modules it loaded when it exits.
+const PRELOAD = join(work, 'builtins.cjs')
+await writeFile(PRELOAD, `process.on('exit', () => require('fs').writeFileSync(process.env.BUILTINS_OUT,
+  process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)).join('\\n')))\n`)
+
+/** Runs bin/lading under node with the preload; returns its exit code, output and loaded built-ins. */
+async function lading(argv: string[]): Promise<{ code: number | null; stdout: string; stderr: string; builtins: Set<string> }> {
+  const out = join(work, `builtins-${Math.random().toString(36).slice(2)}`)
+  const env = cleanEnv({ BUILTINS_OUT: out, HOME: work, XDG_CACHE_HOME: join(work, 'cache') })
+  // Through env -u: the test runner puts its own loader into every child's NODE_OPTIONS.
+  const child = spawn('/usr/bin/env', ['-u', 'NODE_OPTIONS', process.execPath, '-r', PRELOAD, LADING_BIN, ...argv], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d) => (stdout += d))
+  child.stderr.on('data', (d) => (stderr += d))
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
+  const builtins = new Set(existsSync(out) ? (await readFile(out, 'utf8')).split('\n') : [])
+  return { code, stdout, stderr, builtins }
+}
+
+t.test('the bundle is pure ASCII, its licence notices in a file beside it', async (t) => {
+  const bytes = readFileSync(BUNDLE)
+  t.equal(bytes.findIndex((b) => b > 0x7f), -1, 'no byte above 0x7f: V8 keeps the source as a one-byte string')
+  t.match(readFileSync(`${BUNDLE}.LEGAL.txt`, 'utf8'), /MIT/)
+})
+
+t.test('--version loads no registry client, crypto, network or stream module', async (t) => {
+  const r = await lading(['--version'])
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stdout, /^lading \d/)
+  for (const m of ['http', 'https', 'tls', 'http2', 'crypto', 'zlib', 'child_process', 'fs/promises', 'v8', 'net', 'stream', 'tty']) t.notOk(r.builtins.has(m), `${m} not loaded`)
+})
+
+t.test('a registry image made with append (undici\'s pool), then read with digest (Node\'s http only)', async (t) => {
+  const reg = await startRegistry()
+  t.teardown(() => reg.stop())
+  const app = join(work, 'app')
+  await mkdir(app)
+  await writeFile(join(app, 'hello.txt'), 'hello\n')
+  const pushed = await lading(['append', 'scratch', `${reg.host}/lazy/app:1`, '--layer', `${app}:/app`, '--quiet'])
+  t.equal(pushed.code, 0, pushed.stderr)
+  t.ok(pushed.builtins.has('http2') && pushed.builtins.has('v8'), 'append loaded undici\'s pool (and turned off the optimizing wasm tier)')
+  t.ok(pushed.builtins.has('zlib'), 'and zlib for its layer')
+
+  const digest = await lading(['digest', `${reg.host}/lazy/app:1`])
+  t.equal(digest.code, 0, digest.stderr)
+  t.equal(digest.stdout, pushed.stdout, 'the digest append printed')
+  t.ok(digest.builtins.has('http') && digest.builtins.has('crypto'), 'http and crypto are what it needs')
+  for (const m of ['https', 'tls', 'http2', 'zlib', 'child_process', 'fs/promises', 'v8']) t.notOk(digest.builtins.has(m), `${m} not loaded`)
+
+  const layout = join(work, 'layout')
+  const copied = await lading(['copy', `${reg.host}/lazy/app:1`, `oci:${layout}:app`, '--quiet'])
+  t.equal(copied.code, 0, copied.stderr)
+  t.equal(copied.stdout, pushed.stdout)
+  t.ok(copied.builtins.has('fs/promises'), 'a layout loads fs/promises when it first writes')
+  t.match(JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')), { manifests: [{ annotations: { 'org.opencontainers.image.ref.name': 'app' } }] })
+})
