@@ -191,7 +191,11 @@ async function patchChunks(ctx: RepoContext, at: UploadStart, feed: BlobFeed, si
     loc = nextLocation(res, 'PATCH')
     offset = end + 1
     track?.save(loc, offset)
-    if (chunks.resumable) chunk = nextChunkSize(len, performance.now() - t0, ctx.resumableChunkSeconds, chunks.size)
+    if (chunks.resumable) {
+      chunk = nextChunkSize(len, performance.now() - t0, ctx.resumableChunkSeconds, chunks.size)
+      // A short last chunk would cost a whole boundary for little: the one before takes it along.
+      if (size !== undefined && ctx.resumableChunkSeconds > 0 && size - offset - chunk < chunk / 2) chunk = size - offset
+    }
   }
   return loc
 }
