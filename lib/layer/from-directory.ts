@@ -32,6 +32,8 @@ export interface LayerFromDirectoryOptions extends TarOptions {
   exclude?: (relPath: string) => boolean
   /** gzip level 0..9 (default 6). */
   gzipLevel?: number
+  /** Stops the walk and the file being read; nothing is left in the store. */
+  signal?: AbortSignal
 }
 
 /**

@@ -110,6 +110,11 @@ export class LayerBlobWriter implements TarSink {
     }
   }
 
+  /** TarSink.fail: the tar will not be completed; every later write throws `err` (abort() removes the file). */
+  fail(err: Error): void {
+    this.#gzip.abort(err)
+  }
+
   /** Stops and removes the temp file (best effort: the error that led here is the one worth reporting). */
   async abort(err?: unknown): Promise<void> {
     this.#gzip.abort(err instanceof Error ? err : new LadingError('ERR_LAYER_ABORTED', 'layer store aborted'))

@@ -27,6 +27,8 @@ export interface PlanOptions {
   /** Registry host of the app image ('' for a layout): its run image mirror is preferred. */
   appRegistry: string
   parse: ParseImageName
+  /** Stops the app config read (run image reads take the RunImageCache's signal). */
+  signal?: AbortSignal
 }
 
 /** One side of the swap. */
@@ -140,7 +142,7 @@ async function chooseRunImage(md: LayersMetadata, platform: Platform, opts: Plan
  * (a §6.2 check failed; the message says which and what to do).
  */
 export async function planImageRebase(repo: Repository, parsed: Parsed<ImageManifest>, display: string, opts: PlanOptions): Promise<ImagePlan> {
-  const app = imageFromManifest(repo, parsed)
+  const app = imageFromManifest(repo, parsed, opts.signal)
   const config = await app.config()
   const md = readLabel(config, display)
   const platform: Platform = definedOnly({ os: config.os ?? '', architecture: config.architecture ?? '', variant: config.variant || undefined })

@@ -75,7 +75,7 @@ function change(p: ImagePlan): BaseChange {
 export async function rebaseImage(target: RebaseTarget, opts: RebaseOptions): Promise<RebaseResult> {
   const plan: PlanOptions = definedOnly({
     runImages: opts.runImages, appRegistry: target.registry, parse: parseImageName,
-    runImage: opts.runImage || undefined, force: opts.force || undefined,
+    runImage: opts.runImage || undefined, force: opts.force || undefined, signal: opts.signal,
   })
   const top = await target.repo.manifests.get(target.identifier, opts.signal)
   if (!isIndex(top)) {

@@ -94,7 +94,7 @@ export class RunImageCache {
       p = (async () => {
         const { repo, parsed } = await this.#top(name)
         const child = await narrowToImage(repo, parsed, platform, this.#signal)
-        const image = imageFromManifest(repo, child)
+        const image = imageFromManifest(repo, child, this.#signal)
         const config = await image.config()
         return { name, repo, image, config, digest: child.descriptor.digest, reference: `${repo.name}@${child.descriptor.digest}` }
       })()

@@ -5,7 +5,7 @@ import t from 'tap'
 import { spawn } from 'node:child_process'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readdir, rm, truncate, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LADING_BIN, cleanEnv } from '../helpers/cli.js'
@@ -91,3 +91,78 @@ for (const c of CASES) {
     t.same(await readdir(tmp), [], 'no temp file or directory left')
   })
 }
+
+t.test('append: SIGTERM while one big file is being layered stops at once, leaving no temp blob in the layout', async (t) => {
+  const dir = await mkdtemp(join(work, 'big-'))
+  const tmp = join(dir, 'tmp')
+  const src = join(dir, 'src')
+  await mkdir(tmp)
+  await mkdir(src)
+  // 2 GiB of zeros, sparse: no disk, but many seconds to read and deflate.
+  await writeFile(join(src, 'big'), '')
+  await truncate(join(src, 'big'), 2 * 1024 * 1024 * 1024)
+  const layout = join(dir, 'out')
+  const child = spawn(LADING_BIN, ['append', 'scratch', `oci:${layout}:a`, '--layer', `${src}:/data`], {
+    env: cleanEnv({ TMPDIR: tmp, HOME: dir, XDG_CACHE_HOME: join(dir, 'cache'), XDG_CONFIG_HOME: join(dir, 'config') }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stderr = ''
+  child.stdout.resume()
+  child.stderr.on('data', (d) => (stderr += d))
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  // Signalled once the layer's temp blob exists: the file is being read.
+  const deadline = Date.now() + 60_000
+  const blobs = join(layout, 'blobs', 'sha256')
+  while (Date.now() < deadline && child.exitCode === null && !(await readdir(blobs).catch(() => [] as string[])).some((f) => f.startsWith('.tmp-'))) {
+    await new Promise((r) => setTimeout(r, 20))
+  }
+  t.equal(child.exitCode, null, `still layering when signalled\n${stderr}`)
+  const signalled = Date.now()
+  child.kill('SIGTERM')
+  const code = await exited
+  const ms = Date.now() - signalled
+  t.equal(code, 143, stderr)
+  t.ok(ms < 3000, `stopped in ${ms} ms (not at the file's end, not at the 10 s hard exit)`)
+  t.same((await readdir(blobs).catch(() => [] as string[])).filter((f) => f.startsWith('.tmp-')), [], 'no temp blob left in the layout')
+  t.same(await readdir(tmp), [], 'no temp file left')
+})
+
+t.test('rebase: SIGINT while the app config read hangs (manifests answer, blobs never do)', async (t) => {
+  const config = { digest: `sha256:${'c'.repeat(64)}`, size: 100, mediaType: 'application/vnd.oci.image.config.v1+json' }
+  const manifest = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers: [] })
+  const blobsHeld: string[] = []
+  const server = createServer((req, res) => {
+    if (req.url === '/v2/' || /\/manifests\//.test(req.url ?? '')) {
+      res.writeHead(200, { 'content-type': req.url === '/v2/' ? 'application/json' : 'application/vnd.oci.image.manifest.v1+json', 'docker-distribution-api-version': 'registry/2.0' })
+      res.end(req.url === '/v2/' ? '{}' : manifest)
+      return
+    }
+    blobsHeld.push(`${req.method} ${req.url}`)
+    req.resume()
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => {
+    server.closeAllConnections()
+    server.close(() => resolve())
+  }))
+  const h = `127.0.0.1:${(server.address() as AddressInfo).port}`
+  const dir = await mkdtemp(join(work, 'cfg-'))
+  const tmp = join(dir, 'tmp')
+  await mkdir(tmp)
+  const child = spawn(LADING_BIN, ['rebase', `${h}/apps/a:1`], {
+    env: cleanEnv({ TMPDIR: tmp, HOME: dir, XDG_CACHE_HOME: join(dir, 'cache'), XDG_CONFIG_HOME: join(dir, 'config') }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stderr = ''
+  child.stdout.resume()
+  child.stderr.on('data', (d) => (stderr += d))
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  const deadline = Date.now() + 60_000
+  while (blobsHeld.length === 0 && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+  t.match(blobsHeld[0], /blobs\/sha256:c+/, `the config read is hanging\n${stderr}`)
+  const signalled = Date.now()
+  child.kill('SIGINT')
+  t.equal(await exited, 130, stderr)
+  t.ok(Date.now() - signalled < 5000, 'stopped well before the 10 s hard exit')
+  t.same(await readdir(tmp), [], 'no temp file left')
+})

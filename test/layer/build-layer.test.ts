@@ -38,3 +38,34 @@ t.test('a store failure stops the producer and is the error reported (no hang)',
   t.match(err.message, /^building y: store layer in .*ENOTDIR/)
   t.ok(produced < 1000, 'the producer stopped early')
 })
+
+t.test('a signal stops a big file mid-read: the abort reason is reported and nothing is left in the store', async (t) => {
+  const tmp = await tempDir(t)
+  const src = join(tmp, 'big')
+  // 512 MiB of zeros written sparsely costs no disk; reading and deflating all of it takes seconds.
+  const { truncate } = await import('node:fs/promises')
+  await writeFile(src, '')
+  await truncate(src, 512 * 1024 * 1024)
+  const { openSync, closeSync } = await import('node:fs')
+  const store = join(tmp, 'store')
+  const ac = new AbortController()
+  const fd = openSync(src, 'r')
+  t.teardown(() => closeSync(fd))
+  const started = Date.now()
+  setTimeout(() => ac.abort(new LadingError('ERR_TERMINATED', 'terminated (SIGTERM)')), 100)
+  const err = await buildStoredLayer(async (w) => {
+    await w.file('big', { mode: 0o644, uid: 0, gid: 0 }, 512 * 1024 * 1024, { fd, path: src })
+  }, { storeDir: store, signal: ac.signal }, 'layer from x').then(() => undefined, (e: unknown) => e as LadingError)
+  t.equal(err?.code, 'ERR_TERMINATED', String(err?.message))
+  t.ok(Date.now() - started < 2000, `stopped after ${Date.now() - started} ms, not at the file's end`)
+  t.same(await readdir(join(store, 'sha256')), [], 'no temp file or blob left')
+})
+
+t.test('an already aborted signal makes no temp file at all', async (t) => {
+  const tmp = await tempDir(t)
+  const ac = new AbortController()
+  ac.abort(new LadingError('ERR_ABORTED', 'interrupted (SIGINT)'))
+  const err = await buildStoredLayer(async () => {}, { storeDir: tmp, signal: ac.signal }, 'ctx').then(() => undefined, (e: unknown) => e as LadingError)
+  t.equal(err?.code, 'ERR_ABORTED')
+  t.same(await readdir(tmp), [])
+})

@@ -70,8 +70,7 @@ Examples:
       const started = Date.now()
       const layers = []
       for (const s of specs) {
-        ctx.signal?.throwIfAborted()
-        const layer = await layerFromDirectory(s.dir, { target: s.path, uid, gid, mtime: EPOCH, storeDir: store })
+        const layer = await layerFromDirectory(s.dir, { target: s.path, uid, gid, mtime: EPOCH, storeDir: store, ...(ctx.signal ? { signal: ctx.signal } : {}) })
         ctx.out.info(`layer ${s.dir} → ${s.path}: ${layer.digestValue} (${formatBytes(layer.sizeValue)})`)
         layers.push({ layer, history: { created: EPOCH.toISOString().replace(/\.\d{3}Z$/, 'Z'), created_by: `lading append ${s.path}` } })
       }
