@@ -2,6 +2,7 @@
 // exit), removes its temp files and exits 130/143: each is run against a registry that answers
 // the ping and then never answers again, and signalled once its first real request is hanging.
 import t from 'tap'
+import type { Test } from 'tap'
 import { spawn } from 'node:child_process'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -63,46 +64,17 @@ const CASES: Array<{ argv: string[]; signal: 'SIGINT' | 'SIGTERM' }> = [
   { argv: ['fleet', 'apply', join(work, 'fleet.toml')], signal: 'SIGINT' },
 ]
 
-for (const c of CASES) {
-  t.test(`${c.argv.slice(0, 2).join(' ')}: ${c.signal} while a request hangs`, async (t) => {
-    const dir = await mkdtemp(join(work, 'run-'))
-    const tmp = join(dir, 'tmp')
-    await mkdir(tmp)
-    const from = held.length
-    const child = spawn(LADING_BIN, c.argv, {
-      // Own HOME and TMPDIR: whatever the command leaves behind is seen, and nothing of the user's is read.
-      env: cleanEnv({ TMPDIR: tmp, HOME: dir, XDG_CACHE_HOME: join(dir, 'cache'), XDG_CONFIG_HOME: join(dir, 'config') }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stderr = ''
-    child.stdout.resume()
-    child.stderr.on('data', (d) => (stderr += d))
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-    const deadline = Date.now() + 60_000
-    while (held.length === from && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
-    t.ok(held.length > from, `a request is hanging (${held.slice(from).join(', ')})\n${stderr}`)
-    const signalled = Date.now()
-    child.kill(c.signal)
-    const code = await exited
-    const ms = Date.now() - signalled
-    t.equal(code, c.signal === 'SIGINT' ? 130 : 143, stderr)
-    t.ok(ms < 5000, `stopped in ${ms} ms, well before the 10 s hard exit`)
-    t.match(stderr, c.signal === 'SIGINT' ? /interrupted \(SIGINT\)/ : /terminated \(SIGTERM\)/)
-    t.same(await readdir(tmp), [], 'no temp file or directory left')
-  })
-}
-
-t.test('append: SIGTERM while one big file is being layered stops at once, leaving no temp blob in the layout', async (t) => {
-  const dir = await mkdtemp(join(work, 'big-'))
+/**
+ * Runs lading with its own HOME and TMPDIR (whatever the command leaves behind is seen, nothing of
+ * the user's is read), waits until `ready()` holds, sends `signal`, and checks the exit code, that
+ * it stopped well before the 10 s hard exit (`withinMs`), the message, and an empty TMPDIR.
+ */
+async function signalled(t: Test, argv: string[], signal: 'SIGINT' | 'SIGTERM', ready: () => boolean | Promise<boolean>,
+  withinMs = 5000): Promise<string> {
+  const dir = await mkdtemp(join(work, 'run-'))
   const tmp = join(dir, 'tmp')
-  const src = join(dir, 'src')
   await mkdir(tmp)
-  await mkdir(src)
-  // 2 GiB of zeros, sparse: no disk, but many seconds to read and deflate.
-  await writeFile(join(src, 'big'), '')
-  await truncate(join(src, 'big'), 2 * 1024 * 1024 * 1024)
-  const layout = join(dir, 'out')
-  const child = spawn(LADING_BIN, ['append', 'scratch', `oci:${layout}:a`, '--layer', `${src}:/data`], {
+  const child = spawn(LADING_BIN, argv, {
     env: cleanEnv({ TMPDIR: tmp, HOME: dir, XDG_CACHE_HOME: join(dir, 'cache'), XDG_CONFIG_HOME: join(dir, 'config') }),
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -110,21 +82,41 @@ t.test('append: SIGTERM while one big file is being layered stops at once, leavi
   child.stdout.resume()
   child.stderr.on('data', (d) => (stderr += d))
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  // Signalled once the layer's temp blob exists: the file is being read.
   const deadline = Date.now() + 60_000
-  const blobs = join(layout, 'blobs', 'sha256')
-  while (Date.now() < deadline && child.exitCode === null && !(await readdir(blobs).catch(() => [] as string[])).some((f) => f.startsWith('.tmp-'))) {
-    await new Promise((r) => setTimeout(r, 20))
-  }
-  t.equal(child.exitCode, null, `still layering when signalled\n${stderr}`)
-  const signalled = Date.now()
-  child.kill('SIGTERM')
+  while (child.exitCode === null && Date.now() < deadline && !(await ready())) await new Promise((r) => setTimeout(r, 20))
+  t.equal(child.exitCode, null, `still running when signalled\n${stderr}`)
+  const sent = Date.now()
+  child.kill(signal)
   const code = await exited
-  const ms = Date.now() - signalled
-  t.equal(code, 143, stderr)
-  t.ok(ms < 3000, `stopped in ${ms} ms (not at the file's end, not at the 10 s hard exit)`)
-  t.same((await readdir(blobs).catch(() => [] as string[])).filter((f) => f.startsWith('.tmp-')), [], 'no temp blob left in the layout')
-  t.same(await readdir(tmp), [], 'no temp file left')
+  const ms = Date.now() - sent
+  t.equal(code, signal === 'SIGINT' ? 130 : 143, stderr)
+  t.ok(ms < withinMs, `stopped in ${ms} ms, well before the 10 s hard exit`)
+  t.match(stderr, signal === 'SIGINT' ? /interrupted \(SIGINT\)/ : /terminated \(SIGTERM\)/)
+  t.same(await readdir(tmp), [], 'no temp file or directory left')
+  return stderr
+}
+
+for (const c of CASES) {
+  t.test(`${c.argv.slice(0, 2).join(' ')}: ${c.signal} while a request hangs`, async (t) => {
+    const from = held.length
+    await signalled(t, c.argv, c.signal, () => held.length > from)
+    t.ok(held.length > from, `a request was hanging (${held.slice(from).join(', ')})`)
+  })
+}
+
+t.test('append: SIGTERM while one big file is being layered stops at once, leaving no temp blob in the layout', async (t) => {
+  const dir = await mkdtemp(join(work, 'big-'))
+  const src = join(dir, 'src')
+  await mkdir(src)
+  // 2 GiB of zeros, sparse: no disk, but many seconds to read and deflate.
+  await writeFile(join(src, 'big'), '')
+  await truncate(join(src, 'big'), 2 * 1024 * 1024 * 1024)
+  const layout = join(dir, 'out')
+  const blobs = join(layout, 'blobs', 'sha256')
+  const temps = async () => (await readdir(blobs).catch(() => [] as string[])).filter((f) => f.startsWith('.tmp-'))
+  // Signalled once the layer's temp blob exists: the file is being read.
+  await signalled(t, ['append', 'scratch', `oci:${layout}:a`, '--layer', `${src}:/data`], 'SIGTERM', async () => (await temps()).length > 0, 3000)
+  t.same(await temps(), [], 'no temp blob left in the layout')
 })
 
 t.test('rebase: SIGINT while the app config read hangs (manifests answer, blobs never do)', async (t) => {
@@ -146,23 +138,6 @@ t.test('rebase: SIGINT while the app config read hangs (manifests answer, blobs 
     server.close(() => resolve())
   }))
   const h = `127.0.0.1:${(server.address() as AddressInfo).port}`
-  const dir = await mkdtemp(join(work, 'cfg-'))
-  const tmp = join(dir, 'tmp')
-  await mkdir(tmp)
-  const child = spawn(LADING_BIN, ['rebase', `${h}/apps/a:1`], {
-    env: cleanEnv({ TMPDIR: tmp, HOME: dir, XDG_CACHE_HOME: join(dir, 'cache'), XDG_CONFIG_HOME: join(dir, 'config') }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let stderr = ''
-  child.stdout.resume()
-  child.stderr.on('data', (d) => (stderr += d))
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  const deadline = Date.now() + 60_000
-  while (blobsHeld.length === 0 && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
-  t.match(blobsHeld[0], /blobs\/sha256:c+/, `the config read is hanging\n${stderr}`)
-  const signalled = Date.now()
-  child.kill('SIGINT')
-  t.equal(await exited, 130, stderr)
-  t.ok(Date.now() - signalled < 5000, 'stopped well before the 10 s hard exit')
-  t.same(await readdir(tmp), [], 'no temp file left')
+  await signalled(t, ['rebase', `${h}/apps/a:1`], 'SIGINT', () => blobsHeld.length > 0)
+  t.match(blobsHeld[0], /blobs\/sha256:c+/, 'the config read was hanging')
 })
