@@ -14,6 +14,7 @@ export interface Command {
   options: OptionSpec
   /**
    * 'undici' for commands that stream layers they made up to registries (build, append…);
+   * 'mixed' for those that may or may not stream blob bytes (copy: undici loads only if they do);
    * default 'node': Node's own HTTP, which a one-off command loads in a fraction of the time.
    */
   transport?: Transport

@@ -7,6 +7,7 @@ import { parseReference, parsePlatform, type Platform, type Reference, type Repo
 import { createRegistryClient, isListedHost, type RegistryClient, type RegistryClientOptions } from '../registry/index.js'
 import type { GlobalFlags } from './args.js'
 import { UsageError } from './args.js'
+import { definedOnly } from '../defined.js'
 import { NodeHttpDispatcher } from './http-transport.js'
 import type { Output } from './output.js'
 
@@ -31,8 +32,11 @@ export interface CommandRuntime {
   secretPaths?: string[]
 }
 
-/** How the registry client talks HTTP: undici's pooled client, or Node's own (quicker to load). */
-export type Transport = 'undici' | 'node'
+/**
+ * How the registry client talks HTTP: undici's pooled client, Node's own (quicker to load), or
+ * 'mixed': Node's own until a request streams blob bytes, which loads undici's pool for those.
+ */
+export type Transport = 'undici' | 'node' | 'mixed'
 
 /** What every command gets: its output, and a lazily created registry client. */
 export class CommandContext {
@@ -42,7 +46,8 @@ export class CommandContext {
   /**
    * `runtime`: what only lib/cli/main.ts may know (the interrupt signal, paths named by the environment).
    * `transport`: 'node' for commands that move manifests and existing blobs, 'undici' (default)
-   * for those streaming layers they made, which undici's pool and parser serve best.
+   * for those streaming layers they made, which undici's pool and parser serve best, 'mixed' for
+   * those that may do either (copy).
    */
   constructor(readonly out: Output, readonly flags: GlobalFlags, readonly runtime: CommandRuntime = {}, readonly transport: Transport = 'undici') {}
 
@@ -62,12 +67,16 @@ export class CommandContext {
         }
       }
       // A --ca-cert file is checked and loaded by undici's dispatchers, so it keeps them.
-      if (this.transport === 'node' && this.flags.caCerts.length === 0) {
+      if (this.transport !== 'undici' && this.flags.caCerts.length === 0) {
         const insecure = this.flags.insecureRegistries
-        this.#light = new NodeHttpDispatcher({ insecure: (host) => insecure.length > 0 && isListedHost(host, insecure), signal: this.signal })
+        // 'mixed' shares its requests with undici's pool, where only each call's own signal stops a
+        // request (an interrupted upload's last chunk and commit get their grace): the same here.
+        this.#light = new NodeHttpDispatcher(definedOnly({ insecure: (host: string) => insecure.length > 0 && isListedHost(host, insecure),
+          signal: this.transport === 'node' ? this.signal : undefined }))
       }
+      const light = this.#light as unknown as RegistryClientOptions['dispatcher']
       this.#client = createRegistryClient({
-        ...(this.#light ? { dispatcher: this.#light as unknown as RegistryClientOptions['dispatcher'] } : {}),
+        ...(light ? this.transport === 'node' ? { dispatcher: light } : { lightDispatcher: light } : {}),
         insecureRegistries: this.flags.insecureRegistries,
         caCertFiles: this.flags.caCerts,
         userAgent: 'lading/0.1',

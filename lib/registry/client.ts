@@ -38,6 +38,8 @@ export interface RegistryClientOptions {
   log?: (line: string) => void
   /** Use this dispatcher for everything (then caCertFiles/insecure TLS settings are the caller's). */
   dispatcher?: Dispatcher
+  /** Use this dispatcher for requests that move no blob bytes; undici's agents load only for those that do (not with caCertFiles). */
+  lightDispatcher?: Dispatcher
   /** A JSON file keeping what was learned about registries (413s, refused mounts) between runs. */
   capabilitiesFile?: string
   /** A directory keeping interrupted uploads (session Location + acknowledged offset) so the next run resumes them. */
@@ -88,7 +90,7 @@ export interface RegistryClient {
 /** Creates a client. Throws ERR_REGISTRY_CA_FILE when a CA file cannot be read. */
 export function createRegistryClient(opts: RegistryClientOptions = {}): RegistryClient {
   const dispatchers = createDispatchers(definedOnly({
-    caCertFiles: opts.caCertFiles, insecureRegistries: opts.insecureRegistries, dispatcher: opts.dispatcher,
+    caCertFiles: opts.caCertFiles, insecureRegistries: opts.insecureRegistries, dispatcher: opts.dispatcher, light: opts.lightDispatcher,
   }))
   const stats: TransferStats = {
     bytesUploaded: 0, bytesDownloaded: 0, blobsUploaded: 0, blobsMounted: 0, bytesMounted: 0,

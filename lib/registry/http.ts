@@ -44,6 +44,21 @@ export interface DispatcherOptions {
   caCertFiles?: readonly string[]
   insecureRegistries?: readonly string[]
   dispatcher?: Dispatcher
+  /**
+   * Takes every request that moves no blob bytes (see carriesBlobBytes), so undici's agents load
+   * only when bytes have to stream: a copy inside one registry (mounts) never loads them.
+   * Ignored with caCertFiles, which only the agents know.
+   */
+  light?: Dispatcher
+}
+
+/** Bodies up to this size go through the light dispatcher (manifests, config blobs). */
+const LIGHT_BODY_MAX = 1 << 20
+
+/** True for a request that streams blob bytes: a blob GET, or a body that is a stream or over 1 MiB. */
+export function carriesBlobBytes(o: { method: string; path: string; body?: unknown }): boolean {
+  if (o.body !== undefined && o.body !== null) return !(typeof o.body === 'string' || (o.body instanceof Uint8Array && o.body.byteLength <= LIGHT_BODY_MAX))
+  return o.method === 'GET' && /\/blobs\/(?!uploads\/)[^/?]+(?:\?|$)/.test(o.path)
 }
 
 /** Dispatchers for a client; close() ends the agents this module created (never a caller's). */
@@ -71,18 +86,34 @@ export function createDispatchers(o: DispatcherOptions): Dispatchers {
   // A registry that accepts a request and never answers must not hold a build forever: bounded
   // waits for headers (after the request is sent) and between body chunks; retries take it from there.
   const timeouts = { headersTimeout: 60_000, bodyTimeout: 120_000 }
-  const secure = new Agent(definedOnly({ ...timeouts, connect: extra.length > 0 ? { ca: [...rootCertificates, ...extra] } : undefined }))
+  // Created on first use: constructing one loads undici's pool (scripts/build-cli.mjs).
+  let secure: Agent | undefined
   let insecure: Agent | undefined
   const list = o.insecureRegistries ?? []
+  const agentFor = (host: string): Agent => {
+    if (list.length > 0 && isListedHost(host, list)) return (insecure ??= new Agent({ ...timeouts, connect: { rejectUnauthorized: false } }))
+    return (secure ??= new Agent(definedOnly({ ...timeouts, connect: extra.length > 0 ? { ca: [...rootCertificates, ...extra] } : undefined })))
+  }
+  const light = extra.length === 0 ? o.light : undefined
+  const routers = new Map<string, Dispatcher>()
   return {
     forHost(host) {
-      if (list.length > 0 && isListedHost(host, list)) return (insecure ??= new Agent({ ...timeouts, connect: { rejectUnauthorized: false } }))
-      return secure
+      if (!light) return agentFor(host)
+      let r = routers.get(host)
+      if (!r) {
+        // sendWire calls only dispatch() (undici's request API), with the handler it made.
+        const route = { dispatch: (opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler) =>
+          (carriesBlobBytes(opts) ? agentFor(host) : light).dispatch(opts, handler) }
+        r = route as unknown as Dispatcher
+        routers.set(host, r)
+      }
+      return r
     },
     async close() {
       // A graceful close waits for every request to finish, and one whose response body nobody
       // read never does: give them a moment, then destroy what is left.
-      const agents = [secure, ...(insecure ? [insecure] : [])]
+      const agents = [secure, insecure].filter((a): a is Agent => a !== undefined)
+      if (agents.length === 0) return
       let timer: NodeJS.Timeout | undefined
       const graceful = Promise.all(agents.map((a) => a.close())).then(() => true)
       const late = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), 1000) })

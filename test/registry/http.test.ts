@@ -2,7 +2,7 @@ import t from 'tap'
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Agent } from 'undici'
-import { checkCaPem, createDispatchers, isListedHost, isLoopbackHost, readCapped, sendWire, stripPort } from '../../lib/registry/http.js'
+import { carriesBlobBytes, checkCaPem, createDispatchers, isListedHost, isLoopbackHost, readCapped, sendWire, stripPort } from '../../lib/registry/http.js'
 import { ProtocolError } from '../../lib/registry/errors.js'
 import { tlsMaterial } from '../../registry-fixtures/index.js'
 import { readFileSync } from 'node:fs'
@@ -77,6 +77,40 @@ t.test('redirects: Authorization and cookies only to the registry origin', async
   const r3 = await sendWire({ ...base, url: `${reg.origin}/same`, followRedirects: false }, d.forHost)
   t.equal(r3.status, 307)
   await r3.body.dump()
+})
+
+t.test('carriesBlobBytes: blob GETs and large or streamed bodies; manifests, HEADs, mounts and small bodies do not', async (t) => {
+  const { Readable } = await import('node:stream')
+  t.ok(carriesBlobBytes({ method: 'GET', path: '/v2/a/b/blobs/sha256:abc' }))
+  t.ok(carriesBlobBytes({ method: 'PATCH', path: '/v2/a/blobs/uploads/u?_state=x', body: Readable.from([Buffer.from('x')]) }))
+  t.ok(carriesBlobBytes({ method: 'PUT', path: '/v2/a/blobs/uploads/u', body: new Uint8Array((1 << 20) + 1) }))
+  t.notOk(carriesBlobBytes({ method: 'HEAD', path: '/v2/a/blobs/sha256:abc' }))
+  t.notOk(carriesBlobBytes({ method: 'GET', path: '/v2/a/blobs/uploads/u?_state=x' }), 'upload status')
+  t.notOk(carriesBlobBytes({ method: 'GET', path: '/v2/a/manifests/1' }))
+  t.notOk(carriesBlobBytes({ method: 'POST', path: '/v2/a/blobs/uploads/?mount=sha256%3Aabc&from=b' }))
+  t.notOk(carriesBlobBytes({ method: 'PUT', path: '/v2/a/manifests/1', body: new Uint8Array(1000) }))
+  t.notOk(carriesBlobBytes({ method: 'PUT', path: '/v2/a/manifests/1', body: '{}' }))
+})
+
+t.test('a light dispatcher takes the requests that move no blob bytes; the agents only the others', async (t) => {
+  const s = await listen('127.0.0.1', (req, res) => res.end(req.url))
+  const real = new Agent()
+  t.teardown(() => real.close())
+  const seen: string[] = []
+  const light = { dispatch: (o: { path: string }, h: unknown) => (seen.push(o.path), real.dispatch(o as never, h as never)) }
+  const d = createDispatchers({ light: light as unknown as Agent })
+  t.teardown(() => d.close())
+  for (const path of ['/v2/a/manifests/1', '/v2/a/blobs/sha256:abc']) {
+    const r = await sendWire({ method: 'GET', url: `${s.origin}${path}`, headers: {} }, d.forHost)
+    t.equal(await r.body.text(), path)
+  }
+  t.same(seen, ['/v2/a/manifests/1'])
+  t.equal(s.seen.length, 2, 'the blob GET went out on an agent')
+  const tls = await tlsMaterial()
+  const withCa = createDispatchers({ light: light as unknown as Agent, caCertFiles: [tls.caFile] })
+  t.not(withCa.forHost('x.example'), light, 'a CA file keeps the agents, which know it')
+  t.equal(withCa.forHost('x.example'), withCa.forHost('y.example'))
+  await withCa.close()
 })
 
 t.test('readCapped reads at most the limit', async (t) => {

@@ -11,8 +11,9 @@ export const copyCommand: Command = {
   name: 'copy',
   summary: 'Copy an image between registries and OCI layouts',
   // Layers are streamed in resumable chunks, and SIGINT/SIGTERM stop them at a chunk boundary:
-  // the upload path built on undici's pool (push-trust), not the one-shot Node http transport.
-  transport: 'undici',
+  // the upload path built on undici's pool (push-trust). Requests that move no blob bytes
+  // (manifests, HEADs, mounts) go over Node's http, so a copy inside one registry never loads the pool.
+  transport: 'mixed',
   usage: 'copy SRC DST [--all-platforms | --platform OS/ARCH[/VARIANT]] [--concurrency N] [--json]',
   help: `Copies SRC to DST keeping the manifest bytes, so the digest is the same on both sides.
 SRC and DST are registry references or oci:DIR[:TAG]. Blobs DST already has are skipped;
