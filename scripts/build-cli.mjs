@@ -10,6 +10,10 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 // own HTTP (lib/cli/http-transport.ts) never create one, so the bundle gets a stand-in whose
 // constructor loads the real Agent on first use and returns an instance of it.
 const AGENT = 'undici/lib/dispatcher/agent.js'
+// Its request API (with its body class, error classes, header tables, node:assert and
+// node:querystring) is only needed on undici's agents: the Node-http transport brings its own
+// request() (lib/cli/http-response.ts). The stand-in loads the real one on first call.
+const REQUEST = 'undici/lib/api/api-request.js'
 
 // Built-in modules that lib/ imports at the top of a file but uses only on some paths: TLS
 // (extra CA files), child processes (credential helpers, git, buildpacks), zlib (layers), and
@@ -20,8 +24,8 @@ const LAZY_BUILTINS = ['node:tls', 'node:child_process', 'node:zlib', 'node:fs/p
 const lazyModules = {
   name: 'lazy-modules',
   setup(b) {
-    b.onResolve({ filter: /^undici\/lib\/dispatcher\/agent\.js$/ }, (args) =>
-      args.pluginData === 'real' ? undefined : { path: AGENT, namespace: 'lazy' })
+    b.onResolve({ filter: /^undici\/lib\/(dispatcher\/agent|api\/api-request)\.js$/ }, (args) =>
+      args.pluginData === 'real' || args.importer.includes('node_modules') ? undefined : { path: args.path, namespace: 'lazy' })
     b.onResolve({ filter: /^node:/ }, (args) =>
       LAZY_BUILTINS.includes(args.path) && args.pluginData !== 'real' && args.importer.startsWith(`${root}lib/`)
         ? { path: args.path, namespace: 'lazy' } : undefined)
@@ -29,7 +33,7 @@ const lazyModules = {
       resolveDir: root,
       pluginData: 'real',
       loader: 'js',
-      contents: args.path === AGENT ? lazyConstructor(args.path) : lazyNamespace(args.path),
+      contents: args.path === AGENT ? lazyConstructor(args.path) : args.path === REQUEST ? lazyFunction(args.path) : lazyNamespace(args.path),
     }))
   },
 }
@@ -45,6 +49,14 @@ function load() {
   return require(${JSON.stringify(path)})
 }
 module.exports = function LazyAgent(opts) { return new (Real ??= load())(opts) }
+`
+}
+
+// A function called with its `this` (undici's request API is called on a dispatcher).
+function lazyFunction(path) {
+  return `'use strict'
+let real
+module.exports = function (...args) { return (real ??= require(${JSON.stringify(path)})).apply(this, args) }
 `
 }
 

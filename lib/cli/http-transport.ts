@@ -5,6 +5,7 @@
  */
 import type { ClientRequest, IncomingMessage, Agent as HttpAgent, RequestOptions } from 'node:http'
 import type { Readable } from 'node:stream'
+import { request, type RequestOptions as ApiRequestOptions, type Response } from './http-response.js'
 
 /** What undici's request API hands a dispatcher (the fields lib/registry sets). */
 export interface DispatchOptions {
@@ -173,6 +174,11 @@ export class NodeHttpDispatcher {
     })
     sendBody(r, opts, abort)
     return true
+  }
+
+  /** undici's request API over dispatch(): lib/registry uses it instead of undici's own when it is there. */
+  request(opts: ApiRequestOptions): Promise<Response> {
+    return request((o, h) => this.dispatch(o, h), opts)
   }
 
   /** Ends every connection (the CLI closes it once its command is done); later requests fail with UND_ERR_CLOSED. */

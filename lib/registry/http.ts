@@ -101,9 +101,12 @@ export function createDispatchers(o: DispatcherOptions): Dispatchers {
       if (!light) return agentFor(host)
       let r = routers.get(host)
       if (!r) {
-        // sendWire calls only dispatch() (undici's request API), with the handler it made.
-        const route = { dispatch: (opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler) =>
-          (carriesBlobBytes(opts) ? agentFor(host) : light).dispatch(opts, handler) }
+        // sendWire calls request() when there is one, else undici's request API, which calls dispatch().
+        const route = {
+          dispatch: (opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler) =>
+            (carriesBlobBytes(opts) ? agentFor(host) : light).dispatch(opts, handler),
+          request: (opts: Dispatcher.RequestOptions) => (carriesBlobBytes(opts) ? requestOn(agentFor(host), opts) : requestOn(light, opts)),
+        }
         r = route as unknown as Dispatcher
         routers.set(host, r)
       }
@@ -144,6 +147,15 @@ export function checkCaPem(file: string, text: string): string {
     }
   })
   return blocks.join('\n')
+}
+
+/**
+ * undici's request API on `d`: its own request() when it has one (lib/cli's Node-http transport,
+ * which so never loads undici's), else undici's, which calls d.dispatch().
+ */
+function requestOn(d: Dispatcher, opts: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData> {
+  const own = (d as { request?: (o: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData> }).request
+  return typeof own === 'function' ? own.call(d, opts) : dispatchRequest.call(d, opts)
 }
 
 /** One request as the wire layer sees it. */
@@ -193,7 +205,7 @@ export async function sendWire(req: WireRequest, dispatcherFor: DispatcherFor, o
       headers.authorization = req.authorization
     }
     onRequest?.()
-    const res = await dispatchRequest.call(dispatcherFor(u.host), {
+    const res = await requestOn(dispatcherFor(u.host), {
       origin: u.origin,
       path: `${u.pathname}${u.search}`,
       method: method as Dispatcher.HttpMethod,
