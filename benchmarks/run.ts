@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     const mod = (await import(pathToFileURL(`${HERE}${name}.ts`).href)) as { run?: (o: BenchOptions) => Promise<Record<string, unknown>> }
     if (typeof mod.run !== 'function') continue
     const raw = await mod.run(opts)
-    kept.set(name, { ...normalize(raw), file: name, date: new Date().toISOString(), machine: machine(), seconds: Math.round((Date.now() - started) / 1000), options: { ...opts } })
+    kept.set(name, { ...normalize(raw, name), file: name, date: new Date().toISOString(), machine: machine(), seconds: Math.round((Date.now() - started) / 1000), options: { ...opts } })
   }
   const results = names.map((n) => kept.get(n)).filter((r): r is StoredResult => !!r)
   const report: Report = { date: new Date().toISOString(), machine: machine(), results }

@@ -101,11 +101,18 @@ export interface CompareOptions {
   id: string
   title: string
   lading: Side
-  peer: Side
+  /** The peer; without one the row is lading's alone (its peer column says `peerNote`, ratio —). */
+  peer?: Side
+  /** What stands in the peer column of a lading-only row (e.g. a published figure). */
+  peerNote?: string
   runs: number
   warmup?: number
-  /** Checks the two sides did the same job; returns a note, or throws/returns { ok: false }. */
-  check?(lading: Work | undefined, peer: Work | undefined): { ok: boolean; note: string }
+  /**
+   * Checks the two sides did the same job; returns a note, or throws/returns { ok: false }.
+   * `all` holds the work of every run (warm-ups included) that reported some, for checks that
+   * must hold on each run.
+   */
+  check?(lading: Work | undefined, peer: Work | undefined, all: { lading: Work[]; peer: Work[] }): { ok: boolean; note: string }
   target?(row: Omit<Row, 'target'>): { text: string; met: boolean }
   log?: (line: string) => void
 }
@@ -118,11 +125,12 @@ export async function compare(o: CompareOptions): Promise<Row> {
   const got = { lading: [] as Sample[], peer: [] as Sample[] }
   // Work may be counted on any run (e.g. only the warm-up, through a counting proxy).
   const work: { lading?: Work; peer?: Work } = {}
+  const all = { lading: [] as Work[], peer: [] as Work[] }
   for (let i = -warmup; i < runs; i++) {
     // Alternate who goes first, so neither side always follows the other's writes.
-    const order = (i & 1) === 0 ? (['lading', 'peer'] as const) : (['peer', 'lading'] as const)
+    const order = !o.peer ? (['lading'] as const) : (i & 1) === 0 ? (['lading', 'peer'] as const) : (['peer', 'lading'] as const)
     for (const which of order) {
-      const side = o[which]
+      const side = o[which]!
       const info = { index: i, warmup: i < 0 }
       const cmd = await side.prepare(info)
       const sample = await timeCmd(cmd)
@@ -130,6 +138,7 @@ export async function compare(o: CompareOptions): Promise<Row> {
       if (did) {
         sample.work = did
         work[which] ??= did
+        all[which].push(did)
       }
       if (i >= 0) got[which].push(sample)
     }
@@ -143,17 +152,23 @@ export async function compare(o: CompareOptions): Promise<Row> {
     samples: xs.map((x) => round(x.wallMs, 1)),
   })
   const lading = stats(o.lading.name, got.lading, work.lading)
-  const peer = stats(o.peer.name, got.peer, work.peer)
-  const pairs = got.lading.map((l, i) => got.peer[i]!.wallMs / l.wallMs)
+  const peer = o.peer ? stats(o.peer.name, got.peer, work.peer) : noPeer(o.peerNote ?? 'no same-run peer')
+  const pairs = o.peer ? got.lading.map((l, i) => got.peer[i]!.wallMs / l.wallMs) : [NaN]
   const row: Omit<Row, 'target'> = {
     id: o.id, title: o.title, runs, lading, peer,
     ratio: { median: round(peer.wallMs.median / lading.wallMs.median, 2), min: round(Math.min(...pairs), 2), max: round(Math.max(...pairs), 2) },
     cpuRatio: round(peer.cpuS.median / Math.max(lading.cpuS.median, 1e-3), 2),
-    sameWork: o.check ? o.check(lading.work, peer.work) : { ok: true, note: 'same command inputs' },
+    sameWork: o.check ? o.check(lading.work, peer.work, all) : { ok: true, note: 'same command inputs' },
   }
   const target = o.target?.(row)
   log(`  ${o.id}: lading ${lading.wallMs.median} ms (${lading.wallMs.min}–${lading.wallMs.max}), ${peer.name} ${peer.wallMs.median} ms; ratio ${row.ratio.median} (${row.ratio.min}–${row.ratio.max})${row.sameWork.ok ? '' : ' WORK DIFFERS'}`)
   return { ...row, ...(target ? { target } : {}) }
+}
+
+/** The peer side of a lading-only row: a name and no figures (NaN, printed as —). */
+function noPeer(name: string): SideStats {
+  const none = { median: NaN, min: NaN, max: NaN }
+  return { name, wallMs: none, cpuS: none, peakRssMiB: none, samples: [] }
 }
 
 /** Median and range, rounded to `digits` decimals. */

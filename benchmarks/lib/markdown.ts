@@ -17,7 +17,9 @@ const ms = (s: Spread): string => (s.median >= 10_000 ? range({ median: r1(s.med
 const r1 = (x: number): number => Math.round(x * 10) / 10
 
 function rowLine(r: Row): string {
-  const side = (s: Row['lading']): string => `${ms(s.wallMs)}; ${num(s.cpuS.median, ' CPU-s')}; ${num(Math.round(s.peakRssMiB.median), ' MiB')}`
+  // A lading-only row's peer has no figures (NaN, or null once read back from latest.json).
+  const side = (s: Row['lading']): string => !Number.isFinite(s.wallMs.median) ? '—'
+    : `${ms(s.wallMs)}; ${num(s.cpuS.median, ' CPU-s')}; ${num(Math.round(s.peakRssMiB.median), ' MiB')}`
   const target = r.target ? `${r.target.text}: ${r.target.met ? 'met' : '**not met**'}` : ''
   return `| ${cell(r.title)} | ${cell(side(r.lading))} | ${cell(`${r.peer.name}: ${side(r.peer)}`)} | ${cell(range(r.ratio))} | ${cell(num(r.cpuRatio))} | ${cell(`${r.sameWork.ok ? '' : '**differs:** '}${r.sameWork.note}`)} | ${cell(target)} |`
 }

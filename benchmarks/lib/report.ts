@@ -34,10 +34,13 @@ function legacySide(x: Record<string, unknown> | undefined, fallback: string): S
   }
 }
 
-/** A module's return value as a StoredResult with rows. */
-export function normalize(raw: Record<string, unknown>): StoredResult {
-  if (Array.isArray(raw.rows)) return raw as unknown as StoredResult
-  const name = String(raw.benchmark ?? 'unnamed')
+/**
+ * A module's return value as a StoredResult with rows. `file` (the module's file name) names a
+ * result that names itself neither as `benchmark` nor as `name`.
+ */
+export function normalize(raw: Record<string, unknown>, file = 'benchmark'): StoredResult {
+  const name = String(raw.benchmark ?? raw.name ?? file)
+  if (Array.isArray(raw.rows)) return { ...raw, benchmark: name } as unknown as StoredResult
   const lading = legacySide(raw.lading as Record<string, unknown> | undefined, 'lading')
   const peer = legacySide(raw.peer as Record<string, unknown> | undefined, 'peer')
   const ratio = Number(raw.ratio ?? peer.wallMs.median / lading.wallMs.median)

@@ -38,3 +38,24 @@ t.test('sameCounts and spread', async (t) => {
   t.notOk(sameCounts(['bytesUp'])(undefined, { bytesUp: 1 }).ok)
   t.same(spread([3, 1, 2]), { median: 2, min: 1, max: 3 })
 })
+
+t.test('compare without a peer: a lading-only row, every run\'s work given to the check', async (t) => {
+  const order: string[] = []
+  let n = 0
+  const row = await compare({
+    id: 'solo', title: 'solo', runs: 5, peerNote: 'published: 61 s', log: () => {},
+    lading: {
+      name: 'L',
+      prepare(r) { order.push(r.warmup ? 'w' : String(r.index)); return { argv: ['true'] } },
+      finish() { return { requests: ++n } },
+    },
+    check: (l, p, all) => ({ ok: !p && all.lading.length === 6 && all.peer.length === 0, note: `first ${l?.requests}, runs ${all.lading.length}` }),
+  })
+  t.same(order, ['w', '0', '1', '2', '3', '4'])
+  t.equal(row.lading.samples.length, 5)
+  t.ok(row.lading.cpuS.median >= 0 && row.lading.peakRssMiB.median > 0)
+  t.equal(row.peer.name, 'published: 61 s')
+  t.same(row.peer.samples, [])
+  t.ok(Number.isNaN(row.ratio.median) && Number.isNaN(row.cpuRatio), 'no ratio without a peer')
+  t.same(row.sameWork, { ok: true, note: 'first 1, runs 6' })
+})

@@ -29,6 +29,26 @@ t.test('older result shapes become one flagged row', async (t) => {
   t.equal(normalize({ benchmark: 'new', rows: [row] }).rows[0], row, 'harness rows pass through')
 })
 
+t.test('a result that names itself nowhere is named after its file, never "unnamed"', async (t) => {
+  t.equal(normalize({ lading: { ms: 1 }, peer: { ms: 2 } }, 'node-app').benchmark, 'node-app')
+  t.equal(normalize({ lading: { ms: 1 }, peer: { ms: 2 } }, 'node-app').rows[0]!.id, 'node-app')
+  t.equal(normalize({ name: 'named', rows: [row] }, 'file').benchmark, 'named')
+  t.equal(normalize({ rows: [row] }, 'file').benchmark, 'file')
+})
+
+t.test('a lading-only row prints — for the peer, also once read back from JSON (NaN → null)', async (t) => {
+  const none = { median: NaN, min: NaN, max: NaN }
+  const solo: Row = { ...row, id: 'fleet-apply', title: 'fleet apply', peer: { name: 'kpack (published)', wallMs: none, cpuS: none, peakRssMiB: none, samples: [] },
+    ratio: none, cpuRatio: NaN, target: undefined }
+  const back = JSON.parse(JSON.stringify({ ...report, results: [{ benchmark: 'fleet', rows: [solo] }] }))
+  for (const r of [{ ...report, results: [{ benchmark: 'fleet', rows: [solo] }] }, back]) {
+    const md = markdown(r)
+    t.match(md, /\| fleet apply \| 900 ms \(800–1000\); 1\.1 CPU-s; 60 MiB \| kpack \(published\): — \| — \| — \|/)
+    t.notMatch(md, / 0 MiB/)
+    t.equal((ratioChart(r).match(/<circle/g) ?? []).length, 0, 'no ratio mark')
+  }
+})
+
 t.test('markdown says when and where, escapes cells, lists min–max and targets', async (t) => {
   const md = markdown(report)
   t.match(md, /Measured between 2026-12-07 01:00 and 2026-12-07 01:10 UTC on X \(2 cores, 24 GiB\)/)
