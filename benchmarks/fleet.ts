@@ -1,10 +1,16 @@
 /**
  * Benchmark: `lading fleet plan` and `lading fleet apply` over 1,000 declared images in a loopback
- * registry (through a counting proxy): first with nothing to do, then with 100 images whose run
- * image has a new digest (rebase) and 10 whose git source has a new commit (build). Prints plan
- * time, apply time, images per second, requests and bytes next to kpack's published figure
- * (50 images rebased in 61–171 s, buildpacks-community/kpack PR 176).
- * Usage: npx tsx benchmarks/fleet.ts [--images 1000] [--rebase 100] [--changed 10] [--max-builds 2]
+ * registry, under the harness (whole processes, 5+ counted runs after a warm-up, every run
+ * through a counting proxy, which the fleet file names). Rows:
+ *  - idle plan (nothing to do) and plan after a change (100 images' run image has a new digest, 10
+ *    images' git source a new commit; read-only, so every run plans the same), each against one
+ *    `curl` process making the same reads (every image's manifest and config, 16 at a time):
+ *    the floor any tool that checks each image pays; the check compares the reads;
+ *  - apply: before every run the run image gets a new digest again and the git source a new
+ *    commit, so each run rebases 100 and builds 10 images (checked on every run). kpack, the peer,
+ *    cannot be installed here: the row is lading's alone, and the peer column quotes kpack's
+ *    published figure (50 images rebased in 61–171 s, buildpacks-community/kpack PR 176).
+ * Usage: npx tsx benchmarks/fleet.ts [--runs 5] [--images 1000] [--rebase 100] [--changed 10] [--max-builds 2]
  */
 import { execFileSync } from 'node:child_process'
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -12,47 +18,54 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pLimit from 'p-limit'
-import { startRegistry, startFaultProxy, makeBaseImages, pushBaseImages, type FaultProxy } from '../registry-fixtures/index.js'
+import { makeBaseImages, pushBaseImages } from '../registry-fixtures/index.js'
 import { parseReference } from '../lib/oci/index.js'
 import { createRegistryClient } from '../lib/registry/index.js'
-import { copyImage } from '../lib/remote/index.js'
-import { timeChild, machine } from './lib/measure.js'
-import { uploadedBytes } from './lib/data.js'
+import { copyImage, fetchImage } from '../lib/remote/index.js'
+import { cliOptions, compare, timeCmd, type BenchOptions, type BenchResult, type Sample, type Side, type Work } from './lib/harness.js'
+import { startCountingRegistry, type CountingRegistry } from './lib/counting-registry.js'
 import { numberFlag, runAsScript } from './lib/main.js'
 
 const LADING = fileURLToPath(new URL('../bin/lading', import.meta.url))
 /** kpack's published rebase figure (peers.md, row 3): 50 images, 61–171 s depending on where the rebase ran. */
 const KPACK = { images: 50, secondsMin: 61, secondsMax: 171, source: 'https://github.com/buildpacks-community/kpack/pull/176' }
 
-const downloaded = (p: FaultProxy, from: number): number => p.requests.slice(from).reduce((n, q) => n + q.bytesOut, 0)
 const git = (cwd: string, ...args: string[]): void => { execFileSync('git', ['-c', 'user.email=b@example.test', '-c', 'user.name=b', ...args], { cwd }) }
 
-async function fleet(args: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; out: { images: { action: string; result?: string }[]; summary: Record<string, number> } }> {
-  const r = await timeChild(LADING, ['fleet', ...args, '--json'], { env })
-  if (r.code !== 0) throw new Error(`lading fleet ${args.join(' ')} failed (${r.code}): ${r.stderr.slice(-2000)}${r.stdout.slice(-1000)}`)
-  return { ms: r.ms, out: JSON.parse(r.stdout) }
+type FleetOut = { images: { action: string }[]; summary: Record<string, number> }
+const out = (s: Sample): FleetOut => JSON.parse(s.stdout) as FleetOut
+const count = (o: FleetOut, a: string): number => o.images.filter((i) => i.action === a).length
+
+/** Requests since `from`, with the reads of the fleet's own repositories split out. */
+function moved(cr: CountingRegistry, from: number): Work {
+  const qs = cr.proxy.requests.slice(from)
+  const own = qs.filter((q) => /^\/v2\/fleet\/app-\d+\//.test(q.path) && (q.method === 'GET' || q.method === 'HEAD'))
+  return {
+    requests: qs.length,
+    manifestReads: own.filter((q) => /\/manifests\//.test(q.path)).length,
+    blobReads: own.filter((q) => /\/blobs\/sha256:/.test(q.path)).length,
+    bytesDown: qs.reduce((n, q) => n + q.bytesOut, 0),
+    blobBytesUp: qs.filter((q) => /\/blobs\/uploads\//.test(q.path) && (q.method === 'PATCH' || q.method === 'PUT')).reduce((n, q) => n + q.bytesIn, 0),
+  }
 }
 
-const count = (items: { action: string }[], a: string): number => items.filter((i) => i.action === a).length
-
-/** Runs the benchmark and returns its result object. */
-export async function run(opts: { images?: number; rebase?: number; changed?: number; maxBuilds?: number } = {}): Promise<Record<string, unknown>> {
+/** Runs the benchmark and returns its rows. */
+export async function run(opts: BenchOptions & { images?: number; rebase?: number; changed?: number; maxBuilds?: number }): Promise<BenchResult> {
   const images = opts.images ?? 1000
   const nRebase = opts.rebase ?? 100
   const nChanged = opts.changed ?? 10
   const maxBuilds = opts.maxBuilds ?? 2
   const work = await mkdtemp(join(tmpdir(), 'lading-bench-fleet-'))
   const env = { ...process.env, HOME: join(work, 'home') }
-  const reg = await startRegistry({ variant: 'http' })
-  const proxy = await startFaultProxy(reg.url)
+  const cr = await startCountingRegistry()
   const client = createRegistryClient({})
   const repo = (ref: string) => client.repository(parseReference(ref))
   try {
     const base = await makeBaseImages(join(work, 'base'))
-    await pushBaseImages(base.layout, reg.host)
-    const h = proxy.host
-    // Two run image tags teams follow: run:stable (900 images) and run:hot (100 images, patched below).
-    for (const tag of ['stable', 'hot']) await copyImage(repo(`${reg.host}/run:v1`), 'v1', repo(`${reg.host}/run:${tag}`), [tag])
+    await pushBaseImages(base.layout, cr.direct)
+    const h = cr.host
+    // Two run image tags teams follow: run:stable (most images) and run:hot (nRebase images, patched below).
+    for (const tag of ['stable', 'hot']) await copyImage(repo(`${cr.direct}/run:v1`), 'v1', repo(`${cr.direct}/run:${tag}`), [tag])
     const bp = join(work, 'bp')
     await mkdir(join(bp, 'bin'), { recursive: true })
     await writeFile(join(bp, 'buildpack.toml'), 'api = "0.10"\n[buildpack]\nid = "bench/static"\nversion = "1.0.0"\n')
@@ -77,58 +90,119 @@ export async function run(opts: { images?: number; rebase?: number; changed?: nu
     // One seed build per kind, then the seeds copied to every tag (same declaration, same state).
     const seeds = join(work, 'seeds.toml')
     await writeFile(seeds, head + ['git', 'hot', 'stable'].map((k) => entry(`${h}/seed/${k}:1`, k)).join('\n'))
-    await fleet(['apply', seeds, '--max-builds', '3'], env)
-    const tags = Array.from({ length: images }, (_, i) => `${h}/fleet/app-${i}:1`)
+    await timeCmd({ argv: [LADING, 'fleet', 'apply', seeds, '--max-builds', '3', '--json'], env })
     const limit = pLimit(16)
-    await Promise.all(tags.map((t, i) => limit(() => copyImage(repo(`${reg.host}/seed/${kind(i)}`), '1', repo(`${reg.host}/fleet/app-${i}`), ['1']))))
+    await Promise.all(Array.from({ length: images }, (_, i) => limit(() => copyImage(repo(`${cr.direct}/seed/${kind(i)}`), '1', repo(`${cr.direct}/fleet/app-${i}`), ['1']))))
     const file = join(work, 'fleet.toml')
-    await writeFile(file, head + tags.map((t, i) => entry(t, kind(i))).join('\n'))
+    await writeFile(file, head + Array.from({ length: images }, (_, i) => entry(`${h}/fleet/app-${i}:1`, kind(i))).join('\n'))
 
-    let mark = proxy.requests.length
-    const idle = await fleet(['plan', file], env)
-    const idlePlan = { ms: Math.round(idle.ms), upToDate: count(idle.out.images, 'up-to-date'), requests: proxy.requests.length - mark, bytesDownloaded: downloaded(proxy, mark) }
-    if (idlePlan.upToDate !== images) throw new Error(`expected ${images} up to date, plan says ${JSON.stringify(idle.out.summary)}`)
-
-    // The patch: run:hot gets a new digest (same distro, one more layer); the git source a new commit.
-    await mkdir(join(work, 'patch'))
-    await writeFile(join(work, 'patch', 'fix'), 'patched\n')
-    const ap = await timeChild(LADING, ['append', `${reg.host}/run:hot`, `${reg.host}/run:hot`, '--layer', `${join(work, 'patch')}:/etc/patch`, '--quiet'], { env })
-    if (ap.code !== 0) throw new Error(`append failed: ${ap.stderr}`)
-    await writeFile(join(src, 'index.html'), '<p>v2</p>\n')
-    git(src, 'commit', '-qam', 'v2')
-
-    mark = proxy.requests.length
-    const p = await fleet(['plan', file], env)
-    const plan = { ms: Math.round(p.ms), build: count(p.out.images, 'build'), rebase: count(p.out.images, 'rebase'), upToDate: count(p.out.images, 'up-to-date'), requests: proxy.requests.length - mark }
-    mark = proxy.requests.length
-    const a = await fleet(['apply', file, '--max-builds', String(maxBuilds)], env)
-    const s = a.out.summary
-    const apply = {
-      ms: Math.round(a.ms), planMs: s['planMs'], built: s['built'], rebased: s['rebased'], unchanged: s['unchanged'], failed: s['failed'],
-      imagesPerSec: +(images / (a.ms / 1000)).toFixed(1), changedPerSec: +((nRebase + nChanged) / (a.ms / 1000)).toFixed(1),
-      requests: proxy.requests.length - mark, bytesUploaded: uploadedBytes(proxy, mark), bytesDownloaded: downloaded(proxy, mark),
+    // The peer's reads: one curl process, every image's manifest then its config, 16 at a time.
+    const accept = 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json'
+    let curlFile: Promise<string> | undefined
+    const curlConfig = (): Promise<string> => (curlFile ??= (async () => {
+      const configs = new Map<string, string>()
+      for (const k of ['git', 'hot', 'stable'] as const) configs.set(k, (await (await fetchImage(repo(`${cr.direct}/seed/${k}`), '1')).manifest()).config.digest)
+      const lines = [`header = "Accept: ${accept}"`, 'silent', 'fail']
+      for (let i = 0; i < images; i++) {
+        lines.push(`url = "http://${h}/v2/fleet/app-${i}/manifests/1"`, 'output = "/dev/null"')
+        lines.push(`url = "http://${h}/v2/fleet/app-${i}/blobs/${configs.get(kind(i))}"`, 'output = "/dev/null"')
+      }
+      const f = join(work, 'curl.conf')
+      await writeFile(f, `${lines.join('\n')}\n`)
+      return f
+    })())
+    const counted = (name: string, argv: () => Promise<string[]> | string[], expect?: (s: Sample) => void, before?: () => Promise<void>): Side => {
+      let from = 0
+      return {
+        name,
+        async prepare() {
+          await before?.()
+          const a = await argv()
+          from = cr.proxy.requests.length
+          return { argv: a, env }
+        },
+        finish(_r, s) {
+          expect?.(s)
+          return moved(cr, from)
+        },
+      }
     }
-    const after = await fleet(['plan', file], env)
-    const settled = count(after.out.images, 'up-to-date') === images
+    const plan = (want: { upToDate: number; rebase: number; build: number }) => (s: Sample): void => {
+      const o = out(s)
+      const got = { upToDate: count(o, 'up-to-date'), rebase: count(o, 'rebase'), build: count(o, 'build') }
+      if (got.upToDate !== want.upToDate || got.rebase !== want.rebase || got.build !== want.build) {
+        throw new Error(`fleet plan: expected ${JSON.stringify(want)}, got ${JSON.stringify(o.summary)}: not the work every run must do`)
+      }
+    }
+    const reads = (l?: Work, p?: Work): { ok: boolean; note: string } => ({
+      ok: !!l && !!p && l.manifestReads === p.manifestReads && l.manifestReads === images,
+      note: `manifest reads ${l?.manifestReads} vs ${p?.manifestReads}, config reads ${l?.blobReads} vs ${p?.blobReads}; requests ${l?.requests} vs ${p?.requests}`,
+    })
+    const curl = async (): Promise<string[]> => ['curl', '--parallel', '--parallel-max', '16', '-K', await curlConfig()]
+    const rows = []
+    rows.push(await compare({
+      id: 'fleet-idle-plan', title: `\`lading fleet plan\` of ${images} images, nothing to do, vs one \`curl\` reading each image's manifest and config`,
+      runs: opts.runs, warmup: opts.warmup,
+      lading: counted('lading fleet plan', () => [LADING, 'fleet', 'plan', file, '--json'], plan({ upToDate: images, rebase: 0, build: 0 })),
+      peer: counted('curl, same reads', curl),
+      check: reads,
+      target: (r) => ({ text: 'idle plan < 5 s', met: r.lading.wallMs.median < 5000 }),
+    }))
+
+    // The change: run:hot gets a new digest (same distro, one more layer), the git source a new commit.
+    let change = 0
+    const patch = async (): Promise<void> => {
+      const dir = join(work, `patch-${change}`)
+      await mkdir(dir)
+      await writeFile(join(dir, 'fix'), `patched ${change}\n`)
+      await timeCmd({ argv: [LADING, 'append', `${cr.direct}/run:hot`, `${cr.direct}/run:hot`, '--layer', `${dir}:/etc/patch`, '--quiet'], env })
+      await rm(dir, { recursive: true, force: true })
+      await writeFile(join(src, 'index.html'), `<p>v${change + 2}</p>\n`)
+      git(src, 'commit', '-qam', `change ${change}`)
+      change++
+    }
+    await patch()
+    const changedPlan = { upToDate: images - nRebase - nChanged, rebase: nRebase, build: nChanged }
+    rows.push(await compare({
+      id: 'fleet-plan', title: `\`lading fleet plan\` of ${images} images, ${nRebase} to rebase and ${nChanged} to build, vs one \`curl\` reading each image's manifest and config`,
+      runs: opts.runs, warmup: opts.warmup,
+      lading: counted('lading fleet plan', () => [LADING, 'fleet', 'plan', file, '--json'], plan(changedPlan)),
+      peer: counted('curl, same reads', curl),
+      check: reads,
+    }))
+
+    // Every apply starts from a new change (the warm-up's is the one above), so each does the same work.
+    let first = true
+    rows.push(await compare({
+      id: 'fleet-apply', title: `\`lading fleet apply\` of ${images} images: ${nRebase} rebased, ${nChanged} built (max ${maxBuilds} builds at a time); no same-run peer`,
+      runs: opts.runs, warmup: opts.warmup,
+      peerNote: `kpack (not installable here; published: ${KPACK.images} images rebased in ${KPACK.secondsMin}–${KPACK.secondsMax} s, kpack PR 176)`,
+      lading: counted('lading fleet apply', () => [LADING, 'fleet', 'apply', file, '--max-builds', String(maxBuilds), '--json'], (s) => {
+        const { rebased, built, failed } = out(s).summary
+        if (rebased !== nRebase || built !== nChanged || failed) throw new Error(`fleet apply: ${rebased} rebased, ${built} built, ${failed} failed; expected ${nRebase} and ${nChanged}`)
+      }, async () => {
+        if (!first) await patch()
+        first = false
+      }),
+      check: (l, _p, all) => ({ ok: all.lading.length > 0, note: `every run: ${nRebase} rebased, ${nChanged} built; requests ${l?.requests}, blob bytes uploaded ${l?.blobBytesUp}` }),
+    }))
+    const apply = rows.at(-1)!
+    const after = out(await timeCmd({ argv: [LADING, 'fleet', 'plan', file, '--json'], env }))
+    if (count(after, 'up-to-date') !== images) throw new Error(`after apply, plan says ${JSON.stringify(after.summary)}`)
     return {
       benchmark: 'fleet',
-      command: `npx tsx benchmarks/fleet.ts --images ${images} --rebase ${nRebase} --changed ${nChanged} --max-builds ${maxBuilds}`,
-      images, rebase: nRebase, changed: nChanged, maxBuilds,
-      lading: { ms: apply.ms, idlePlan, plan, apply, applyAgainNothingToDo: settled },
-      peer: { name: `kpack (published): ${KPACK.images} images rebased in ${KPACK.secondsMin}–${KPACK.secondsMax} s`, ms: KPACK.secondsMin * 1000, images: KPACK.images, source: KPACK.source, perImageSeconds: [+(KPACK.secondsMin / KPACK.images).toFixed(2), +(KPACK.secondsMax / KPACK.images).toFixed(2)] },
-      // Per image rebased, since the workloads differ (kpack: 50 rebases; here: 100 rebases + 10 builds among 1,000).
-      ratio: +((KPACK.secondsMin / KPACK.images) / (apply.ms / 1000 / (nRebase + nChanged))).toFixed(1),
-      ratioMeaning: 'kpack best published seconds per rebased image / lading seconds per changed image in this apply (rebases and builds together); not the same machine or registry: a published figure, not a same-run peer',
-      goals: { idlePlanUnder5s: idlePlan.ms < 5000 },
-      machine: machine(),
+      command: `npx tsx benchmarks/fleet.ts --runs ${opts.runs} --images ${images} --rebase ${nRebase} --changed ${nChanged} --max-builds ${maxBuilds}`,
+      images, rebase: nRebase, changed: nChanged, maxBuilds, rows,
+      kpack: { ...KPACK, perImageSeconds: [+(KPACK.secondsMin / KPACK.images).toFixed(2), +(KPACK.secondsMax / KPACK.images).toFixed(2)] },
+      // Per changed image, since the workloads differ (kpack: 50 rebases; here: rebases and builds among 1,000).
+      ladingSecondsPerChangedImage: +(apply.lading.wallMs.median / 1000 / (nRebase + nChanged)).toFixed(3),
     }
   } finally {
     await client.close()
-    await proxy.stop()
-    await reg.stop()
+    await cr.stop()
     await rm(work, { recursive: true, force: true })
   }
 }
 
-
-runAsScript(import.meta.url, () => run({ images: numberFlag('--images', 1000), rebase: numberFlag('--rebase', 100), changed: numberFlag('--changed', 10), maxBuilds: numberFlag('--max-builds', 2) }))
+runAsScript(import.meta.url, () => run({ ...cliOptions(256), images: numberFlag('--images', 1000), rebase: numberFlag('--rebase', 100),
+  changed: numberFlag('--changed', 10), maxBuilds: numberFlag('--max-builds', 2) }))
