@@ -40,6 +40,7 @@ async function main(): Promise<void> {
   const names = await modules()
   const only = process.argv.slice(2)
   for (const n of only) if (!names.includes(n)) throw new Error(`no benchmark ${n} (have: ${names.join(', ')})`)
+  const failed: string[] = []
   const kept = new Map((await previous()).map((r) => [r.file ?? r.benchmark, r]))
   for (const name of names) {
     if (only.length && !only.includes(name)) continue
@@ -47,8 +48,14 @@ async function main(): Promise<void> {
     const started = Date.now()
     const mod = (await import(pathToFileURL(`${HERE}${name}.ts`).href)) as { run?: (o: BenchOptions) => Promise<Record<string, unknown>> }
     if (typeof mod.run !== 'function') continue
-    const raw = await mod.run(opts)
-    kept.set(name, { ...normalize(raw, name), file: name, date: new Date().toISOString(), machine: machine(), seconds: Math.round((Date.now() - started) / 1000), options: { ...opts } })
+    try {
+      const raw = await mod.run(opts)
+      kept.set(name, { ...normalize(raw, name), file: name, date: new Date().toISOString(), machine: machine(), seconds: Math.round((Date.now() - started) / 1000), options: { ...opts } })
+    } catch (err) {
+      // One failing benchmark must not lose the others' fresh results: its previous result (if any) stays.
+      failed.push(name)
+      process.stderr.write(`${name} failed: ${(err as Error).stack ?? err}\n`)
+    }
   }
   const results = names.map((n) => kept.get(n)).filter((r): r is StoredResult => !!r)
   const report: Report = { date: new Date().toISOString(), machine: machine(), results }
@@ -65,6 +72,7 @@ async function main(): Promise<void> {
     process.stderr.write(`README not updated: ${(err as Error).message}\n`)
   }
   process.stdout.write(markdown(report))
+  if (failed.length) throw new Error(`failed: ${failed.join(', ')} (their previous results, if any, were kept)`)
 }
 
 main().catch((err) => {
