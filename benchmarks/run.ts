@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   const only = process.argv.slice(2)
   for (const n of only) if (!names.includes(n)) throw new Error(`no benchmark ${n} (have: ${names.join(', ')})`)
   const failed: string[] = []
-  const kept = new Map((await previous()).map((r) => [r.file ?? r.benchmark, r]))
+  const fresh = new Map<string, StoredResult>()
   for (const name of names) {
     if (only.length && !only.includes(name)) continue
     process.stderr.write(`running ${name}...\n`)
@@ -50,13 +50,16 @@ async function main(): Promise<void> {
     if (typeof mod.run !== 'function') continue
     try {
       const raw = await mod.run(opts)
-      kept.set(name, { ...normalize(raw, name), file: name, date: new Date().toISOString(), machine: machine(), seconds: Math.round((Date.now() - started) / 1000), options: { ...opts } })
+      fresh.set(name, { ...normalize(raw, name), file: name, date: new Date().toISOString(), machine: machine(), seconds: Math.round((Date.now() - started) / 1000), options: { ...opts } })
     } catch (err) {
       // One failing benchmark must not lose the others' fresh results: its previous result (if any) stays.
       failed.push(name)
       process.stderr.write(`${name} failed: ${(err as Error).stack ?? err}\n`)
     }
   }
+  // The other modules' results are read only now, so a run of other modules that ended meanwhile is kept.
+  const kept = new Map((await previous()).map((r) => [r.file ?? r.benchmark, r]))
+  for (const [n, r] of fresh) kept.set(n, r)
   const results = names.map((n) => kept.get(n)).filter((r): r is StoredResult => !!r)
   const report: Report = { date: new Date().toISOString(), machine: machine(), results }
   await mkdir(RESULTS, { recursive: true })
