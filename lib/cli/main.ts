@@ -1,4 +1,5 @@
 // The CLI entry: the command table (each command loaded only when it runs), dispatch, errors and exit codes, signals.
+import { setMaxListeners } from 'node:events'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { inspect } from 'node:util'
@@ -167,6 +168,9 @@ const CLEANUP_GRACE_MS = 10_000
  */
 export async function run(): Promise<void> {
   const controller = new AbortController()
+  // Every request, upload and buildpack in flight listens on this one signal (a fleet of 8 images
+  // has dozens at once); Node's leak warning at 11 would be noise on the user's stderr.
+  setMaxListeners(0, controller.signal)
   let caught: (typeof SIGNALS)[keyof typeof SIGNALS] | undefined
   const onSignal = (sig: keyof typeof SIGNALS): void => {
     const s = SIGNALS[sig]

@@ -141,3 +141,11 @@ t.test('rebase: SIGINT while the app config read hangs (manifests answer, blobs 
   await signalled(t, ['rebase', `${h}/apps/a:1`], 'SIGINT', () => blobsHeld.length > 0)
   t.match(blobsHeld[0], /blobs\/sha256:c+/, 'the config read was hanging')
 })
+
+t.test('a fleet of 16 requests in flight on one signal prints no listener-leak warning', async (t) => {
+  const list = join(work, 'sixteen.txt')
+  await writeFile(list, Array.from({ length: 16 }, (_, i) => `${host}/apps/many${i}:1\n`).join(''))
+  const from = held.length
+  const stderr = await signalled(t, ['rebase', '--from', list, '--concurrency', '16'], 'SIGTERM', () => held.length - from >= 16)
+  t.notMatch(stderr, /MaxListenersExceededWarning/)
+})
