@@ -61,6 +61,12 @@ export interface StartRegistryOptions {
   withBlobHost?: boolean
   /** Lifetime of issued tokens (token variant). */
   tokenTtlSeconds?: number
+  /**
+   * `storage.cache.blobdescriptor: inmemory`, as in the config Debian's docker-registry and the
+   * upstream `registry` image ship: blob stats (every blob GET/HEAD, every manifest PUT's check of
+   * its blobs) come from memory instead of the filesystem.
+   */
+  blobDescriptorCache?: boolean
 }
 
 const REGISTRY_BIN = '/usr/bin/docker-registry'
@@ -102,6 +108,7 @@ async function startIn(dir: string, variant: RegistryVariant, opts: StartRegistr
       filesystem: { rootdirectory: rootDir },
       delete: { enabled: true },
       maintenance: { uploadpurging: { enabled: false } },
+      ...(opts.blobDescriptorCache ? { cache: { blobdescriptor: 'inmemory' } } : {}),
     },
   }
   const http: Record<string, unknown> = { secret: randomBytes(16).toString('hex') }

@@ -19,9 +19,9 @@ export interface CountingRegistry {
   stop(): Promise<void>
 }
 
-/** Starts a fresh `http` registry and a counting proxy in front of it. */
-export async function startCountingRegistry(): Promise<CountingRegistry> {
-  const registry = await startRegistry({ variant: 'http' })
+/** Starts a fresh `http` registry (`blobDescriptorCache`: see StartRegistryOptions) and a counting proxy in front of it. */
+export async function startCountingRegistry(opts: { blobDescriptorCache?: boolean } = {}): Promise<CountingRegistry> {
+  const registry = await startRegistry({ variant: 'http', ...opts })
   const proxy = await startFaultProxy(registry.url)
   return {
     host: proxy.host, direct: registry.host, registry, proxy,
