@@ -11,7 +11,7 @@
  */
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import pLimit from 'p-limit'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { makeBaseImages, pushBaseImages, SAMPLES } from '../registry-fixtures/index.js'
@@ -31,6 +31,11 @@ export interface FleetPoint {
   images: number; runs: number; wallMs: Spread; cpuS: Spread; peakRssMiB: Spread; requestsPerImage: number; imagesPerSec: number
   /** CPU the registry spent during the timed runs. */
   registryCpuS?: Spread
+  /**
+   * (lading CPU + registry CPU) / cores, medians: the wall time the run could not beat even with
+   * both processes perfectly parallel; registryOnly is the registry's share alone.
+   */
+  cpuFloorMs?: { both: number; registryOnly: number; cores: number }
   /** The counted run's requests by kind (`GET manifest`, `PUT manifest 400`, `mount`, …). */
   requestsByKind?: Record<string, number>
 }
@@ -133,12 +138,16 @@ export async function run(opts: BenchOptions & { images?: number; fleetOnly?: bo
       const got: FleetRunResult[] = []
       for (let i = 0; i < fleetRuns; i++) got.push(await fleetRun(n, 'direct'))
       const wall = spread(got.map((g) => g.sample.wallMs), 0)
+      const cpuS = spread(got.map((g) => g.sample.cpuS), 2)
+      const registryCpuS = spread(got.map((g) => g.registryCpuS), 2)
+      const cores = availableParallelism()
       scaling.push({
-        images: n, runs: fleetRuns, wallMs: wall, cpuS: spread(got.map((g) => g.sample.cpuS), 2),
-        peakRssMiB: spread(got.map((g) => g.sample.peakRssMiB), 0), registryCpuS: spread(got.map((g) => g.registryCpuS), 2),
+        images: n, runs: fleetRuns, wallMs: wall, cpuS,
+        peakRssMiB: spread(got.map((g) => g.sample.peakRssMiB), 0), registryCpuS,
+        cpuFloorMs: { both: Math.round((cpuS.median + registryCpuS.median) * 1000 / cores), registryOnly: Math.round(registryCpuS.median * 1000 / cores), cores },
         requestsPerImage: round2(counted.requests / n), requestsByKind: counted.byKind, imagesPerSec: Math.round(n / (wall.median / 1000)),
       })
-      process.stderr.write(`  fleet ${n}: ${wall.median} ms (${wall.min}–${wall.max}), ${scaling.at(-1)!.requestsPerImage} requests/image\n`)
+      process.stderr.write(`  fleet ${n}: ${wall.median} ms (${wall.min}–${wall.max}), ${scaling.at(-1)!.requestsPerImage} requests/image, CPU lading ${cpuS.median} s + registry ${registryCpuS.median} s\n`)
     }
     const scenarios = {
       firstRollout: { images: max, requestsPerImage: round2(firstRollout.requests / max), requestsByKind: firstRollout.byKind,
