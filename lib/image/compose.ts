@@ -56,11 +56,13 @@ export function imageFromComputedParts(compute: () => Promise<ImageParts>): Imag
 /** The parts of an existing image, with a deep copy of its config so edits never reach `base`. */
 export async function partsOf(base: Image): Promise<ImageParts> {
   const [manifest, config, rawConfig, layers] = await Promise.all([base.manifest(), base.config(), base.rawConfig(), base.layers()])
+  // A config is JSON data: its JSON text, needed anyway, makes the deep copy (cheaper than structuredClone).
+  const json = JSON.stringify(config)
   const parts: ImageParts = {
     family: familyOf(manifest.mediaType ?? (await base.mediaType())),
-    config: structuredClone(config),
+    config: JSON.parse(json) as ImageConfig,
     layers: manifest.layers.map((descriptor, i) => ({ descriptor, layer: layers[i]! })),
-    original: { rawConfig, json: JSON.stringify(config) },
+    original: { rawConfig, json },
   }
   if (manifest.subject) parts.subject = manifest.subject
   if (manifest.annotations) parts.annotations = { ...manifest.annotations }

@@ -2,7 +2,7 @@
  * image without reading any layer bytes — a diff_ids prefix check, then a config stitch.
  */
 import type { Digest } from '../digest/index.js'
-import type { History } from '../oci/index.js'
+import type { History, ImageConfig } from '../oci/index.js'
 import { imageFromComputedParts, partsOf } from './compose.js'
 import { NotBasedOnError } from './errors.js'
 import type { Image } from './model.js'
@@ -21,8 +21,11 @@ const PLATFORM_FIELDS = ['architecture', 'os', 'variant', 'os.version', 'os.feat
  * same way (the split in the image's history is after as many layer entries as the old base has
  * layers); os/architecture/variant/os.version/os.features from the new base; the rest of the
  * image's config and its manifest family and annotations kept. Layer descriptors are reused.
+ * `edit` (the rebaser's label and history rewrite) changes the stitched config before it is
+ * serialised: the same result as withConfig on top, without serialising and hashing the
+ * intermediate image's config and manifest first.
  */
-export async function rebase(image: Image, oldBase: OldBase, newBase: Image): Promise<Image> {
+export async function rebase(image: Image, oldBase: OldBase, newBase: Image, edit?: (config: ImageConfig) => ImageConfig): Promise<Image> {
   const [img, nb] = await Promise.all([partsOf(image), partsOf(newBase)])
   const ids = img.config.rootfs.diff_ids
   let keep: number
@@ -53,7 +56,7 @@ export async function rebase(image: Image, oldBase: OldBase, newBase: Image): Pr
   config.history = [...baseHistory, ...upperHistory]
   return imageFromComputedParts(async () => ({
     ...img,
-    config,
+    config: edit ? edit(config) : config,
     layers: [...nb.layers, ...img.layers.slice(keep)],
     original: undefined,
   }))

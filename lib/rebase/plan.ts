@@ -3,7 +3,7 @@
  * configs only, never layer bytes; writes nothing (rebase.ts pushes the plan).
  */
 import type { Digest } from '../digest/index.js'
-import { rebase, withConfig, type Image } from '../image/index.js'
+import { rebase, type Image } from '../image/index.js'
 import type { ImageConfig, ImageManifest, Parsed, Platform, Repository } from '../oci/index.js'
 import {
   checkRebase, decodeLifecycleMetadata, encodeLifecycleMetadata, labelRunImageCandidates, LABELS, pickReadable,
@@ -174,7 +174,7 @@ export async function planImageRebase(repo: Repository, parsed: Parsed<ImageMani
   if (sameLayers && plan.old.digest === newBase.digest) return plan
 
   const newMd = rebasedLifecycleMetadata(md, plan.new.topLayer, newBase.reference, check.nameMatched === false ? newBase.name : undefined)
-  plan.next = withConfig(await rebase(app, { topLayerDiffId: md.runImage.topLayer as Digest }, newBase.image), (c) => {
+  plan.next = await rebase(app, { topLayerDiffId: md.runImage.topLayer as Digest }, newBase.image, (c) => {
     const labels = rebasedLabels(c.config?.Labels, newBase.config.config?.Labels)
     labels[LABELS.LIFECYCLE_METADATA] = encodeLifecycleMetadata(newMd)
     return {

@@ -81,3 +81,16 @@ t.test('history without entries is padded', async (t) => {
   await validateImage(out)
   t.same((await out.config()).history?.map((h) => h.created_by), ['base 0', 'CMD base', undefined, undefined])
 })
+
+t.test('an edit passed to rebase gives the bytes withConfig on top gives', async (t) => {
+  const oldBase = await baseImage(2)
+  const app = await appOn(oldBase)
+  const newBase = await baseImage(3, { os: 'linux', architecture: 'arm64', variant: 'v8' } as never, 'docker')
+  const edit = (c: import('../../lib/oci/index.js').ImageConfig) => ({ ...c, created: '1980-01-01T00:00:01Z', config: { ...c.config, Labels: { a: 'b' } } })
+  const direct = await rebase(app, { topLayerDiffId: (await oldBase.config()).rootfs.diff_ids.at(-1)! }, newBase, edit)
+  const onTop = withConfig(await rebase(app, { topLayerDiffId: (await oldBase.config()).rootfs.diff_ids.at(-1)! }, newBase), edit)
+  await validateImage(direct)
+  t.equal(await direct.digest(), await onTop.digest())
+  t.same(Buffer.from(await direct.rawConfig()), Buffer.from(await onTop.rawConfig()))
+  t.same((await app.config()).config?.Labels, undefined, 'the input image is untouched')
+})
