@@ -1,11 +1,11 @@
 /**
- * Benchmark: what the loopback registry (Debian's docker-registry, distribution 2.8.2) spends in
+ * Probe (not a peer comparison, so not in `npm run bench`): what the loopback registry (Debian's docker-registry, distribution 2.8.2) spends in
  * CPU per request of each kind a fleet rebase sends, with a client that costs next to nothing
  * (node:http, keep-alive, 8 in flight), under the fixture's config and under the config Debian
  * ships (its `storage.cache.blobdescriptor: inmemory`). From these, the registry's share of a
  * 1,000-image fleet rebase (GET manifest, GET config, POST + PUT config, PUT manifest per image)
  * and the wall time no client can beat on this machine: that CPU spread over every core.
- * Usage: npx tsx benchmarks/registry-cpu.ts [--ops 1000]
+ * Usage: npx tsx benchmarks/probes/registry-cpu.ts [--ops 1000]
  */
 import { createHash } from 'node:crypto'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
@@ -13,8 +13,8 @@ import http from 'node:http'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pLimit from 'p-limit'
-import { makeBaseImages, pushBaseImages, startRegistry } from '../registry-fixtures/index.js'
-import { numberFlag, runAsScript } from './lib/main.js'
+import { makeBaseImages, pushBaseImages, startRegistry } from '../../registry-fixtures/index.js'
+import { numberFlag, runAsScript } from '../lib/main.js'
 
 const MT = 'application/vnd.oci.image.manifest.v1+json'
 const KINDS = ['POST + PUT config', 'PUT manifest', 'GET manifest', 'GET config', 'HEAD blob', 'GET /v2/'] as const
