@@ -1,14 +1,24 @@
 // Guards issue #10 "Sandbox": a buildpack tries to read every secret on the host and fails the test if one read succeeds; once as root, once as a non-root user.
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { chmodSync, chownSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
-import { join } from 'node:path'
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { dirname, join, relative } from 'node:path'
 import { createSandboxRunner } from '../../lib/runner/index.js'
+import { stageParent } from '../../lib/runner/privilege.js'
 import { secretPaths } from '../../lib/cli/main.js'
 import { tlsMaterial } from '../../registry-fixtures/index.js'
 
 const SELF = fileURLToPath(import.meta.url)
+const REPO = fileURLToPath(new URL('../..', import.meta.url))
+
+/** Whether a user who is neither owner nor group can reach `p` (every ancestor searchable by others). */
+function reachableByOthers(p: string): boolean {
+  for (let d = p; ; d = dirname(d)) {
+    if ((statSync(d).mode & 0o001) === 0) return false
+    if (d === dirname(d)) return true
+  }
+}
 const CHILD = process.env.LADING_SECRETS_CHILD === '1'
 const isRoot = process.getuid!() === 0
 const TEST_USER = 'lading-sandbox-test'
@@ -95,10 +105,26 @@ if (CHILD) {
     const work = join(base, 'child-cwd')
     mkdirSync(work)
     chownSync(work, uid, gid)
-    const child = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), SELF], {
-      uid, gid, encoding: 'utf8', cwd: work, timeout: 120_000,
-      env: { PATH: process.env.PATH, LADING_SECRETS_CHILD: '1', LADING_SECRETS_BASE: base, LADING_SECRETS_EXTRA: extra, HOME: '/nonexistent' },
-    })
+    const env2 = { PATH: process.env.PATH, LADING_SECRETS_CHILD: '1', LADING_SECRETS_BASE: base, LADING_SECRETS_EXTRA: extra, HOME: '/nonexistent' }
+    const tsx = fileURLToPath(import.meta.resolve('tsx'))
+    let child
+    if (reachableByOthers(REPO)) {
+      child = spawnSync(process.execPath, ['--import', pathToFileURL(tsx).href, SELF], { uid, gid, encoding: 'utf8', cwd: work, timeout: 120_000, env: env2 })
+    } else {
+      // A clone in a 0700 dir (root's home, mktemp -d): the test user cannot reach it. It sees the
+      // repo at a reachable path instead: an overlay on it (so the root's mode can be opened without
+      // touching the clone) in a private mount namespace that ends with the child.
+      const mirror = mkdtempSync(join(await stageParent(), 'lading-repo-'))
+      t.teardown(() => rmSync(mirror, { recursive: true, force: true }))
+      chmodSync(mirror, 0o755)
+      for (const d of ['u', 'w', 'm']) mkdirSync(join(mirror, d))
+      const at = (p: string): string => join(mirror, 'm', relative(REPO, p))
+      // tap's process tracker adds its own --import (a path in the unreachable clone) to NODE_OPTIONS.
+      const script = 'unset NODE_OPTIONS; mount -t overlay overlay -o "lowerdir=$1,upperdir=$2/u,workdir=$2/w" "$2/m" && ' +
+        'chmod 755 "$2/m" && shift 2 && exec setpriv --reuid="$1" --regid="$2" --clear-groups -- "$3" --import "$4" "$5"'
+      child = spawnSync('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', REPO, mirror,
+        String(uid), String(gid), process.execPath, pathToFileURL(at(tsx)).href, at(SELF)], { encoding: 'utf8', cwd: work, timeout: 120_000, env: env2 })
+    }
     t.equal(child.status, 0, `the non-root run passed:\n${child.stdout}\n${child.stderr}`)
     t.match(child.stdout, /# \{ total: 1, pass: 1 \}/, 'the non-root run ran its test and it passed')
   })

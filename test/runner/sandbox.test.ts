@@ -1,11 +1,12 @@
 import t from 'tap'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { bwrapArgs, createSandboxRunner, probeSandbox, type SandboxOptions } from '../../lib/runner/sandbox.js'
 import type { RunOptions } from '../../lib/runner/types.js'
+import { stageParent } from '../../lib/runner/privilege.js'
 
 const ENV = { PATH: '/usr/bin:/bin' }
 // tap's process-info hook adds these to every child spawned under test; lading adds nothing
@@ -175,15 +176,21 @@ t.test('a build image rootfs', async (t) => {
 })
 
 t.test('errors', async (t) => {
-  const dir = t.testdir({ 'fake-bwrap': '#!/bin/sh\necho "bwrap: setting up uid map: Permission denied" >&2\nexit 1\n' })
-  chmodSync(join(dir, 'fake-bwrap'), 0o755)
+  const dir = t.testdir({})
+  // As root, bwrap runs as the build user: the fake one must sit where every user can reach it
+  // (a clone in a 0700 dir, such as root's home, is not).
+  const reach = mkdtempSync(join(await stageParent(), 'lading-fake-bwrap-'))
+  t.teardown(() => rmSync(reach, { recursive: true, force: true }))
+  chmodSync(reach, 0o755)
+  writeFileSync(join(reach, 'fake-bwrap'), '#!/bin/sh\necho "bwrap: setting up uid map: Permission denied" >&2\nexit 1\n')
+  chmodSync(join(reach, 'fake-bwrap'), 0o755)
   const base: SandboxOptions = { binds: [], uid: 1000, gid: 1000, network: false }
   const missing = createSandboxRunner({ ...base, bwrap: join(dir, 'nope') })
   await t.rejects(missing.prepare(), { code: 'ERR_SANDBOX_UNAVAILABLE' }, 'prepare() rejects as the first run would')
   await missing.close()
   await t.rejects(runOnce({ ...base, bwrap: join(dir, 'nope') }, 'true', [], { cwd: '/', env: ENV }),
     { code: 'ERR_SANDBOX_UNAVAILABLE', message: /bubblewrap.*--no-sandbox/s })
-  await t.rejects(runOnce({ ...base, bwrap: join(dir, 'fake-bwrap') }, 'true', [], { cwd: '/', env: ENV }),
+  await t.rejects(runOnce({ ...base, bwrap: join(reach, 'fake-bwrap') }, 'true', [], { cwd: '/', env: ENV }),
     { code: 'ERR_SANDBOX_UNAVAILABLE', message: /uid map/ })
   await t.rejects(runOnce({ ...base, binds: [{ source: join(dir, 'missing'), target: '/workspace' }] }, 'true', [], { cwd: '/', env: ENV }),
     { code: 'ERR_SANDBOX_SETUP', message: /missing/ })
