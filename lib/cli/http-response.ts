@@ -4,13 +4,17 @@
  */
 import { Readable } from 'node:stream'
 
-/** The fields of undici's request options that lib/registry sets. */
-export interface RequestOptions {
+/** What undici's request API hands a dispatcher (the fields lib/registry sets). */
+export interface DispatchOptions {
   origin: string | URL
   path: string
   method: string
   headers?: Record<string, string | string[] | undefined> | null
   body?: Uint8Array | string | Readable | null
+}
+
+/** The fields of undici's request options that lib/registry sets. */
+export interface RequestOptions extends DispatchOptions {
   signal?: AbortSignal | null
 }
 
@@ -21,17 +25,28 @@ export interface Response {
   body: ResponseBody
 }
 
-/** The undici handler callbacks a dispatcher calls (see http-transport.ts). */
-interface Handler {
-  onConnect(abort: (err?: Error) => void, context: unknown): void
-  onHeaders(status: number, rawHeaders: string[], resume: () => void, statusText: string): boolean
-  onData(chunk: Buffer): boolean
-  onComplete(trailers: string[]): void
-  onError(err: Error): void
+/** undici's request handler, as its `request()` API passes it to `dispatch`. */
+export interface DispatchHandler {
+  onConnect?(abort: (err?: Error) => void, context: unknown): void
+  onHeaders?(status: number, rawHeaders: string[], resume: () => void, statusText: string): boolean | void
+  onData?(chunk: Buffer): boolean | void
+  onComplete?(trailers: string[]): void
+  onError?(err: Error): void
 }
 
 /** Something that sends one request and reports through undici's handler callbacks. */
-export type Dispatch = (opts: RequestOptions, handler: Handler) => boolean
+export type Dispatch = (opts: DispatchOptions, handler: DispatchHandler) => boolean
+
+/** An error with one of the codes lib/registry's retry rules know from undici. */
+export function coded(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code })
+}
+
+/** Why `signal` aborted, as an Error (undici's UND_ERR_ABORTED when its reason is not one). */
+export function reasonOf(signal: AbortSignal | undefined): Error {
+  const r: unknown = signal?.reason
+  return r instanceof Error ? r : coded('UND_ERR_ABORTED', 'Request aborted')
+}
 
 // undici's BodyReadable dump(): read this much of a body nobody wants before dropping the connection.
 const DUMP_LIMIT = 128 * 1024
@@ -60,7 +75,7 @@ export class ResponseBody extends Readable {
 
   // Like undici's: a body dropped before its end cuts the request, so its socket is not left paused.
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    if (!this.#complete) this.#abort(err ?? aborted())
+    if (!this.#complete) this.#abort(err ?? coded('UND_ERR_ABORTED', 'Request aborted'))
     cb(err)
   }
 
@@ -126,11 +141,4 @@ export function request(dispatch: Dispatch, opts: RequestOptions): Promise<Respo
       },
     })
   })
-}
-
-const aborted = (): Error => Object.assign(new Error('Request aborted'), { code: 'UND_ERR_ABORTED' })
-
-function reasonOf(signal: AbortSignal): Error {
-  const r: unknown = signal.reason
-  return r instanceof Error ? r : aborted()
 }

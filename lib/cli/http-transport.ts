@@ -4,26 +4,7 @@
  * costs a one-off command ~60 ms of CPU, more than its requests take on a near registry.
  */
 import type { ClientRequest, IncomingMessage, Agent as HttpAgent, RequestOptions } from 'node:http'
-import type { Readable } from 'node:stream'
-import { request, type RequestOptions as ApiRequestOptions, type Response } from './http-response.js'
-
-/** What undici's request API hands a dispatcher (the fields lib/registry sets). */
-export interface DispatchOptions {
-  origin: string | URL
-  path: string
-  method: string
-  headers?: Record<string, string | string[] | undefined> | null
-  body?: Uint8Array | string | Readable | null
-}
-
-/** undici's request handler, as its `request()` API passes it to `dispatch`. */
-export interface DispatchHandler {
-  onConnect?(abort: (err?: Error) => void, context: unknown): void
-  onHeaders?(status: number, rawHeaders: string[], resume: () => void, statusText: string): boolean | void
-  onData?(chunk: Buffer): boolean | void
-  onComplete?(trailers: string[]): void
-  onError?(err: Error): void
-}
+import { coded, reasonOf, request, type DispatchHandler, type DispatchOptions, type RequestOptions as ApiRequestOptions, type Response } from './http-response.js'
 
 /** Options for {@link NodeHttpDispatcher}. */
 export interface NodeHttpOptions {
@@ -43,11 +24,6 @@ export interface NodeHttpOptions {
 type HttpModule = typeof import('node:http')
 type HttpsModule = typeof import('node:https')
 
-/** An error with one of the codes lib/registry's retry rules know from undici. */
-function coded(code: string, message: string): Error {
-  return Object.assign(new Error(message), { code })
-}
-
 /**
  * A Dispatcher over node:http (keep-alive, unlimited sockets per host, like undici's Agent).
  * node:https and TLS load only when an https URL is first asked for. Error codes match undici's
@@ -63,13 +39,8 @@ export class NodeHttpDispatcher {
   constructor(opts: NodeHttpOptions = {}) {
     this.#opts = opts
     opts.signal?.addEventListener('abort', () => {
-      for (const abort of [...this.#inFlight]) abort(this.#reason())
+      for (const abort of [...this.#inFlight]) abort(reasonOf(this.#opts.signal))
     }, { once: true })
-  }
-
-  #reason(): Error {
-    const r: unknown = this.#opts.signal?.reason
-    return r instanceof Error ? r : coded('UND_ERR_ABORTED', 'Request aborted')
   }
 
   #agent(url: URL): { mod: HttpModule | HttpsModule; agent: HttpAgent } {
@@ -107,7 +78,7 @@ export class NodeHttpDispatcher {
     handler.onConnect?.(abort, null)
     if (settled) return true
     if (this.#opts.signal?.aborted) {
-      fail(this.#reason())
+      fail(reasonOf(this.#opts.signal))
       return true
     }
     if (this.#closed) {
