@@ -5,10 +5,9 @@
 import type { Readable } from 'node:stream'
 import tarStream from 'tar-stream'
 import type { Image, Layer } from '../image/index.js'
-import type { ImageConfig } from '../oci/index.js'
+import { readAll, type ImageConfig } from '../oci/index.js'
 import { compareSemver } from '../buildpack/index.js'
 import { parseOrder } from '../platform/index.js'
-import { readAll } from '../remote/index.js'
 import { DistributionError } from './errors.js'
 import {
   readBuilderMetadata, readBuildpackageMetadata, readModuleLayers, readOrderLabel, LABELS,

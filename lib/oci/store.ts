@@ -45,6 +45,11 @@ export interface BlobStore {
    * one or two round trips where put, which asks, takes up to three.
    */
   putNew?(bytes: Uint8Array, expect: Partial<Descriptor>, opts?: PutBlobOptions): Promise<Descriptor>
+  /**
+   * True when this machine keeps a copy of blob `d` (lading's cache of small JSON blobs it pushed
+   * or read): a hint that the blob was seen before, never proof that the store holds it.
+   */
+  cached?(d: Digest): boolean
 }
 
 /** Options of ManifestStore.putWithBlobs. */

@@ -52,6 +52,8 @@ export interface ImagePlan {
   next?: Image
   /** Blobs the app's repository is known to hold: the old manifest's layers and config. */
   held: ReadonlySet<string>
+  /** The app's config was in this machine's blob cache before the plan read it: the machine knows this image's history. */
+  appConfigCached?: boolean
   /** Bytes that move to write `next`: its config, and base layers copied from another registry. */
   bytes: { config: number; copy: number; mount: number }
   warnings: string[]
@@ -143,6 +145,8 @@ async function chooseRunImage(md: LayersMetadata, platform: Platform, opts: Plan
  */
 export async function planImageRebase(repo: Repository, parsed: Parsed<ImageManifest>, display: string, opts: PlanOptions): Promise<ImagePlan> {
   const app = imageFromManifest(repo, parsed, opts.signal)
+  // Asked before the read, which fills the cache.
+  const appConfigCached = repo.blobs.cached?.(parsed.value.config.digest) ?? false
   const config = await app.config()
   const md = readLabel(config, display)
   const platform: Platform = definedOnly({ os: config.os ?? '', architecture: config.architecture ?? '', variant: config.variant || undefined })
@@ -164,7 +168,7 @@ export async function planImageRebase(repo: Repository, parsed: Parsed<ImageMani
   const nbIds = newBase.config.rootfs.diff_ids
   const ids = config.rootfs.diff_ids
   const plan: ImagePlan = {
-    display, platform, oldDigest: parsed.descriptor.digest, newBase, warnings,
+    display, platform, oldDigest: parsed.descriptor.digest, newBase, warnings, appConfigCached,
     held: new Set([parsed.value.config.digest, ...parsed.value.layers.map((l) => l.digest)]),
     old: { reference: md.runImage.reference, digest: digestOf(md.runImage.reference), layers: keep, topLayer: md.runImage.topLayer },
     new: { name: newBase.name, reference: newBase.reference, digest: newBase.digest, layers: nbIds.length, topLayer: nbIds.at(-1) ?? '' },

@@ -6,6 +6,8 @@
  * run image's layers the repository has not seen); the second image asks, and so does every
  * 32nd after it, and the run follows what those answers showed: in a fleet the images mostly
  * agree (a run image already mounted everywhere, or a rollback to configs written before).
+ * Where lading's config cache knows an image, its configs are decided by what the cache holds
+ * instead, with no probe (push.ts, decideConfig); the config tally serves the images it does not.
  */
 
 /** How often an image asks even when the run is not asking (a change of pattern gets noticed). */

@@ -85,7 +85,7 @@ export async function pushRebased(repo: Repository, plan: ImagePlan, tags: reado
 
   // What the manifest PUT may ask about instead of writing it first.
   const ask = repo.manifests.putWithBlobs && opts.hints
-  const askConfig = Boolean(ask) && opts.hints!.ask('config')
+  const { askConfig, configHinted } = ask ? decideConfig(repo, plan, manifest.config.digest, opts.hints!) : { askConfig: false, configHinted: false }
   const askLayers = Boolean(ask) && baseLayers.size > 0 && opts.hints!.ask(`layers ${plan.new.reference}`)
   const unsure: Digest[] = [...(askConfig ? [manifest.config.digest] : []), ...(askLayers ? baseLayers.keys() : [])]
   await write([...(askConfig ? [] : [manifest.config.digest]), ...(askLayers ? [] : baseLayers.keys())])
@@ -104,7 +104,7 @@ export async function pushRebased(repo: Repository, plan: ImagePlan, tags: reado
       for (const d of unsure) if (!supplied.has(d)) exists(d === manifest.config.digest ? manifest.config : manifest.layers[baseLayers.get(d)!]!)
       if (r.asked) {
         const tally = (ds: Digest[]): [number, number] => [ds.filter((d) => !supplied.has(d)).length, ds.filter((d) => supplied.has(d)).length]
-        if (askConfig) opts.hints!.record('config', ...tally([manifest.config.digest]))
+        if (askConfig && configHinted) opts.hints!.record('config', ...tally([manifest.config.digest]))
         if (askLayers) opts.hints!.record(`layers ${plan.new.reference}`, ...tally([...baseLayers.keys()]))
       }
     } catch (err) {
@@ -114,4 +114,22 @@ export async function pushRebased(repo: Repository, plan: ImagePlan, tags: reado
   }
   // The registry took the manifest: it holds every blob the manifest names.
   for (const d of baseLayers.keys()) opts.held?.add(repo.name, d)
+}
+
+/**
+ * Whether the manifest PUT asks about the new config rather than writing it first. With a local
+ * blob cache this machine's history decides: a config it pushed or read before is likely in the
+ * repository (a rollback), so it is asked about; a config it has never seen, for an image whose
+ * current config it knows, was made by this rebase and is written first, with no probe (the
+ * PUT manifest 400 that PushHints' exploration costs every 32nd image). Without a cache, or for
+ * an image this machine never saw (another machine may have written its configs), PushHints
+ * decides from what the run has shown, and only then is the answer recorded there.
+ */
+function decideConfig(repo: Repository, plan: ImagePlan, config: Digest, hints: PushHints): { askConfig: boolean; configHinted: boolean } {
+  const cached = repo.blobs.cached
+  if (cached) {
+    if (cached.call(repo.blobs, config)) return { askConfig: true, configHinted: false }
+    if (plan.appConfigCached) return { askConfig: false, configHinted: false }
+  }
+  return { askConfig: hints.ask('config'), configHinted: true }
 }

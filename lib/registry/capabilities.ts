@@ -46,6 +46,9 @@ interface FileShape {
 const SETS = ['chunked', 'refusedMounts', 'validatesManifests', 'singlePostIgnored'] as const
 
 const DEFAULT_TTL_MS = 7 * 24 * 3600 * 1000
+// Facts kept per kind: a CI machine that meets a new loopback registry (a new port) every test run
+// would otherwise read and rewrite hundreds of pings, all of them dead, for a week.
+const MAX_FACTS = 200
 
 const empty = (): FileShape => ({ version: 1, chunked: {}, refusedMounts: {}, validatesManifests: {}, singlePostIgnored: {}, pings: {} })
 
@@ -89,6 +92,13 @@ function keptPing(v: unknown): KeptPing | undefined {
   return { base, challenge: { scheme: c.scheme, params } }
 }
 
+/** The MAX_FACTS most recently stamped entries of `o`. */
+function newest<V>(o: Record<string, V>, stamp: (e: [string, V]) => number): Record<string, V> {
+  const entries = Object.entries(o)
+  if (entries.length <= MAX_FACTS) return o
+  return Object.fromEntries(entries.sort((a, b) => stamp(b) - stamp(a)).slice(0, MAX_FACTS))
+}
+
 /** The parts of a ping worth keeping: no per-request scope or error parameters. */
 export function pingToKeep(base: string, challenge: Challenge | undefined): KeptPing {
   if (!challenge) return { base }
@@ -123,6 +133,8 @@ export function loadCapabilities(file: string | undefined, o: { now?: () => numb
       for (const [k, ks] of added) for (const x of ks) cur[k][x] = t
       for (const [k, p] of changedPings) cur.pings[k] = { ...p, t }
       for (const k of forgotten) delete cur.pings[k]
+      for (const k of SETS) cur[k] = newest(cur[k], ([, t]) => t)
+      cur.pings = newest(cur.pings, ([, p]) => p.t)
       try {
         mkdirSync(dirname(file), { recursive: true })
         const tmp = `${file}.${process.pid}.tmp`

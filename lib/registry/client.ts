@@ -18,6 +18,7 @@ import { RegistrySession, type TransferStats } from './session.js'
 import { listTags } from './tags.js'
 import { putBlob, type BlobBody, type RegistryPutOptions } from './upload.js'
 import { uploadStateStore } from './upload-state.js'
+import { JsonBlobCache, withJsonBlobCache } from './json-blob-cache.js'
 import { definedOnly } from '../defined.js'
 
 /** Options for createRegistryClient. */
@@ -44,6 +45,8 @@ export interface RegistryClientOptions {
   capabilitiesFile?: string
   /** A directory keeping interrupted uploads (session Location + acknowledged offset) so the next run resumes them. */
   uploadStateDir?: string
+  /** A directory keeping the small JSON blobs (configs) pushed and read, so later runs skip their GETs (JsonBlobCache). */
+  jsonBlobCacheDir?: string
   /**
    * Chunk size that makes large streamed uploads resumable across processes (see RepoContext);
    * default RESUMABLE_CHUNK_SIZE with an uploadStateDir, else 0 (one streamed PATCH).
@@ -102,6 +105,7 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
   const sessions = new Map<string, RegistrySession>()
   const caps = loadCapabilities(opts.capabilitiesFile, { log })
   const uploads = opts.uploadStateDir ? uploadStateStore(opts.uploadStateDir) : undefined
+  const jsonBlobs = opts.jsonBlobCacheDir ? new JsonBlobCache(opts.jsonBlobCacheDir) : undefined
   let closing: Promise<void> | undefined
   const chunkedRegistries = caps.chunked
   const streamOnly = new Set<string>()
@@ -131,12 +135,14 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
         resumableChunkSize: Math.max(0, opts.resumableChunkSize ?? (uploads ? RESUMABLE_CHUNK_SIZE : 0)), uploads,
         resumableChunkSeconds: Math.max(0, opts.resumableChunkSeconds ?? RESUMABLE_CHUNK_SECONDS),
       })
-      return repositoryOf(ctx)
+      return jsonBlobs ? withJsonBlobCache(repositoryOf(ctx), jsonBlobs) : repositoryOf(ctx)
     },
     // Idempotent: callers and their cleanup handlers may both close.
     close: () => (closing ??= (async () => {
       caps.save()
       await dispatchers.close()
+      // A prune cut short by exit would never finish where every command is short: wait for it (at most once an hour).
+      await jsonBlobs?.settled()
     })()),
   }
 }

@@ -85,8 +85,11 @@ t.test('registry --bom: the CycloneDX SBOMs of procs (buildpack) and deps (a lay
   t.ok(md.sbom?.sha, 'the build wrote an SBOM layer')
   const mark = proxy.requests.length
   const got = await inspectJson(image, ['--bom'])
+  const configDigest = JSON.parse((await runCli(['manifest', `${reg.host}/app:1`])).stdout).config.digest
   const blobGets = proxy.requests.slice(mark).filter((q) => q.method === 'GET' && /\/blobs\/sha256:/.test(q.path))
-  t.equal(blobGets.length, 2, 'the config and the SBOM layer, nothing else')
+  // The config was just read by `lading config`, so lading's config cache usually answers for it.
+  t.equal(blobGets.filter((q) => !q.path.endsWith(configDigest)).length, 1, 'the SBOM layer, and no other layer')
+  t.ok(blobGets.length <= 2, 'at most the config besides')
   const cdx = got.sbom?.find((d) => d.buildpack === 'lading-test_procs' && d.path.endsWith('/sbom.cdx.json'))
   t.ok(cdx, 'a CycloneDX document is listed')
   t.equal(cdx?.format, 'cyclonedx')

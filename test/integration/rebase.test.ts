@@ -76,8 +76,8 @@ t.test('rebase onto the patched run image: config + manifest only, no layer read
   t.equal(uploaded(mark), configSize, 'uploaded bytes = the new config blob')
   t.equal(out.images[0].bytes.uploaded, configSize)
   const layerDigests = new Set([...appManifest.layers, ...v2Manifest.layers].map((l: { digest: string }) => l.digest))
+  // Config GETs only, and none at all when lading's config cache holds them (this run's build pushed the app's, `lading config` read the run images').
   const blobGets = since(mark).filter((q) => q.method === 'GET' && /\/blobs\/sha256:/.test(q.path))
-  t.ok(blobGets.length > 0)
   t.notOk(blobGets.some((q) => layerDigests.has(q.path.replace(/^.*\/blobs\//, ''))), 'no layer blob read')
   const appIds: string[] = before.rootfs.diff_ids.slice(v1.rootfs.diff_ids.length)
   t.same(after.rootfs.diff_ids, [...v2.rootfs.diff_ids, ...appIds], 'new base, then the app layers unchanged')

@@ -1,12 +1,15 @@
 import t from 'tap'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { appendLayers, imageFromParts, layerFromBytes, withConfig } from '../../lib/image/index.js'
+import { appendLayers, imageFromParts, layerFromBytes, withConfig, withLabels, type Image } from '../../lib/image/index.js'
 import { openLayout } from '../../lib/layout/index.js'
 import { type RebaseTarget, RunImageCache, rebaseFleet } from '../../lib/rebase/index.js'
 import { emptyLayersMetadata, encodeLifecycleMetadata, LABELS } from '../../lib/platform/index.js'
-import { pushImage } from '../../lib/remote/index.js'
+import { fetchImage, pushImage } from '../../lib/remote/index.js'
+import { parseReference } from '../../lib/oci/index.js'
+import { createRegistryClient } from '../../lib/registry/index.js'
+import { startFaultProxy, startRegistry } from '../../registry-fixtures/index.js'
 
 let dir: string
 t.beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'lading-fleet-')) })
@@ -104,4 +107,83 @@ t.test('a failure part-way (config upload, manifest by digest) leaves the tag wh
     t.match(items[0], { ok: false, reason: /failed/ })
     t.equal((await f.repo.manifests.get('app0')).descriptor.digest, before, 'tag not moved')
   }
+})
+
+t.test('on a registry with the config cache: a warm fleet rebase is 4 requests per image, a cold one 5; a damaged entry falls back', async (t) => {
+  const reg = await startRegistry({ variant: 'http' })
+  t.teardown(() => reg.stop())
+  const p = await startFaultProxy(reg.url)
+  t.teardown(() => p.stop())
+  const host = p.host
+  const seed = createRegistryClient({})
+  t.teardown(() => seed.close())
+  const plain = (name: string) => seed.repository({ registry: host, repository: name })
+  const runImage = (v: string) => imageFromParts({ config: { Labels: { 'io.buildpacks.stack.id': 'st' } }, layers: [layerFromBytes(Buffer.from(`${v} a`)), layerFromBytes(Buffer.from(`${v} b`))] })
+  const run = runImage('v1')
+  // What lading learns about a registry (here: it refuses manifests naming layers it lacks) is kept between runs, as the CLI keeps it.
+  const facts = join(dir, 'registries.json')
+  await pushImage(plain('run'), run, ['current'])
+  const md = emptyLayersMetadata()
+  md.runImage = { topLayer: (await run.config()).rootfs.diff_ids[1]!, reference: `${host}/run@${await run.digest()}`, image: `${host}/run:current`, mirrors: [] }
+  const N = 8
+  for (let i = 0; i < N; i++) {
+    const app = withConfig(appendLayers(run, { layer: layerFromBytes(Buffer.from('app layer')) }), (c) => ({
+      ...c, config: { Env: ['CNB_PLATFORM_API=0.13'], Labels: { ...c.config?.Labels, [LABELS.LIFECYCLE_METADATA]: encodeLifecycleMetadata(md), n: String(i) } },
+    }))
+    await pushImage(plain(`app${i}`), app, ['1'], { mountFrom: [`${host}/run`] })
+  }
+  const refs = Array.from({ length: N }, (_, i) => `app${i}`)
+  // Each rebase: a new client (one CLI run), the run image's layers unchanged and its config new, so every image needs a new config and manifest.
+  const rebaseAll = async (cacheDir: string, runImage: Image) => {
+    await pushImage(plain('run'), runImage, ['current'])
+    const c = createRegistryClient({ capabilitiesFile: facts, jsonBlobCacheDir: cacheDir })
+    const repo = (r: { registry: string; repository: string }) => c.repository(r)
+    const runImages = new RunImageCache(async (name) => {
+      const r = parseReference(name)
+      return { repo: repo(r), identifier: r.digest || r.tag || 'latest' }
+    })
+    const open = async (name: string): Promise<RebaseTarget> => ({ repo: repo({ registry: host, repository: name }), identifier: '1', tags: ['1'], display: name, registry: host })
+    const from = p.requests.length
+    const out = await rebaseFleet(refs, open, { runImages, fleetConcurrency: 3 })
+    await c.close()
+    const app = p.requests.slice(from).filter((q) => /\/v2\/app\d+\//.test(q.path))
+    const kinds = (re: RegExp, method: string) => app.filter((q) => q.method === method && re.test(q.path)).length
+    return { ...out, perImage: app.length / N, configGets: kinds(/\/blobs\/sha256:/, 'GET'), refused: app.filter((q) => q.status === 400).length }
+  }
+  const v2 = runImage('v2')
+  const patch = (n: string) => withLabels(v2, { patch: n })
+  const first = await rebaseAll(join(dir, 'first'), v2)
+  t.equal(first.summary.rebased, N, 'first rollout: the new layers are mounted, and the registry shows it checks manifests')
+  const cold = await rebaseAll(join(dir, 'cold'), patch('1'))
+  t.equal(cold.summary.rebased, N)
+  t.equal(cold.configGets, N, 'cold cache: every app config is read')
+  // The run's second image asks about its config (PushHints' probe for configs another machine wrote): one 400, once.
+  t.ok(cold.perImage <= 5 + 1 / N, `cold cache: GET manifest, GET config, POST + PUT config, PUT manifest (${cold.perImage} per image)`)
+
+  const warmDir = join(dir, 'warm')
+  await rebaseAll(warmDir, patch('2'))
+  const warm = await rebaseAll(warmDir, patch('3'))
+  t.equal(warm.summary.rebased, N)
+  t.equal(warm.configGets, 0, 'warm cache: no config GET')
+  t.equal(warm.refused, 0, 'no probing PUT manifest 400: a config this machine never saw, for an image it knows, is new')
+  t.equal(warm.perImage, 4, 'GET manifest, POST + PUT config, PUT manifest')
+  const onRun = async (app: string, n: string) => {
+    const labels = (await (await fetchImage(plain(app), '1')).config()).config?.Labels ?? {}
+    t.match(JSON.parse(labels[LABELS.LIFECYCLE_METADATA] ?? '{}'), { runImage: { reference: `${host}/run@${await patch(n).digest()}` } }, `${app} is on patch ${n}`)
+    t.equal(labels.n, app.slice(3), 'with its own labels')
+  }
+  await onRun('app5', '3')
+
+  const back = await rebaseAll(warmDir, patch('2'))
+  t.equal(back.summary.rebased, N)
+  t.equal(back.perImage, 2, 'a rollback with the configs known here: GET manifest, PUT manifest')
+
+  // A damaged entry (the current config of app0): read from the registry again, and the result is right.
+  const current = await plain('app0').manifests.get('1')
+  const cfg = (current.value as { config: { digest: string } }).config.digest
+  await writeFile(join(warmDir, cfg.slice(7)), '{"damaged":true}')
+  const fixed = await rebaseAll(warmDir, patch('4'))
+  t.equal(fixed.summary.rebased, N)
+  t.equal(fixed.configGets, 1, 'only the damaged one is read from the registry')
+  await onRun('app0', '4')
 })

@@ -9,11 +9,11 @@ import { planImageRebase } from '../../lib/rebase/plan.js'
 import { pushRebased } from '../../lib/rebase/push.js'
 import { HeldBlobs } from '../../lib/rebase/held-blobs.js'
 import type { Digest } from '../../lib/digest/index.js'
-import { parseReference, type ImageManifest, type Parsed, type Repository } from '../../lib/oci/index.js'
+import { parseReference, readAll, type ImageManifest, type Parsed, type Repository } from '../../lib/oci/index.js'
 import { createRegistryClient } from '../../lib/registry/index.js'
 import { startFaultProxy, startRegistry } from '../../registry-fixtures/index.js'
 import { emptyLayersMetadata, encodeLifecycleMetadata, LABELS } from '../../lib/platform/index.js'
-import { pushImage, readAll } from '../../lib/remote/index.js'
+import { pushImage } from '../../lib/remote/index.js'
 
 let dir: string
 t.beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'lading-rebase-push-')) })

@@ -52,6 +52,25 @@ t.test('facts expire; a run merges with what another run wrote meanwhile; damage
   t.doesNotThrow(() => c.save(), 'an unwritable place is not an error')
 })
 
+t.test('at most 200 facts of a kind are kept, the newest: a machine that meets a new loopback registry every run keeps a small file', async (t) => {
+  const file = join(t.testdir(), 'registries.json')
+  let now = 1000 * DAY
+  for (let run = 0; run < 3; run++) {
+    const c = loadCapabilities(file, { now: () => now })
+    for (let i = 0; i < 150; i++) {
+      c.pings.set(`127.0.0.1:${run * 1000 + i}`, { base: `http://127.0.0.1:${run * 1000 + i}` })
+      c.singlePostIgnored.add(`127.0.0.1:${run * 1000 + i}`)
+    }
+    c.save()
+    now += 1000
+  }
+  const kept = loadCapabilities(file, { now: () => now })
+  t.equal(kept.pings.size, 200)
+  t.equal(kept.singlePostIgnored.size, 200)
+  const ofRun = (run: number): number => [...kept.pings.keys()].filter((k) => Math.floor(Number(k.split(':')[1]) / 1000) === run).length
+  t.same([ofRun(0), ofRun(1), ofRun(2)], [0, 50, 150], 'the last run\'s facts all stay, the oldest go first')
+})
+
 t.test('a registry that answered 413 gets chunks from the first PATCH in the next run', async (t) => {
   const reg = await registry(t)
   const p = await proxy(t, reg.url, [{ match: { method: 'PATCH', nth: 1 }, action: { status: 413, body: 'too large' } }])
