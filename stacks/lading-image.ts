@@ -8,7 +8,6 @@
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
-import { homedir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs, promisify } from 'node:util'
@@ -19,6 +18,7 @@ import { nodePackage, resolveVersion } from '../buildpacks/src/node-engine.js'
 import { download, extractTarball, onRegistry, packument, registryConfig } from '../buildpacks/src/registry.js'
 import { ARCHES, CNB_GID, CNB_UID, DEFAULT_EPOCH, cachedDirectoryLayer, ensureRootfs, stackImage, type Arch, type StackOptions } from './stack.js'
 import { openTarget } from './target.js'
+import { ladingCacheDir } from '../lib/cli/env.js'
 
 const run = promisify(execFile)
 const HERE = dirname(fileURLToPath(import.meta.url))
@@ -53,7 +53,7 @@ export interface MadeLadingImage {
 }
 
 function cacheRoot(o: StackOptions): string {
-  return o.cacheDir ?? join(homedir(), '.cache', 'lading', 'stacks')
+  return o.cacheDir ?? join(ladingCacheDir(), 'stacks')
 }
 
 /**

@@ -7,7 +7,6 @@ import { createHash } from 'node:crypto'
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
-import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -16,6 +15,7 @@ import { layerFromBlobFile, layerFromDirectory, layerFromEntries, type StoredLay
 import { hostPlatform } from '../lib/oci/index.js'
 import { TransferLedger, pushImage, type LedgerTotals } from '../lib/remote/index.js'
 import { openTarget, type StoreTarget } from './target.js'
+import { ladingCacheDir } from '../lib/cli/env.js'
 
 const run = promisify(execFile)
 const HERE = dirname(fileURLToPath(import.meta.url))
@@ -86,7 +86,7 @@ export async function rootfsKey(flavour: Flavour, o: StackOptions = {}): Promise
 }
 
 function cacheRoot(o: StackOptions): string {
-  return o.cacheDir ?? join(homedir(), '.cache', 'lading', 'stacks')
+  return o.cacheDir ?? join(ladingCacheDir(), 'stacks')
 }
 
 /** Builds (or finds in the cache) a flavour's root filesystem. Concurrent callers race safely: the loser's copy is dropped. */

@@ -5,7 +5,8 @@
  */
 import { join } from 'node:path'
 import type { CommandContext } from './context.js'
-import { cacheRoot, openImage, sourceContext } from './distribution-io.js'
+import { openImage, sourceContext } from './distribution-io.js'
+import { ladingCacheDir } from './env.js'
 import type { BuildpackStore, OrderInput, OrderRef } from '../buildpack/index.js'
 import type { Platform } from '../oci/index.js'
 import { unpackBuildImage, type BuildImage } from '../lifecycle/index.js'
@@ -42,7 +43,7 @@ export async function openBuilder(ctx: CommandContext, ref: string, platform: Pl
   const t = await ctx.target(ref.replace(/^docker:\/\//, ''))
   const image = await openImage(ctx, ref)
   const plan = await readBuilderForBuild(image, t.display)
-  const rootfs = await unpackBuildImage({ repo: t.repo, identifier: t.identifier, display: t.display }, join(cacheRoot(), 'rootfs'), platform,
+  const rootfs = await unpackBuildImage({ repo: t.repo, identifier: t.identifier, display: t.display }, join(ladingCacheDir(), 'rootfs'), platform,
     definedOnly({ image, skipDiffIds: plan.buildpackDiffIds, signal: ctx.signal }))
   const env = await builderEnv(rootfs.rootfs)
   return { ref: t.display, digest: await image.digest(), plan, rootfs, runImages: await builderRunImages(plan.builder, rootfs.rootfs), ...env, stats: emptyStats() }
@@ -50,7 +51,7 @@ export async function openBuilder(ctx: CommandContext, ref: string, platform: Pl
 
 /** Fetches every buildpack the builder's order reaches into `store`; returns the order. */
 export async function useBuilderOrder(b: OpenedBuilder, store: BuildpackStore): Promise<OrderInput> {
-  const { stats } = await fetchModules(b.plan.builder, b.plan.modules, join(cacheRoot(), 'buildpack-layers'), store)
+  const { stats } = await fetchModules(b.plan.builder, b.plan.modules, join(ladingCacheDir(), 'buildpack-layers'), store)
   addStats(b.stats, stats)
   return b.plan.order.map((g) => ({ group: g.group.map((e) => definedOnly({ id: e.id, version: e.version || undefined, optional: e.optional || undefined })) }))
 }
@@ -70,7 +71,7 @@ export async function externalBuildpack(ctx: CommandContext, spec: string, store
     const version = pickVersion(builder.plan.builder.layers, id, at > 0 ? urn[1]!.slice(at + 1) : undefined)
     if (!version) throw new DistributionError('ORDER_MISSING_BUILDPACK', builder.ref, `--buildpack ${spec}: the builder has no buildpack ${urn[1]}`)
     const modules = resolveOrder(builder.plan.builder.layers, [{ group: [{ id, version }] }], builder.ref)
-    const { stats: s } = await fetchModules(builder.plan.builder, modules, join(cacheRoot(), 'buildpack-layers'), store)
+    const { stats: s } = await fetchModules(builder.plan.builder, modules, join(ladingCacheDir(), 'buildpack-layers'), store)
     addStats(stats, s)
     return { id, version }
   }
@@ -82,7 +83,7 @@ export async function externalBuildpack(ctx: CommandContext, spec: string, store
   const d = await readDistributionImage(image, spec, 'buildpackage')
   const set = await moduleSetFromPackage(d)
   const modules = resolveOrder(d.layers, [{ group: [{ id: set.top.id, version: set.top.version }] }], spec)
-  const { stats: s } = await fetchModules(d, modules, join(cacheRoot(), 'buildpack-layers'), store)
+  const { stats: s } = await fetchModules(d, modules, join(ladingCacheDir(), 'buildpack-layers'), store)
   addStats(stats, s)
   return { id: set.top.id, version: set.top.version }
 }

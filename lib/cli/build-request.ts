@@ -1,6 +1,5 @@
 /** `lading build`'s flags (with project.toml and the builder) turned into the lifecycle's BuildRequest, in one place. */
 import { createHash } from 'node:crypto'
-import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { UsageError, type ParsedArgs } from './args.js'
 import type { CommandContext } from './context.js'
@@ -15,6 +14,7 @@ import { parseConcurrency } from './commands/copy.js'
 import { externalBuildpack, openBuilder, useBuilderOrder, NO_BUILDPACKS, type OpenedBuilder } from './build-builder.js'
 import { readSettings } from './settings.js'
 import { definedOnly } from '../defined.js'
+import { ladingCacheDir } from './env.js'
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 const EPOCH = new Date('1980-01-01T00:00:01Z')
@@ -70,7 +70,7 @@ export async function buildRequestFromFlags(ctx: CommandContext, args: ParsedArg
   const previous = await ctx.target(str('previous-image') ?? imageArg)
   const cache = await openCache(ctx, args, targets[0]!)
   const buildImage = str('build-image')
-    ? await unpackBuildImage(await ctx.target(str('build-image')!), join(homedir(), '.cache', 'lading', 'rootfs'), platform,
+    ? await unpackBuildImage(await ctx.target(str('build-image')!), join(ladingCacheDir(), 'rootfs'), platform,
       definedOnly({ signal: ctx.runtime.signal, onWarning: (w: string) => ctx.out.warn(`build image: ${w}`) }))
     : builder?.rootfs
   const sandbox = !v['no-sandbox']
@@ -85,7 +85,7 @@ export async function buildRequestFromFlags(ctx: CommandContext, args: ParsedArg
     network: Boolean(v.network), buildPath: buildImage?.path ?? DEFAULT_PATH, uid: buildImage?.uid ?? 1000, gid: buildImage?.gid ?? 1000,
     rootfs: buildImage?.rootfs, processType: str('process-type') || undefined,
     created: EPOCH, project: await readProjectMetadataFile(join(appDir, 'project-metadata.toml')).catch(() => ({})), platform,
-    concurrency: parseConcurrency(v.concurrency), indexDir: join(homedir(), '.cache', 'lading', 'run-index'),
+    concurrency: parseConcurrency(v.concurrency), indexDir: join(ladingCacheDir(), 'run-index'),
     stashDir: cache && stashDirFor(cache),
     hidden: ctx.runtime.secretPaths ?? [], signal: ctx.runtime.signal,
     // --no-sandbox: buildpacks run in the CNB paths of this machine (a CI image), not a temp dir.
@@ -96,7 +96,7 @@ export async function buildRequestFromFlags(ctx: CommandContext, args: ParsedArg
 
 /** One stash per cache: cached layer dirs kept on this machine, restored by a rename. */
 function stashDirFor(cache: BuildCache): string {
-  return join(homedir(), '.cache', 'lading', 'stash', createHash('sha256').update(cache.describe()).digest('hex').slice(0, 16))
+  return join(ladingCacheDir(), 'stash', createHash('sha256').update(cache.describe()).digest('hex').slice(0, 16))
 }
 
 /**

@@ -1,7 +1,7 @@
 /** What every command gets: its output, the global flags, a lazily created registry client, image targets and a scratch dir. */
 import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { homedir, tmpdir } from 'node:os'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseReference, parsePlatform, type Platform, type Reference, type Repository } from '../oci/index.js'
 import { createRegistryClient, isListedHost, type RegistryClient, type RegistryClientOptions } from '../registry/index.js'
@@ -10,6 +10,7 @@ import { UsageError } from './args.js'
 import { definedOnly } from '../defined.js'
 import { NodeHttpDispatcher } from './http-transport.js'
 import type { Output } from './output.js'
+import { ladingCacheDir } from './env.js'
 
 /** Where an image lives: a registry repository or an OCI layout, plus the tag/digest in it. */
 export interface Target {
@@ -81,11 +82,13 @@ export class CommandContext {
         caCertFiles: this.flags.caCerts,
         userAgent: 'lading/0.1',
         log: (line) => this.out.debug(line),
-        capabilitiesFile: join(homedir(), '.cache', 'lading', 'registries.json'),
+        capabilitiesFile: join(ladingCacheDir(), 'registries.json'),
         // Interrupted uploads are picked up by the next run (issue #10): with a state dir, large
         // layers go up in resumable chunks (RESUMABLE_CHUNK_SIZE, then RESUMABLE_CHUNK_SECONDS of
         // transfer each; not on ECR, GHCR or Quay).
-        uploadStateDir: join(homedir(), '.cache', 'lading', 'uploads'),
+        uploadStateDir: join(ladingCacheDir(), 'uploads'),
+        // Configs pushed or read are kept by digest: a rebase of images this machine knows skips their config GET.
+        jsonBlobCacheDir: join(ladingCacheDir(), 'json-blobs'),
       })
     }
     return this.#client

@@ -1,7 +1,6 @@
 /** CLI glue for builders and buildpackages: opening images and `.cnb` files named by the user,
  * where new layers and unpacked buildpacks are kept, and a builder made ready for `build`.
  */
-import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { mkdtemp } from 'node:fs/promises'
 import type { CommandContext } from './context.js'
@@ -9,11 +8,6 @@ import { hostPlatform } from '../oci/index.js'
 import type { Image } from '../image/index.js'
 import { fetchImage } from '../remote/index.js'
 import { openCnbFile, type SourceContext } from '../distribution/index.js'
-
-/** lading's cache root (~/.cache/lading). */
-export function cacheRoot(): string {
-  return join(homedir(), '.cache', 'lading')
-}
 
 /** Fetches the image a user's reference names (`docker://` accepted) for the host platform. */
 export async function openImage(ctx: CommandContext, ref: string): Promise<Image> {

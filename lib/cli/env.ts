@@ -1,4 +1,4 @@
-/** The environment lading's CLI reads for its own settings (XDG config dir); the only other readers are main.ts and the keychain. */
+/** The environment lading's CLI reads for its own settings (XDG config and cache dirs); the only other readers are main.ts and the keychain. */
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 
@@ -6,4 +6,10 @@ import { join } from 'node:path'
 export function ladingConfigDir(env: NodeJS.ProcessEnv = process.env): string {
   const xdg = env.XDG_CONFIG_HOME
   return join(xdg && xdg.startsWith('/') ? xdg : join(homedir(), '.config'), 'lading')
+}
+
+/** `$XDG_CACHE_HOME/lading`, else `~/.cache/lading`: every cache lading keeps (rootfs, layers, uploads, registry facts) lives here. */
+export function ladingCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env.XDG_CACHE_HOME
+  return join(xdg && xdg.startsWith('/') ? xdg : join(homedir(), '.cache'), 'lading')
 }

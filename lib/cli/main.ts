@@ -80,13 +80,17 @@ ${GLOBAL_HELP}
 `
 }
 
+/** The command `argv` names, as main() reads it (a global flag's value is never the command); bin/lading checks its per-command bundle with it. */
+export function commandOf(argv: readonly string[]): string | undefined {
+  return findCommand(argv, new Set(COMMANDS.map((c) => c.name)))
+}
+
 /**
  * Runs lading with `argv` (without node and script); returns the exit code. Every error
  * becomes one line on stderr and a code from the exit-code table; nothing here exits.
  */
 export async function main(argv: readonly string[], io: CliIo, runtime: CommandRuntime & { debug?: boolean } = {}): Promise<number> {
-  const known = new Set(COMMANDS.map((c) => c.name))
-  const name = findCommand(argv, known)
+  const name = commandOf(argv)
   const entry = COMMANDS.find((c) => c.name === name)
   let command: Command | undefined
   let ctx: CommandContext | undefined

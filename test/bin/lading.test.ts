@@ -49,6 +49,39 @@ t.test('LADING_NO_COMPILE_CACHE: nothing written; an unwritable cache dir is not
   t.equal(r.stderr, '')
 })
 
+t.test('every command runs from a bundle of its own, about half the whole CLI, and keeps its cache under its name', async (t) => {
+  const { COMMANDS } = await import('../../lib/cli/main.js')
+  const dist = fileURLToPath(new URL('../../dist/', import.meta.url))
+  const whole = (await stat(join(dist, 'lading.cjs'))).size
+  const own = await mkdtemp(join(tmpdir(), 'lading-bin-own-'))
+  t.teardown(() => rm(own, { recursive: true, force: true }))
+  const env = cleanEnv({ XDG_CACHE_HOME: own })
+  for (const c of COMMANDS) {
+    const bundle = join(dist, 'commands', `${c.name}.cjs`)
+    const bytes = readFileSync(bundle)
+    t.equal(bytes.findIndex((b) => b > 0x7f), -1, `${c.name}: pure ASCII, like dist/lading.cjs`)
+    t.ok(bytes.length < whole, `${c.name}: ${bytes.length} of ${whole} bytes`)
+    const r = await runBin([c.name, '--help'], env)
+    t.equal(r.code, 0, r.stderr)
+    t.match(r.stdout, new RegExp(`^Usage: lading ${c.name}\\b`))
+  }
+  const caches = (await readdir(join(own, 'lading', 'v8'))).map((f) => f.split('-')[0]).sort()
+  t.same(caches, COMMANDS.map((c) => c.name).sort(), 'one cache per command, none for the whole CLI')
+})
+
+t.test('a global flag whose value is a command word: the whole CLI runs the command argv names', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'lading-bin-word-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const env = cleanEnv({ XDG_CACHE_HOME: dir })
+  // `config` is a registry host here; the command is digest, which the config bundle lacks.
+  const r = await runBin(['--insecure-registry', 'config', 'digest', 'oci:/nonexistent'], env)
+  t.equal(r.code, 6, r.stderr)
+  t.match(r.stderr, /\/nonexistent is not an OCI image layout/, 'digest ran: the command main() parsed, not the first plain word')
+  t.equal((await runBin(['typo'], env)).code, 3)
+  const caches = (await readdir(join(dir, 'lading', 'v8'))).map((f) => f.split('-')[0]).sort()
+  t.same(caches, ['config', 'other'], 'the config bundle was tried; the whole CLI ran under "other", and the typo made no cache of its own')
+})
+
 t.test('the bundle is read as latin1: every non-ASCII character in dist/lading.cjs is in a comment', async (t) => {
   const { default: ts } = await import('typescript')
   const file = fileURLToPath(new URL('../../dist/lading.cjs', import.meta.url))

@@ -53,6 +53,8 @@ t.test('registry references: tag, digest, default tag', async (t) => {
   t.equal(tagged.repo.name, '127.0.0.1:5000/team/app')
   t.equal(tagged.ref?.repository, 'team/app')
   t.equal(tagged.display, '127.0.0.1:5000/team/app:1.2')
+  t.equal(typeof tagged.repo.blobs.cached, 'function', 'registry repositories consult the local config cache')
+  t.equal(typeof tagged.repo.blobs.mount, 'function', 'and keep their own members')
   const digest = await ctx.target(`127.0.0.1:5000/team/app@${DIGEST}`)
   t.equal(digest.identifier, DIGEST)
   t.same(digest.tags, [])

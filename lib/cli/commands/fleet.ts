@@ -1,5 +1,4 @@
 /** `lading fleet plan|apply FILE`: declarative reconcile of many images from one fleet file. */
-import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { ExitCodes } from '../../exit-codes.js'
 import { UsageError } from '../args.js'
@@ -14,6 +13,7 @@ import { hostPlatform, type Platform } from '../../oci/index.js'
 import { openBuilder, useBuilderOrder } from '../build-builder.js'
 import { RunImageCache } from '../../rebase/index.js'
 import { parseConcurrency } from './copy.js'
+import { ladingCacheDir } from '../env.js'
 
 /** `lading fleet`: plan or apply a fleet file. */
 export const fleetCommand: Command = {
@@ -100,7 +100,7 @@ Examples:
     const { items, summary } = await applyPlan(plan, {
       runImages, concurrency, maxBuilds,
       build: {
-        open, builders, buildpacks, platform, gitCache: join(homedir(), '.cache', 'lading', 'git'), cacheHome: join(homedir(), '.cache', 'lading'),
+        open, builders, buildpacks, platform, gitCache: join(ladingCacheDir(), 'git'), cacheHome: ladingCacheDir(),
         sandbox: !v['no-sandbox'], network: Boolean(v.network), signal: ctx.signal,
       },
       onResult: (item) => {
