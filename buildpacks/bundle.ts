@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
-export const BUILDPACK_DIRS = ['node-engine', 'yarn-install', 'npm-install', 'node-start']
+export const BUILDPACK_DIRS = ['node-engine', 'yarn-install', 'pnpm-install', 'npm-install', 'node-start']
 
 /** Writes lib/main.mjs into every buildpack; returns the buildpacks directory. */
 export async function bundleBuildpacks(): Promise<string> {

@@ -1,10 +1,12 @@
-/** Installs node_modules with a package manager into a launch layer keyed by lockfile hash, dependency fields, Node major and tool version, reused untouched while the key holds; the tool's cache is a cache layer; lockfile URLs on other registry hosts are moved onto the configured registry. */
+/** Installs node_modules with a package manager into a launch layer keyed by lockfile hash, dependency fields, Node major and tool version, reused untouched while the key holds; with a build step, all dependencies go to a cache-only build layer first and the launch layer gets production ones; lockfile URLs on other registry hosts are moved onto the configured registry. */
 import { execFileSync, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { BuildpackError, freshLayer, readLayerMetadata, readPackageJson, writeLayerToml, type BuildContext } from './cnb.js'
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path'
+import { BuildpackError, freshLayer, readLayerMetadata, readPackageJson, writeLayerToml, type BuildContext, type LayerTypes } from './cnb.js'
+import { runScripts, scriptsToRun } from './run-scripts.js'
+import { needsShims, shimsCurrent, writeShims } from './bin-shims.js'
 import type { RegistryConfig } from './registry.js'
 
 export interface InstallSpec {
@@ -14,10 +16,16 @@ export interface InstallSpec {
   /** Rewrites lockfile text for the configured registry (identity when nothing to move). */
   rewrite: (text: string) => string
   tool: { name: string; version: string; bin: string }
-  /** argv after the tool name. */
+  /** argv after the tool name: the install when the app has no build step (NODE_ENV decides dev dependencies). */
   args: string[]
+  /** The install with devDependencies, for the build step's layer. */
+  allArgs: string[]
+  /** The production-only install for the launch layer after a build step. */
+  prodArgs: string[]
   /** Extra env for the install (cache folder, registry). */
   env: Record<string, string>
+  /** Files in the app the tool needs after its install to run scripts (Berry's install state), kept with the build layer. */
+  state?: string[]
   /** Output patterns meaning "the lockfile does not match package.json". */
   outOfSync: RegExp[]
 }
@@ -45,16 +53,77 @@ export function installKey(appDir: string, lockfile: string, major: string, tool
 
 export async function installDeps(ctx: BuildContext, reg: RegistryConfig, spec: InstallSpec): Promise<void> {
   const major = nodeMajor(ctx.env)
-  const key = installKey(ctx.appDir, spec.lockfile, major, `${spec.tool.name}@${spec.tool.version}`)
-  const layer = join(ctx.layersDir, 'node_modules')
+  // NODE_ENV decides whether devDependencies are installed; production (node-engine's default)
+  // leaves the key as it always was, anything else is part of it.
+  const nodeEnv = ctx.env.NODE_ENV && ctx.env.NODE_ENV !== 'production' ? ` NODE_ENV=${ctx.env.NODE_ENV}` : ''
+  const key = installKey(ctx.appDir, spec.lockfile, major, `${spec.tool.name}@${spec.tool.version}`) + nodeEnv
+  const plan = scriptsToRun(ctx.appDir, ctx.env)
+  const launch = { launch: true, build: false, cache: false }
+  if (plan.scripts.length === 0) {
+    // No build step: the one install is the launch layer, exactly as before build scripts existed;
+    // a build layer left from builds that had one would only be carried along in the cache.
+    for (const f of ['build-modules', 'build-modules.toml']) rmSync(join(ctx.layersDir, f), { recursive: true, force: true })
+    launchInstall(ctx, reg, spec, { layer: 'node_modules', types: launch, key, major, args: spec.args })
+    return
+  }
+  // Paketo's way: every dependency (devDependencies too) in a cache-only layer for the build step,
+  // then the launch layer installed with production dependencies only, each reused by its key.
+  installLayer(ctx, reg, spec, { layer: 'build-modules', sub: 'node_modules', types: { launch: false, build: false, cache: true }, key: `${key} all`, major, args: spec.allArgs })
+  const home = mkdtempSync(join(tmpdir(), `${spec.who}-scripts-`))
+  try {
+    runScripts(ctx, plan, { name: spec.tool.name, bin: spec.tool.bin, env: toolEnv(ctx, reg, spec, home) })
+  } finally {
+    rmSync(home, { recursive: true, force: true })
+  }
+  // NODE_ENV=development asks for devDependencies at run time too (Paketo's advice for dev servers).
+  const prodArgs = ctx.env.NODE_ENV === 'development' ? spec.args : spec.prodArgs
+  // A launch layer made without the production flags (before the app had a build step) is not reused.
+  const launchKey = prodArgs === spec.args ? key : `${key} production`
+  launchInstall(ctx, reg, spec, { layer: 'node_modules', types: launch, key: launchKey, major, args: prodArgs })
+}
+
+/** The node_modules launch layer, plus command shims when a shell start script may call them (bin-shims.ts). */
+function launchInstall(ctx: BuildContext, reg: RegistryConfig, spec: InstallSpec, li: LayerInstall): void {
+  if (!needsShims(ctx.appDir)) {
+    installLayer(ctx, reg, spec, li)
+    return
+  }
+  // The shims are listed from node_modules/.bin, which a reused layer does not have at build time.
+  installLayer(ctx, reg, spec, { ...li, fresh: !shimsCurrent(ctx, li.key) })
+  writeShims(ctx, join(ctx.layersDir, li.layer), li.key)
+}
+
+/**
+ * Node (and tsc) look for a package's dependencies in the `node_modules` directories above its real
+ * path, so the modules must sit in a directory named node_modules: the launch layer `node_modules`
+ * IS that directory (`sub` unset, as the demo's layer always was); any other layer holds one (`sub`).
+ */
+interface LayerInstall { layer: string; sub?: 'node_modules'; types: LayerTypes; key: string; major: string; args: string[]; fresh?: boolean }
+
+function toolEnv(ctx: BuildContext, reg: RegistryConfig, spec: InstallSpec, home: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...ctx.env, ...spec.env, HOME: home, PATH: `${spec.tool.bin}:${ctx.env.PATH ?? '/usr/bin:/bin'}` }
+  if (reg.ca) {
+    // Node-based tools add these to their built-in CAs; npm's `ca` setting would replace them instead.
+    writeFileSync(join(home, 'npm-ca.pem'), reg.ca)
+    env.NODE_EXTRA_CA_CERTS = join(home, 'npm-ca.pem')
+    delete env.NPM_CONFIG_CA
+    delete env.npm_config_ca
+  }
+  return env
+}
+
+/** One install into layer `li.layer` (see LayerInstall for where node_modules goes), or its reuse while the key holds; app/node_modules links to it after. */
+function installLayer(ctx: BuildContext, reg: RegistryConfig, spec: InstallSpec, li: LayerInstall): void {
+  const layer = join(ctx.layersDir, li.layer)
   const appModules = join(ctx.appDir, 'node_modules')
-  const metadata = { key, lockfile: spec.lockfile, 'node-major': major, [spec.tool.name]: spec.tool.version }
-  const types = { launch: true, build: false, cache: false }
-  const old = readLayerMetadata(ctx.layersDir, 'node_modules')
-  if (old.key === key) {
-    ctx.log(`reusing node_modules: ${spec.lockfile}, Node ${major} and ${spec.tool.name} ${spec.tool.version} are unchanged`)
-    linkModules(appModules, layer)
-    writeLayerToml(ctx.layersDir, 'node_modules', types, metadata)
+  const metadata = { key: li.key, lockfile: spec.lockfile, 'node-major': li.major, [spec.tool.name]: spec.tool.version }
+  const old = readLayerMetadata(ctx.layersDir, li.layer)
+  // A launch-only layer comes back as metadata alone; a cache layer must come back with its files.
+  if (!li.fresh && old.key === li.key && (li.types.launch || existsSync(layer))) {
+    ctx.log(`reusing ${li.layer}: ${spec.lockfile}, Node ${li.major} and ${spec.tool.name} ${spec.tool.version} are unchanged`)
+    linkModules(appModules, join(layer, li.sub ?? ''))
+    if (li.sub) for (const f of spec.state ?? []) copyIf(join(layer, 'state', basename(f)), join(ctx.appDir, f))
+    writeLayerToml(ctx.layersDir, li.layer, li.types, metadata)
     return
   }
   const lockPath = join(ctx.appDir, spec.lockfile)
@@ -67,41 +136,60 @@ export async function installDeps(ctx: BuildContext, reg: RegistryConfig, spec: 
   const home = mkdtempSync(join(tmpdir(), `${spec.who}-home-`))
   try {
     if (existsSync(appModules) || isLink(appModules)) rmSync(appModules, { recursive: true, force: true })
-    const env: NodeJS.ProcessEnv = { ...ctx.env, ...spec.env, HOME: home, PATH: `${spec.tool.bin}:${ctx.env.PATH ?? '/usr/bin:/bin'}` }
-    if (reg.ca) {
-      // Node-based tools add these to their built-in CAs; npm's `ca` setting would replace them instead.
-      writeFileSync(join(home, 'npm-ca.pem'), reg.ca)
-      env.NODE_EXTRA_CA_CERTS = join(home, 'npm-ca.pem')
-      delete env.NPM_CONFIG_CA
-      delete env.npm_config_ca
-    }
-    ctx.log(`${spec.tool.name} ${spec.args.join(' ')}`)
-    const res = spawnSync(join(spec.tool.bin, spec.tool.name), spec.args, { cwd: ctx.appDir, env, encoding: 'utf8', maxBuffer: 256 << 20 })
+    const env = toolEnv(ctx, reg, spec, home)
+    ctx.log(`${spec.tool.name} ${li.args.join(' ')}`)
+    const res = spawnSync(join(spec.tool.bin, spec.tool.name), li.args, { cwd: ctx.appDir, env, encoding: 'utf8', maxBuffer: 256 << 20 })
     const output = `${res.stdout ?? ''}${res.stderr ?? ''}`
     process.stdout.write(output)
     if (res.status !== 0) {
       if (spec.outOfSync.some((re) => re.test(output))) {
-        throw new BuildpackError(`${spec.lockfile} is out of sync with package.json (${spec.tool.name} ${spec.args.join(' ')} refused to change it); run ${spec.tool.name} install and commit ${spec.lockfile}`)
+        throw new BuildpackError(`${spec.lockfile} is out of sync with package.json (${spec.tool.name} ${li.args.join(' ')} refused to change it); run ${spec.tool.name} install and commit ${spec.lockfile}`)
       }
       const tail = output.trim().split('\n').slice(-8).join('\n  ')
-      throw new BuildpackError(`${spec.tool.name} ${spec.args.join(' ')} failed (${res.error ? res.error.message : `exit ${res.status}`}):\n  ${tail}`)
+      throw new BuildpackError(`${spec.tool.name} ${li.args.join(' ')} failed (${res.error ? res.error.message : `exit ${res.status}`}):\n  ${tail}`)
     }
   } finally {
     if (original !== undefined && moved !== original) writeFileSync(lockPath, original)
     rmSync(home, { recursive: true, force: true })
   }
-  // The layer directory IS node_modules (not a node_modules inside it): Node resolves a package's
-  // dependencies from its real path, and never looks in a `node_modules/node_modules`.
-  const dir = freshLayer(ctx.layersDir, 'node_modules')
+  if (existsSync(appModules)) pinOutsideLinks(appModules)
+  const fresh = freshLayer(ctx.layersDir, li.layer)
+  const dir = join(ctx.layersDir, li.layer, li.sub ?? '')
   if (existsSync(appModules)) {
     rmSync(dir, { recursive: true, force: true })
     execFileSync('mv', [appModules, dir])
   }
   for (const special of ['env', 'env.build', 'env.launch', 'exec.d', 'profile.d']) {
-    if (existsSync(join(dir, special))) ctx.log(`warning: a package named ${special} in node_modules is also read by the platform as the layer's ${special}/`)
+    if (!li.sub && existsSync(join(fresh, special))) ctx.log(`warning: a package named ${special} in node_modules is also read by the platform as the layer's ${special}/`)
   }
   linkModules(appModules, dir)
-  writeLayerToml(ctx.layersDir, 'node_modules', types, metadata)
+  if (li.sub) for (const f of spec.state ?? []) copyIf(join(ctx.appDir, f), join(fresh, 'state', basename(f)))
+  writeLayerToml(ctx.layersDir, li.layer, li.types, metadata)
+}
+
+function copyIf(from: string, to: string): void {
+  if (!existsSync(from)) return
+  mkdirSync(dirname(to), { recursive: true })
+  copyFileSync(from, to)
+}
+
+/**
+ * npm links `file:` dependencies and workspaces as relative symlinks (`server -> ../lib/server`);
+ * moved into the layer they would point beside it. Links leaving node_modules are made absolute,
+ * into the app directory, which has the same path at build and at run time.
+ */
+export function pinOutsideLinks(modules: string): void {
+  const entries = readdirSync(modules).flatMap((n) => n.startsWith('@') && !isLink(join(modules, n)) ? readdirSync(join(modules, n)).map((m) => join(n, m)) : [n])
+  for (const name of entries) {
+    const link = join(modules, name)
+    if (!isLink(link)) continue
+    const to = readlinkSync(link)
+    if (isAbsolute(to)) continue
+    const target = resolve(dirname(link), to)
+    if (target.startsWith(`${modules}/`)) continue
+    rmSync(link)
+    symlinkSync(target, link)
+  }
 }
 
 function isLink(p: string): boolean {

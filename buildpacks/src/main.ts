@@ -2,11 +2,12 @@
 import { BuildpackError, buildContext, detectContext, type BuildContext, type DetectContext } from './cnb.js'
 import * as engine from './node-engine.js'
 import * as npm from './npm-install.js'
+import * as pnpm from './pnpm-install.js'
 import * as start from './node-start.js'
 import * as yarn from './yarn-install.js'
 
 interface Buildpack { ID: string; detect(ctx: DetectContext): number; build(ctx: BuildContext): Promise<void> }
-const BUILDPACKS: Record<string, Buildpack> = Object.fromEntries([engine, yarn, npm, start].map((b) => [b.ID, b]))
+const BUILDPACKS: Record<string, Buildpack> = Object.fromEntries([engine, yarn, pnpm, npm, start].map((b) => [b.ID, b]))
 
 async function main(argv: string[]): Promise<number> {
   const [id, phase, ...rest] = argv

@@ -5,6 +5,7 @@ import { readPackageJson, toml, writeLayerToml, type BuildContext, type DetectCo
 import { installDeps, rewriteUrls } from './deps.js'
 import { onRegistry, registryConfig } from './registry.js'
 import { ensureTool } from './tool.js'
+import { scriptsToRun } from './run-scripts.js'
 
 export const ID = 'lading/npm-install'
 
@@ -13,15 +14,20 @@ export function npmLockfile(appDir: string): string | undefined {
   return ['npm-shrinkwrap.json', 'package-lock.json'].find((f) => existsSync(join(appDir, f)))
 }
 
-function hasDependencies(appDir: string): boolean {
-  const p = readPackageJson(appDir)
-  const deps = p?.dependencies
-  return Boolean(deps && typeof deps === 'object' && Object.keys(deps).length > 0)
+/** Work for npm: dependencies, or scripts to run (which may need devDependencies, or nothing installed at all). */
+function hasWork(appDir: string, env: NodeJS.ProcessEnv): boolean {
+  const deps = readPackageJson(appDir)?.dependencies
+  if (deps && typeof deps === 'object' && Object.keys(deps).length > 0) return true
+  try {
+    return scriptsToRun(appDir, env).scripts.length > 0
+  } catch {
+    return true // a BP_NODE_RUN_SCRIPTS typo: the build phase names it and fails with 51, detect would only say "error"
+  }
 }
 
 export function detect(ctx: DetectContext): number {
-  if (existsSync(join(ctx.appDir, 'yarn.lock'))) return 100
-  if (!npmLockfile(ctx.appDir) && !hasDependencies(ctx.appDir)) return 100
+  if (existsSync(join(ctx.appDir, 'yarn.lock')) || existsSync(join(ctx.appDir, 'pnpm-lock.yaml'))) return 100
+  if (!npmLockfile(ctx.appDir) && !hasWork(ctx.appDir, ctx.env)) return 100
   writeFileSync(ctx.planPath, toml({}, {
     provides: [{ name: 'node_modules' }],
     requires: [{ name: 'node', metadata: { build: true, launch: true } }, { name: 'node_modules' }],
@@ -45,7 +51,11 @@ export async function build(ctx: BuildContext): Promise<void> {
     lockfile: lockfile ?? 'package.json',
     rewrite: (text) => (lockfile ? rewriteUrls(text, (u) => onRegistry(u, reg)) : text),
     tool: { name: 'npm', version: tool.version, bin: tool.bin },
+    // Without a build step NODE_ENV (production by default) leaves devDependencies out, as before;
+    // with one, the flags say it, whatever NODE_ENV is.
     args: lockfile ? ['ci'] : ['install', '--no-package-lock'],
+    allArgs: lockfile ? ['ci', '--include=dev'] : ['install', '--no-package-lock', '--include=dev'],
+    prodArgs: lockfile ? ['ci', '--omit=dev'] : ['install', '--no-package-lock', '--omit=dev'],
     env: {
       npm_config_cache: cache,
       npm_config_registry: reg.url,

@@ -1,6 +1,7 @@
 /** yarn-install: when the app has a yarn.lock, installs yarn (classic or berry, as packageManager says) from the npm registry and runs a frozen/immutable install into the node_modules launch layer. */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import semver from 'semver'
 import { BuildpackError, readPackageJson, toml, writeLayerToml, type BuildContext, type DetectContext } from './cnb.js'
 import { installDeps, rewriteUrls } from './deps.js'
 import { onRegistry, registryConfig } from './registry.js'
@@ -17,16 +18,20 @@ export function detect(ctx: DetectContext): number {
   return 0
 }
 
-/** Which yarn: packageManager `yarn@X` (berry when X ≥ 2), BP_YARN_VERSION, a berry lockfile, else classic 1.x. */
+/** Which yarn: packageManager `yarn@X` (berry when X ≥ 2), BP_YARN_VERSION, engines.yarn (heroku's habit), a berry lockfile, else classic 1.x. */
 export function yarnSpec(appDir: string, env: NodeJS.ProcessEnv): ToolSpec & { berry: boolean } {
-  const pm = readPackageJson(appDir)?.packageManager
+  const pkg = readPackageJson(appDir)
+  const pm = pkg?.packageManager
+  const engines = pkg?.engines as Record<string, unknown> | undefined
   let range = '1'
   let source = 'default (classic)'
   if (typeof pm === 'string' && pm.startsWith('yarn@')) { range = pm.slice(5).replace(/\+.*$/, ''); source = 'packageManager' }
   else if (typeof pm === 'string' && pm) throw new BuildpackError(`package.json packageManager is ${JSON.stringify(pm)} but the app has a yarn.lock`)
   else if (env.BP_YARN_VERSION) { range = env.BP_YARN_VERSION; source = 'BP_YARN_VERSION' }
+  else if (typeof engines?.yarn === 'string' && semver.validRange(engines.yarn)) { range = engines.yarn; source = 'package.json engines.yarn' }
   else if (readFileSync(join(appDir, 'yarn.lock'), 'utf8').includes('__metadata:')) { range = '4'; source = 'yarn.lock format (berry)' }
-  const major = Number(/\d+/.exec(range)?.[0] ?? '1')
+  const valid = semver.validRange(range)
+  const major = valid ? semver.minVersion(valid)?.major ?? 1 : Number(/\d+/.exec(range)?.[0] ?? '1')
   const berry = major >= 2
   return berry
     ? { name: 'yarn', pkg: '@yarnpkg/cli-dist', range, source, entry: 'bin/yarn.js', berry }
@@ -40,28 +45,53 @@ export async function build(ctx: BuildContext): Promise<void> {
   const cache = join(ctx.layersDir, 'yarn-cache')
   mkdirSync(cache, { recursive: true })
   writeLayerToml(ctx.layersDir, 'yarn-cache', { launch: false, build: false, cache: true }, { kind: spec.berry ? 'berry' : 'classic' })
+  // Berry refuses to start on any YARN_* variable it does not know ("Unrecognized or legacy
+  // configuration settings"): the classic-only ones go to classic alone.
   const env: Record<string, string> = {
     YARN_CACHE_FOLDER: cache,
     npm_config_registry: reg.url,
-    YARN_REGISTRY: reg.url,
     YARN_NPM_REGISTRY_SERVER: reg.url.replace(/\/$/, ''),
     YARN_ENABLE_GLOBAL_CACHE: 'false',
     YARN_ENABLE_TELEMETRY: '0',
     YARN_IGNORE_PATH: '1',
     YARN_ENABLE_PROGRESS_BARS: 'false',
-    YARN_DISABLE_SELF_UPDATE_CHECK: 'true',
+    ...(spec.berry ? {} : { YARN_REGISTRY: reg.url, YARN_DISABLE_SELF_UPDATE_CHECK: 'true' }),
   }
-  if (spec.berry && !/^\s*nodeLinker\s*:/m.test(readIf(join(ctx.appDir, '.yarnrc.yml')))) env.YARN_NODE_LINKER = 'node-modules'
+  if (spec.berry) {
+    const linker = /^\s*nodeLinker\s*:\s*["']?([\w-]+)/m.exec(readIf(join(ctx.appDir, '.yarnrc.yml')))?.[1]
+    // Plug'n'Play keeps packages in Yarn's cache and needs Yarn's loader at run time; node_modules
+    // in a launch layer makes the image start with plain `node`, as for every other app.
+    if (linker === 'pnp') ctx.log('.yarnrc.yml asks for nodeLinker: pnp; installing with nodeLinker: node-modules so the app runs with plain node')
+    if (!linker || linker === 'pnp') env.YARN_NODE_LINKER = 'node-modules'
+  }
   if (reg.token) env.YARN_NPM_AUTH_TOKEN = reg.token
   await installDeps(ctx, reg, {
     who: 'yarn-install',
     lockfile: 'yarn.lock',
     rewrite: (text) => rewriteUrls(text, (u) => onRegistry(u, reg)),
     tool: { name: 'yarn', version: tool.version, bin: tool.bin },
-    args: spec.berry ? ['install', '--immutable'] : ['install', '--frozen-lockfile', '--non-interactive', '--no-progress'],
+    ...yarnArgs(spec.berry, tool.version),
+    // Berry's `yarn run` refuses to work in a project without its install state.
+    ...(spec.berry ? { state: ['.yarn/install-state.gz'] } : {}),
     env,
     outOfSync: [/lockfile needs to be updated/i, /YN0028/, /lockfile would have been modified/i],
   })
+}
+
+/**
+ * The three installs. Classic: `--production=false` / `--production` override NODE_ENV. Berry
+ * installs everything whatever NODE_ENV says; from Yarn 4, `workspaces focus --all --production`
+ * (built in, no plugin download) installs production dependencies only. Yarn 2 and 3 need the
+ * workspace-tools plugin for that, fetched from GitHub at build time, so there the launch layer
+ * keeps all dependencies.
+ */
+export function yarnArgs(berry: boolean, version: string): { args: string[]; allArgs: string[]; prodArgs: string[] } {
+  if (berry) {
+    const args = ['install', '--immutable']
+    return { args, allArgs: args, prodArgs: Number(version.split('.')[0]) >= 4 ? ['workspaces', 'focus', '--all', '--production'] : args }
+  }
+  const args = ['install', '--frozen-lockfile', '--non-interactive', '--no-progress']
+  return { args, allArgs: [...args, '--production=false'], prodArgs: [...args, '--production'] }
 }
 
 function readIf(p: string): string {

@@ -1,16 +1,13 @@
 // The Node.js builder end to end on a real loopback registry: `npm run builder` publishes stack and builder, `lading build --builder` builds yarn, npm and bare apps that answer HTTP under podman, and bad input fails with exit 51, a named cause and nothing published.
-import { spawn } from 'node:child_process'
 import { createServer, type Server } from 'node:http'
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { podmanRun, startRegistry, type RegistryFixture } from '../../registry-fixtures/index.js'
+import { startRegistry, type RegistryFixture } from '../../registry-fixtures/index.js'
 import { makeBuilder, type MadeBuilder } from '../../buildpacks/make-builder.js'
-import { cleanEnv, LADING_BIN, runBin } from '../helpers/cli.js'
-
-const SAMPLES = fileURLToPath(new URL('../../buildpacks/samples/', import.meta.url))
+import { cleanEnv, runBin } from '../helpers/cli.js'
+import { httpAnswer, lading, sample as sampleOf } from '../helpers/node-builder.js'
 // Cold builds download Node.js (~50 MB) and run yarn/npm against the npm registry: slow on a shared machine.
 t.setTimeout(1_200_000)
 let reg: RegistryFixture
@@ -27,40 +24,11 @@ t.teardown(async () => {
 })
 
 function sample(name: string, edit?: (dir: string) => void): string {
-  const dir = mkdtempSync(join(tmpdir(), `lading-app-${name}-`))
-  cpSync(join(SAMPLES, name), dir, { recursive: true })
-  edit?.(dir)
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
-
-/**
- * bin/lading without tap's process-info hook: it puts NODE_OPTIONS back into every child's env, and
- * lading would hand it to bwrap, where the build image's node cannot load a hook from this checkout.
- */
-function lading(argv: string[]) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn('env', ['-u', 'NODE_OPTIONS', LADING_BIN, ...argv], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    child.on('error', reject)
-    child.on('exit', (code) => resolve({ code, stdout, stderr }))
-  })
+  return sampleOf(t, name, edit)
 }
 
 function build(image: string, dir: string, ...extra: string[]) {
   return lading(['build', image, '--builder', made.builder, '--path', dir, '--network', '--cache-dir', cacheDir, ...extra])
-}
-
-/** Starts the image's web process in the container and fetches it from inside (podman runs with --network none). */
-const PROBE = 'const c=require("child_process").spawn("/cnb/process/web",[],{stdio:["ignore","ignore","inherit"]});let n=0;'
-  + 'const go=()=>fetch("http://127.0.0.1:8080/").then(r=>r.text()).then(x=>{process.stdout.write(x);c.kill();process.exit(0)},'
-  + '(e)=>{if(++n>150){console.error(String(e));c.kill();process.exit(1)}setTimeout(go,100)});go()'
-async function httpAnswer(image: string): Promise<string> {
-  const r = await podmanRun(image, { entrypoint: '/cnb/lifecycle/launcher', args: ['--', 'node', '-e', PROBE] })
-  return r.stdout
 }
 
 t.test('npm run builder publishes a labelled stack and the builder', async (t) => {

@@ -1,13 +1,13 @@
-// The Node.js buildpacks' decisions without a build: version choice and resolution, registry rewriting, start command, yarn flavour, reuse key, builder.toml for a prefix, extra CAs.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+// The Node.js buildpacks' decisions without a build: version choice and resolution, registry rewriting, start command, yarn and pnpm flavour and install flags, reuse key, npm's links out of node_modules, builder.toml for a prefix, extra CAs.
+import { mkdirSync, mkdtempSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { ltsMajor, nodePackage, resolveVersion, versionRequest, nodeSbom } from '../../buildpacks/src/node-engine.js'
 import { onRegistry, registryConfig } from '../../buildpacks/src/registry.js'
-import { installKey, rewriteUrls } from '../../buildpacks/src/deps.js'
-import { startCommand } from '../../buildpacks/src/node-start.js'
-import { yarnSpec } from '../../buildpacks/src/yarn-install.js'
+import { installKey, pinOutsideLinks, rewriteUrls } from '../../buildpacks/src/deps.js'
+import { detect as startDetect, startCommand } from '../../buildpacks/src/node-start.js'
+import { yarnArgs, yarnSpec } from '../../buildpacks/src/yarn-install.js'
 import { readLayerMetadata, toml, writeLayerToml } from '../../buildpacks/src/cnb.js'
 import { builderToml } from '../../buildpacks/make-builder.js'
 import { extraCertificates } from '../../buildpacks/npm-env.js'
@@ -64,11 +64,14 @@ t.test('the registry comes from configuration, never a built-in host; mirrors ge
 
 t.test('web process: scripts.start, else server.js, app.js, index.js, main', async (t) => {
   t.same(startCommand(app({ 'package.json': JSON.stringify({ scripts: { start: 'node server.js --port 1' } }) })), ['node', 'server.js', '--port', '1'])
-  t.same(startCommand(app({ 'package.json': JSON.stringify({ scripts: { start: 'next start && echo' } }) })), ['/bin/sh', '-c', 'next start && echo'])
+  t.same(startCommand(app({ 'package.json': JSON.stringify({ scripts: { start: 'next start && echo' } }) })), ['/bin/sh', '-c', 'PATH="$PATH:$PWD/node_modules/.bin"; next start && echo'], 'package commands on PATH, as npm start has them')
   t.same(startCommand(app({ 'server.js': '', 'index.js': '' })), ['node', 'server.js'])
   t.same(startCommand(app({ 'app.js': '' })), ['node', 'app.js'])
   t.same(startCommand(app({ 'package.json': JSON.stringify({ main: 'lib/x.js' }) })), undefined, 'main must exist')
   t.same(startCommand(app({ 'package.json': JSON.stringify({ main: 'm.js' }), 'm.js': '' })), ['node', 'm.js'])
+  const plan = join(app({}), 'plan.toml')
+  t.equal(startDetect({ appDir: app({ 'package.json': '{"dependencies":{"ms":"^2"}}' }), platformDir: '/platform', planPath: plan, env: {} }), 0, 'nothing to start yet still builds (the build says so)')
+  t.equal(startDetect({ appDir: app({ 'README.md': '' }), platformDir: '/platform', planPath: plan, env: {} }), 100)
 })
 
 t.test('yarn flavour from packageManager, BP_YARN_VERSION or the lockfile format', async (t) => {
@@ -78,6 +81,18 @@ t.test('yarn flavour from packageManager, BP_YARN_VERSION or the lockfile format
   t.match(yarnSpec(app({ 'package.json': '{}', 'yarn.lock': '__metadata:\n  version: 8\n' }), {}), { berry: true })
   t.match(yarnSpec(app({ 'package.json': '{}', 'yarn.lock': '' }), { BP_YARN_VERSION: '1.22.19' }), { range: '1.22.19', berry: false })
   t.throws(() => yarnSpec(app({ 'package.json': JSON.stringify({ packageManager: 'pnpm@9.0.0' }), 'yarn.lock': '' }), {}), /packageManager/)
+  t.match(yarnSpec(app({ 'package.json': JSON.stringify({ engines: { yarn: '2.4.x' } }), 'yarn.lock': '__metadata:\n' }), {}), { pkg: '@yarnpkg/cli-dist', range: '2.4.x', source: 'package.json engines.yarn', berry: true })
+  t.match(yarnSpec(app({ 'package.json': JSON.stringify({ engines: { yarn: '>=1.22' } }), 'yarn.lock': '' }), {}), { pkg: 'yarn', berry: false })
+})
+
+t.test('yarn installs: classic flags override NODE_ENV; berry 4 focuses on production, 2 and 3 cannot without a plugin', async (t) => {
+  t.same(yarnArgs(false, '1.22.22'), {
+    args: ['install', '--frozen-lockfile', '--non-interactive', '--no-progress'],
+    allArgs: ['install', '--frozen-lockfile', '--non-interactive', '--no-progress', '--production=false'],
+    prodArgs: ['install', '--frozen-lockfile', '--non-interactive', '--no-progress', '--production'],
+  })
+  t.same(yarnArgs(true, '4.0.0').prodArgs, ['workspaces', 'focus', '--all', '--production'])
+  t.same(yarnArgs(true, '3.2.4'), { args: ['install', '--immutable'], allArgs: ['install', '--immutable'], prodArgs: ['install', '--immutable'] })
 })
 
 t.test('the node_modules key holds across app edits and moves with lockfile, deps, Node major and tool', async (t) => {
@@ -114,4 +129,41 @@ t.test('extra CAs are the ones Node does not already trust', async (t) => {
   t.same(extraCertificates(`${rootCertificates[0]}\n${rootCertificates[1]}\n`), [])
   const fake = '-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----'
   t.same(extraCertificates(`${rootCertificates[0]}\n${fake}\n`), [fake])
+})
+
+t.test('npm\'s relative links out of node_modules (file: deps, workspaces) become absolute; links inside stay', async (t) => {
+  const dir = app({})
+  const modules = join(dir, 'node_modules')
+  mkdirSync(join(modules, '@s'), { recursive: true })
+  mkdirSync(join(modules, 'a'))
+  symlinkSync('../lib/server', join(modules, 'server'))
+  symlinkSync('../../packages/x', join(modules, '@s', 'x'))
+  symlinkSync('a', join(modules, 'inner'))
+  pinOutsideLinks(modules)
+  t.equal(readlinkSync(join(modules, 'server')), join(dir, 'lib', 'server'))
+  t.equal(readlinkSync(join(modules, '@s', 'x')), join(dir, 'packages', 'x'))
+  t.equal(readlinkSync(join(modules, 'inner')), 'a')
+})
+
+t.test('pnpm version from packageManager, BP_PNPM_VERSION, engines.pnpm, else the lockfile format', async (t) => {
+  const { pnpmSpec } = await import('../../buildpacks/src/pnpm-install.js')
+  const lock = (v: string) => `lockfileVersion: '${v}'\n`
+  t.match(pnpmSpec(app({ 'package.json': JSON.stringify({ packageManager: 'pnpm@9.11.0+sha512.abc' }), 'pnpm-lock.yaml': lock('9.0') }), {}), { pkg: 'pnpm', range: '9.11.0', source: 'packageManager' })
+  t.match(pnpmSpec(app({ 'package.json': '{}', 'pnpm-lock.yaml': lock('6.0') }), { BP_PNPM_VERSION: '8.4.0' }), { range: '8.4.0', source: 'BP_PNPM_VERSION' })
+  t.match(pnpmSpec(app({ 'package.json': JSON.stringify({ engines: { pnpm: '^8' } }), 'pnpm-lock.yaml': lock('6.0') }), {}), { range: '^8', source: 'package.json engines.pnpm' })
+  t.match(pnpmSpec(app({ 'package.json': '{}', 'pnpm-lock.yaml': lock('6.0') }), {}), { range: '8', source: 'pnpm-lock.yaml lockfileVersion 6' })
+  t.match(pnpmSpec(app({ 'package.json': '{}', 'pnpm-lock.yaml': 'lockfileVersion: 5.4\n' }), {}), { range: '7' })
+  t.throws(() => pnpmSpec(app({ 'package.json': JSON.stringify({ packageManager: 'yarn@4.0.0' }), 'pnpm-lock.yaml': '' }), {}), /packageManager/)
+})
+
+t.test('command shims: env-node scripts and pnpm\'s sh shims run with node; others run as they are', async (t) => {
+  const { shimFor, needsShims } = await import('../../buildpacks/src/bin-shims.js')
+  t.equal(shimFor('/l/nm/http-server/bin/http-server', '#!/usr/bin/env node\n"use strict"'), '#!/bin/sh\nexec node "/l/nm/http-server/bin/http-server" "$@"\n')
+  t.equal(shimFor('/l/nm/x/cli.js', '#!/usr/bin/env -S node --no-warnings\n'), '#!/bin/sh\nexec node --no-warnings "/l/nm/x/cli.js" "$@"\n')
+  const pnpm = '#!/bin/sh\nbasedir=$(dirname "$(echo "$0" | sed -e \'s,\\\\,/,g\')")\nif [ -x "$basedir/node" ]; then\n  exec "$basedir/node"  "$basedir/../next/dist/bin/next" "$@"\nelse\n  exec node  "$basedir/../next/dist/bin/next" "$@"\nfi\n'
+  t.equal(shimFor('/l/nm/.bin/next', pnpm), '#!/bin/sh\nexec node "/l/nm/next/dist/bin/next" "$@"\n')
+  t.equal(shimFor('/l/nm/x/run.sh', '#!/bin/sh\necho hi\n'), undefined)
+  t.ok(needsShims(app({ 'package.json': JSON.stringify({ scripts: { start: 'next start' } }) })))
+  t.notOk(needsShims(app({ 'package.json': JSON.stringify({ scripts: { start: 'node server.js' } }) })), 'plain node: no extra layer')
+  t.notOk(needsShims(app({ 'package.json': '{}' })))
 })

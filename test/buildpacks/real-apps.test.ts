@@ -1,0 +1,164 @@
+// Apps written by other projects (Paketo's, Heroku's and Google Cloud's own samples, in buildpacks/samples with their origin) built with the Node.js builder as a new user would, run under podman and asked over HTTP; plus the build step: BP_NODE_RUN_SCRIPTS, scripts.build with devDependencies, production-only node_modules at launch, and a failing build script.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t from 'tap'
+import { startRegistry, type RegistryFixture } from '../../registry-fixtures/index.js'
+import { makeBuilder, type MadeBuilder } from '../../buildpacks/make-builder.js'
+import { cleanEnv, runBin } from '../helpers/cli.js'
+import { httpAnswer, inImage, lading, sample } from '../helpers/node-builder.js'
+
+// Cold builds download Node.js and run the package managers against the npm registry.
+t.setTimeout(1_200_000)
+let reg: RegistryFixture
+let made: MadeBuilder
+const cacheDir = mkdtempSync(join(tmpdir(), 'lading-real-apps-cache-'))
+
+t.before(async () => {
+  reg = await startRegistry()
+  made = await makeBuilder(`${reg.host}/lading`)
+})
+t.teardown(async () => {
+  await reg?.stop()
+  rmSync(cacheDir, { recursive: true, force: true })
+})
+
+function build(image: string, dir: string, ...extra: string[]) {
+  return lading(['build', image, '--builder', made.builder, '--path', dir, '--network', '--cache-dir', cacheDir, ...extra])
+}
+
+async function published(image: string): Promise<boolean> {
+  return (await runBin(['digest', image], cleanEnv())).code === 0
+}
+
+/** Which of these packages the launch image's node_modules resolves from the app directory. */
+const RESOLVES = (names: string[]): string => `process.stdout.write(JSON.stringify(${JSON.stringify(names)}.filter((n)=>{try{require.resolve(n);return true}catch{return false}})))`
+
+t.test('Paketo nodejs/npm: package-lock.json, a shell start script, answers on PORT', async (t) => {
+  const image = `${reg.host}/real/paketo-npm:1`
+  const r = await build(image, sample(t, 'paketo-npm'))
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stderr, /npm ci/)
+  t.notMatch(r.stderr, /running npm run/, 'no build script, no build step')
+  t.match(await httpAnswer(image, '/', 5000), /Powered By Paketo Buildpacks/)
+  t.equal(await httpAnswer(image, '/actuator/health'), '{"status":"UP"}')
+})
+
+t.test('Paketo node-run-script simple_npm_app: BP_NODE_RUN_SCRIPTS runs in order, with no dependencies at all', async (t) => {
+  const image = `${reg.host}/real/run-scripts:1`
+  const r = await build(image, sample(t, 'paketo-run-scripts'), '--env', 'BP_NODE_RUN_SCRIPTS=test_script_1,test_script_2')
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stderr, /running npm run test_script_1 \(BP_NODE_RUN_SCRIPTS\)[\s\S]*some commands[\s\S]*running npm run test_script_2/)
+  t.equal(await inImage(image, 'process.stdout.write(String(require("fs").existsSync("dummyfile.txt")))'), 'true', 'the script\'s file is in the app layer')
+  t.equal(await httpAnswer(image), 'Hello, World!')
+  const typo = `${reg.host}/real/run-scripts-typo:1`
+  const bad = await build(typo, sample(t, 'paketo-run-scripts'), '--env', 'BP_NODE_RUN_SCRIPTS=test_script_1,test_script_3')
+  t.equal(bad.code, 51)
+  t.match(bad.stderr, /npm-install: ERROR: BP_NODE_RUN_SCRIPTS names "test_script_3", which package.json's scripts lack \(it has: test_script_1, test_script_2\)/)
+  t.notOk(await published(typo), 'nothing published')
+})
+
+t.test('Heroku yarn-1-typescript: tsc runs with devDependencies, node_modules at launch is production-only, rebuild reuses both', async (t) => {
+  const image = `${reg.host}/real/yarn-ts:1`
+  const dir = sample(t, 'heroku-yarn-1-typescript')
+  const first = await build(image, dir, '--json')
+  t.equal(first.code, 0, first.stderr)
+  t.match(first.stderr, /yarn install --frozen-lockfile --non-interactive --no-progress --production=false[\s\S]*running yarn run build \(package.json scripts.build\)[\s\S]*\$ tsc[\s\S]*yarn install --frozen-lockfile --non-interactive --no-progress --production\n/)
+  t.equal(await httpAnswer(image), 'Hello from yarn-1-typescript')
+  t.equal(await inImage(image, RESOLVES(['express', 'typescript', '@types/express'])), '["express"]', 'devDependencies stay out of the image')
+  const again = await build(image, dir, '--json')
+  t.equal(again.code, 0, again.stderr)
+  t.match(again.stderr, /reusing build-modules[\s\S]*running yarn run build[\s\S]*reusing node_modules/)
+  const out = JSON.parse(again.stdout) as { digest: string; transfer: { bytesUploaded: number }; reused: string[] }
+  t.equal(out.digest, (JSON.parse(first.stdout) as { digest: string }).digest, 'tsc output is the same, so is the image')
+  t.equal(out.transfer.bytesUploaded, 0)
+  t.ok(out.reused.includes('lading/yarn-install/node_modules'))
+})
+
+t.test('a failing build script: exit 51, the script named with its output, nothing published', async (t) => {
+  const image = `${reg.host}/real/yarn-ts-broken:1`
+  const dir = sample(t, 'heroku-yarn-1-typescript', (d) => writeFileSync(join(d, 'server.ts'), `${readFileSync(join(d, 'server.ts'), 'utf8')}\nconst n: number = 'not a number'\n`))
+  const r = await build(image, dir)
+  t.equal(r.code, 51)
+  t.match(r.stderr, /yarn-install: ERROR: the app's "build" script failed \(yarn run build, exit 2\):[\s\S]*error TS2322/)
+  t.notOk(await published(image), 'nothing published')
+})
+
+t.test('Heroku yarn-4-pnp-nonzero: Yarn 4 from packageManager, nodeLinker pnp installed as node_modules, answers', async (t) => {
+  const image = `${reg.host}/real/yarn4:1`
+  const r = await build(image, sample(t, 'heroku-yarn-4-pnp'))
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stderr, /@yarnpkg\/cli-dist 4\.0\.0 \(4\.0\.0 from packageManager\)/)
+  t.match(r.stderr, /nodeLinker: pnp; installing with nodeLinker: node-modules/)
+  t.match(r.stderr, /yarn install --immutable/)
+  t.equal(await httpAnswer(image), 'Hello from yarn-4-pnp-nonzero')
+})
+
+t.test('Yarn 4 with a build script: all dependencies for the build, `workspaces focus --production` for launch, rebuild finds the install state', async (t) => {
+  const image = `${reg.host}/real/yarn4-build:1`
+  const dir = sample(t, 'heroku-yarn-4-pnp', (d) => {
+    const pkg = JSON.parse(readFileSync(join(d, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+    // The build needs the devDependency dotenv; the app at run time must not have it.
+    pkg.scripts.build = 'node -e "require(\'dotenv\'); require(\'fs\').writeFileSync(\'built.txt\', \'built\')"'
+    writeFileSync(join(d, 'package.json'), JSON.stringify(pkg, null, 2))
+  })
+  const r = await build(image, dir)
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stderr, /yarn install --immutable[\s\S]*running yarn run build[\s\S]*yarn workspaces focus --all --production/)
+  t.equal(await inImage(image, `${RESOLVES(['express', 'dotenv'])};process.stdout.write(require("fs").readFileSync("built.txt","utf8"))`), '["express"]built')
+  const again = await build(image, dir)
+  t.equal(again.code, 0, again.stderr)
+  t.match(again.stderr, /reusing build-modules[\s\S]*running yarn run build[\s\S]*reusing node_modules/)
+})
+
+t.test('Google Cloud typescript: `build: tsc -p .` with no start script; the server.js tsc writes is the web process', async (t) => {
+  const image = `${reg.host}/real/gcp-ts:1`
+  const r = await build(image, sample(t, 'gcp-typescript'))
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stderr, /npm ci --include=dev[\s\S]*running npm run build[\s\S]*npm ci --omit=dev[\s\S]*\[node-start\] web: node server\.js/)
+  // The app answers PASS only under NODE_ENV=production, node-engine's default.
+  t.equal(await httpAnswer(image), 'PASS')
+  t.equal(await inImage(image, RESOLVES(['polka', 'typescript'])), '["polka"]')
+})
+
+t.test('Google Cloud local_dependency_npm: a file: dependency npm links, still found at run time', async (t) => {
+  const image = `${reg.host}/real/gcp-file-dep:1`
+  const r = await build(image, sample(t, 'gcp-local-dependency-npm'))
+  t.equal(r.code, 0, r.stderr)
+  t.equal(await httpAnswer(image), 'PASS')
+})
+
+t.test('Google Cloud node_modules_bin_npm: `start: http-server -p $PORT` finds the package\'s command', async (t) => {
+  const image = `${reg.host}/real/gcp-bin:1`
+  const r = await build(image, sample(t, 'gcp-node-modules-bin-npm'))
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stderr, /\[node-start\] web: \/bin\/sh -c PATH="\$PATH:\$PWD\/node_modules\/.bin"; http-server -p \$PORT/)
+  t.equal(await httpAnswer(image, '/index.txt', 8081), 'PASS\n')
+  // The run image has no /usr/bin/env for http-server's `#!/usr/bin/env node`: a shim runs it with node.
+  t.equal(await inImage(image, 'process.stdout.write(require("fs").readFileSync("/layers/lading_npm-install/node_modules-bin/bin/http-server","utf8"))'), '#!/bin/sh\nexec node "/layers/lading_npm-install/node_modules/http-server/bin/http-server" "$@"\n')
+  const again = await build(image, sample(t, 'gcp-node-modules-bin-npm'))
+  t.equal(again.code, 0, again.stderr)
+  t.match(again.stderr, /reusing node_modules/)
+  t.equal(await httpAnswer(image, '/index.txt', 8081), 'PASS\n', 'the shims are kept with the reused layer')
+})
+
+t.test('Google Cloud dev_dependency_npm: its only package is a devDependency; NODE_ENV=development installs it, and is part of the reuse key', async (t) => {
+  const image = `${reg.host}/real/gcp-dev-dep:1`
+  const dir = sample(t, 'gcp-dev-dependency-npm')
+  const prod = await build(image, dir)
+  t.equal(prod.code, 0, prod.stderr)
+  t.equal(await inImage(image, RESOLVES(['polka'])), '[]', 'production leaves devDependencies out')
+  const dev = await build(image, dir, '--env', 'NODE_ENV=development')
+  t.equal(dev.code, 0, dev.stderr)
+  t.notMatch(dev.stderr, /reusing node_modules/, 'the production layer is not reused for a development install')
+  t.equal(await httpAnswer(image), 'PASS')
+})
+
+t.test('Heroku pnpm-7-pnp: pnpm 7 from packageManager, node-linker=pnp installed as isolated, answers', async (t) => {
+  const image = `${reg.host}/real/pnpm7:1`
+  const r = await build(image, sample(t, 'heroku-pnpm-7-pnp'))
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stderr, /lading\/pnpm-install@0\.1\.0\s+pass/)
+  t.match(r.stderr, /pnpm 7\.32\.3 \(7\.32\.3 from packageManager\)[\s\S]*node-linker=isolated[\s\S]*pnpm install --frozen-lockfile/)
+  t.equal(await httpAnswer(image), 'Hello from pnpm-7-pnp')
+})
