@@ -6,7 +6,10 @@
  * concurrency), every run doing the same work: a new run image whose layers every app repository
  * holds already, so each image gets a new config and manifest. Requests are counted on one run
  * per size through a counting proxy; the timed runs go straight to the registry. The first
- * rollout (layers not there yet) and a rollback (configs there already) are counted too.
+ * rollout (layers not there yet) and a rollback (configs there already) are counted too. lading
+ * keeps the configs it pushes and reads in its cache (~/.cache/lading/json-blobs), so every fleet
+ * row runs with that cache warm (the run before pushed the configs it reads); the same two scenarios
+ * are counted once more with it emptied first (a machine that never saw the fleet).
  * Usage: npx tsx benchmarks/rebase.ts [--size-mb 64] [--runs 5] [--images 1000] [--fleet-only]
  */
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
@@ -38,9 +41,13 @@ export interface FleetPoint {
   cpuFloorMs?: { both: number; registryOnly: number; cores: number }
   /** The counted run's requests by kind (`GET manifest`, `PUT manifest 400`, `mount`, …). */
   requestsByKind?: Record<string, number>
+  /** Requests to the app repositories per image: requestsPerImage without the run image's reads, made once per fleet. */
+  appRequestsPerImage?: number
+  /** lading's config cache at the start of each run: warm (it holds the configs the run reads). */
+  configCache?: 'warm' | 'cold'
 }
 
-interface FleetRunResult { sample: Sample; requests: number; byKind: Record<string, number>; registryCpuS: number }
+interface FleetRunResult { sample: Sample; requests: number; appRequests: number; byKind: Record<string, number>; registryCpuS: number }
 
 /** Runs the benchmark and returns its rows and the fleet scaling series. */
 export async function run(opts: BenchOptions & { images?: number; fleetOnly?: boolean }): Promise<BenchResult> {
@@ -54,7 +61,8 @@ export async function run(opts: BenchOptions & { images?: number; fleetOnly?: bo
     // lading keeps facts about registries (ping answers, manifest checks) in ~/.cache: a home of
     // its own keeps the user's file out of it and every run of the benchmark alike.
     await mkdir(join(work, 'home'))
-    const env = { ...process.env, HOME: join(work, 'home') }
+    const env = { ...process.env, HOME: join(work, 'home'), XDG_CACHE_HOME: join(work, 'home', '.cache') }
+    const emptyConfigCache = () => rm(join(work, 'home', '.cache', 'lading', 'json-blobs'), { recursive: true, force: true })
     const base = await makeBaseImages(join(work, 'base'))
     await pushBaseImages(base.layout, cr.direct)
     // run:current is the tag teams follow. The patch keeps the distro version (v1 and v2
@@ -130,6 +138,11 @@ export async function run(opts: BenchOptions & { images?: number; fleetOnly?: bo
     // A rollback to the run image before: every rebased config is in its repository already
     // (configs name the run image's repository, so this stays on the proxy's name).
     const rollback = await fleetRun(max, 'proxy', 'previous')
+    // The same two on a machine that never saw the fleet: lading's config cache emptied first.
+    await emptyConfigCache()
+    const mountedCold = await fleetRun(max, 'proxy')
+    await emptyConfigCache()
+    const rollbackCold = await fleetRun(max, 'proxy', 'previous')
     await fleetRun(max, 'direct')
     const scaling: FleetPoint[] = []
     const fleetRuns = Math.max(3, Math.ceil(opts.runs / 2))
@@ -145,24 +158,29 @@ export async function run(opts: BenchOptions & { images?: number; fleetOnly?: bo
         images: n, runs: fleetRuns, wallMs: wall, cpuS,
         peakRssMiB: spread(got.map((g) => g.sample.peakRssMiB), 0), registryCpuS,
         cpuFloorMs: { both: Math.round((cpuS.median + registryCpuS.median) * 1000 / cores), registryOnly: Math.round(registryCpuS.median * 1000 / cores), cores },
-        requestsPerImage: round2(counted.requests / n), requestsByKind: counted.byKind, imagesPerSec: Math.round(n / (wall.median / 1000)),
+        requestsPerImage: round2(counted.requests / n), appRequestsPerImage: round2(counted.appRequests / n), requestsByKind: counted.byKind, imagesPerSec: Math.round(n / (wall.median / 1000)),
+        configCache: 'warm',
       })
-      process.stderr.write(`  fleet ${n}: ${wall.median} ms (${wall.min}–${wall.max}), ${scaling.at(-1)!.requestsPerImage} requests/image, CPU lading ${cpuS.median} s + registry ${registryCpuS.median} s\n`)
+      process.stderr.write(`  fleet ${n}: ${wall.median} ms (${wall.min}–${wall.max}), ${scaling.at(-1)!.requestsPerImage} requests/image (config cache warm), CPU lading ${cpuS.median} s + registry ${registryCpuS.median} s\n`)
     }
+    const scenario = (r: FleetRunResult, configCache: 'warm' | 'cold', note: string) =>
+      ({ images: max, requestsPerImage: round2(r.requests / max), appRequestsPerImage: round2(r.appRequests / max), requestsByKind: r.byKind, configCache, note })
     const scenarios = {
-      firstRollout: { images: max, requestsPerImage: round2(firstRollout.requests / max), requestsByKind: firstRollout.byKind,
-        note: 'a new run image whose top layer no app repository holds yet' },
-      runImageMounted: { images: max, requestsPerImage: round2(mountedAlready.requests / max), requestsByKind: mountedAlready.byKind,
-        note: 'a new run image whose layers every app repository holds already: new configs, new manifests (the timed scenario)' },
-      rollback: { images: max, requestsPerImage: round2(rollback.requests / max), requestsByKind: rollback.byKind,
-        note: 'back to the run image before: every rebased config and layer is in its repository already' },
+      firstRollout: scenario(firstRollout, 'cold', 'a new run image whose top layer no app repository holds yet; the fleet\'s configs not yet in lading\'s cache'),
+      runImageMounted: scenario(mountedAlready, 'warm', 'a new run image whose layers every app repository holds already: new configs, new manifests (the timed scenario)'),
+      rollback: scenario(rollback, 'warm', 'back to the run image before: every rebased config and layer is in its repository already'),
+      runImageMountedColdCache: scenario(mountedCold, 'cold', 'runImageMounted with lading\'s config cache emptied first: every app config is read'),
+      rollbackColdCache: scenario(rollbackCold, 'cold', 'rollback with lading\'s config cache emptied first'),
     }
     const last = scaling.at(-1)
     return {
       benchmark: 'rebase', command: `npx tsx benchmarks/rebase.ts --size-mb ${sizeMiB} --runs ${opts.runs} --images ${max}`,
       sizeMiB, rows, scaling, scenarios,
       targets: last ? {
+        // Warm: the config cache holds the configs the fleet reads (see configCache in each row and scenario).
         fleetRequestsPerImageAtMost4: scaling.every((s) => s.requestsPerImage <= 4),
+        // The same per image in the app repositories: the run image's manifests and config, read once per fleet, left out.
+        fleetAppRequestsPerImageAtMost4: scaling.every((s) => (s.appRequestsPerImage ?? Infinity) <= 4),
         rollbackRequestsPerImageAtMost4: scenarios.rollback.requestsPerImage <= 4,
         thousandImagesUnder5s: last.images >= 1000 ? last.wallMs.median < 5000 : null,
       } : {},
@@ -223,7 +241,7 @@ async function fleetWorld(w: FleetWorld, appOnV1: () => Promise<void>): Promise<
     const byKind: Record<string, number> = {}
     const qs = cr.proxy.requests.slice(from)
     for (const q of qs) byKind[kindOf(q.method, q.path, q.status)] = (byKind[kindOf(q.method, q.path, q.status)] ?? 0) + 1
-    return { sample, requests: qs.length, byKind, registryCpuS }
+    return { sample, requests: qs.length, appRequests: qs.filter((q) => /^\/v2\/bench\/fleet\d+\//.test(q.path)).length, byKind, registryCpuS }
   }
 }
 

@@ -3,8 +3,9 @@
  * CPU per request of each kind a fleet rebase sends, with a client that costs next to nothing
  * (node:http, keep-alive, 8 in flight), under the fixture's config and under the config Debian
  * ships (its `storage.cache.blobdescriptor: inmemory`). From these, the registry's share of a
- * 1,000-image fleet rebase (GET manifest, GET config, POST + PUT config, PUT manifest per image)
- * and the wall time no client can beat on this machine: that CPU spread over every core.
+ * 1,000-image fleet rebase (GET manifest, GET config, POST + PUT config, PUT manifest per image;
+ * without the GET config when lading's config cache holds the app's config) and the wall time no
+ * client can beat on this machine: that CPU spread over every core.
  * Usage: npx tsx benchmarks/probes/registry-cpu.ts [--ops 1000]
  */
 import { createHash } from 'node:crypto'
@@ -27,6 +28,9 @@ export interface RegistryCpu {
   msPerFleetImage: number
   /** Registry CPU-seconds of 1,000 such images, and that spread over all `cores`: a floor for the wall time. */
   thousandImages: { registryCpuS: number; cores: number; floorMs: number }
+  /** The same without the GET config: an image whose config lading's local cache holds (4 requests). */
+  msPerFleetImageWarmCache: number
+  thousandImagesWarmCache: { registryCpuS: number; cores: number; floorMs: number }
 }
 
 interface Reply { status: number; headers: http.IncomingHttpHeaders; body: Buffer }
@@ -86,10 +90,13 @@ async function measure(work: string, ops: number, cache: boolean): Promise<Regis
     await phase('GET /v2/', async () => ok(await req('GET', '/v2/'), 200, 'ping'))
     const perImage = msPerOp['GET manifest'] + msPerOp['GET config'] + msPerOp['POST + PUT config'] + msPerOp['PUT manifest']
     const cores = availableParallelism()
+    const warm = perImage - msPerOp['GET config']
     return {
       config: cache ? 'Debian default (blobdescriptor cache inmemory)' : 'fixture (no blobdescriptor cache)',
       msPerOp, msPerFleetImage: Math.round(perImage * 100) / 100,
       thousandImages: { registryCpuS: Math.round(perImage * 100) / 100, cores, floorMs: Math.round(perImage * 1000 / cores) },
+      msPerFleetImageWarmCache: Math.round(warm * 100) / 100,
+      thousandImagesWarmCache: { registryCpuS: Math.round(warm * 100) / 100, cores, floorMs: Math.round(warm * 1000 / cores) },
     }
   } finally {
     agent.destroy()
