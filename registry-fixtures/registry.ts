@@ -69,7 +69,11 @@ export interface StartRegistryOptions {
   blobDescriptorCache?: boolean
 }
 
-const REGISTRY_BIN = '/usr/bin/docker-registry'
+/**
+ * Debian's docker-registry; LADING_REGISTRY_BIN names another distribution build (say a v3 one
+ * built by hand) to run the tests or benchmarks against, with the same config.
+ */
+const REGISTRY_BIN = process.env.LADING_REGISTRY_BIN || '/usr/bin/docker-registry'
 const SETPRIV = '/usr/bin/setpriv'
 
 /**
