@@ -6,6 +6,7 @@
  * restarts from HEAD/POST with a fresh body. An interrupted push (the caller's signal) stops at a
  * chunk boundary and keeps its session for the next run (upload-state.ts).
  */
+import { setMaxListeners } from 'node:events'
 import { DigestMismatchError, SizeMismatchError, sha256, verifyBytes, type Digest } from '../digest/index.js'
 import type { Descriptor, PutBlobOptions } from '../oci/index.js'
 import { pushScope, pullScope } from './challenge.js'
@@ -169,6 +170,8 @@ export async function putBlob(ctx: RepoContext, body: BlobBody, expect: Partial<
 export function lingering(signal: AbortSignal | undefined, ms: number): { signal?: AbortSignal; dispose(): void } {
   if (!signal) return { dispose() {} }
   const c = new AbortController()
+  // Shared by every request of one upload, and by the uploads that share an outer signal.
+  setMaxListeners(0, c.signal)
   let timer: NodeJS.Timeout | undefined
   const fire = (): void => {
     timer = setTimeout(() => c.abort(signal.reason), ms)

@@ -1,4 +1,5 @@
 // Pushes an image to a store: layers (skipped, mounted or uploaded), config, manifest by digest, then tags.
+import { setMaxListeners } from 'node:events'
 import pLimit from 'p-limit'
 import { wrapError } from '../errors.js'
 import type { Image, Layer } from '../image/index.js'
@@ -83,6 +84,8 @@ export async function putBlob(
  */
 export async function allOrStop<T>(signal: AbortSignal | undefined, jobs: ReadonlyArray<(signal: AbortSignal) => Promise<T>>): Promise<T[]> {
   const c = new AbortController()
+  // Every job (an image's layers: often more than Node's default of 10) listens on this one signal.
+  setMaxListeners(0, c.signal)
   const onAbort = (): void => c.abort(signal!.reason)
   if (signal?.aborted) c.abort(signal.reason)
   else signal?.addEventListener('abort', onAbort, { once: true })

@@ -188,3 +188,18 @@ t.test('allOrStop: waits for every job; the first failure aborts the others\' si
   gone.abort()
   t.same(await allOrStop(gone.signal, [async (s) => s.aborted]), [true], 'already aborted')
 })
+
+t.test('allOrStop: an image of 16 layers, each upload listening on the shared signal, prints no listener-leak warning (seen in `lading build`\'s output)', async (t) => {
+  const warnings: string[] = []
+  const onWarning = (w: Error): void => { warnings.push(w.name) }
+  process.on('warning', onWarning)
+  t.teardown(() => { process.off('warning', onWarning) })
+  const job = (signal: AbortSignal): Promise<number> => {
+    const listener = (): void => {}
+    signal.addEventListener('abort', listener)
+    return new Promise((resolve) => setTimeout(() => { signal.removeEventListener('abort', listener); resolve(1) }, 5))
+  }
+  t.same(await allOrStop(new AbortController().signal, Array.from({ length: 16 }, () => job)), Array(16).fill(1))
+  await new Promise((ok) => setImmediate(ok))
+  t.notOk(warnings.includes('MaxListenersExceededWarning'), 'no MaxListenersExceededWarning')
+})

@@ -1,0 +1,5 @@
+{
+  "targets": [
+    { "target_name": "hello", "sources": ["hello.c"] }
+  ]
+}
