@@ -56,6 +56,7 @@ export function findCommand(argv: readonly string[], known: ReadonlySet<string>)
  */
 export function parseCommandArgs(argv: readonly string[], command: string, options: OptionSpec): ParsedArgs {
   const all = { ...GLOBAL_OPTIONS, ...options }
+  if (options.network?.type === 'boolean') argv = packNetwork(argv, command)
   let parsed
   try {
     parsed = parseArgs({ args: [...argv], options: all, strict: true, allowPositionals: true })
@@ -79,6 +80,31 @@ export function parseCommandArgs(argv: readonly string[], command: string, optio
     values: v,
     positionals,
   }
+}
+
+/** pack's `--network` values that mean the host's network, which is what lading's `--network` gives. */
+const HOST_NETWORKS = new Set(['host', 'default', 'bridge', 'slirp4netns', 'pasta'])
+
+/**
+ * pack takes `--network VALUE`; lading's `--network` is on or off (the sandbox has the host's
+ * network or none). pack's values are accepted so its command lines work: host, default, bridge
+ * (or slirp4netns, pasta) turn it on, none leaves it off, and a named network is a usage error.
+ */
+export function packNetwork(argv: readonly string[], command: string): string[] {
+  const out: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!
+    if (a === '--') { out.push(...argv.slice(i)); break }
+    const eq = /^--network=(.*)$/.exec(a)
+    const value = eq ? eq[1]! : a === '--network' && argv[i + 1] !== undefined && /^[a-z0-9][\w.-]*$/.test(argv[i + 1]!) && (HOST_NETWORKS.has(argv[i + 1]!) || argv[i + 1] === 'none') ? argv[++i]! : undefined
+    if (value === undefined) { out.push(a); continue }
+    if (value === 'none') continue
+    if (!HOST_NETWORKS.has(value)) {
+      throw new UsageError(`--network=${value}: lading has no container networks; --network (or pack's host, default, bridge) gives the buildpacks this machine's network, --network=none or no flag none`, command)
+    }
+    out.push('--network')
+  }
+  return out
 }
 
 /** Checks the number of positionals, naming what is missing or extra. */

@@ -49,7 +49,8 @@ Flags:
   --launcher sh|none       sh: a POSIX-sh launcher (default); none: bake the default process
   --process-type TYPE      the process the image starts by default
   --no-sandbox             run buildpacks directly, in /workspace, /layers, /platform (CI images)
-  --network                let buildpacks use the network
+  --network                let buildpacks use this machine's network (off by default; pack's
+                           --network host, default or bridge are taken, none is off)
   --report FILE            write report.toml
   --concurrency N          uploads in flight (default 4)
 

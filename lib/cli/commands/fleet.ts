@@ -49,7 +49,7 @@ Flags:
   --trigger TAG        build TAG whatever its state (repeatable; reason TRIGGER)
   --buildpacks-dir DIR where ID[@VERSION] buildpacks are found
   --no-sandbox         run buildpacks without the bubblewrap sandbox (CI images)
-  --network            let buildpacks use the network
+  --network            let buildpacks use this machine's network (pack's host, default, bridge; none: off)
 
 Exit codes: 0 when every image is fine; 1 when any image is in error (plan) or failed (apply);
 4 for a fleet file that cannot be used (the message names the entry and the line).
