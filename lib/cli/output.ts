@@ -107,7 +107,9 @@ export class Output {
       case 'mount': return `${short(ev.digest)}: mounted (${formatBytes(ev.bytes)})`
       case 'skip': return `${short(ev.digest)}: skipped`
       case 'download': return `${short(ev.digest)}: downloaded ${formatBytes(ev.bytes)} (${formatRate(ev.bytes, secs)})`
-      default: return `${short(ev.digest)}: pushed ${formatBytes(ev.bytes)} (${formatRate(ev.bytes, secs)})`
+      default: return ev.total !== undefined && ev.bytes < ev.total
+        ? `${short(ev.digest)}: pushed ${formatBytes(ev.bytes)} of ${formatBytes(ev.total)} (${formatRate(ev.bytes, secs)}; the rest was in an interrupted run's upload session)`
+        : `${short(ev.digest)}: pushed ${formatBytes(ev.bytes)} (${formatRate(ev.bytes, secs)})`
     }
   }
 

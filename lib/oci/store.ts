@@ -8,6 +8,7 @@ import type { Descriptor, ImageIndex, ImageManifest, Parsed } from './types.js'
 export interface TransferEvent {
   digest: Digest
   kind: 'upload' | 'download' | 'mount' | 'exists' | 'skip'
+  /** Bytes moved so far; on a finished upload, those this run sent (less than total when it resumed an earlier run's session). */
   bytes: number
   total?: number
   done?: boolean

@@ -57,8 +57,9 @@ export async function putBlob(ctx: RepoContext, body: BlobBody, expect: Partial<
   const sources = mountSourcesFor(ctx, opts.mountFrom ?? [])
   const scopes = [pushScope(ctx.repository), ...sources.map(pullScope)]
   const signal = opts.signal
-  const done = (d: Digest, n: number, kind: 'upload' | 'mount' | 'exists'): Descriptor => {
-    opts.onProgress?.({ digest: d, kind, bytes: n, total: n, done: true })
+  // `held`: bytes an earlier run's session already held, which this run did not send.
+  const done = (d: Digest, n: number, kind: 'upload' | 'mount' | 'exists', held = 0): Descriptor => {
+    opts.onProgress?.({ digest: d, kind, bytes: n - held, total: n, done: true })
     return { mediaType, digest: d, size: n }
   }
 
@@ -87,6 +88,7 @@ export async function putBlob(ctx: RepoContext, body: BlobBody, expect: Partial<
   const track = sessionTracker(ctx.uploads, definedOnly({ registry: ctx.session.registry, repository: ctx.repository, digest: digest || undefined }),
     size, typeof body === 'function', ctx.log)
   let resumeFrom: FailedPatch | undefined = track?.earlier
+  let held = 0
   let direct: UploadStart | undefined
   let restarted = false
   const hard = lingering(signal, STOP_GRACE_MS)
@@ -95,7 +97,9 @@ export async function putBlob(ctx: RepoContext, body: BlobBody, expect: Partial<
     for (;;) {
       const failed: { patch?: FailedPatch } = {}
       try {
+        const fromEarlierRun = resumeFrom !== undefined && resumeFrom === track?.earlier
         let start = direct ?? (resumeFrom ? await resumeSession(ctx, resumeFrom, digest ?? 'blob', scopes, signal) : undefined)
+        if (fromEarlierRun && start) held = start.offset
         resumeFrom = undefined
         direct = undefined
         if (!start) {
@@ -112,8 +116,8 @@ export async function putBlob(ctx: RepoContext, body: BlobBody, expect: Partial<
         track?.drop()
         if (pending) await cancelUpload(ctx, pending)
         ctx.stats.blobsUploaded++
-        ctx.stats.bytesUploaded += result.size
-        return done(result.digest, result.size, 'upload')
+        ctx.stats.bytesUploaded += result.size - held
+        return done(result.digest, result.size, 'upload', held)
       } catch (err) {
         if (signal?.aborted) throw err
         const tooLarge = err instanceof RegistryError && err.status === 413 && !ctx.chunkedRegistries.has(ctx.session.registry)

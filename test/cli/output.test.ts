@@ -48,6 +48,13 @@ t.test('plain mode: one line per finished blob, data on stdout', async (t) => {
   t.equal(s.out(), 'sha256:abc\n')
 })
 
+t.test('a resumed upload says how much this run sent, of the whole blob', async (t) => {
+  const s = io(false)
+  const o = new Output(s.io, {})
+  o.progress({ digest: sha256('x'), kind: 'upload', bytes: 25 << 20, total: 256 << 20, done: true })
+  t.match(s.err(), /pushed 25\.0 MiB of 256\.0 MiB \([^;]+; the rest was in an interrupted run's upload session\)/)
+})
+
 t.test('quiet drops info and progress but keeps data and warnings', async (t) => {
   const s = io(true)
   const o = new Output(s.io, { quiet: true })

@@ -77,8 +77,12 @@ t.test('an earlier run\'s session is resumed at the offset the registry reports;
   p.setRules([])
   p.requests.length = 0
   const two = client(t, reg, { host: p.host, uploadStateDir: dir, resumableChunkSize: 100_000, resumableChunkSeconds: 0, lines })
-  const d = await two.repository({ registry: p.host, repository: 'state/a' }).blobs.put(() => createReadStreamOf(b.bytes), { digest: b.digest, size: b.size })
+  const events: Array<{ kind: string; bytes: number; total?: number; done?: boolean }> = []
+  const d = await two.repository({ registry: p.host, repository: 'state/a' }).blobs.put(() => createReadStreamOf(b.bytes), { digest: b.digest, size: b.size },
+    { onProgress: (e) => events.push(e) })
   t.equal(d.digest, b.digest)
+  t.match(events.at(-1), { kind: 'upload', done: true, bytes: 100_005, total: 300_005 }, 'the finished event counts what this run sent, of the whole blob')
+  t.equal(two.stats.bytesUploaded, 100_005, 'and so do the client\'s stats (the CLI\'s ledger printed the whole blob)')
   const mine = p.requests.filter((r) => r.path.startsWith('/v2/state/'))
   t.same(mine.map((r) => `${r.method} ${r.status}`), ['HEAD 404', 'GET 204', 'PATCH 202', 'PATCH 202', 'PUT 201'], 'no POST: the old session')
   t.same(mine.filter((r) => r.method === 'PATCH').map((r) => r.bytesIn), [100_000, 5], 'the third chunk and the last 5 bytes')
