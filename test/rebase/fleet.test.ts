@@ -10,6 +10,7 @@ import { fetchImage, pushImage } from '../../lib/remote/index.js'
 import { parseReference } from '../../lib/oci/index.js'
 import { createRegistryClient } from '../../lib/registry/index.js'
 import { startFaultProxy, startRegistry } from '../../registry-fixtures/index.js'
+import { fleetRunImage, seedFleet } from '../helpers/fleet-registry.js'
 
 let dir: string
 t.beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'lading-fleet-')) })
@@ -118,21 +119,11 @@ t.test('on a registry with the config cache: a warm fleet rebase is 4 requests p
   const seed = createRegistryClient({})
   t.teardown(() => seed.close())
   const plain = (name: string) => seed.repository({ registry: host, repository: name })
-  const runImage = (v: string) => imageFromParts({ config: { Labels: { 'io.buildpacks.stack.id': 'st' } }, layers: [layerFromBytes(Buffer.from(`${v} a`)), layerFromBytes(Buffer.from(`${v} b`))] })
-  const run = runImage('v1')
+  const runImage = (v: string) => fleetRunImage(v)
   // What lading learns about a registry (here: it refuses manifests naming layers it lacks) is kept between runs, as the CLI keeps it.
   const facts = join(dir, 'registries.json')
-  await pushImage(plain('run'), run, ['current'])
-  const md = emptyLayersMetadata()
-  md.runImage = { topLayer: (await run.config()).rootfs.diff_ids[1]!, reference: `${host}/run@${await run.digest()}`, image: `${host}/run:current`, mirrors: [] }
   const N = 8
-  for (let i = 0; i < N; i++) {
-    const app = withConfig(appendLayers(run, { layer: layerFromBytes(Buffer.from('app layer')) }), (c) => ({
-      ...c, config: { Env: ['CNB_PLATFORM_API=0.13'], Labels: { ...c.config?.Labels, [LABELS.LIFECYCLE_METADATA]: encodeLifecycleMetadata(md), n: String(i) } },
-    }))
-    await pushImage(plain(`app${i}`), app, ['1'], { mountFrom: [`${host}/run`] })
-  }
-  const refs = Array.from({ length: N }, (_, i) => `app${i}`)
+  const refs = await seedFleet(plain, host, runImage('v1'), N, 'app layer')
   // Each rebase: a new client (one CLI run), the run image's layers unchanged and its config new, so every image needs a new config and manifest.
   const rebaseAll = async (cacheDir: string, runImage: Image) => {
     await pushImage(plain('run'), runImage, ['current'])

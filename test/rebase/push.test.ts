@@ -12,6 +12,7 @@ import type { Digest } from '../../lib/digest/index.js'
 import { parseReference, readAll, type ImageManifest, type Parsed, type Repository } from '../../lib/oci/index.js'
 import { createRegistryClient } from '../../lib/registry/index.js'
 import { startFaultProxy, startRegistry } from '../../registry-fixtures/index.js'
+import { fleetRunImage, seedFleet } from '../helpers/fleet-registry.js'
 import { emptyLayersMetadata, encodeLifecycleMetadata, LABELS } from '../../lib/platform/index.js'
 import { pushImage } from '../../lib/remote/index.js'
 
@@ -113,21 +114,10 @@ t.test('a fleet on a registry: requests per image for a first rollout, a run ima
   }
   const seed = client()
   const repo = (name: string) => seed.repository({ registry: host, repository: name })
-  const run = (v: string, extra: Record<string, string> = {}) => imageFromParts({
-    config: { Labels: { 'io.buildpacks.stack.id': 'st', ...extra } }, layers: [layerFromBytes(Buffer.from(`${v}a`)), layerFromBytes(Buffer.from(`${v}b`))],
-  })
+  const run = fleetRunImage
   const v1 = run('v1')
-  await pushImage(repo('run'), v1, ['current'])
-  const md = emptyLayersMetadata()
-  md.runImage = { topLayer: (await v1.config()).rootfs.diff_ids[1]!, reference: `${host}/run@${await v1.digest()}`, image: `${host}/run:current`, mirrors: [] }
   const N = 12
-  for (let i = 0; i < N; i++) {
-    const app = withConfig(appendLayers(v1, { layer: layerFromBytes(Buffer.from('shared app layer')) }), (c) => ({
-      ...c, config: { Env: ['CNB_PLATFORM_API=0.13'], Labels: { ...c.config?.Labels, [LABELS.LIFECYCLE_METADATA]: encodeLifecycleMetadata(md), n: String(i) } },
-    }))
-    await pushImage(repo(`app${i}`), app, ['1'], { mountFrom: [`${host}/run`] })
-  }
-  const refs = Array.from({ length: N }, (_, i) => `app${i}`)
+  const refs = await seedFleet(repo, host, v1, N, 'shared app layer')
   const rebaseAll = async (runImage: Image, names = refs) => {
     await pushImage(repo('run'), runImage, ['current'])
     const c = client()
