@@ -1,4 +1,6 @@
-// Shared by the fleet-rebase tests: a run image and N app images built on it (as a build would leave them) pushed to a registry.
+// Shared by the fleet-rebase tests: a counted loopback registry, a run image and N app images built on it (as a build would leave them) pushed to a registry.
+import type { Test } from 'tap'
+import { startFaultProxy, startRegistry, type FaultProxy, type RegistryFixture } from '../../registry-fixtures/index.js'
 import { appendLayers, imageFromParts, layerFromBytes, withConfig, type Image } from '../../lib/image/index.js'
 import type { Repository } from '../../lib/oci/index.js'
 import { emptyLayersMetadata, encodeLifecycleMetadata, LABELS } from '../../lib/platform/index.js'
@@ -24,4 +26,13 @@ export async function seedFleet(repo: (name: string) => Repository, host: string
     await pushImage(repo(`app${i}`), app, ['1'], { mountFrom: [`${host}/run`] })
   }
   return Array.from({ length: n }, (_, i) => `app${i}`)
+}
+
+/** A plain-HTTP loopback registry behind a request-counting proxy, both stopped when `t` ends. */
+export async function countedRegistry(t: Test): Promise<{ reg: RegistryFixture; proxy: FaultProxy; host: string }> {
+  const reg = await startRegistry({ variant: 'http' })
+  t.teardown(() => reg.stop())
+  const proxy = await startFaultProxy(reg.url)
+  t.teardown(() => proxy.stop())
+  return { reg, proxy, host: proxy.host }
 }

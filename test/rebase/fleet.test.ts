@@ -9,8 +9,7 @@ import { emptyLayersMetadata, encodeLifecycleMetadata, LABELS } from '../../lib/
 import { fetchImage, pushImage } from '../../lib/remote/index.js'
 import { parseReference } from '../../lib/oci/index.js'
 import { createRegistryClient } from '../../lib/registry/index.js'
-import { startFaultProxy, startRegistry } from '../../registry-fixtures/index.js'
-import { fleetRunImage, seedFleet } from '../helpers/fleet-registry.js'
+import { countedRegistry, fleetRunImage, seedFleet } from '../helpers/fleet-registry.js'
 
 let dir: string
 t.beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'lading-fleet-')) })
@@ -111,11 +110,7 @@ t.test('a failure part-way (config upload, manifest by digest) leaves the tag wh
 })
 
 t.test('on a registry with the config cache: a warm fleet rebase is 4 requests per image, a cold one 5; a damaged entry falls back', async (t) => {
-  const reg = await startRegistry({ variant: 'http' })
-  t.teardown(() => reg.stop())
-  const p = await startFaultProxy(reg.url)
-  t.teardown(() => p.stop())
-  const host = p.host
+  const { proxy: p, host } = await countedRegistry(t)
   const seed = createRegistryClient({})
   t.teardown(() => seed.close())
   const plain = (name: string) => seed.repository({ registry: host, repository: name })

@@ -11,8 +11,7 @@ import { HeldBlobs } from '../../lib/rebase/held-blobs.js'
 import type { Digest } from '../../lib/digest/index.js'
 import { parseReference, readAll, type ImageManifest, type Parsed, type Repository } from '../../lib/oci/index.js'
 import { createRegistryClient } from '../../lib/registry/index.js'
-import { startFaultProxy, startRegistry } from '../../registry-fixtures/index.js'
-import { fleetRunImage, seedFleet } from '../helpers/fleet-registry.js'
+import { countedRegistry, fleetRunImage, seedFleet } from '../helpers/fleet-registry.js'
 import { emptyLayersMetadata, encodeLifecycleMetadata, LABELS } from '../../lib/platform/index.js'
 import { pushImage } from '../../lib/remote/index.js'
 
@@ -101,11 +100,7 @@ t.test('no mount for a layer the repository is known to hold: in the old manifes
 })
 
 t.test('a fleet on a registry: requests per image for a first rollout, a run image already there, and a rollback; failures move no tag', async (t) => {
-  const reg = await startRegistry({ variant: 'http' })
-  t.teardown(() => reg.stop())
-  const p = await startFaultProxy(reg.url)
-  t.teardown(() => p.stop())
-  const host = p.host
+  const { proxy: p, host } = await countedRegistry(t)
   const file = join(dir, 'registries.json')
   const client = () => {
     const c = createRegistryClient({ capabilitiesFile: file, retry: { baseDelayMs: 5, maxDelayMs: 20, maxAttempts: 2 } })
