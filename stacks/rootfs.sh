@@ -48,7 +48,7 @@ if [ "$flavour" = run ]; then
     dpkg-deb -f "$deb" Package Version Architecture | awk -F': ' '{printf "%s%s", (NR>1?" ":""), $2} END {print ""}' >> "$out/packages.unsorted"
   done < <(grep -v '^[[:space:]]*\(#\|$\)' "$here/run.packages")
   rm -rf "$fetch"
-  rm -rf "$root"/usr/share/doc/*/[!c]* "$root"/usr/share/man "$root"/usr/share/info "$root"/usr/share/lintian
+  rm -rf "$root"/usr/share/doc/*/[!c]* "$root"/usr/share/man "$root"/usr/share/info "$root"/usr/share/lintian "$root"/usr/share/locale
   find "$root/usr/share/doc" -mindepth 2 ! -name copyright ! -type d -delete 2>/dev/null || true
   # What maintainer scripts would have made.
   ln -sfn dash "$root/bin/sh"

@@ -2,6 +2,7 @@
 import { chmodSync, existsSync, mkdirSync, openSync, readSync, closeSync, readdirSync, realpathSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { freshLayer, readLayerMetadata, readPackageJson, writeLayerToml, type BuildContext } from './cnb.js'
+import { readProcfile } from './procfile.js'
 
 export const SHIM_LAYER = 'node_modules-bin'
 
@@ -10,11 +11,11 @@ export function isPlainNode(start: string): boolean {
   return /^node(\s+[\w@%+=:,./-]+)+$/.test(start)
 }
 
-/** Shims are made only for a shell start script, so apps started with plain node keep exactly the layers they had. */
+/** Shims are made only for a shell start script or Procfile command, so apps started with plain node keep exactly the layers they had. */
 export function needsShims(appDir: string): boolean {
   const scripts = readPackageJson(appDir)?.scripts as Record<string, unknown> | undefined
   const start = typeof scripts?.start === 'string' ? scripts.start.trim() : ''
-  return start !== '' && !isPlainNode(start)
+  return (start !== '' && !isPlainNode(start)) || readProcfile(appDir).some((p) => !isPlainNode(p.command))
 }
 
 /** The shim text for the command file `target`, or undefined when the kernel can run it as it is. */

@@ -1,5 +1,5 @@
 /** node-engine: picks a Node.js version (BP_NODE_VERSION, engines.node, .nvmrc, .node-version, else the current LTS), resolves it against the npm registry's node-linux-<arch> package, and installs it as the `node` layer, verified, with an SBOM. */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import semver from 'semver'
@@ -72,6 +72,26 @@ export function nodePackage(env: NodeJS.ProcessEnv): string {
   return `node-linux-${npmArch}`
 }
 
+/** The build-only layer holding Node's C/C++ headers (`include/node`), for native addons. */
+export const HEADERS = 'node-headers'
+/** What the launch layer keeps of the package: the rest (README, man pages, package.json) is dropped. */
+const KEEP = new Set(['bin', 'LICENSE'])
+
+/**
+ * Moves `include/` from the unpacked package in `nodeDir` into `headersDir` and drops what a
+ * running app never needs, so the launch layer holds the same files whether or not a package
+ * ships headers (older or hand-made packages may not).
+ */
+export function splitHeaders(nodeDir: string, headersDir: string): void {
+  for (const name of readdirSync(nodeDir)) {
+    if (name === 'include') renameSync(join(nodeDir, name), join(headersDir, name))
+    else if (!KEEP.has(name)) rmSync(join(nodeDir, name), { recursive: true, force: true })
+  }
+  for (const name of readdirSync(join(nodeDir, 'bin'))) {
+    if (name !== 'node') rmSync(join(nodeDir, 'bin', name), { recursive: true, force: true })
+  }
+}
+
 export async function build(ctx: BuildContext): Promise<void> {
   const want = versionRequest(ctx.appDir, ctx.env)
   const reg = registryConfig(ctx.appDir, ctx.env)
@@ -90,8 +110,11 @@ export async function build(ctx: BuildContext): Promise<void> {
   const types = { launch: true, build: true, cache: true }
   const metadata = { version, integrity, url, license }
   const old = readLayerMetadata(ctx.layersDir, 'node')
+  const oldHeaders = readLayerMetadata(ctx.layersDir, HEADERS)
   const layer = join(ctx.layersDir, 'node')
-  if (old.version === version && old.integrity === integrity && existsSync(join(layer, 'bin', 'node'))) {
+  const headers = join(ctx.layersDir, HEADERS)
+  const same = (m: Record<string, string>): boolean => m.version === version && m.integrity === integrity
+  if (same(old) && existsSync(join(layer, 'bin', 'node')) && same(oldHeaders) && existsSync(headers)) {
     ctx.log(`reusing the node layer: Node.js ${version} is already installed`)
   } else {
     const dir = freshLayer(ctx.layersDir, 'node')
@@ -100,14 +123,19 @@ export async function build(ctx: BuildContext): Promise<void> {
       const tgz = join(tmp, 'node.tgz')
       ctx.log(`downloading ${url}`)
       await download(url, tgz, integrity, reg)
-      extractTarball(tgz, dir, ['bin/node', 'LICENSE'])
+      extractTarball(tgz, dir)
     } finally {
       rmSync(tmp, { recursive: true, force: true })
     }
+    splitHeaders(dir, freshLayer(ctx.layersDir, HEADERS))
     writeEnv(dir, 'env', 'NODE_HOME.override', dir)
     writeEnv(dir, 'env', 'NODE_ENV.default', 'production')
     ctx.log(`installed Node.js ${version} (integrity ${integrity.slice(0, 20)}…)`)
   }
+  // Native addons (node-gyp, under npm, yarn or pnpm) build against these headers instead of
+  // downloading them from nodejs.org, which mirror-only and offline builds cannot reach.
+  writeEnv(headers, 'env.build', 'npm_config_nodedir.override', headers)
+  writeLayerToml(ctx.layersDir, HEADERS, { launch: false, build: true, cache: true }, metadata)
   writeLayerToml(ctx.layersDir, 'node', types, metadata)
   writeFileSync(join(ctx.layersDir, 'node.sbom.cdx.json'), `${JSON.stringify(nodeSbom(version, url, integrity, license, pkg), null, 2)}\n`)
 }

