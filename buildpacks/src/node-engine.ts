@@ -128,13 +128,15 @@ export async function build(ctx: BuildContext): Promise<void> {
       rmSync(tmp, { recursive: true, force: true })
     }
     splitHeaders(dir, freshLayer(ctx.layersDir, HEADERS))
+    // Native addons (node-gyp, under npm, yarn or pnpm) build against these headers instead of
+    // downloading them from nodejs.org, which mirror-only and offline builds cannot reach. A
+    // package without headers (hand-made ones) leaves node-gyp to find its own.
+    if (existsSync(join(headers, 'include', 'node'))) writeEnv(headers, 'env.build', 'npm_config_nodedir.override', headers)
     writeEnv(dir, 'env', 'NODE_HOME.override', dir)
     writeEnv(dir, 'env', 'NODE_ENV.default', 'production')
     ctx.log(`installed Node.js ${version} (integrity ${integrity.slice(0, 20)}…)`)
   }
-  // Native addons (node-gyp, under npm, yarn or pnpm) build against these headers instead of
-  // downloading them from nodejs.org, which mirror-only and offline builds cannot reach.
-  writeEnv(headers, 'env.build', 'npm_config_nodedir.override', headers)
+  // Only the TOML is written on reuse: touching a restored layer's files would make it tarred again.
   writeLayerToml(ctx.layersDir, HEADERS, { launch: false, build: true, cache: true }, metadata)
   writeLayerToml(ctx.layersDir, 'node', types, metadata)
   writeFileSync(join(ctx.layersDir, 'node.sbom.cdx.json'), `${JSON.stringify(nodeSbom(version, url, integrity, license, pkg), null, 2)}\n`)

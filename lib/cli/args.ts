@@ -96,7 +96,10 @@ export function packNetwork(argv: readonly string[], command: string): string[] 
     const a = argv[i]!
     if (a === '--') { out.push(...argv.slice(i)); break }
     const eq = /^--network=(.*)$/.exec(a)
-    const value = eq ? eq[1]! : a === '--network' && argv[i + 1] !== undefined && /^[a-z0-9][\w.-]*$/.test(argv[i + 1]!) && (HOST_NETWORKS.has(argv[i + 1]!) || argv[i + 1] === 'none') ? argv[++i]! : undefined
+    // A separate word is taken only when it is one of pack's values: anything else is a positional.
+    const next = argv[i + 1]
+    const separate = a === '--network' && next !== undefined && (HOST_NETWORKS.has(next) || next === 'none')
+    const value = eq ? eq[1]! : separate ? argv[++i]! : undefined
     if (value === undefined) { out.push(a); continue }
     if (value === 'none') continue
     if (!HOST_NETWORKS.has(value)) {
