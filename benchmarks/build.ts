@@ -8,9 +8,8 @@
  * runs must upload the same blob bytes within 5%; rebuilds report what each side uploaded.
  * Usage: npx tsx benchmarks/build.ts [--size-mb 256] [--runs 5]
  */
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdir, rm, writeFile } from 'node:fs/promises'
 import { spawnSync } from 'node:child_process'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { makeBaseImages, pushBaseImages, SAMPLES } from '../registry-fixtures/index.js'
@@ -18,6 +17,7 @@ import { cliOptions, compare, sameCounts, timeCmd, type BenchOptions, type Bench
 import { startCountingRegistry, type CountingRegistry } from './lib/counting-registry.js'
 import { buildahPeer } from './lib/data.js'
 import { runAsScript } from './lib/main.js'
+import { benchDir } from './lib/temp.js'
 
 const LADING = fileURLToPath(new URL('../bin/lading', import.meta.url))
 
@@ -26,7 +26,7 @@ type Scenario = 'cold' | 'noChange' | 'appChange'
 /** Runs the benchmark and returns one row per scenario. */
 export async function run(opts: BenchOptions): Promise<BenchResult> {
   const sizeMiB = Math.min(opts.sizeMiB, 512)
-  const work = await mkdtemp(join(tmpdir(), 'lading-bench-build-'))
+  const work = await benchDir('build')
   const registries: CountingRegistry[] = []
   try {
     const base = await makeBaseImages(join(work, 'base'))

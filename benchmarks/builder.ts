@@ -12,14 +12,14 @@
  * Usage: npx tsx benchmarks/builder.ts [--size-mb 256] [--runs 5]
  */
 import { randomBytes } from 'node:crypto'
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { makeBaseImages, pushBaseImages } from '../registry-fixtures/index.js'
 import { cliOptions, compare, timeCmd, type BenchOptions, type BenchResult, type RunInfo, type Sample, type Side, type Work } from './lib/harness.js'
 import { startCountingRegistry, type CountingRegistry } from './lib/counting-registry.js'
 import { runAsScript } from './lib/main.js'
+import { benchDir } from './lib/temp.js'
 
 const LADING = fileURLToPath(new URL('../bin/lading', import.meta.url))
 const COUNT = 10
@@ -55,7 +55,7 @@ const mib1 = (b: number | undefined): number => Math.round((b ?? 0) / 2 ** 20 * 
 /** Runs the benchmark and returns one row per scenario. */
 export async function run(opts: BenchOptions): Promise<BenchResult> {
   const mib = Math.max(1, Math.min(32, Math.floor(opts.sizeMiB / 32)))
-  const work = await mkdtemp(join(tmpdir(), 'lading-bench-builder-'))
+  const work = await benchDir('builder')
   const cr = await startCountingRegistry()
   try {
     const base = await makeBaseImages(join(work, 'base'))

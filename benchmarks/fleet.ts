@@ -13,8 +13,7 @@
  * Usage: npx tsx benchmarks/fleet.ts [--runs 5] [--images 1000] [--rebase 100] [--changed 10] [--max-builds 2]
  */
 import { execFileSync } from 'node:child_process'
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pLimit from 'p-limit'
@@ -25,6 +24,7 @@ import { copyImage } from '../lib/remote/index.js'
 import { cliOptions, compare, timeCmd, type BenchOptions, type BenchResult, type Sample, type Side, type Work } from './lib/harness.js'
 import { startCountingRegistry, type CountingRegistry } from './lib/counting-registry.js'
 import { numberFlag, runAsScript } from './lib/main.js'
+import { benchDir } from './lib/temp.js'
 
 const LADING = fileURLToPath(new URL('../bin/lading', import.meta.url))
 /** kpack's published rebase figure (peers.md, row 3): 50 images, 61–171 s depending on where the rebase ran. */
@@ -55,7 +55,7 @@ export async function run(opts: BenchOptions & { images?: number; rebase?: numbe
   const nRebase = opts.rebase ?? 100
   const nChanged = opts.changed ?? 10
   const maxBuilds = opts.maxBuilds ?? 2
-  const work = await mkdtemp(join(tmpdir(), 'lading-bench-fleet-'))
+  const work = await benchDir('fleet')
   const env = { ...process.env, HOME: join(work, 'home') }
   const cr = await startCountingRegistry()
   const client = createRegistryClient({})

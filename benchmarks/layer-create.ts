@@ -12,13 +12,13 @@
  * Usage: npx tsx benchmarks/layer-create.ts [--size-mb 256] [--runs 5]
  */
 import { build } from 'esbuild'
-import { mkdtemp, mkdir, open, readdir, rm, stat } from 'node:fs/promises'
+import { mkdir, open, readdir, rm, stat } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { cliOptions, compare, sameCounts, type BenchOptions, type BenchResult, type Side } from './lib/harness.js'
 import { runAsScript } from './lib/main.js'
+import { benchDir } from './lib/temp.js'
 
 const LADING = fileURLToPath(new URL('../bin/lading', import.meta.url))
 const LAYER_INDEX = fileURLToPath(new URL('../lib/layer/index.ts', import.meta.url))
@@ -98,7 +98,7 @@ function pigzSide(src: string, out: string): Side {
 /** Runs the benchmark and returns its rows. */
 export async function run(opts: BenchOptions): Promise<BenchResult> {
   const sizeMiB = opts.sizeMiB
-  const work = await mkdtemp(join(tmpdir(), 'lading-bench-layer-'))
+  const work = await benchDir('layer')
   try {
     const src = join(work, 'src')
     await mkdir(src)

@@ -14,8 +14,7 @@
  * Usage: npx tsx benchmarks/node-app.ts [--runs 5]
  */
 import { execFileSync, spawnSync } from 'node:child_process'
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import semver from 'semver'
@@ -26,6 +25,7 @@ import { rewriteUrls } from '../buildpacks/src/deps.js'
 import { cliOptions, compare, type BenchOptions, type BenchResult, type Row, type RunInfo, type Side, type Work } from './lib/harness.js'
 import { startCountingRegistry, type CountingRegistry } from './lib/counting-registry.js'
 import { runAsScript } from './lib/main.js'
+import { benchDir } from './lib/temp.js'
 
 const LADING = fileURLToPath(new URL('../bin/lading', import.meta.url))
 const SAMPLE = fileURLToPath(new URL('../buildpacks/samples/express-yarn', import.meta.url))
@@ -71,7 +71,7 @@ type Scenario = 'cold' | 'noChange' | 'appChange' | 'nodeBump'
 
 /** Runs the benchmark and returns one row per scenario. */
 export async function run(opts: BenchOptions): Promise<BenchResult> {
-  const work = await mkdtemp(join(tmpdir(), 'lading-bench-node-'))
+  const work = await benchDir('node')
   const cr = await startCountingRegistry()
   const h = cr.host
   try {

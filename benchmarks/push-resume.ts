@@ -17,8 +17,7 @@
  * Usage: npx tsx benchmarks/push-resume.ts [--size-mb 190] [--runs 5]
  */
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtemp, mkdir, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startFaultProxy, startRegistry, writeBigBlob, type FaultProxy, type RegistryFixture } from '../registry-fixtures/index.js'
@@ -26,6 +25,7 @@ import { RESUMABLE_CHUNK_SECONDS, RESUMABLE_CHUNK_SIZE } from '../lib/registry/i
 import { cliOptions, compare, type BenchOptions, type BenchResult, type Row, type Side, type Work } from './lib/harness.js'
 import { layoutWithDeps } from './lib/data.js'
 import { runAsScript } from './lib/main.js'
+import { benchDir } from './lib/temp.js'
 
 const LADING = fileURLToPath(new URL('../bin/lading', import.meta.url))
 const MiB = 1 << 20
@@ -149,7 +149,7 @@ function chunkSide(name: string, child: string, file: string, digest: string, si
 /** Runs the benchmark and returns its rows. */
 export async function run(opts: BenchOptions): Promise<BenchResult> {
   const sizeMiB = opts.sizeMiB
-  const work = await mkdtemp(join(tmpdir(), 'lading-bench-resume-'))
+  const work = await benchDir('resume')
   const rows: Row[] = []
   try {
     const layout = await layoutWithDeps(LADING, work, sizeMiB)

@@ -8,16 +8,15 @@
  * `node -e ''` and of `lading --version` (medians of 5).
  * Usage: npx tsx benchmarks/push.ts [--size-mb 256] [--runs 5]
  */
-import { mkdtemp, rm } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { spawnSync } from 'node:child_process'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { cliOptions, compare, round, sameCounts, timeCmd, type BenchOptions, type BenchResult, type Row, type Side } from './lib/harness.js'
 import { median } from './lib/measure.js'
 import { startCountingRegistry, type CountingRegistry } from './lib/counting-registry.js'
 import { layoutWithDeps } from './lib/data.js'
 import { runAsScript } from './lib/main.js'
+import { benchDir } from './lib/temp.js'
 
 const LADING = fileURLToPath(new URL('../bin/lading', import.meta.url))
 
@@ -47,7 +46,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
   const sizes = [opts.sizeMiB, opts.sizeMiB * 2]
   const rows: Row[] = []
   for (const sizeMiB of sizes) {
-    const work = await mkdtemp(join(tmpdir(), 'lading-bench-push-'))
+    const work = await benchDir('push')
     try {
       const layout = await layoutWithDeps(LADING, work, sizeMiB)
       rows.push(await compare({

@@ -12,9 +12,9 @@
  * are counted once more with it emptied first (a machine that never saw the fleet).
  * Usage: npx tsx benchmarks/rebase.ts [--size-mb 64] [--runs 5] [--images 1000] [--fleet-only]
  */
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import pLimit from 'p-limit'
-import { availableParallelism, tmpdir } from 'node:os'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { makeBaseImages, pushBaseImages, SAMPLES } from '../registry-fixtures/index.js'
@@ -26,6 +26,7 @@ import { cliOptions, compare, spread, timeCmd, type BenchOptions, type BenchResu
 import { startCountingRegistry, type CountingRegistry } from './lib/counting-registry.js'
 import { buildahPeer } from './lib/data.js'
 import { numberFlag, runAsScript } from './lib/main.js'
+import { benchDir } from './lib/temp.js'
 
 const LADING = fileURLToPath(new URL('../bin/lading', import.meta.url))
 
@@ -53,7 +54,7 @@ interface FleetRunResult { sample: Sample; requests: number; appRequests: number
 export async function run(opts: BenchOptions & { images?: number; fleetOnly?: boolean }): Promise<BenchResult> {
   const sizeMiB = Math.min(opts.sizeMiB, 64)
   const sizes = [100, 500, 1000].filter((n) => n <= (opts.images ?? 1000))
-  const work = await mkdtemp(join(tmpdir(), 'lading-bench-rebase-'))
+  const work = await benchDir('rebase')
   const cr = await startCountingRegistry()
   const client = createRegistryClient({})
   const repo = (ref: string) => client.repository(parseReference(ref))

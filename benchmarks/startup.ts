@@ -6,8 +6,7 @@
  * `skopeo copy`, all against a loopback registry.
  * Usage: npx tsx benchmarks/startup.ts [--runs 10]
  */
-import { cp, mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { cp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { makeBaseImages, pushBaseImages, SAMPLES } from '../registry-fixtures/index.js'
@@ -18,6 +17,7 @@ import { fetchImage, pushImage } from '../lib/remote/index.js'
 import { cliOptions, compare, timeCmd, type BenchOptions, type BenchResult, type Row, type Side } from './lib/harness.js'
 import { registrySide, startCountingRegistry, type CountingRegistry } from './lib/counting-registry.js'
 import { runAsScript } from './lib/main.js'
+import { benchDir } from './lib/temp.js'
 
 const LADING = fileURLToPath(new URL('../bin/lading', import.meta.url))
 const NODE: Side = { name: "node -e ''", prepare: () => ({ argv: [process.execPath, '-e', ''] }) }
@@ -25,7 +25,7 @@ const NODE: Side = { name: "node -e ''", prepare: () => ({ argv: [process.execPa
 /** Runs the benchmark and returns its rows. */
 export async function run(opts: BenchOptions): Promise<BenchResult> {
   const runs = Math.max(10, opts.runs * 2) // ~0.1 s each: more runs cost little and steady the medians
-  const work = await mkdtemp(join(tmpdir(), 'lading-bench-startup-'))
+  const work = await benchDir('startup')
   const cr = await startCountingRegistry()
   const rows: Row[] = []
   try {

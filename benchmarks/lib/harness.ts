@@ -11,10 +11,10 @@
  * benchmarks/NAME.ts and build its rows with `compare()`; benchmarks/run.ts finds it by itself.
  */
 import { spawn } from 'node:child_process'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { median } from './measure.js'
+import { benchDir } from './temp.js'
 
 /** Options every benchmark's run() receives from benchmarks/run.ts. */
 export interface BenchOptions { sizeMiB: number; runs: number; warmup: number }
@@ -70,7 +70,7 @@ const TIME = '/usr/bin/time'
 
 /** Runs `cmd` under /usr/bin/time and returns its wall time, CPU seconds and peak RSS. */
 export async function timeCmd(cmd: Cmd): Promise<Sample> {
-  const dir = await mkdtemp(join(tmpdir(), 'lading-bench-time-'))
+  const dir = await benchDir('time')
   const out = join(dir, 'time')
   try {
     const start = process.hrtime.bigint()

@@ -9,13 +9,14 @@
  * Usage: npx tsx benchmarks/probes/registry-cpu.ts [--ops 1000]
  */
 import { createHash } from 'node:crypto'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
 import http from 'node:http'
-import { availableParallelism, tmpdir } from 'node:os'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import pLimit from 'p-limit'
 import { makeBaseImages, pushBaseImages, startRegistry } from '../../registry-fixtures/index.js'
 import { numberFlag, runAsScript } from '../lib/main.js'
+import { benchDir } from '../lib/temp.js'
 
 const MT = 'application/vnd.oci.image.manifest.v1+json'
 const KINDS = ['POST + PUT config', 'PUT manifest', 'GET manifest', 'GET config', 'HEAD blob', 'GET /v2/'] as const
@@ -107,7 +108,7 @@ async function measure(work: string, ops: number, cache: boolean): Promise<Regis
 /** Runs the benchmark: both configs, `ops` operations of each kind. */
 export async function run(opts: { ops?: number } = {}): Promise<{ benchmark: string; command: string; results: RegistryCpu[] }> {
   const ops = opts.ops ?? 1000
-  const work = await mkdtemp(join(tmpdir(), 'lading-bench-registry-cpu-'))
+  const work = await benchDir('registry-cpu')
   try {
     const results = [await measure(work, ops, false), await measure(work, ops, true)]
     return { benchmark: 'registry-cpu', command: `npx tsx benchmarks/registry-cpu.ts --ops ${ops}`, results }

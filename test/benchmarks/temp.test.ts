@@ -1,0 +1,37 @@
+// A benchmark stopped by SIGINT or SIGTERM removes its scratch directories and exits 130 or 143.
+import { spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import t from 'tap'
+
+const TEMP = fileURLToPath(new URL('../../benchmarks/lib/temp.ts', import.meta.url))
+
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  t.test(`${signal}: the scratch directories are gone, exit ${code}`, async (t) => {
+    const own = mkdtempSync(join(tmpdir(), 'lading-bench-temp-test-'))
+    t.teardown(() => rmSync(own, { recursive: true, force: true }))
+    // .mts: an ES module wherever it sits (no package.json says so in the temp dir), for its top-level await.
+    const script = join(own, 'child.mts')
+    writeFileSync(script, `import { benchDir } from ${JSON.stringify(TEMP)}\nconst a = await benchDir('a')\nconst b = await benchDir('b')\nprocess.stdout.write(a + '\\n' + b + '\\n')\nsetInterval(() => {}, 1000)\n`)
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    let err = ''
+    child.stderr.on('data', (d) => (err += d))
+    const dirs = await new Promise<string[]>((resolve, reject) => {
+      child.stdout.on('data', (d) => {
+        out += d
+        const lines = out.split('\n').filter(Boolean)
+        if (lines.length === 2) resolve(lines)
+      })
+      child.once('exit', (c) => reject(new Error(`the child exited ${c} first: ${err}`)))
+    })
+    t.ok(dirs.every((d) => existsSync(d)), 'made')
+    child.kill(signal)
+    const exit = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)))
+    t.equal(exit, code)
+    t.ok(dirs.every((d) => !existsSync(d)), 'removed')
+    t.match(err, new RegExp(`benchmark stopped by ${signal}`))
+  })
+}
