@@ -1,10 +1,14 @@
 // The local layer stash: cached layer directories kept on disk between builds, restored by rename.
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
 import { treeFingerprint } from './fingerprint.js'
 
 /** One cached layer directory to keep for the next build on this machine. */
 export interface StashEntry { dir: string; sha: string }
+
+/** Stashes of other caches kept next to this one (the most recently used), and the age past which any goes. */
+export const STASH_SIBLINGS = 8
+export const STASH_MAX_AGE_MS = 14 * 24 * 3600 * 1000
 
 /**
  * Cached layer directories kept on local disk between builds, by diffID, so a rebuild restores
@@ -65,6 +69,28 @@ export class LayerStash {
     for (const name of await readdir(this.root).catch(() => [] as string[])) {
       const hex = name.replace(/\.fingerprint$/, '')
       if (!kept.has(hex)) await rm(join(this.root, name), { recursive: true, force: true })
+    }
+    const now = new Date()
+    await utimes(this.root, now, now).catch(() => undefined)
+    await this.#dropOldSiblings(now.getTime())
+  }
+
+  /**
+   * One stash per cache (app) would otherwise grow without bound, a few hundred MB each: beyond
+   * the STASH_SIBLINGS most recently used, and any unused for STASH_MAX_AGE_MS, stashes are
+   * removed. Their caches still hold the layers; a build of theirs just restores from the cache.
+   */
+  async #dropOldSiblings(now: number): Promise<void> {
+    const parent = dirname(this.root)
+    const others: Array<{ dir: string; used: number }> = []
+    for (const name of await readdir(parent).catch(() => [] as string[])) {
+      if (name === basename(this.root) || !/^[0-9a-f]{16}$/.test(name)) continue
+      const st = await stat(join(parent, name)).catch(() => undefined)
+      if (st?.isDirectory()) others.push({ dir: join(parent, name), used: st.mtimeMs })
+    }
+    others.sort((a, b) => b.used - a.used)
+    for (const [i, o] of others.entries()) {
+      if (i >= STASH_SIBLINGS || now - o.used > STASH_MAX_AGE_MS) await rm(o.dir, { recursive: true, force: true }).catch(() => undefined)
     }
   }
 }
