@@ -69,7 +69,16 @@ function rebaseSummary(j: Record<string, unknown>): string {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { registry: { type: 'string' }, dir: { type: 'string' } } })
+  // The app's copy, the fleet list and (without --dir or --registry) the images: gone at the end, failed or not.
   const work = mkdtempSync(join(tmpdir(), 'lading-demo-'))
+  try {
+    await replay(values, work)
+  } finally {
+    rmSync(work, { recursive: true, force: true })
+  }
+}
+
+async function replay(values: { registry?: string; dir?: string }, work: string): Promise<void> {
   const prefix = values.registry ?? `oci:${values.dir ?? join(work, 'images')}`
   const at = (name: string): string => (prefix.startsWith('oci:') ? `${prefix}:${name}` : `${prefix}/${name}:latest`)
   const app = at('express-app')
@@ -127,7 +136,6 @@ async function main(): Promise<void> {
   })
   process.stdout.write('\n| step | wall time |\n|---|---|\n')
   for (const r of rows) process.stdout.write(`| ${r.step} | ${(r.ms / 1000).toFixed(1)} s |\n`)
-  if (!values.dir && !values.registry) rmSync(work, { recursive: true, force: true })
 }
 
 await main()
