@@ -1,21 +1,17 @@
 /** The packages' commands (next, http-server, ts-node...) for a shell start script: `#!/usr/bin/env node` cannot run on the run image, which has no /usr/bin/env, so a launch layer's bin/ (on PATH at launch) gets one `#!/bin/sh` shim per such command that runs it with node. */
 import { chmodSync, existsSync, mkdirSync, openSync, readSync, closeSync, readdirSync, realpathSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import { freshLayer, readLayerMetadata, readPackageJson, writeLayerToml, type BuildContext } from './cnb.js'
+import { freshLayer, readLayerMetadata, writeLayerToml, type BuildContext } from './cnb.js'
+import { isPlainNode, scriptsOf } from './commands.js'
+import { readPackageJson } from './cnb.js'
 import { readProcfile } from './procfile.js'
 
 export const SHIM_LAYER = 'node_modules-bin'
 
-/** A start script that runs a plain `node FILE ARGS` needs no shell and no package command. */
-export function isPlainNode(start: string): boolean {
-  return /^node(\s+[\w@%+=:,./-]+)+$/.test(start)
-}
-
 /** Shims are made only for a shell start script or Procfile command, so apps started with plain node keep exactly the layers they had. */
 export function needsShims(appDir: string): boolean {
-  const scripts = readPackageJson(appDir)?.scripts as Record<string, unknown> | undefined
-  const start = typeof scripts?.start === 'string' ? scripts.start.trim() : ''
-  return (start !== '' && !isPlainNode(start)) || readProcfile(appDir).some((p) => !isPlainNode(p.command))
+  const start = scriptsOf(readPackageJson(appDir)).start
+  return (typeof start === 'string' && start.trim() !== '' && !isPlainNode(start.trim())) || readProcfile(appDir).some((p) => !isPlainNode(p.command))
 }
 
 /** The shim text for the command file `target`, or undefined when the kernel can run it as it is. */

@@ -1,4 +1,4 @@
-/** A Procfile (Heroku's format: `type: command` lines), read by node-start for the processes and by the install buildpacks to know whether shell commands need shims. */
+/** A Procfile (Heroku's format: `type: command` lines), read for the app's processes (commands.ts). */
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { BuildpackError } from './cnb.js'

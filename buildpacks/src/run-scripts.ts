@@ -1,6 +1,7 @@
 /** The app's own build step: which package.json scripts run after the install (BP_NODE_RUN_SCRIPTS, else `build`), and running them with the package manager so a failure is a clear buildpack error. */
 import { spawnSync } from 'node:child_process'
 import { BuildpackError, readPackageJson, type BuildContext } from './cnb.js'
+import { scriptsOf } from './commands.js'
 
 export interface ScriptPlan {
   scripts: string[]
@@ -15,8 +16,7 @@ export interface ScriptPlan {
  * not a silent skip, because the image would otherwise ship unbuilt.
  */
 export function scriptsToRun(appDir: string, env: NodeJS.ProcessEnv): ScriptPlan {
-  const raw = readPackageJson(appDir)?.scripts
-  const scripts = raw && typeof raw === 'object' && !Array.isArray(raw) ? raw as Record<string, unknown> : {}
+  const scripts = scriptsOf(readPackageJson(appDir))
   const requested = (env.BP_NODE_RUN_SCRIPTS ?? '').split(',').map((s) => s.trim()).filter(Boolean)
   // Set but empty is Paketo's way to turn script running off, the build script included.
   if (env.BP_NODE_RUN_SCRIPTS !== undefined && requested.length === 0) return { scripts: [], source: 'BP_NODE_RUN_SCRIPTS="" (off)' }

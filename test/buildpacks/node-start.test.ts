@@ -1,16 +1,12 @@
-// node-start's processes: a Procfile's (Heroku's format) next to the start command, web as the default, and single shell commands exec'd so the app is PID 1 and gets SIGTERM.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+// node-start's processes: a Procfile's (Heroku's format) next to the start command, web as the default, package-manager calls resolved to their scripts.
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { build, detect, processCommand, shellCommand } from '../../buildpacks/src/node-start.js'
+import { appDir } from '../helpers/work-dir.js'
+import { build, detect } from '../../buildpacks/src/node-start.js'
+import { processCommand } from '../../buildpacks/src/commands.js'
 
-function app(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'lading-node-start-'))
-  for (const [f, c] of Object.entries(files)) writeFileSync(join(dir, f), c)
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
+const app = (files: Record<string, string>): string => appDir(t, files, 'node-start')
 
 /** launch.toml's processes after node-start's build, and what it logged. */
 async function launch(files: Record<string, string>): Promise<{ toml: string; log: string[] }> {
@@ -22,15 +18,6 @@ async function launch(files: Record<string, string>): Promise<{ toml: string; lo
   try { toml = readFileSync(join(layersDir, 'launch.toml'), 'utf8') } catch { /* no processes */ }
   return { toml, log }
 }
-
-t.test('a single shell command is exec\'d; lists, pipes, compound commands and leading assignments are not', async (t) => {
-  const PATH = 'PATH="$PATH:$PWD/node_modules/.bin"; '
-  t.same(shellCommand('http-server -p $PORT'), ['/bin/sh', '-c', `${PATH}exec http-server -p $PORT`])
-  t.same(shellCommand('./start.sh'), ['/bin/sh', '-c', `${PATH}exec ./start.sh`])
-  for (const c of ['next build && next start', 'a; b', 'a | b', 'a > log', 'node $(cat main)', 'if true; then a; fi', 'NODE_ENV=x node a.js', 'exec node a.js', '(a)', 'a &']) {
-    t.same(shellCommand(c), ['/bin/sh', '-c', `${PATH}${c}`], c)
-  }
-})
 
 t.test('npm start, npm run X, yarn X and pnpm X become the script they name (the run image has no package manager); prestart and poststart come along', async (t) => {
   const scripts = { start: 'node server.js', serve: 'yarn start:prod', 'start:prod': 'node dist/main.js', dev: 'nodemon a.js', watch: 'tsc -w' }

@@ -1,16 +1,9 @@
 // Reading a Procfile: Heroku's `type: command` lines.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import t from 'tap'
+import { appDir } from '../helpers/work-dir.js'
 import { readProcfile } from '../../buildpacks/src/procfile.js'
 
-function app(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'lading-procfile-'))
-  for (const [f, c] of Object.entries(files)) writeFileSync(join(dir, f), c)
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
+const app = (files: Record<string, string>): string => appDir(t, files, 'procfile')
 
 t.test('Procfile: type: command lines, comments and blank lines skipped, a later line of the same type wins, a bad line is named', async (t) => {
   t.same(readProcfile(app({})), [])

@@ -1,23 +1,19 @@
 // The Node.js buildpacks' decisions without a build: version choice and resolution, the Node package's split into launch and headers layers, registry rewriting, start command, yarn and pnpm flavour and install flags, reuse key, npm's links out of node_modules, builder.toml for a prefix, extra CAs.
-import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
+import { appDir } from '../helpers/work-dir.js'
 import { ltsMajor, nodePackage, resolveVersion, splitHeaders, versionRequest, nodeSbom } from '../../buildpacks/src/node-engine.js'
 import { onRegistry, registryConfig } from '../../buildpacks/src/registry.js'
 import { installKey, pinOutsideLinks, rewriteUrls } from '../../buildpacks/src/deps.js'
-import { detect as startDetect, startCommand } from '../../buildpacks/src/node-start.js'
+import { detect as startDetect } from '../../buildpacks/src/node-start.js'
+import { startCommand } from '../../buildpacks/src/commands.js'
 import { yarnArgs, yarnSpec } from '../../buildpacks/src/yarn-install.js'
 import { readLayerMetadata, toml, writeLayerToml } from '../../buildpacks/src/cnb.js'
 import { builderToml } from '../../buildpacks/make-builder.js'
 import { extraCertificates } from '../../buildpacks/npm-env.js'
 
-function app(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'lading-bp-unit-'))
-  for (const [f, c] of Object.entries(files)) writeFileSync(join(dir, f), c)
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
+const app = (files: Record<string, string>): string => appDir(t, files, 'bp-unit')
 
 const VERSIONS = ['18.20.8', '20.19.0', '20.19.5', '22.22.0', '22.23.5', '23.11.1', '24.3.0', '25.0.0-rc.1', '26.1.0']
 

@@ -1,4 +1,5 @@
-/** A temp work dir for a test file or a subtest, removed when it ends. */
+/** Temp dirs for tests: a work dir for a test file or a subtest, and an app dir with given files, removed when it ends. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -15,5 +16,13 @@ export async function workDir(t: T, name: string): Promise<string> {
     await chmod(dir, 0o755).catch(() => {})
     await rm(dir, { recursive: true, force: true })
   })
+  return dir
+}
+
+/** A temp app directory holding `files` (name → content), removed when `t` ends. */
+export function appDir(t: T, files: Record<string, string>, name = 'app'): string {
+  const dir = mkdtempSync(join(tmpdir(), `lading-${name}-`))
+  for (const [f, c] of Object.entries(files)) writeFileSync(join(dir, f), c)
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   return dir
 }
