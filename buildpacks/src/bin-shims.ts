@@ -2,16 +2,13 @@
 import { chmodSync, existsSync, mkdirSync, openSync, readSync, closeSync, readdirSync, realpathSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { freshLayer, readLayerMetadata, writeLayerToml, type BuildContext } from './cnb.js'
-import { isPlainNode, scriptsOf } from './commands.js'
-import { readPackageJson } from './cnb.js'
-import { readProcfile } from './procfile.js'
+import { appProcesses } from './commands.js'
 
 export const SHIM_LAYER = 'node_modules-bin'
 
-/** Shims are made only for a shell start script or Procfile command, so apps started with plain node keep exactly the layers they had. */
+/** Shims only when a process runs through the shell (the commands node-start writes), so apps started with plain node keep exactly the layers they had. */
 export function needsShims(appDir: string): boolean {
-  const start = scriptsOf(readPackageJson(appDir)).start
-  return (typeof start === 'string' && start.trim() !== '' && !isPlainNode(start.trim())) || readProcfile(appDir).some((p) => !isPlainNode(p.command))
+  return appProcesses(appDir).some((p) => p.cmd[0] === '/bin/sh')
 }
 
 /** The shim text for the command file `target`, or undefined when the kernel can run it as it is. */

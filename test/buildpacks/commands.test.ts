@@ -1,6 +1,8 @@
-// The commands of an app's processes: single shell commands exec'd so the app is PID 1 and gets SIGTERM.
+// The commands of an app's processes: single shell commands exec'd so the app is PID 1 and gets SIGTERM; shims exactly when a process goes through the shell.
 import t from 'tap'
+import { appDir } from '../helpers/work-dir.js'
 import { shellCommand } from '../../buildpacks/src/commands.js'
+import { needsShims } from '../../buildpacks/src/bin-shims.js'
 
 t.test('a single shell command is exec\'d; lists, pipes, compound commands and leading assignments are not', async (t) => {
   const PATH = 'PATH="$PATH:$PWD/node_modules/.bin"; '
@@ -11,3 +13,10 @@ t.test('a single shell command is exec\'d; lists, pipes, compound commands and l
   }
 })
 
+
+t.test('shims follow the commands the processes really run', async (t) => {
+  const app = (files: Record<string, string>): string => appDir(t, files, 'commands')
+  t.ok(needsShims(app({ 'package.json': JSON.stringify({ scripts: { prestart: 'knex migrate:latest', start: 'node server.js' } }) })), 'prestart runs a package command through the shell')
+  t.notOk(needsShims(app({ 'package.json': JSON.stringify({ scripts: { start: 'node server.js' } }), Procfile: 'web: npm start\n' })), 'npm start is plain node')
+  t.ok(needsShims(app({ Procfile: 'worker: tsx watch src\n' })))
+})
