@@ -122,7 +122,7 @@ CMD ["node", "server.js"]
       await rm(root, { recursive: true, force: true })
     }
     const lading = (repo: string, builder: string): string[] => [LADING, 'build', `${h}/bench/${repo}:1`, '--builder', `${h}/lading/builder:${builder}`,
-      '--path', app, '--network', '--cache-image', `${h}/bench/${repo}-cache:1`, '--quiet']
+      '--path', app, '--cache-image', `${h}/bench/${repo}-cache:1`, '--quiet']
     const homeEnv = (home: string): NodeJS.ProcessEnv => ({ ...process.env, HOME: home, XDG_CACHE_HOME: join(home, '.cache') })
 
     /** The Node version of a bump run, made ready for both sides once (whichever side goes first). */

@@ -100,7 +100,7 @@ async function replay(values: { registry?: string; dir?: string }, work: string)
     return `${refs.run} (${fmt(b.stack!.run.size)} compressed, ${b.stack!.run.packages.length} packages), ${b.builder}`
   })
   const build = (): Promise<{ json: Record<string, unknown>; stderr: string }> =>
-    lading(['build', app, '--builder', b!.builder, '--path', src, '--network', '--cache-image', cache])
+    lading(['build', app, '--builder', b!.builder, '--path', src, '--cache-image', cache])
 
   let first: Record<string, unknown> = {}
   await step('1. build the express app with yarn', async () => {

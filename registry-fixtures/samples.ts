@@ -17,6 +17,7 @@
  * deps bytes, e.g. for cold benchmark runs), BP_COUNT_BUILDS=true (increment store.toml builds;
  * off by default because the store is in the image label and would change the digest).
  * bad-layer-toml reads BP_BAD_LAYER = malformed | top-level (default: both files).
+ * net-probe connects to 127.0.0.1:NET_PROBE_PORT (platform env) and fails the build when it cannot.
  */
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -26,7 +27,7 @@ const HERE = fileURLToPath(new URL('.', import.meta.url))
 /** Directory names under `registry-fixtures/buildpacks/`. */
 export type SampleBuildpackName =
   | 'base' | 'deps' | 'procs' | 'meta' | 'optional-fails' | 'optional-errors' | 'fails-build'
-  | 'bad-layer-toml' | 'bad-process' | 'never' | 'detect-error' | 'old-api' | 'version-require' | 'writes-outside' | 'sh-only'
+  | 'bad-layer-toml' | 'bad-process' | 'never' | 'detect-error' | 'old-api' | 'version-require' | 'writes-outside' | 'sh-only' | 'net-probe'
 
 /** Every sample buildpack version (all the same). */
 export const SAMPLE_VERSION = '0.0.1'
@@ -48,6 +49,7 @@ export const SAMPLE_APIS: Readonly<Record<SampleBuildpackName, string>> = {
   'version-require': '0.10',
   'writes-outside': '0.10',
   'sh-only': '0.10',
+  'net-probe': '0.10',
 }
 
 /** Returns the buildpack id of a sample: `lading-test/<name>`. */

@@ -89,7 +89,7 @@ function request(url: string, reg: RegistryConfig, accept: string, redirects = 5
       } else resolve(res)
     })
     req.setTimeout(120_000, () => req.destroy(new Error('timed out')))
-    req.on('error', (err) => reject(new BuildpackError(`GET ${url}: ${err.message} (is the build allowed network access? lading build --network)`)))
+    req.on('error', (err) => reject(new BuildpackError(`GET ${url}: ${err.message} (does the build have the network? lading build --network none cuts it off)`)))
   })
 }
 

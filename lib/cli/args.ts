@@ -56,7 +56,7 @@ export function findCommand(argv: readonly string[], known: ReadonlySet<string>)
  */
 export function parseCommandArgs(argv: readonly string[], command: string, options: OptionSpec): ParsedArgs {
   const all = { ...GLOBAL_OPTIONS, ...options }
-  if (options.network?.type === 'boolean') argv = packNetwork(argv, command)
+  if (options.network !== undefined) argv = packNetwork(argv, command)
   let parsed
   try {
     parsed = parseArgs({ args: [...argv], options: all, strict: true, allowPositionals: true })
@@ -82,13 +82,14 @@ export function parseCommandArgs(argv: readonly string[], command: string, optio
   }
 }
 
-/** pack's `--network` values that mean the host's network, which is what lading's `--network` gives. */
+/** pack's `--network` values that mean the host's network, which is what the sandbox can share. */
 const HOST_NETWORKS = new Set(['host', 'default', 'bridge', 'slirp4netns', 'pasta'])
 
 /**
- * pack takes `--network VALUE`; lading's `--network` is on or off (the sandbox has the host's
- * network or none). pack's values are accepted so its command lines work: host, default, bridge
- * (or slirp4netns, pasta) turn it on, none leaves it off, and a named network is a usage error.
+ * pack takes `--network VALUE` and builds with a network unless told `none`; lading's sandbox has
+ * the host's network or none. pack's values are accepted so its command lines work: host, default,
+ * bridge (or slirp4netns, pasta) and a bare `--network` become `--network=host`, none becomes
+ * `--network=none`, and a named network is a usage error.
  */
 export function packNetwork(argv: readonly string[], command: string): string[] {
   const out: string[] = []
@@ -99,15 +100,19 @@ export function packNetwork(argv: readonly string[], command: string): string[] 
     // A separate word is taken only when it is one of pack's values: anything else is a positional.
     const next = argv[i + 1]
     const separate = a === '--network' && next !== undefined && (HOST_NETWORKS.has(next) || next === 'none')
-    const value = eq ? eq[1]! : separate ? argv[++i]! : undefined
+    const value = eq ? eq[1]! : separate ? argv[++i]! : a === '--network' ? 'host' : undefined
     if (value === undefined) { out.push(a); continue }
-    if (value === 'none') continue
-    if (!HOST_NETWORKS.has(value)) {
-      throw new UsageError(`--network=${value}: lading has no container networks; --network (or pack's host, default, bridge) gives the buildpacks this machine's network, --network=none or no flag none`, command)
+    if (value !== 'none' && !HOST_NETWORKS.has(value)) {
+      throw new UsageError(`--network=${value}: lading has no container networks; buildpacks get this machine's network (pack's host, default, bridge, the default) or none (--network none)`, command)
     }
-    out.push('--network')
+    out.push(`--network=${value === 'none' ? 'none' : 'host'}`)
   }
   return out
+}
+
+/** Whether buildpacks get the network: yes unless `--network none`, as with pack. */
+export function networkOn(values: ParsedArgs['values']): boolean {
+  return values.network !== 'none'
 }
 
 /** Checks the number of positionals, naming what is missing or extra. */

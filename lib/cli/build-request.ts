@@ -1,7 +1,7 @@
 /** `lading build`'s flags (with project.toml and the builder) turned into the lifecycle's BuildRequest, in one place. */
 import { createHash } from 'node:crypto'
 import { join, resolve } from 'node:path'
-import { UsageError, type ParsedArgs } from './args.js'
+import { UsageError, networkOn, type ParsedArgs } from './args.js'
 import type { CommandContext } from './context.js'
 import { chooseBuildpacks, parseBuildEnv } from './build-inputs.js'
 import { unpackBuildImage, CNB_PATHS, type BuildRequest, type ImageTarget } from '../lifecycle/index.js'
@@ -82,7 +82,7 @@ export async function buildRequestFromFlags(ctx: CommandContext, args: ParsedArg
     buildConfigEnvDir: builder?.buildConfigEnvDir || undefined,
     previous: { repo: previous.repo, identifier: previous.identifier, display: previous.display },
     cache, clearCache: Boolean(v['clear-cache']), platformEnv: env, launcher, sandbox,
-    network: Boolean(v.network), buildPath: buildImage?.path ?? DEFAULT_PATH, uid: buildImage?.uid ?? 1000, gid: buildImage?.gid ?? 1000,
+    network: networkOn(v), buildPath: buildImage?.path ?? DEFAULT_PATH, uid: buildImage?.uid ?? 1000, gid: buildImage?.gid ?? 1000,
     rootfs: buildImage?.rootfs, processType: str('process-type') || undefined,
     created: EPOCH, project: await readProjectMetadataFile(join(appDir, 'project-metadata.toml')).catch(() => ({})), platform,
     concurrency: parseConcurrency(v.concurrency), indexDir: join(ladingCacheDir(), 'run-index'),

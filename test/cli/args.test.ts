@@ -1,5 +1,5 @@
 import t from 'tap'
-import { findCommand, parseCommandArgs, expectPositionals, UsageError } from '../../lib/cli/args.js'
+import { findCommand, parseCommandArgs, expectPositionals, UsageError, networkOn } from '../../lib/cli/args.js'
 
 const known = new Set(['copy', 'append', 'tags'])
 
@@ -32,16 +32,20 @@ t.test('unknown flags and wrong arity are usage errors naming the problem', asyn
   t.throws(() => expectPositionals(extra, 'copy', ['SRC', 'DST']), /unexpected argument "c"/)
 })
 
-t.test('--network takes pack\'s values: host, default, bridge turn it on, none leaves it off, a named network is a usage error', async (t) => {
-  const opts = { network: { type: 'boolean' as const }, path: { type: 'string' as const } }
+t.test('--network takes pack\'s values: on unless none (pack\'s default), host, default, bridge or bare mean on, a named network is a usage error', async (t) => {
+  const opts = { network: { type: 'string' as const }, path: { type: 'string' as const } }
   const parse = (...argv: string[]) => parseCommandArgs(['build', 'app', ...argv], 'build', opts)
-  t.equal(parse('--network').values.network, true)
-  t.equal(parse('--network', 'host', '--path', '.').values.network, true)
+  const on = (...argv: string[]) => networkOn(parse(...argv).values)
+  t.equal(on(), true, 'no flag: the network, as pack builds')
+  t.equal(on('--network'), true)
+  t.equal(parse('--network').values.network, 'host')
+  t.equal(on('--network', 'host', '--path', '.'), true)
   t.same(parse('--network', 'host').positionals, ['app'], 'the value is not taken for a positional')
-  t.equal(parse('--network=bridge').values.network, true)
-  t.equal(parse('--network=default').values.network, true)
-  t.equal(parse('--network=none').values.network, undefined)
-  t.equal(parse('--network', 'none').values.network, undefined)
+  t.equal(on('--network=bridge'), true)
+  t.equal(on('--network=default'), true)
+  t.equal(on('--network=none'), false)
+  t.equal(on('--network', 'none'), false)
+  t.same(parse('--network', 'none').positionals, ['app'])
   t.same(parse('--network', 'app2').positionals, ['app', 'app2'], 'a word that is no network value stays a positional')
   t.throws(() => parse('--network=my-net'), { code: 'ERR_USAGE', message: /--network=my-net: lading has no container networks/ })
   t.throws(() => parseCommandArgs(['digest', '--network=host'], 'digest', {}), { code: 'ERR_USAGE', message: /Unknown option '--network'/ }, 'only commands with --network take it')

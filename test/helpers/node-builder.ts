@@ -59,7 +59,7 @@ export interface NodeBuilderSuite {
   readonly reg: RegistryFixture
   readonly made: MadeBuilder
   readonly cacheDir: string
-  /** `lading build IMAGE --builder … --path DIR --network --cache-dir …` plus `extra`. */
+  /** `lading build IMAGE --builder … --path DIR --cache-dir …` plus `extra`: the README's command, network on by default. */
   build(image: string, dir: string, ...extra: string[]): ReturnType<typeof lading>
 }
 
@@ -81,6 +81,6 @@ export function nodeBuilderSuite(t: Test, cachePrefix: string): NodeBuilderSuite
     get reg() { return reg! },
     get made() { return made! },
     cacheDir,
-    build: (image, dir, ...extra) => lading(['build', image, '--builder', made!.builder, '--path', dir, '--network', '--cache-dir', cacheDir, ...extra]),
+    build: (image, dir, ...extra) => lading(['build', image, '--builder', made!.builder, '--path', dir, '--cache-dir', cacheDir, ...extra]),
   }
 }

@@ -111,7 +111,7 @@ t.test('detect: exit codes and plans', async (t) => {
   const dir = tmp(t)
   const want: Record<string, number> = {
     'base': 0, 'deps': 0, 'procs': 0, 'optional-fails': 100, 'optional-errors': 1, 'fails-build': 0, 'bad-layer-toml': 0,
-    'bad-process': 0, 'never': 100, 'detect-error': 2, 'old-api': 0, 'version-require': 0, 'writes-outside': 0, 'sh-only': 0,
+    'bad-process': 0, 'never': 100, 'detect-error': 2, 'old-api': 0, 'version-require': 0, 'writes-outside': 0, 'sh-only': 0, 'net-probe': 0,
   }
   for (const name of COMPONENTS) {
     const { r, plan } = runDetectScript(name, dir)

@@ -49,8 +49,8 @@ Flags:
   --launcher sh|none       sh: a POSIX-sh launcher (default); none: bake the default process
   --process-type TYPE      the process the image starts by default
   --no-sandbox             run buildpacks directly, in /workspace, /layers, /platform (CI images)
-  --network                let buildpacks use this machine's network (off by default; pack's
-                           --network host, default or bridge are taken, none is off)
+  --network MODE           host (default; pack's default and bridge mean the same): buildpacks
+                           use this machine's network; none: they get only a private loopback
   --report FILE            write report.toml
   --concurrency N          uploads in flight (default 4)
 
@@ -64,7 +64,7 @@ Examples:
     env: { type: 'string', multiple: true }, 'env-file': { type: 'string', multiple: true },
     'cache-image': { type: 'string' }, 'cache-dir': { type: 'string' }, 'clear-cache': { type: 'boolean' },
     'previous-image': { type: 'string' }, tag: { type: 'string', multiple: true }, launcher: { type: 'string' },
-    'process-type': { type: 'string' }, 'no-sandbox': { type: 'boolean' }, network: { type: 'boolean' },
+    'process-type': { type: 'string' }, 'no-sandbox': { type: 'boolean' }, network: { type: 'string' },
     report: { type: 'string' }, concurrency: { type: 'string' },
   },
   async run(ctx, args) {

@@ -1,7 +1,7 @@
 /** `lading fleet plan|apply FILE`: declarative reconcile of many images from one fleet file. */
 import { join } from 'node:path'
 import { ExitCodes } from '../../exit-codes.js'
-import { UsageError } from '../args.js'
+import { UsageError, networkOn } from '../args.js'
 import type { Command } from '../command.js'
 import type { CommandContext, Target } from '../context.js'
 import {
@@ -49,7 +49,7 @@ Flags:
   --trigger TAG        build TAG whatever its state (repeatable; reason TRIGGER)
   --buildpacks-dir DIR where ID[@VERSION] buildpacks are found
   --no-sandbox         run buildpacks without the bubblewrap sandbox (CI images)
-  --network            let buildpacks use this machine's network (pack's host, default, bridge; none: off)
+  --network MODE       host (default; pack's default, bridge): buildpacks use this machine's network; none: off
 
 Exit codes: 0 when every image is fine; 1 when any image is in error (plan) or failed (apply);
 4 for a fleet file that cannot be used (the message names the entry and the line).
@@ -61,7 +61,7 @@ Examples:
   transport: 'undici',
   options: {
     shard: { type: 'string' }, 'max-builds': { type: 'string' }, concurrency: { type: 'string' }, trigger: { type: 'string', multiple: true },
-    'buildpacks-dir': { type: 'string' }, 'no-sandbox': { type: 'boolean' }, network: { type: 'boolean' },
+    'buildpacks-dir': { type: 'string' }, 'no-sandbox': { type: 'boolean' }, network: { type: 'string' },
   },
   async run(ctx, args) {
     const [verb, file, extra] = args.positionals
@@ -101,7 +101,7 @@ Examples:
       runImages, concurrency, maxBuilds,
       build: {
         open, builders, buildpacks, platform, gitCache: join(ladingCacheDir(), 'git'), cacheHome: ladingCacheDir(),
-        sandbox: !v['no-sandbox'], network: Boolean(v.network), signal: ctx.signal,
+        sandbox: !v['no-sandbox'], network: networkOn(v), signal: ctx.signal,
       },
       onResult: (item) => {
         if (ctx.flags.json) return

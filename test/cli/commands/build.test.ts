@@ -1,5 +1,6 @@
 import t from 'tap'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { createServer, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { makeBaseImages, SAMPLES, EXPECTED, type BaseImages } from '../../../registry-fixtures/index.js'
 import { openLayout } from '../../../lib/layout/index.js'
@@ -80,4 +81,21 @@ t.test('a relative layout without a tag is reported as oci:DIR:latest', async (t
   t.equal(r.code, 0, r.stderr)
   t.same(JSON.parse(r.stdout).tags, ['oci:rel:latest'])
   t.equal(await (await fetchImage(await openLayout(join(work, 'rel')), 'latest')).digest(), JSON.parse(r.stdout).digest)
+})
+
+t.test("buildpacks get this machine's network by default, as with pack, and none with --network none", async (t) => {
+  const server = createServer((s) => s.end())
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  const port = (server.address() as AddressInfo).port
+  const build = (...extra: string[]) => runCli(['build', out('net'), '--path', emptyApp, '--buildpack', SAMPLES.buildpack('net-probe'),
+    '--run-image', base.runV1, '--env', `NET_PROBE_PORT=${port}`, ...extra])
+  for (const extra of [[], ['--network', 'host'], ['--network=default']]) {
+    const r = await build(...extra)
+    t.equal(r.code, 0, `${extra.join(' ') || 'no flag'}: ${r.stderr}`)
+    t.match(r.stderr + r.stdout, `net-probe: reached 127.0.0.1:${port}`)
+  }
+  const off = await build('--network', 'none')
+  t.equal(off.code, 51, '--network none: the probe fails its build')
+  t.match(off.stderr, 'net-probe: no network')
 })
