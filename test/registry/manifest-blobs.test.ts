@@ -86,11 +86,35 @@ t.test('a registry that takes manifests with holes never gets a tag on one', asy
 
 t.test('a blob named missing that is not ours to supply: the refusal stands and the tag does not move', async (t) => {
   const w = await world(t, 'd')
-  const e = await w.repo.manifests.putWithBlobs!('v1', w.bytes, MediaTypes.OCI_MANIFEST, { unsure: [w.config.digest], supply: w.supply }).catch((x: unknown) => x)
+  const e = await w.repo.manifests.putWithBlobs!('v1', w.bytes, MediaTypes.OCI_MANIFEST, { unsure: [w.config.digest, l1.digest], supply: w.supply }).catch((x: unknown) => x)
   t.ok(e instanceof RegistryError)
   t.match((e as Error).message, /MANIFEST_BLOB_UNKNOWN/)
   t.same(w.calls, [])
   t.equal(await w.repo.manifests.resolve('v1'), undefined)
+  // Only the config unsure, on a registry not yet known to check: it is written after a HEAD, and the refusal for l2 still stands.
+  const w2 = await world(t, 'd2')
+  const e2 = await w2.repo.manifests.putWithBlobs!('v1', w2.bytes, MediaTypes.OCI_MANIFEST, { unsure: [w2.config.digest], supply: w2.supply }).catch((x: unknown) => x)
+  t.match((e2 as Error).message, /MANIFEST_BLOB_UNKNOWN/)
+  t.same(w2.calls, [[w2.config.digest]])
+  t.equal(await w2.repo.manifests.resolve('v1'), undefined)
+})
+
+t.test('only the config unsure and validation not known: a HEAD, not a probe by digest; a config already there costs 2 requests', async (t) => {
+  const w = await world(t, 'e')
+  await w.supply([l2.digest])
+  // The config written as pushRebased writes it: POST and PUT, no HEAD of its own.
+  const supply = async (ds: Digest[]): Promise<void> => {
+    for (const d of ds) await w.repo.blobs.putNew!(w.config.bytes, { mediaType: MediaTypes.OCI_CONFIG, digest: d, size: w.config.bytes.length })
+  }
+  const mark = w.p.requests.length
+  const r = await w.repo.manifests.putWithBlobs!('v1', w.bytes, MediaTypes.OCI_MANIFEST, { unsure: [w.config.digest], supply })
+  t.same(w.kinds(mark), ['HEAD /v2/mb/e/blobs/D 404', 'POST /v2/mb/e/blobs/uploads/?digest=D 202', 'PUT /v2/mb/e/blobs/uploads/S 201', 'PUT /v2/mb/e/manifests/v1 201'])
+  t.same(r.supplied, [w.config.digest])
+  const m2 = w.p.requests.length
+  const r2 = await w.repo.manifests.putWithBlobs!('v2', w.bytes, MediaTypes.OCI_MANIFEST, { unsure: [w.config.digest], supply })
+  t.same(w.kinds(m2), ['HEAD /v2/mb/e/blobs/D 200', 'PUT /v2/mb/e/manifests/v2 201'], 'a rollback: the config is there')
+  t.same(r2.supplied, [])
+  t.equal(r2.asked, true)
 })
 
 t.test('missingBlobs reads digests from details and messages, and only from blob-unknown refusals', async (t) => {
