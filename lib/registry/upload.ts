@@ -31,6 +31,12 @@ export interface RegistryPutOptions extends PutBlobOptions {
    * it cannot be opened or has another size.
    */
   file?: string
+  /**
+   * Mount before any HEAD: the caller knows a source holds the blob (a copy inside one registry),
+   * and a mount answers 201 whether or not the target had it, so a blob the target lacks costs one
+   * request instead of two. A mount that opens a session instead is followed by the HEAD.
+   */
+  mountFirst?: boolean
 }
 
 const OCTET = 'application/octet-stream'
@@ -65,19 +71,27 @@ export async function putBlob(ctx: RepoContext, body: BlobBody, expect: Partial<
 
   let pending: string | undefined
   if (digest) {
-    const have = await statBlob(ctx, digest, signal, scopes)
-    if (have) {
-      ctx.stats.blobsExisting++
-      ctx.stats.bytesExisting += size ?? have.size
-      return done(digest, size ?? have.size, 'exists')
-    }
-    const m = await mountFromAny(ctx, digest, sources, signal)
-    if (m.mounted) {
+    const mountFirst = opts.mountFirst && sources.length > 0
+    const m = mountFirst ? await mountFromAny(ctx, digest, sources, signal) : undefined
+    if (m?.mounted) {
       ctx.stats.blobsMounted++
       ctx.stats.bytesMounted += size ?? 0
       return done(digest, size ?? 0, 'mount')
     }
-    pending = m.location
+    const have = await statBlob(ctx, digest, signal, scopes)
+    if (have) {
+      if (m?.location) await cancelUpload(ctx, m.location)
+      ctx.stats.blobsExisting++
+      ctx.stats.bytesExisting += size ?? have.size
+      return done(digest, size ?? have.size, 'exists')
+    }
+    const m2 = m ?? await mountFromAny(ctx, digest, sources, signal)
+    if (m2.mounted) {
+      ctx.stats.blobsMounted++
+      ctx.stats.bytesMounted += size ?? 0
+      return done(digest, size ?? 0, 'mount')
+    }
+    pending = m2.location
   }
 
   // The retry budget is per request (oci-registry.md §4.4): each PATCH (by offset), the commit PUT,

@@ -32,18 +32,24 @@ export async function copyImage(
     ? await narrowToImage(src, top, opts.platform ?? hostPlatform(), opts.signal)
     : top
   const limit = pLimit(Math.max(1, opts.concurrency ?? 4))
-  await copyTree(src, dst, root, limit, opts)
+  // One tag: the root goes by that tag only, since one PUT either moves it or not (the registry
+  // stores it by digest as well); with several, by digest first so no tag moves before all can.
+  await copyTree(src, dst, root, limit, opts, tags.length !== 1)
   for (const tag of tags) {
-    await dst.manifests.put(tag, root.bytes, root.descriptor.mediaType, opts.signal)
+    try {
+      await dst.manifests.put(tag, root.bytes, root.descriptor.mediaType, opts.signal)
+    } catch (err) {
+      throw wrapError(`push manifest ${tag} to ${dst.name}`, err)
+    }
   }
   return root.descriptor
 }
 
 type Limit = ReturnType<typeof pLimit>
 
-/** Copies everything a manifest refers to, then the manifest itself by digest (children first). */
+/** Copies everything a manifest refers to, then (unless `byDigest` is false) the manifest itself by digest (children first). */
 async function copyTree(
-  src: Repository, dst: Repository, node: Parsed<ImageManifest | ImageIndex>, limit: Limit, opts: CopyOptions,
+  src: Repository, dst: Repository, node: Parsed<ImageManifest | ImageIndex>, limit: Limit, opts: CopyOptions, byDigest = true,
 ): Promise<void> {
   if (isIndex(node)) {
     const index = node.value as ImageIndex
@@ -58,6 +64,7 @@ async function copyTree(
     const from = mountSources([src.name], dst.name)
     await allOrStop(opts.signal, blobs.map((d) => (signal: AbortSignal) => limit(() => copyBlob(src, dst, d, from, { ...opts, signal }))))
   }
+  if (!byDigest) return
   try {
     await dst.manifests.put(node.descriptor.digest, node.bytes, node.descriptor.mediaType, opts.signal)
   } catch (err) {
@@ -68,5 +75,6 @@ async function copyTree(
 async function copyBlob(src: Repository, dst: Repository, d: Descriptor, mountFrom: readonly string[], opts: CopyOptions): Promise<void> {
   // A layout's blob file is read in place by a registry upload: bounded memory, resumable from any offset.
   const file = src.blobs.path?.(d.digest)
-  await putBlob(dst, () => src.blobs.open(d, opts.signal), d, file ? { mountFrom, file } : { mountFrom }, opts)
+  // The source holds every blob it lists, so inside one registry a mount comes before any HEAD.
+  await putBlob(dst, () => src.blobs.open(d, opts.signal), d, file ? { mountFrom, file, mountFirst: true } : { mountFrom, mountFirst: true }, opts)
 }

@@ -20,7 +20,7 @@ export interface PushImageOptions {
  * Per-blob extra options a registry store understands; a layout store ignores them. `file`: a
  * local file with exactly the blob's bytes, which the upload reads in place (see RegistryPutOptions).
  */
-interface PutExtras { mountFrom?: readonly string[]; file?: string }
+interface PutExtras { mountFrom?: readonly string[]; file?: string; mountFirst?: boolean }
 
 /**
  * Pushes `image` to `repo` and points each of `tags` at it; returns the manifest descriptor.

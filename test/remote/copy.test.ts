@@ -92,7 +92,10 @@ t.test('an index is narrowed to one platform unless all platforms are asked for'
   const log: string[] = []
   const top = await copyImage(src, 'multi', logging(all, log), ['v1'], { allPlatforms: true })
   t.equal(top.digest, index.digest, 'index digest kept')
-  t.same(log, [children[0]!.digest, children[1]!.digest, index.digest, 'v1'], 'children first, then the index, then the tag')
+  t.same(log, [children[0]!.digest, children[1]!.digest, 'v1'], 'children first by digest, then the index by its one tag')
+  const log2: string[] = []
+  await copyImage(src, 'multi', logging(all, log2), ['v2', 'v3'], { allPlatforms: true })
+  t.same(log2, [children[0]!.digest, children[1]!.digest, index.digest, 'v2', 'v3'], 'several tags: the index by digest first, then each tag')
   for (const p of [AMD, ARM]) await validateImage(await fetchImage(all, 'v1', { platform: p }))
 })
 
@@ -105,6 +108,21 @@ t.test('registry → registry: same-registry blobs are mounted, digest kept', as
   t.equal(events.filter((e) => e.kind === 'upload').length, 0, 'no upload')
   t.equal(events.filter((e) => e.kind === 'mount').length, 6, 'two configs and four layers mounted')
   t.equal((await repoAt('copy/dst').manifests.resolve('multi'))?.digest, index.digest)
+})
+
+t.test('one image inside one registry: a mount per blob and no HEAD, the manifest by its one tag; again: the same mounts', async (t) => {
+  const src = repoAt('copy/one-src')
+  await pushImage(src, await image(AMD, 2), ['v1'])
+  const kinds = (from: number): string[] => proxy.requests.slice(from)
+    .map((q) => `${q.method} ${q.path.replace(/sha256(:|%3A)[0-9a-f]{64}/g, 'D').replace(/\?mount=.*/, '?mount')}`)
+  for (const tag of ['a', 'b']) {
+    const mark = proxy.requests.length
+    await copyImage(src, 'v1', repoAt('copy/one-dst'), [tag])
+    t.same(kinds(mark).sort(), [
+      'GET /v2/copy/one-src/manifests/v1', 'POST /v2/copy/one-dst/blobs/uploads/?mount', 'POST /v2/copy/one-dst/blobs/uploads/?mount',
+      'POST /v2/copy/one-dst/blobs/uploads/?mount', `PUT /v2/copy/one-dst/manifests/${tag}`,
+    ], `copy to :${tag}: 5 requests`)
+  }
 })
 
 t.test('a failure part-way through the copy moves no tag', async (t) => {
