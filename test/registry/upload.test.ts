@@ -152,6 +152,28 @@ t.test('mount: 201 from a repository that has the blob; 202 falls back to an upl
   t.equal(await dst.blobs.mount(blob(10).digest, 'mnt/dst2'), false)
 })
 
+t.test('mountFirst: a mount before any HEAD; a mount that opens a session is followed by the HEAD, and the session is used or cancelled', async (t) => {
+  const p = await proxy(t, reg.url)
+  const c = client(t, reg, { host: p.host })
+  const src = c.repository({ registry: p.host, repository: 'mf/src' })
+  const dst = c.repository({ registry: p.host, repository: 'mf/dst' })
+  const held = blob(3000)
+  await src.blobs.put(held.bytes)
+  const put = async (b: ReturnType<typeof blob>, from: string): Promise<string[]> => {
+    p.requests.length = 0
+    const events: string[] = []
+    await dst.blobs.put(() => Readable.from([b.bytes]), { digest: b.digest, size: b.size }, { mountFrom: [from], mountFirst: true, onProgress: (e) => { if (e.done) events.push(e.kind) } })
+    return [...p.requests.map((r) => `${r.method} ${r.status}`), ...events]
+  }
+  t.same(await put(held, 'mf/src'), ['POST 201', 'mount'], 'held by the source: one request')
+  t.same(await put(held, 'mf/src'), ['POST 201', 'mount'], 'already in the target: still one request')
+  // A source without the blob: distribution opens a session instead (202).
+  t.same(await put(held, 'mf/empty'), ['POST 202', 'HEAD 200', 'DELETE 204', 'exists'], 'in the target after all: the session is cancelled')
+  const fresh = blob(2500)
+  t.same(await put(fresh, 'mf/empty'), ['POST 202', 'HEAD 404', 'PATCH 202', 'PUT 201', 'upload'], 'nowhere: the session the mount opened takes the bytes')
+  t.same(await readAll(await dst.blobs.open({ digest: fresh.digest, size: fresh.size })), fresh.bytes)
+})
+
 t.test('mount rejected (Harbor-style 401 / old Quay 400): plain upload instead', async (t) => {
   const { p, c, repo } = await proxied(t, reg, 'mnt/rejected', [
     { match: { method: 'POST', path: /mount=/, nth: 1 }, action: { status: 401, body: '{"errors":[{"code":"UNAUTHORIZED","message":"project not found"}]}' } },
