@@ -59,6 +59,8 @@ export interface PutWithBlobsOptions {
   unsure: readonly Digest[]
   /** Makes the repository hold `digests` (all from `unsure`, each asked for once). */
   supply(digests: Digest[]): Promise<void>
+  /** Settles when the blobs that are not unsure are written: no manifest PUT before it, but reads may go first. */
+  ready?: Promise<void>
   signal?: AbortSignal
 }
 

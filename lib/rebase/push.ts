@@ -88,7 +88,10 @@ export async function pushRebased(repo: Repository, plan: ImagePlan, tags: reado
   const { askConfig, configHinted } = ask ? decideConfig(repo, plan, manifest.config.digest, opts.hints!) : { askConfig: false, configHinted: false }
   const askLayers = Boolean(ask) && baseLayers.size > 0 && opts.hints!.ask(`layers ${plan.new.reference}`)
   const unsure: Digest[] = [...(askConfig ? [manifest.config.digest] : []), ...(askLayers ? baseLayers.keys() : [])]
-  await write([...(askConfig ? [] : [manifest.config.digest]), ...(askLayers ? [] : baseLayers.keys())])
+  // The sure blobs are written while the manifest PUT's own reads (a HEAD of the config) go out.
+  const ready = write([...(askConfig ? [] : [manifest.config.digest]), ...(askLayers ? [] : baseLayers.keys())])
+  ready.catch(() => {}) // awaited below, where its failure is thrown; not an unhandled rejection meanwhile
+  if (unsure.length === 0) await ready
 
   const bytes = await next.rawManifest()
   const desc = await next.descriptor()
@@ -99,7 +102,7 @@ export async function pushRebased(repo: Repository, plan: ImagePlan, tags: reado
         await repo.manifests.put(ref, bytes, desc.mediaType, opts.signal)
         continue
       }
-      const r = await repo.manifests.putWithBlobs!(ref, bytes, desc.mediaType, definedOnly({ unsure, supply: write, signal: opts.signal }))
+      const r = await repo.manifests.putWithBlobs!(ref, bytes, desc.mediaType, definedOnly({ unsure, supply: write, ready, signal: opts.signal }))
       const supplied = new Set(r.supplied)
       for (const d of unsure) if (!supplied.has(d)) exists(d === manifest.config.digest ? manifest.config : manifest.layers[baseLayers.get(d)!]!)
       if (r.asked) {

@@ -55,12 +55,20 @@ export async function putManifestWithBlobs(ctx: RepoContext, ref: string, bytes:
     supplied.push(...fresh)
     await opts.supply(fresh)
   }
-  const put = (to: string) => putManifest(ctx, to, bytes, mediaType, opts.signal)
+  const put = async (to: string) => {
+    await opts.ready
+    return putManifest(ctx, to, bytes, mediaType, opts.signal)
+  }
   // Only the config is unsure (a rollback's, most likely there): a probe by digest could not show
   // whether layers are checked, and its 201 would still leave the config to be written. One HEAD
   // each settles it: 2 requests when it is there, instead of 4.
   const statThenPut = async (): Promise<PutWithBlobsResult> => {
-    const there = await Promise.all([...unsure].map((d) => statBlob(ctx, d, opts.signal, [pushScope(ctx.repository)])))
+    const heads = Promise.all([...unsure].map((d) => statBlob(ctx, d, opts.signal, [pushScope(ctx.repository)])))
+    // Both settle before either throws, so a failing HEAD never leaves the other blobs' writes running unwatched.
+    const [h, r] = await Promise.allSettled([heads, opts.ready])
+    if (r.status === 'rejected') throw r.reason
+    if (h.status === 'rejected') throw h.reason
+    const there = h.value
     await supply([...unsure].filter((_, i) => !there[i]))
     return { descriptor: await put(ref), supplied, asked: true }
   }

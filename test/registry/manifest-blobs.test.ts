@@ -127,3 +127,19 @@ t.test('missingBlobs reads digests from details and messages, and only from blob
   t.equal(missingBlobs(err([{ code: 'MANIFEST_BLOB_UNKNOWN', message: d1 }], 404)), undefined)
   t.equal(missingBlobs(new Error(d1)), undefined)
 })
+
+t.test('ready: the HEAD goes out before the other blobs are written, the manifest PUT only after', async (t) => {
+  const w = await world(t, 'f')
+  await w.supply([w.config.digest])
+  let release!: () => void
+  const ready = new Promise<void>((resolve) => { release = resolve })
+  const mark = w.p.requests.length
+  const done = w.repo.manifests.putWithBlobs!('v1', w.bytes, MediaTypes.OCI_MANIFEST, { unsure: [w.config.digest], supply: w.supply, ready })
+  while (w.p.requests.length === mark) await new Promise((r) => setTimeout(r, 5))
+  await new Promise((r) => setTimeout(r, 50))
+  t.same(w.kinds(mark), ['HEAD /v2/mb/f/blobs/D 200'], 'only the HEAD while the other blobs are being written')
+  await w.supply([l2.digest]) // what `ready` stands for
+  release()
+  await done
+  t.same(w.kinds(mark).filter((k) => k.includes('manifests')), ['PUT /v2/mb/f/manifests/v1 201'])
+})
