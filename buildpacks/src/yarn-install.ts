@@ -18,7 +18,12 @@ export function detect(ctx: DetectContext): number {
   return 0
 }
 
-/** Which yarn: packageManager `yarn@X` (berry when X ≥ 2), BP_YARN_VERSION, engines.yarn (heroku's habit), a berry lockfile, else classic 1.x. */
+/**
+ * Which yarn: packageManager `yarn@X` (berry when X ≥ 2), BP_YARN_VERSION, the release the
+ * project commits for itself (`yarnPath` in .yarnrc.yml, `yarn-path` in .yarnrc: the habit before
+ * Corepack), engines.yarn (heroku's habit), the major a berry lockfile's format belongs to, else
+ * classic 1.x. The version is always fetched from the npm registry, never run from the project.
+ */
 export function yarnSpec(appDir: string, env: NodeJS.ProcessEnv): ToolSpec & { berry: boolean } {
   const pkg = readPackageJson(appDir)
   const pm = pkg?.packageManager
@@ -28,14 +33,44 @@ export function yarnSpec(appDir: string, env: NodeJS.ProcessEnv): ToolSpec & { b
   if (typeof pm === 'string' && pm.startsWith('yarn@')) { range = pm.slice(5).replace(/\+.*$/, ''); source = 'packageManager' }
   else if (typeof pm === 'string' && pm) throw new BuildpackError(`package.json packageManager is ${JSON.stringify(pm)} but the app has a yarn.lock`)
   else if (env.BP_YARN_VERSION) { range = env.BP_YARN_VERSION; source = 'BP_YARN_VERSION' }
+  else if (committedRelease(appDir)) { const c = committedRelease(appDir)!; range = c.version; source = c.source }
   else if (typeof engines?.yarn === 'string' && semver.validRange(engines.yarn)) { range = engines.yarn; source = 'package.json engines.yarn' }
-  else if (readFileSync(join(appDir, 'yarn.lock'), 'utf8').includes('__metadata:')) { range = '4'; source = 'yarn.lock format (berry)' }
+  else {
+    const lock = readFileSync(join(appDir, 'yarn.lock'), 'utf8')
+    if (lock.includes('__metadata:')) {
+      const v = /^__metadata:\s*\n(?:[ \t]+.*\n)*?[ \t]+version:\s*["']?(\d+)/m.exec(lock)?.[1]
+      range = berryForLockfile(v === undefined ? undefined : Number(v))
+      source = `yarn.lock format (berry${v === undefined ? '' : `, lockfile version ${v}`})`
+    }
+  }
   const valid = semver.validRange(range)
   const major = valid ? semver.minVersion(valid)?.major ?? 1 : Number(/\d+/.exec(range)?.[0] ?? '1')
   const berry = major >= 2
   return berry
     ? { name: 'yarn', pkg: '@yarnpkg/cli-dist', range, source, entry: 'bin/yarn.js', berry }
     : { name: 'yarn', pkg: 'yarn', range, source, entry: 'bin/yarn.js', berry }
+}
+
+/** The yarn release a project commits and points to: `.yarn/releases/yarn-X.Y.Z.cjs` names X.Y.Z. */
+export function committedRelease(appDir: string): { version: string; source: string } | undefined {
+  const berry = /^\s*yarnPath\s*:\s*["']?([^\s"'#]+)/m.exec(readIf(join(appDir, '.yarnrc.yml')))?.[1]
+  const classic = /^\s*yarn-path\s+["']?([^\s"'#]+)/m.exec(readIf(join(appDir, '.yarnrc')))?.[1]
+  for (const [path, file] of [[berry, '.yarnrc.yml yarnPath'], [classic, '.yarnrc yarn-path']] as const) {
+    const version = path && /yarn-(\d+\.\d+\.\d+(?:-[\w.]+)?)\.c?js$/.exec(path)?.[1]
+    if (version && semver.valid(version)) return { version, source: `${file} ${path}` }
+  }
+  return undefined
+}
+
+/**
+ * The yarn line a berry lockfile format belongs to: Yarn 4 rewrites an older lockfile, which an
+ * immutable install refuses (YN0028), so a Yarn 3 project must get Yarn 3. Formats 4: Yarn 2;
+ * 5: Yarn 3.0 and 3.1; 6: Yarn 3.2 and later 3.x; 7 and 8: Yarn 4.
+ */
+export function berryForLockfile(version: number | undefined): string {
+  if (version === undefined || version >= 7) return '4'
+  if (version <= 4) return '2'
+  return version === 5 ? '>=3.0.0 <3.2.0' : '3'
 }
 
 export async function build(ctx: BuildContext): Promise<void> {

@@ -75,6 +75,15 @@ t.test('Heroku yarn-4-pnp-nonzero: Yarn 4 from packageManager, nodeLinker pnp in
   t.equal(await httpAnswer(image), 'Hello from yarn-4-pnp-nonzero')
 })
 
+t.test('a Yarn 3 project from before Corepack (yarnPath, no packageManager): Yarn 3.6.4 from the npm registry, its lockfile taken as it is, answers', async (t) => {
+  const image = `${suite.reg.host}/real/yarn3:1`
+  const r = await build(image, sample(t, 'yarn-3-yarnpath'))
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stderr, /@yarnpkg\/cli-dist 3\.6\.4 \(3\.6\.4 from \.yarnrc\.yml yarnPath \.yarn\/releases\/yarn-3\.6\.4\.cjs\)/)
+  t.match(r.stderr, /yarn install --immutable/)
+  t.equal(await httpAnswer(image), 'Hello from yarn-3-yarnpath (ms: 1m)')
+})
+
 t.test('Yarn 4 with a build script: all dependencies for the build, `workspaces focus --production` for launch, rebuild finds the install state', async (t) => {
   const image = `${suite.reg.host}/real/yarn4-build:1`
   const dir = sample(t, 'heroku-yarn-4-pnp', (d) => {
