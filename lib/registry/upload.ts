@@ -71,13 +71,13 @@ export async function putBlob(ctx: RepoContext, body: BlobBody, expect: Partial<
 
   let pending: string | undefined
   if (digest) {
-    const mountFirst = opts.mountFirst && sources.length > 0
-    const m = mountFirst ? await mountFromAny(ctx, digest, sources, signal) : undefined
-    if (m?.mounted) {
+    const mounted = (d: Digest): Descriptor => {
       ctx.stats.blobsMounted++
       ctx.stats.bytesMounted += size ?? 0
-      return done(digest, size ?? 0, 'mount')
+      return done(d, size ?? 0, 'mount')
     }
+    let m = opts.mountFirst && sources.length > 0 ? await mountFromAny(ctx, digest, sources, signal) : undefined
+    if (m?.mounted) return mounted(digest)
     const have = await statBlob(ctx, digest, signal, scopes)
     if (have) {
       if (m?.location) await cancelUpload(ctx, m.location)
@@ -85,13 +85,9 @@ export async function putBlob(ctx: RepoContext, body: BlobBody, expect: Partial<
       ctx.stats.bytesExisting += size ?? have.size
       return done(digest, size ?? have.size, 'exists')
     }
-    const m2 = m ?? await mountFromAny(ctx, digest, sources, signal)
-    if (m2.mounted) {
-      ctx.stats.blobsMounted++
-      ctx.stats.bytesMounted += size ?? 0
-      return done(digest, size ?? 0, 'mount')
-    }
-    pending = m2.location
+    m ??= await mountFromAny(ctx, digest, sources, signal)
+    if (m.mounted) return mounted(digest)
+    pending = m.location
   }
 
   // The retry budget is per request (oci-registry.md §4.4): each PATCH (by offset), the commit PUT,
