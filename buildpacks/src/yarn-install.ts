@@ -27,13 +27,14 @@ export function detect(ctx: DetectContext): number {
 export function yarnSpec(appDir: string, env: NodeJS.ProcessEnv): ToolSpec & { berry: boolean } {
   const pkg = readPackageJson(appDir)
   const pm = pkg?.packageManager
+  const committed = committedRelease(appDir)
   const engines = pkg?.engines as Record<string, unknown> | undefined
   let range = '1'
   let source = 'default (classic)'
   if (typeof pm === 'string' && pm.startsWith('yarn@')) { range = pm.slice(5).replace(/\+.*$/, ''); source = 'packageManager' }
   else if (typeof pm === 'string' && pm) throw new BuildpackError(`package.json packageManager is ${JSON.stringify(pm)} but the app has a yarn.lock`)
   else if (env.BP_YARN_VERSION) { range = env.BP_YARN_VERSION; source = 'BP_YARN_VERSION' }
-  else if (committedRelease(appDir)) { const c = committedRelease(appDir)!; range = c.version; source = c.source }
+  else if (committed) { range = committed.version; source = committed.source }
   else if (typeof engines?.yarn === 'string' && semver.validRange(engines.yarn)) { range = engines.yarn; source = 'package.json engines.yarn' }
   else {
     const lock = readFileSync(join(appDir, 'yarn.lock'), 'utf8')
