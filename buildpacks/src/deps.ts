@@ -22,6 +22,12 @@ export interface InstallSpec {
   allArgs: string[]
   /** The production-only install for the launch layer after a build step. */
   prodArgs: string[]
+  /**
+   * Removes devDependencies from an installed node_modules, running no script. Where the tool runs
+   * the app's own `prepare` script on a production install (npm, pnpm), that script usually needs a
+   * devDependency (`husky install`) and fails without it: such apps get every dependency, then this.
+   */
+  pruneArgs?: string[]
   /** Extra env for the install (cache folder, registry). */
   env: Record<string, string>
   /** Files in the app the tool needs after its install to run scripts (Berry's install state), kept with the build layer. */
@@ -63,7 +69,8 @@ export async function installDeps(ctx: BuildContext, reg: RegistryConfig, spec: 
     // No build step: the one install is the launch layer, exactly as before build scripts existed;
     // a build layer left from builds that had one would only be carried along in the cache.
     for (const f of ['build-modules', 'build-modules.toml']) rmSync(join(ctx.layersDir, f), { recursive: true, force: true })
-    launchInstall(ctx, reg, spec, { layer: 'node_modules', types: launch, key, major, args: spec.args })
+    const production = !ctx.env.NODE_ENV || ctx.env.NODE_ENV === 'production'
+    launchInstall(ctx, reg, spec, { layer: 'node_modules', types: launch, key, major, ...productionInstall(ctx, spec, spec.args, production) })
     return
   }
   // Paketo's way: every dependency (devDependencies too) in a cache-only layer for the build step,
@@ -79,7 +86,15 @@ export async function installDeps(ctx: BuildContext, reg: RegistryConfig, spec: 
   const prodArgs = ctx.env.NODE_ENV === 'development' ? spec.args : spec.prodArgs
   // A launch layer made without the production flags (before the app had a build step) is not reused.
   const launchKey = prodArgs === spec.args ? key : `${key} production`
-  launchInstall(ctx, reg, spec, { layer: 'node_modules', types: launch, key: launchKey, major, args: prodArgs })
+  launchInstall(ctx, reg, spec, { layer: 'node_modules', types: launch, key: launchKey, major, ...productionInstall(ctx, spec, prodArgs, prodArgs === spec.prodArgs) })
+}
+
+/** `args` as they are, or, for a production install of an app with a `prepare` script and a tool that can prune, every dependency and then the prune. */
+export function productionInstall(ctx: BuildContext, spec: InstallSpec, args: string[], production: boolean): { args: string[]; prune?: string[] } {
+  const prepare = (readPackageJson(ctx.appDir)?.scripts as Record<string, unknown> | undefined)?.prepare
+  if (!production || !spec.pruneArgs || typeof prepare !== 'string') return { args }
+  ctx.log(`package.json has a prepare script (${prepare}), which ${spec.tool.name} runs on install: installing devDependencies for it, then ${spec.tool.name} ${spec.pruneArgs.join(' ')}`)
+  return { args: spec.allArgs, prune: spec.pruneArgs }
 }
 
 /** The node_modules launch layer, plus command shims when a shell start script may call them (bin-shims.ts). */
@@ -98,7 +113,7 @@ function launchInstall(ctx: BuildContext, reg: RegistryConfig, spec: InstallSpec
  * path, so the modules must sit in a directory named node_modules: the launch layer `node_modules`
  * IS that directory (`sub` unset, as the demo's layer always was); any other layer holds one (`sub`).
  */
-interface LayerInstall { layer: string; sub?: 'node_modules'; types: LayerTypes; key: string; major: string; args: string[]; fresh?: boolean }
+interface LayerInstall { layer: string; sub?: 'node_modules'; types: LayerTypes; key: string; major: string; args: string[]; prune?: string[]; fresh?: boolean }
 
 function toolEnv(ctx: BuildContext, reg: RegistryConfig, spec: InstallSpec, home: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...ctx.env, ...spec.env, HOME: home, PATH: `${spec.tool.bin}:${ctx.env.PATH ?? '/usr/bin:/bin'}` }
@@ -137,16 +152,17 @@ function installLayer(ctx: BuildContext, reg: RegistryConfig, spec: InstallSpec,
   try {
     if (existsSync(appModules) || isLink(appModules)) rmSync(appModules, { recursive: true, force: true })
     const env = toolEnv(ctx, reg, spec, home)
-    ctx.log(`${spec.tool.name} ${li.args.join(' ')}`)
-    const res = spawnSync(join(spec.tool.bin, spec.tool.name), li.args, { cwd: ctx.appDir, env, encoding: 'utf8', maxBuffer: 256 << 20 })
-    const output = `${res.stdout ?? ''}${res.stderr ?? ''}`
-    process.stdout.write(output)
-    if (res.status !== 0) {
+    for (const args of [li.args, ...(li.prune ? [li.prune] : [])]) {
+      ctx.log(`${spec.tool.name} ${args.join(' ')}`)
+      const res = spawnSync(join(spec.tool.bin, spec.tool.name), args, { cwd: ctx.appDir, env, encoding: 'utf8', maxBuffer: 256 << 20 })
+      const output = `${res.stdout ?? ''}${res.stderr ?? ''}`
+      process.stdout.write(output)
+      if (res.status === 0) continue
       if (spec.outOfSync.some((re) => re.test(output))) {
-        throw new BuildpackError(`${spec.lockfile} is out of sync with package.json (${spec.tool.name} ${li.args.join(' ')} refused to change it); run ${spec.tool.name} install and commit ${spec.lockfile}`)
+        throw new BuildpackError(`${spec.lockfile} is out of sync with package.json (${spec.tool.name} ${args.join(' ')} refused to change it); run ${spec.tool.name} install and commit ${spec.lockfile}`)
       }
       const tail = output.trim().split('\n').slice(-8).join('\n  ')
-      throw new BuildpackError(`${spec.tool.name} ${li.args.join(' ')} failed (${res.error ? res.error.message : `exit ${res.status}`}):\n  ${tail}`)
+      throw new BuildpackError(`${spec.tool.name} ${args.join(' ')} failed (${res.error ? res.error.message : `exit ${res.status}`}):\n  ${tail}`)
     }
   } finally {
     if (original !== undefined && moved !== original) writeFileSync(lockPath, original)

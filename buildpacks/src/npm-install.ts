@@ -56,6 +56,7 @@ export async function build(ctx: BuildContext): Promise<void> {
     args: lockfile ? ['ci'] : ['install', '--no-package-lock'],
     allArgs: lockfile ? ['ci', '--include=dev'] : ['install', '--no-package-lock', '--include=dev'],
     prodArgs: lockfile ? ['ci', '--omit=dev'] : ['install', '--no-package-lock', '--omit=dev'],
+    pruneArgs: ['prune', '--omit=dev', '--ignore-scripts', ...(lockfile ? [] : ['--no-package-lock'])],
     env: {
       npm_config_cache: cache,
       npm_config_registry: reg.url,

@@ -58,6 +58,8 @@ export async function build(ctx: BuildContext): Promise<void> {
     args: ['install', ...common],
     allArgs: ['install', ...common, '--prod=false'],
     prodArgs: ['install', ...common, '--prod'],
+    // prune takes the store, the linker and ignore-scripts (pnpm 7 has no such flag) only as --config.* settings.
+    pruneArgs: ['prune', '--prod', '--reporter=append-only', '--config.ignore-scripts=true', `--config.store-dir=${store}`, ...common.filter((a) => a.startsWith('--config.'))],
     env: {
       npm_config_registry: reg.url,
       npm_config_update_notifier: 'false',

@@ -1,5 +1,5 @@
 // Apps written by other projects (Paketo's, Heroku's and Google Cloud's own samples, in buildpacks/samples with their origin) and a native-addon app of ours built with the Node.js builder as a new user would, run under podman and asked over HTTP; plus the build step: BP_NODE_RUN_SCRIPTS, scripts.build with devDependencies, production-only node_modules at launch, and a failing build script.
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { cleanEnv, runBin } from '../helpers/cli.js'
@@ -83,6 +83,17 @@ t.test('a Yarn 3 project from before Corepack (yarnPath, no packageManager): Yar
   t.match(r.stderr, /yarn install --immutable/)
   t.equal(await httpAnswer(image), 'Hello from yarn-3-yarnpath (ms: 1m)')
 })
+
+for (const [tool, drop] of [['npm', 'pnpm-lock.yaml'], ['pnpm', 'package-lock.json']] as const) {
+  t.test(`husky's "prepare": "husky install" under ${tool}: every dependency for the install's prepare, then devDependencies pruned; answers without husky`, async (t) => {
+    const image = `${suite.reg.host}/real/husky-${tool}:1`
+    const r = await build(image, sample(t, 'npm-husky-prepare', (d) => rmSync(join(d, drop))))
+    t.equal(r.code, 0, r.stderr)
+    t.match(r.stderr, new RegExp(`prepare script \\(husky install\\), which ${tool} runs on install`))
+    t.match(r.stderr, new RegExp(`${tool} prune`))
+    t.equal(await httpAnswer(image), 'Hello from npm-husky-prepare (ms: 1m, husky at run time: absent)')
+  })
+}
 
 t.test('Yarn 4 with a build script: all dependencies for the build, `workspaces focus --production` for launch, rebuild finds the install state', async (t) => {
   const image = `${suite.reg.host}/real/yarn4-build:1`

@@ -5,7 +5,7 @@ import t from 'tap'
 import { appDir } from '../helpers/work-dir.js'
 import { ltsMajor, nodePackage, resolveVersion, splitHeaders, versionRequest, nodeSbom } from '../../buildpacks/src/node-engine.js'
 import { onRegistry, registryConfig } from '../../buildpacks/src/registry.js'
-import { installKey, pinOutsideLinks, rewriteUrls } from '../../buildpacks/src/deps.js'
+import { installKey, pinOutsideLinks, productionInstall, rewriteUrls, type InstallSpec } from '../../buildpacks/src/deps.js'
 import { detect as startDetect } from '../../buildpacks/src/node-start.js'
 import { startCommand } from '../../buildpacks/src/commands.js'
 import { yarnArgs, yarnSpec } from '../../buildpacks/src/yarn-install.js'
@@ -193,4 +193,17 @@ t.test('command shims: env-node scripts and pnpm\'s sh shims run with node; othe
   t.ok(needsShims(app({ 'package.json': JSON.stringify({ scripts: { start: 'next start' } }) })))
   t.notOk(needsShims(app({ 'package.json': JSON.stringify({ scripts: { start: 'node server.js' } }) })), 'plain node: no extra layer')
   t.notOk(needsShims(app({ 'package.json': '{}' })))
+})
+
+t.test('productionInstall: an app whose prepare script npm or pnpm runs on install gets devDependencies, then a prune that runs no script', async (t) => {
+  const logs: string[] = []
+  const ctx = (files: Record<string, string>) => ({ appDir: app(files), platformDir: '', layersDir: '', planPath: '', env: {}, log: (l: string) => logs.push(l) })
+  const spec = { tool: { name: 'npm', version: '10.9.2', bin: '' }, allArgs: ['ci', '--include=dev'], pruneArgs: ['prune', '--omit=dev', '--ignore-scripts'] } as unknown as InstallSpec
+  const husky = ctx({ 'package.json': JSON.stringify({ scripts: { prepare: 'husky install' }, devDependencies: { husky: '^8.0.3' } }) })
+  t.same(productionInstall(husky, spec, ['ci', '--omit=dev'], true), { args: ['ci', '--include=dev'], prune: ['prune', '--omit=dev', '--ignore-scripts'] })
+  t.match(logs.at(-1), /prepare script \(husky install\), which npm runs on install: installing devDependencies for it, then npm prune --omit=dev --ignore-scripts/)
+  t.same(productionInstall(husky, spec, ['ci'], false), { args: ['ci'] }, 'devDependencies wanted anyway (NODE_ENV=development): as it is')
+  t.same(productionInstall(husky, { ...spec, pruneArgs: undefined }, ['install', '--production'], true), { args: ['install', '--production'] }, 'a tool that does not run prepare there (yarn): as it is')
+  const plain = ctx({ 'package.json': JSON.stringify({ scripts: { start: 'node server.js' } }) })
+  t.same(productionInstall(plain, spec, ['ci'], true), { args: ['ci'] }, 'no prepare script: as it is')
 })
