@@ -60,7 +60,6 @@ export async function build(ctx: BuildContext): Promise<void> {
     env: {
       npm_config_cache: cache,
       npm_config_registry: reg.url,
-      npm_config_replace_registry_host: 'always',
       npm_config_update_notifier: 'false',
       npm_config_fund: 'false',
       npm_config_audit: 'false',

@@ -70,6 +70,9 @@ export async function copyApp(src: string, dest: string, filter: AppFilter = {})
       const s = await lstat(from)
       if (s.isDirectory()) {
         if (exclude?.ignores(`${r}/`)) continue
+        // Empty directories are app content too (a bare git repository's refs/, an uploads/ the
+        // app expects), as in pack's copy; with an include list only the files it names count.
+        if (!include) await mkdir(join(dest, r), { recursive: true })
         await walk(r)
         continue
       }

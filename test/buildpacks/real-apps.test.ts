@@ -1,5 +1,6 @@
 // Apps written by other projects (Paketo's, Heroku's and Google Cloud's own samples, in buildpacks/samples with their origin) and a native-addon app of ours built with the Node.js builder as a new user would, run under podman and asked over HTTP; plus the build step: BP_NODE_RUN_SCRIPTS, scripts.build with devDependencies, production-only node_modules at launch, and a failing build script.
-import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { cleanEnv, runBin } from '../helpers/cli.js'
@@ -94,6 +95,27 @@ for (const [tool, drop] of [['npm', 'pnpm-lock.yaml'], ['pnpm', 'package-lock.js
     t.equal(await httpAnswer(image), 'Hello from npm-husky-prepare (ms: 1m, husky at run time: absent)')
   })
 }
+
+t.test('a dependency from a git repository: npm clones it with the build image\'s git; answers', async (t) => {
+  const image = `${suite.reg.host}/real/git-dep:1`
+  const dir = sample(t, 'npm-git-dependency', (d) => {
+    const src = join(d, 'greeting-src')
+    mkdirSync(src)
+    writeFileSync(join(src, 'package.json'), JSON.stringify({ name: 'greeting', version: '1.0.0', main: 'index.js' }))
+    writeFileSync(join(src, 'index.js'), "module.exports = (who) => `Hello from ${who} (greeting from git)`\n")
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: src, stdio: 'ignore' })
+    git('init', '-q')
+    git('add', '.')
+    git('commit', '-qm', 'greeting 1.0.0')
+    git('tag', 'v1.0.0')
+    mkdirSync(join(d, 'vendor'))
+    execFileSync('git', ['clone', '-q', '--bare', src, join(d, 'vendor', 'greeting.git')])
+    rmSync(src, { recursive: true })
+  })
+  const r = await build(image, dir)
+  t.equal(r.code, 0, r.stderr)
+  t.equal(await httpAnswer(image), 'Hello from npm-git-dependency (greeting from git)')
+})
 
 t.test('Yarn 4 with a build script: all dependencies for the build, `workspaces focus --production` for launch, rebuild finds the install state', async (t) => {
   const image = `${suite.reg.host}/real/yarn4-build:1`

@@ -84,6 +84,22 @@ t.test('copyApp include: only matching files, with their directories', async (t)
   t.same(await tree(both), ['main.js', 'node_modules/', 'node_modules/x/', 'node_modules/x/index.js', 'src/', 'src/a.js'], 'exclude wins over include')
 })
 
+t.test('copyApp keeps empty directories (a bare git repository needs its empty refs/), unless excluded or not included', async (t) => {
+  const app = await makeApp()
+  await mkdir(join(app, 'vendor/dep.git/refs/heads'), { recursive: true })
+  await mkdir(join(app, 'uploads'))
+  const dest = fresh()
+  await copyApp(app, dest)
+  t.same(await tree(dest), await tree(app))
+  t.ok((await stat(join(dest, 'vendor/dep.git/refs/heads'))).isDirectory())
+  const filtered = fresh()
+  await copyApp(app, filtered, { exclude: ['uploads/'] })
+  t.notOk((await readdir(filtered)).includes('uploads'), 'an excluded empty directory is left out')
+  const included = fresh()
+  await copyApp(app, included, { include: ['main.js'] })
+  t.same(await tree(included), ['main.js'], 'with an include list only its files (and their directories) count')
+})
+
 t.test('copyApp with an empty app gives an empty workspace', async (t) => {
   const app = fresh()
   await mkdir(app)
