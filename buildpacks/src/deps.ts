@@ -7,6 +7,7 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path'
 import { BuildpackError, freshLayer, readLayerMetadata, readPackageJson, writeLayerToml, type BuildContext, type LayerTypes } from './cnb.js'
 import { runScripts, scriptsToRun } from './run-scripts.js'
 import { needsShims, shimsCurrent, writeShims } from './bin-shims.js'
+import { scriptsOf } from './commands.js'
 import type { RegistryConfig } from './registry.js'
 
 export interface InstallSpec {
@@ -91,7 +92,7 @@ export async function installDeps(ctx: BuildContext, reg: RegistryConfig, spec: 
 
 /** `args` as they are, or, for a production install of an app with a `prepare` script and a tool that can prune, every dependency and then the prune. */
 export function productionInstall(ctx: BuildContext, spec: InstallSpec, args: string[], production: boolean): { args: string[]; prune?: string[] } {
-  const prepare = (readPackageJson(ctx.appDir)?.scripts as Record<string, unknown> | undefined)?.prepare
+  const prepare = scriptsOf(readPackageJson(ctx.appDir)).prepare
   if (!production || !spec.pruneArgs || typeof prepare !== 'string') return { args }
   ctx.log(`package.json has a prepare script (${prepare}), which ${spec.tool.name} runs on install: installing devDependencies for it, then ${spec.tool.name} ${spec.pruneArgs.join(' ')}`)
   return { args: spec.allArgs, prune: spec.pruneArgs }

@@ -3,8 +3,12 @@ import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'n
 import { basename, dirname, join } from 'node:path'
 import { treeFingerprint } from './fingerprint.js'
 
-/** One cached layer directory to keep for the next build on this machine. */
-export interface StashEntry { dir: string; sha: string }
+/**
+ * One cached layer directory to keep for the next build on this machine, with its tree
+ * fingerprint when the caller took it after the build (a rename keeps it valid, so keep() need
+ * not walk the tree again).
+ */
+export interface StashEntry { dir: string; sha: string; fingerprint?: string }
 
 /** Stashes of other caches kept next to this one (the most recently used), and the age past which any goes. */
 export const STASH_SIBLINGS = 8
@@ -61,7 +65,7 @@ export class LayerStash {
         await rm(mark, { force: true })
         await rm(dir, { recursive: true, force: true })
         await rename(e.dir, dir)
-        await writeFile(mark, await treeFingerprint(dir))
+        await writeFile(mark, e.fingerprint ?? await treeFingerprint(dir))
       } catch {
         await rm(dir, { recursive: true, force: true }).catch(() => undefined)
       }

@@ -6,7 +6,7 @@ import { layerFromDirectory, type StoredLayer } from '../layer/index.js'
 import type { BuildpackLayersMetadata, CacheMetadata, LayersMetadata } from '../platform/index.js'
 import type { Built } from './build-phase.js'
 import { CNB_PATHS } from './build-context.js'
-import type { BuildCache, CacheEntry } from '../cache/index.js'
+import type { BuildCache, CacheEntry, StashEntry } from '../cache/index.js'
 import { PhaseError } from './errors.js'
 import { treeFingerprint } from '../cache/index.js'
 import { definedOnly } from '../defined.js'
@@ -33,7 +33,7 @@ export interface BuildpackLayers {
   /** `<id>/<layer>` reused from the previous image without re-tarring or uploading. */
   reused: string[]
   /** Cached layer dirs (host paths) with their diffIDs, for a local stash. */
-  stashable: { dir: string; sha: string }[]
+  stashable: StashEntry[]
   warnings: string[]
 }
 
@@ -55,7 +55,8 @@ export async function buildpackLayers(input: BuildpackLayersInput): Promise<Buil
       if (!launch && !cache) continue
       // A restored layer the buildpack did not touch keeps its diffID: no need to tar it again.
       const snap = l.hasDir ? input.snapshots?.get(l.dir) : undefined
-      const known = snap && snap.fingerprint === await treeFingerprint(l.dir) ? snap.sha : undefined
+      const fingerprint = snap && await treeFingerprint(l.dir)
+      const known = snap && snap.fingerprint === fingerprint ? snap.sha : undefined
       let stored: StoredLayer | undefined
       const tar = async (): Promise<StoredLayer> => (stored ??= await tarLayer(bp, l, input))
       const entry = (sha: string) => definedOnly({ sha, data: l.noMetadata ? undefined : l.metadata, build, launch, cache })
@@ -77,7 +78,7 @@ export async function buildpackLayers(input: BuildpackLayersInput): Promise<Buil
         const sha = kept ? known! : (await tar()).diffIdValue
         const old = !kept && oldCache?.layers[l.name]?.sha === sha && input.cache ? await input.cache.reuse(sha as Digest) : undefined
         out.cacheEntries.push({ layer: kept ?? old ?? (await tar()) })
-        out.stashable.push({ dir: l.dir, sha })
+        out.stashable.push(definedOnly({ dir: l.dir, sha, fingerprint }))
         cacheMd.layers[l.name] = entry(sha)
       }
     }

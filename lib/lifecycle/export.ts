@@ -15,7 +15,7 @@ import { appLayers } from './app-layers.js'
 import type { Built } from './build-phase.js'
 import { CNB_PATHS } from './build-context.js'
 import { buildpackLayers, type BuildpackLayersInput } from './buildpack-layers.js'
-import type { CacheEntry } from '../cache/index.js'
+import type { CacheEntry, StashEntry } from '../cache/index.js'
 import { PhaseError } from './errors.js'
 import {
   bakedConfig, LAUNCH_CONFIG_FILE, LAUNCHER_PATH, launchConfigScript, launcherScript, PROCESS_DIR, type LaunchProcess,
@@ -49,7 +49,7 @@ export interface Exported {
   cacheMetadata: CacheMetadata
   reused: string[]
   /** Cached layer dirs and their diffIDs (see LayerStash). */
-  stashable: { dir: string; sha: string }[]
+  stashable: StashEntry[]
   warnings: string[]
 }
 
