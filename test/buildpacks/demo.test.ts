@@ -1,26 +1,16 @@
 // `npm run demo` (buildpacks/demo.ts) played whole on an OCI layout, as the README shows it: each step's ledger says what the talk says moves, and the demo leaves nothing behind.
-import { spawn } from 'node:child_process'
 import { readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { cleanEnv } from '../helpers/cli.js'
+import { runUnhooked } from '../helpers/node-builder.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
-function demo(): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    // `env -u`: tap's process-info hook puts NODE_OPTIONS back into every child's env, and it would
-    // reach the buildpacks, whose node cannot load a hook from this checkout (test/helpers/node-builder.ts).
-    const child = spawn('env', ['-u', 'NODE_OPTIONS', process.execPath, '--import', 'tsx', join(ROOT, 'buildpacks', 'demo.ts')],
-      { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    child.stdout.on('data', (d) => (out += d))
-    child.stderr.on('data', (d) => (out += d))
-    child.on('error', reject)
-    child.on('exit', (code) => resolve({ code, out }))
-  })
+async function demo(): Promise<{ code: number | null; out: string }> {
+  const r = await runUnhooked([process.execPath, '--import', 'tsx', join(ROOT, 'buildpacks', 'demo.ts')], ROOT)
+  return { code: r.code, out: r.stdout + r.stderr }
 }
 
 /** The lines a step printed, from its `== N.` header to the next one. */

@@ -21,12 +21,12 @@ export function sample(t: Test, name: string, edit?: (dir: string) => void): str
 }
 
 /**
- * bin/lading without tap's process-info hook: it puts NODE_OPTIONS back into every child's env, and
- * lading would hand it to bwrap, where the build image's node cannot load a hook from this checkout.
+ * A program run without tap's process-info hook: it puts NODE_OPTIONS back into every child's env,
+ * and lading would hand it to bwrap, where the build image's node cannot load a hook from this checkout.
  */
-export function lading(argv: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runUnhooked(argv: string[], cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('env', ['-u', 'NODE_OPTIONS', LADING_BIN, ...argv], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn('env', ['-u', 'NODE_OPTIONS', ...argv], { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))
@@ -34,6 +34,11 @@ export function lading(argv: string[]): Promise<{ code: number | null; stdout: s
     child.on('error', reject)
     child.on('exit', (code) => resolve({ code, stdout, stderr }))
   })
+}
+
+/** bin/lading without tap's process-info hook (runUnhooked). */
+export function lading(argv: string[]): ReturnType<typeof runUnhooked> {
+  return runUnhooked([LADING_BIN, ...argv])
 }
 
 /** Starts the image's web process in the container and fetches `path` on PORT from inside (podman runs with --network none). */
