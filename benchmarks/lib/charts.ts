@@ -60,12 +60,20 @@ export function fleetChart(report: Report): string {
   }
   body.push(`<text x="${(l + r) / 2}" y="${H - 8}" text-anchor="middle">images</text>`)
   body.push(`<line x1="${l}" y1="${y(5)}" x2="${r}" y2="${y(5)}" stroke="#c0561b" stroke-dasharray="6 4"/><text x="${r}" y="${y(5) - 5}" text-anchor="end" fill="#c0561b">target: 1,000 images in 5 s</text>`)
-  if (pts.length) body.push(`<polyline fill="none" stroke="#2a5db0" stroke-width="2" points="${pts.map((p) => `${x(p.images)},${y(p.wallMs.median / 1000)}`).join(' ')}"/>`)
-  for (const p of pts) {
-    body.push(`<line x1="${x(p.images)}" y1="${y(p.wallMs.min / 1000)}" x2="${x(p.images)}" y2="${y(p.wallMs.max / 1000)}" stroke="#2a5db0" stroke-width="2"/>`)
-    body.push(`<circle cx="${x(p.images)}" cy="${y(p.wallMs.median / 1000)}" r="4" fill="#2a5db0"/>`)
-    body.push(`<text x="${x(p.images) - 8}" y="${y(p.wallMs.median / 1000) - 8}" text-anchor="end">${(p.wallMs.median / 1000).toFixed(2)} s</text>`)
-  }
+  // One line per registry storage (disk: the temp dir, as the tests run; tmpfs: no fsync cost).
+  const colors: Record<string, string> = { disk: '#2a5db0', tmpfs: '#6a9f3a' }
+  const series = [...new Set(pts.map((p) => p.registryStorage ?? 'disk'))]
+  series.forEach((storage, i) => {
+    const line = pts.filter((p) => (p.registryStorage ?? 'disk') === storage)
+    const c = colors[storage] ?? '#555'
+    body.push(`<polyline fill="none" stroke="${c}" stroke-width="2" points="${line.map((p) => `${x(p.images)},${y(p.wallMs.median / 1000)}`).join(' ')}"/>`)
+    for (const p of line) {
+      body.push(`<line x1="${x(p.images)}" y1="${y(p.wallMs.min / 1000)}" x2="${x(p.images)}" y2="${y(p.wallMs.max / 1000)}" stroke="${c}" stroke-width="2"/>`)
+      body.push(`<circle cx="${x(p.images)}" cy="${y(p.wallMs.median / 1000)}" r="4" fill="${c}"/>`)
+      body.push(`<text x="${x(p.images) - 8}" y="${y(p.wallMs.median / 1000) - 8}" text-anchor="end" fill="${c}">${(p.wallMs.median / 1000).toFixed(2)} s</text>`)
+    }
+    if (series.length > 1) body.push(`<text x="${l + 10}" y="${t + 14 + i * 16}" fill="${c}">registry storage on ${storage}</text>`)
+  })
   if (!pts.length) body.push(`<text x="${(l + r) / 2}" y="${(t + b) / 2}" text-anchor="middle" fill="#999">no fleet results yet</text>`)
   return svg(W, H, body)
 }

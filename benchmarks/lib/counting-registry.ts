@@ -19,9 +19,14 @@ export interface CountingRegistry {
   stop(): Promise<void>
 }
 
-/** Starts a fresh `http` registry (`blobDescriptorCache`: see StartRegistryOptions) and a counting proxy in front of it. */
-export async function startCountingRegistry(opts: { blobDescriptorCache?: boolean } = {}): Promise<CountingRegistry> {
-  const registry = await startRegistry({ variant: 'http', ...opts })
+/**
+ * Starts a fresh `http` registry and a counting proxy in front of it. The registry runs with the
+ * blob-descriptor cache on, as in the config Debian's docker-registry ships (and the upstream
+ * image): peers and lading alike meet a registry set up the way its users get it. `parentDir`:
+ * see StartRegistryOptions.
+ */
+export async function startCountingRegistry(opts: { blobDescriptorCache?: boolean; parentDir?: string } = {}): Promise<CountingRegistry> {
+  const registry = await startRegistry({ variant: 'http', blobDescriptorCache: true, ...opts })
   const proxy = await startFaultProxy(registry.url)
   return {
     host: proxy.host, direct: registry.host, registry, proxy,

@@ -33,8 +33,10 @@ function tables(results: StoredResult[]): string[] {
   ]
   const scaling = results.flatMap((r) => r.scaling ?? [])
   if (scaling.length) {
-    lines.push('', '| fleet rebase | wall median (min–max) | images/s | requests/image | CPU | peak RSS |', '|---|---|---|---|---|---|')
-    for (const p of scaling) lines.push(`| ${p.images} images | ${ms(p.wallMs)} | ${p.imagesPerSec} | ${r1(p.requestsPerImage)} | ${p.cpuS.median} CPU-s | ${Math.round(p.peakRssMiB.median)} MiB |`)
+    lines.push('', '| fleet rebase | registry storage | wall median (min–max) | images/s | requests/image | lading CPU | registry CPU | lading peak RSS |', '|---|---|---|---|---|---|---|---|')
+    for (const p of scaling) {
+      lines.push(`| ${p.images} images | ${p.registryStorage ?? 'disk'} | ${ms(p.wallMs)} | ${p.imagesPerSec} | ${r1(p.requestsPerImage)} | ${p.cpuS.median} CPU-s | ${p.registryCpuS ? `${p.registryCpuS.median} CPU-s` : '—'} | ${Math.round(p.peakRssMiB.median)} MiB |`)
+    }
   }
   return lines
 }

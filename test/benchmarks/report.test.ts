@@ -55,7 +55,7 @@ t.test('markdown says when and where, escapes cells, lists min–max and targets
   t.match(md, /push \\\| of 256 MiB/)
   t.match(md, /1\.11 \(0\.9–1\.3\)/)
   t.match(md, /≥ skopeo: met/)
-  t.match(md, /\| 100 images \| 600 ms \(500–700\) \| 166 \| 4 \|/)
+  t.match(md, /\| 100 images \| disk \| 600 ms \(500–700\) \| 166 \| 4 \|/)
 })
 
 t.test('the README block replaces only what is between the markers', async (t) => {
@@ -77,4 +77,18 @@ t.test('charts are standalone SVG with one mark per row and per fleet size', asy
   t.equal((f.match(/<circle/g) ?? []).length, 1)
   t.match(f, /0\.60 s/)
   t.match(fleetChart({ ...report, results: [] }), /no fleet results yet/)
+})
+
+t.test('fleet points on a disk and a tmpfs registry: one line each in the chart, the storage named in the table', async (t) => {
+  const point = (images: number, storage: 'disk' | 'tmpfs', ms: number) =>
+    ({ images, runs: 3, wallMs: s(ms, ms - 50, ms + 50), cpuS: s(1), registryCpuS: s(2), peakRssMiB: s(70), requestsPerImage: 4, imagesPerSec: 100, registryStorage: storage })
+  const two = { ...report, results: [{ benchmark: 'rebase', date: report.date, rows: [],
+    scaling: [point(100, 'disk', 900), point(1000, 'disk', 8000), point(100, 'tmpfs', 500), point(1000, 'tmpfs', 4200)] }] }
+  const f = fleetChart(two)
+  t.equal((f.match(/<polyline/g) ?? []).length, 2)
+  t.equal((f.match(/<circle/g) ?? []).length, 4)
+  t.match(f, /registry storage on tmpfs/)
+  const md = readmeBlock(two)
+  t.match(md, /\| 1000 images \| disk \| 8000 ms \(7950–8050\) \|/)
+  t.match(md, /\| 1000 images \| tmpfs \| 4200 ms \(4150–4250\) \| 100 \| 4 \| 1 CPU-s \| 2 CPU-s \|/)
 })
