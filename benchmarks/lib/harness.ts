@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process'
 import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { median } from './measure.js'
-import { benchDir } from './temp.js'
+import { benchDir, trackRun } from './temp.js'
 
 /** Options every benchmark's run() receives from benchmarks/run.ts. */
 export interface BenchOptions { sizeMiB: number; runs: number; warmup: number }
@@ -75,9 +75,12 @@ export async function timeCmd(cmd: Cmd): Promise<Sample> {
   try {
     const start = process.hrtime.bigint()
     const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      // A process group of its own, so a signal to the benchmark takes the command down with it (trackRun).
       const child = spawn(TIME, ['-f', '%U %S %M', '-o', out, '--', ...cmd.argv], {
-        env: cmd.env ?? process.env, cwd: cmd.cwd, stdio: ['ignore', 'pipe', 'pipe'],
+        env: cmd.env ?? process.env, cwd: cmd.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
       })
+      const untrack = child.pid ? trackRun(child.pid) : () => {}
+      child.once('exit', untrack)
       let so = ''
       let se = ''
       child.stdout.on('data', (d) => (so += d))

@@ -5,24 +5,51 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 const live = new Set<string>()
+const runs = new Set<number>()
 let hooked = false
 
-/** Removes every scratch dir still there, then exits as a shell would after the signal (130, 143). */
+/**
+ * Kills the timed commands still running (each in a process group of its own), then removes
+ * every scratch dir and exits as a shell would after the signal (130, 143). The kill comes first:
+ * a command left running (say a lading rebase whose HOME is a scratch dir) writes its files
+ * again after they were removed.
+ */
 function onSignal(signal: NodeJS.Signals, code: number): void {
+  for (const pid of runs) {
+    try {
+      process.kill(-pid, 'SIGKILL')
+    } catch {
+      // already gone
+    }
+  }
   for (const dir of live) rmSync(dir, { recursive: true, force: true })
   process.stderr.write(`benchmark stopped by ${signal}; its scratch directories were removed\n`)
   // Exiting runs the registry fixtures' exit hook, which stops the registries they started.
   process.exit(code)
 }
 
+/**
+ * Registers a command the benchmark started with `detached: true` (so its pid is its process
+ * group) to be killed with its children if the benchmark is stopped by a signal; call the result
+ * when it exits.
+ */
+export function trackRun(pid: number): () => void {
+  hook()
+  runs.add(pid)
+  return () => runs.delete(pid)
+}
+
+function hook(): void {
+  if (hooked) return
+  hooked = true
+  process.once('SIGINT', () => onSignal('SIGINT', 130))
+  process.once('SIGTERM', () => onSignal('SIGTERM', 143))
+}
+
 /** A new `$TMPDIR/lading-bench-NAME-XXXXXX`; the caller removes it when done, a signal removes it otherwise. */
 export async function benchDir(name: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), `lading-bench-${name}-`))
   live.add(dir)
-  if (!hooked) {
-    hooked = true
-    process.once('SIGINT', () => onSignal('SIGINT', 130))
-    process.once('SIGTERM', () => onSignal('SIGTERM', 143))
-  }
+  hook()
   return dir
 }

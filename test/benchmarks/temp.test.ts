@@ -35,3 +35,28 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     t.match(err, new RegExp(`benchmark stopped by ${signal}`))
   })
 }
+
+t.test('a timed command still running is killed before the scratch dirs go, so it cannot write them again', async (t) => {
+  const own = mkdtempSync(join(tmpdir(), 'lading-bench-temp-test-'))
+  t.teardown(() => rmSync(own, { recursive: true, force: true }))
+  const harness = fileURLToPath(new URL('../../benchmarks/lib/harness.ts', import.meta.url))
+  const script = join(own, 'child.mts')
+  // The timed command keeps re-creating a file in the scratch dir, as a lading run with HOME there would.
+  writeFileSync(script, `import { benchDir } from ${JSON.stringify(TEMP)}\nimport { timeCmd } from ${JSON.stringify(harness)}\n` +
+    `const a = await benchDir('a')\nprocess.stdout.write(a + '\\n')\n` +
+    `await timeCmd({ argv: ['sh', '-c', 'echo up > ' + a + '/up; while :; do mkdir -p ' + a + '/again; sleep 0.01; done'] })\n`)
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  const dir = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (d) => {
+      out += d
+      if (out.includes('\n')) resolve(out.trim())
+    })
+    child.once('exit', (c) => reject(new Error(`the child exited ${c} first`)))
+  })
+  while (!existsSync(join(dir, 'up'))) await new Promise((r) => setTimeout(r, 20))
+  child.kill('SIGTERM')
+  t.equal(await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c))), 143)
+  await new Promise((r) => setTimeout(r, 300))
+  t.notOk(existsSync(dir), 'still gone 300 ms later: the command was stopped, not left writing')
+})
