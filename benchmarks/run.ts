@@ -12,6 +12,7 @@ import type { BenchOptions } from './lib/harness.js'
 import { normalize, type Report, type StoredResult } from './lib/report.js'
 import { markdown, readmeBlock, replaceBlock } from './lib/markdown.js'
 import { fleetChart, ratioChart } from './lib/charts.js'
+import { BENCH_REGISTRY } from './lib/counting-registry.js'
 
 const HERE = fileURLToPath(new URL('./', import.meta.url))
 const RESULTS = `${HERE}results/`
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
     if (typeof mod.run !== 'function') continue
     try {
       const raw = await mod.run(opts)
-      fresh.set(name, { ...normalize(raw, name), file: name, date: new Date().toISOString(), machine: machine(), seconds: Math.round((Date.now() - started) / 1000), options: { ...opts } })
+      fresh.set(name, { ...normalize(raw, name), file: name, date: new Date().toISOString(), machine: machine(), seconds: Math.round((Date.now() - started) / 1000), options: { ...opts }, registry: BENCH_REGISTRY })
     } catch (err) {
       // One failing benchmark must not lose the others' fresh results: its previous result (if any) stays.
       failed.push(name)

@@ -19,6 +19,9 @@ export interface CountingRegistry {
   stop(): Promise<void>
 }
 
+/** How benchmark registries are set up, stored with each result (results from before 2026-12-07 19:00 UTC ran without the cache). */
+export const BENCH_REGISTRY = 'Debian docker-registry (distribution 2.8.2) on loopback, blob-descriptor cache on, storage in the temp dir'
+
 /**
  * Starts a fresh `http` registry and a counting proxy in front of it. The registry runs with the
  * blob-descriptor cache on, as in the config Debian's docker-registry ships (and the upstream

@@ -56,7 +56,8 @@ export function markdown(report: Report): string {
     `# Benchmark results`, '', where(report), '',
     'Both sides run as whole processes, interleaved; ratio = peer time ÷ lading time (above 1: lading is faster), median with the min–max over paired runs. CPU = user+sys seconds of the process and its children; peak RSS = largest process.', '',
     ...tables(report.results), '',
-    ...report.results.map((r) => `- \`${r.benchmark}\`: \`${r.command ?? ''}\`${r.seconds ? ` (${r.seconds} s)` : ''}`), '',
+    ...report.results.map((r) => `- \`${r.benchmark}\`: \`${r.command ?? ''}\`${r.seconds ? ` (${r.seconds} s)` : ''}` +
+      `${r.date ? `, run ${r.date.slice(0, 16).replace('T', ' ')} UTC` : ''}; registry: ${typeof r.registry === 'string' ? r.registry : 'Debian docker-registry on loopback, blob-descriptor cache off'}`), '',
   ].join('\n')
 }
 

@@ -92,3 +92,12 @@ t.test('fleet points on a disk and a tmpfs registry: one line each in the chart,
   t.match(md, /\| 1000 images \| disk \| 8000 ms \(7950–8050\) \|/)
   t.match(md, /\| 1000 images \| tmpfs \| 4200 ms \(4150–4250\) \| 100 \| 4 \| 1 CPU-s \| 2 CPU-s \|/)
 })
+
+t.test('each benchmark line says when it ran and how its registry was set up', async (t) => {
+  const md = markdown({ ...report, results: [
+    { benchmark: 'rebase', command: 'npx tsx benchmarks/rebase.ts', seconds: 9, date: '2026-12-07T19:10:00.000Z', registry: 'with the cache', rows: [] },
+    { benchmark: 'push', command: 'npx tsx benchmarks/push.ts', date: '2026-12-07T11:00:00.000Z', rows: [] },
+  ] })
+  t.match(md, /- `rebase`: `npx tsx benchmarks\/rebase.ts` \(9 s\), run 2026-12-07 19:10 UTC; registry: with the cache/)
+  t.match(md, /- `push`: `npx tsx benchmarks\/push.ts`, run 2026-12-07 11:00 UTC; registry: Debian docker-registry on loopback, blob-descriptor cache off/)
+})
