@@ -147,7 +147,8 @@ export async function run(opts: BenchOptions & { images?: number; fleetOnly?: bo
     await emptyConfigCache()
     const rollbackCold = await fleetRun(max, 'proxy', 'previous')
     await fleetRun(max, 'direct')
-    const scaling = await scale(fleetRun, sizes, Math.max(3, Math.ceil(opts.runs / 2)), 'disk')
+    const fleetRuns = Math.max(3, Math.ceil(opts.runs / 2))
+    const scaling = await scale(fleetRun, sizes, fleetRuns, 'disk')
     // The same series once more against a registry whose storage is on a tmpfs: distribution
     // fsyncs every file it writes (about eight per rebased image), and on this disk that, not
     // lading, sets the pace. Both series are reported; the target is read off the disk one.
@@ -159,7 +160,7 @@ export async function run(opts: BenchOptions & { images?: number; fleetOnly?: bo
         await memRun(max, 'proxy')
         await memRun(max, 'proxy')
         await memRun(max, 'direct')
-        scaling.push(...await scale(memRun, sizes, Math.max(3, Math.ceil(opts.runs / 2)), 'tmpfs'))
+        scaling.push(...await scale(memRun, sizes, fleetRuns, 'tmpfs'))
       } finally {
         await mem.stop()
       }
