@@ -19,7 +19,7 @@ export interface CountingRegistry {
   stop(): Promise<void>
 }
 
-/** How benchmark registries are set up, stored with each result (results from before 2026-12-07 19:00 UTC ran without the cache). */
+/** How benchmark registries are set up, stored with each result (those stored before 2026-12-07 18:40 UTC have no such field: they ran without the cache). */
 export const BENCH_REGISTRY = 'Debian docker-registry (distribution 2.8.2) on loopback, blob-descriptor cache on, storage in the temp dir'
 
 /**
