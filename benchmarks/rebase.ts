@@ -12,7 +12,7 @@
  * are counted once more with it emptied first (a machine that never saw the fleet).
  * Usage: npx tsx benchmarks/rebase.ts [--size-mb 64] [--runs 5] [--images 1000] [--fleet-only]
  */
-import { cp, mkdir, readFile, rm, statfs, writeFile } from 'node:fs/promises'
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import pLimit from 'p-limit'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url'
 import { makeBaseImages, pushBaseImages, SAMPLES } from '../registry-fixtures/index.js'
 import { withLabels, type Image } from '../lib/image/index.js'
 import { parseReference, type Repository } from '../lib/oci/index.js'
+import { isTmpfs } from '../lib/runner/index.js'
 import { createRegistryClient } from '../lib/registry/index.js'
 import { fetchImage, pushImage } from '../lib/remote/index.js'
 import { cliOptions, compare, spread, timeCmd, type BenchOptions, type BenchResult, type Row, type Sample, type Spread } from './lib/harness.js'
@@ -152,7 +153,7 @@ export async function run(opts: BenchOptions & { images?: number; fleetOnly?: bo
     // The same series once more against a registry whose storage is on a tmpfs: distribution
     // fsyncs every file it writes (about eight per rebased image), and on this disk that, not
     // lading, sets the pace. Both series are reported; the target is read off the disk one.
-    if (await isTmpfs('/dev/shm')) {
+    if (isTmpfs('/dev/shm')) {
       const mem = await startCountingRegistry({ parentDir: '/dev/shm' })
       try {
         await timeCmd({ argv: [LADING, 'copy', `${cr.direct}/bench/app:1`, `${mem.direct}/bench/app:1`, '--quiet'], env })
@@ -197,11 +198,6 @@ export async function run(opts: BenchOptions & { images?: number; fleetOnly?: bo
 }
 
 const round2 = (x: number): number => Math.round(x * 100) / 100
-
-/** True when `dir` is on a tmpfs (statfs magic 0x01021994). */
-async function isTmpfs(dir: string): Promise<boolean> {
-  return (await statfs(dir).catch(() => undefined))?.type === 0x01021994
-}
 
 /**
  * The scaling series: per fleet size, one run through the proxy to count requests, then `runs`

@@ -15,13 +15,7 @@ let hooked = false
  * again after they were removed.
  */
 function onSignal(signal: NodeJS.Signals, code: number): void {
-  for (const pid of runs) {
-    try {
-      process.kill(-pid, 'SIGKILL')
-    } catch {
-      // already gone
-    }
-  }
+  killRuns()
   for (const dir of live) rmSync(dir, { recursive: true, force: true })
   process.stderr.write(`benchmark stopped by ${signal}; its scratch directories were removed\n`)
   // Exiting runs the registry fixtures' exit hook, which stops the registries they started.
@@ -39,9 +33,23 @@ export function trackRun(pid: number): () => void {
   return () => runs.delete(pid)
 }
 
+/** SIGKILLs every timed command still running, with its children. */
+function killRuns(): void {
+  for (const pid of runs) {
+    try {
+      process.kill(-pid, 'SIGKILL')
+    } catch {
+      // already gone
+    }
+  }
+  runs.clear()
+}
+
 function hook(): void {
   if (hooked) return
   hooked = true
+  // A benchmark that ends any other way (a thrown error) leaves no timed command running either.
+  process.on('exit', killRuns)
   process.once('SIGINT', () => onSignal('SIGINT', 130))
   process.once('SIGTERM', () => onSignal('SIGTERM', 143))
 }

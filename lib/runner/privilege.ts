@@ -78,6 +78,11 @@ function fsType(p: string): number | undefined {
   }
 }
 
+/** True when `p` is on a tmpfs (a missing path is not). */
+export function isTmpfs(p: string): boolean {
+  return fsType(p) === TMPFS_MAGIC
+}
+
 /**
  * The temp dir for stages: one the build user can reach (every ancestor searchable by others:
  * $TMPDIR may be a private 0700 dir, and bwrap, running as the build user, must resolve the staged

@@ -1,6 +1,6 @@
 // A benchmark stopped by SIGINT or SIGTERM removes its scratch directories and exits 130 or 143.
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -59,4 +59,31 @@ t.test('a timed command still running is killed before the scratch dirs go, so i
   t.equal(await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c))), 143)
   await new Promise((r) => setTimeout(r, 300))
   t.notOk(existsSync(dir), 'still gone 300 ms later: the command was stopped, not left writing')
+})
+
+t.test('a benchmark that dies of an error leaves no timed command running', async (t) => {
+  const own = mkdtempSync(join(tmpdir(), 'lading-bench-temp-test-'))
+  t.teardown(() => rmSync(own, { recursive: true, force: true }))
+  const harness = fileURLToPath(new URL('../../benchmarks/lib/harness.ts', import.meta.url))
+  const script = join(own, 'child.mts')
+  const pidFile = join(own, 'pid')
+  writeFileSync(script, `import { timeCmd } from ${JSON.stringify(harness)}\n` +
+    `setTimeout(() => { throw new Error('the benchmark failed') }, 400)\n` +
+    `await timeCmd({ argv: ['sh', '-c', 'echo $$ > ${pidFile}; while :; do sleep 0.05; done'] })\n`)
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: 'ignore' })
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)))
+  t.not(code, 0)
+  const pid = Number(readFileSync(pidFile, 'utf8'))
+  t.ok(pid > 0, 'the command ran')
+  let alive = true
+  for (let i = 0; i < 20 && alive; i++) {
+    try {
+      process.kill(pid, 0)
+      await new Promise((r) => setTimeout(r, 25))
+    } catch {
+      alive = false
+    }
+  }
+  if (alive) process.kill(pid, 'SIGKILL')
+  t.notOk(alive, 'the command was killed when the benchmark exited')
 })

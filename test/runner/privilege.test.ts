@@ -1,7 +1,7 @@
 // Tests of the sandbox's root-dropping helpers: host ids, tool lookup, the stage parent, the nsenter command.
 import t from 'tap'
 import { statfsSync, statSync } from 'node:fs'
-import { droppedCommand, findTool, hostIdsFor, NOBODY, stageParent } from '../../lib/runner/privilege.js'
+import { droppedCommand, findTool, hostIdsFor, isTmpfs, NOBODY, stageParent } from '../../lib/runner/privilege.js'
 
 t.test('the build user keeps its ids on the host; root becomes nobody', async (t) => {
   t.same(hostIdsFor(1000, 1001), { uid: 1000, gid: 1001 })
@@ -33,4 +33,16 @@ t.test('one exec: nsenter enters the namespace, drops groups, gid and uid, and e
   const cmd = await droppedCommand('/proc/1/fd/9', { uid: 1000, gid: 1001 }, '/usr/bin/bwrap', ['--unshare-all', '--', 'true'])
   t.match(cmd.file, /\/nsenter$/)
   t.same(cmd.args, ['--mount=/proc/1/fd/9', '--setgid=1001', '--setuid=1000', '--', '/usr/bin/bwrap', '--unshare-all', '--', 'true'])
+})
+
+t.test('isTmpfs reads the file system type; a missing path is no tmpfs', async (t) => {
+  let shm = false
+  try {
+    shm = statfsSync('/dev/shm').type === 0x01021994
+  } catch {
+    // no /dev/shm here
+  }
+  t.equal(isTmpfs('/dev/shm'), shm)
+  t.equal(isTmpfs('/no/such/path/here'), false)
+  t.equal(isTmpfs('/proc'), false, 'procfs is not a tmpfs')
 })
