@@ -15,8 +15,7 @@ let hooked = false
  * again after they were removed.
  */
 function onSignal(signal: NodeJS.Signals, code: number): void {
-  killRuns()
-  for (const dir of live) rmSync(dir, { recursive: true, force: true })
+  cleanUp()
   process.stderr.write(`benchmark stopped by ${signal}; its scratch directories were removed\n`)
   // Exiting runs the registry fixtures' exit hook, which stops the registries they started.
   process.exit(code)
@@ -33,8 +32,8 @@ export function trackRun(pid: number): () => void {
   return () => runs.delete(pid)
 }
 
-/** SIGKILLs every timed command still running, with its children. */
-function killRuns(): void {
+/** SIGKILLs every timed command still running, with its children, then removes the scratch dirs. */
+function cleanUp(): void {
   for (const pid of runs) {
     try {
       process.kill(-pid, 'SIGKILL')
@@ -43,13 +42,15 @@ function killRuns(): void {
     }
   }
   runs.clear()
+  for (const dir of live) rmSync(dir, { recursive: true, force: true })
+  live.clear()
 }
 
 function hook(): void {
   if (hooked) return
   hooked = true
-  // A benchmark that ends any other way (a thrown error) leaves no timed command running either.
-  process.on('exit', killRuns)
+  // A benchmark that ends any other way (a thrown error) leaves nothing running or behind either.
+  process.on('exit', cleanUp)
   process.once('SIGINT', () => onSignal('SIGINT', 130))
   process.once('SIGTERM', () => onSignal('SIGTERM', 143))
 }

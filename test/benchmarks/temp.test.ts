@@ -1,6 +1,6 @@
 // A benchmark stopped by SIGINT or SIGTERM removes its scratch directories and exits 130 or 143.
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -61,7 +61,7 @@ t.test('a timed command still running is killed before the scratch dirs go, so i
   t.notOk(existsSync(dir), 'still gone 300 ms later: the command was stopped, not left writing')
 })
 
-t.test('a benchmark that dies of an error leaves no timed command running', async (t) => {
+t.test('a benchmark that dies of an error leaves no timed command running and no scratch dir', async (t) => {
   const own = mkdtempSync(join(tmpdir(), 'lading-bench-temp-test-'))
   t.teardown(() => rmSync(own, { recursive: true, force: true }))
   const harness = fileURLToPath(new URL('../../benchmarks/lib/harness.ts', import.meta.url))
@@ -70,9 +70,11 @@ t.test('a benchmark that dies of an error leaves no timed command running', asyn
   writeFileSync(script, `import { timeCmd } from ${JSON.stringify(harness)}\n` +
     `setTimeout(() => { throw new Error('the benchmark failed') }, 400)\n` +
     `await timeCmd({ argv: ['sh', '-c', 'echo $$ > ${pidFile}; while :; do sleep 0.05; done'] })\n`)
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: 'ignore' })
+  // Its temp dir is ours, so what it leaves there can be listed.
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: 'ignore', env: { ...process.env, TMPDIR: own } })
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)))
   t.not(code, 0)
+  t.same(readdirSync(own).filter((f) => f.startsWith('lading-bench-')), [], 'timeCmd\'s scratch dir removed at exit')
   const pid = Number(readFileSync(pidFile, 'utf8'))
   t.ok(pid > 0, 'the command ran')
   let alive = true
