@@ -38,7 +38,12 @@ function cleanUp(): void {
     try {
       process.kill(-pid, 'SIGKILL')
     } catch {
-      // already gone
+      // No such group: gone, or forked a moment ago and not yet its own group leader, so the pid itself.
+      try {
+        process.kill(pid, 'SIGKILL')
+      } catch {
+        // gone
+      }
     }
   }
   runs.clear()

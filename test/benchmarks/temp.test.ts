@@ -68,7 +68,8 @@ t.test('a benchmark that dies of an error leaves no timed command running and no
   const script = join(own, 'child.mts')
   const pidFile = join(own, 'pid')
   writeFileSync(script, `import { timeCmd } from ${JSON.stringify(harness)}\n` +
-    `setTimeout(() => { throw new Error('the benchmark failed') }, 400)\n` +
+    `import { existsSync } from 'node:fs'\n` +
+    `setInterval(() => { if (existsSync(${JSON.stringify(pidFile)})) throw new Error('the benchmark failed') }, 20)\n` +
     `await timeCmd({ argv: ['sh', '-c', 'echo $$ > ${pidFile}; while :; do sleep 0.05; done'] })\n`)
   // Its temp dir is ours, so what it leaves there can be listed.
   const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: 'ignore', env: { ...process.env, TMPDIR: own } })
@@ -77,14 +78,18 @@ t.test('a benchmark that dies of an error leaves no timed command running and no
   t.same(readdirSync(own).filter((f) => f.startsWith('lading-bench-')), [], 'timeCmd\'s scratch dir removed at exit')
   const pid = Number(readFileSync(pidFile, 'utf8'))
   t.ok(pid > 0, 'the command ran')
-  let alive = true
-  for (let i = 0; i < 20 && alive; i++) {
+  // Killed is dead or a zombie: an orphan waits for this machine's init to reap it.
+  const running = (): boolean => {
     try {
-      process.kill(pid, 0)
-      await new Promise((r) => setTimeout(r, 25))
+      return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
     } catch {
-      alive = false
+      return false
     }
+  }
+  let alive = running()
+  for (let i = 0; i < 20 && alive; i++) {
+    await new Promise((r) => setTimeout(r, 25))
+    alive = running()
   }
   if (alive) process.kill(pid, 'SIGKILL')
   t.notOk(alive, 'the command was killed when the benchmark exited')
