@@ -148,7 +148,8 @@ export async function run(opts: BenchOptions & { images?: number; fleetOnly?: bo
     await emptyConfigCache()
     const rollbackCold = await fleetRun(max, 'proxy', 'previous')
     await fleetRun(max, 'direct')
-    const fleetRuns = Math.max(3, Math.ceil(opts.runs / 2))
+    // At least 5 timed runs per point, as every README figure needs.
+    const fleetRuns = Math.max(5, opts.runs)
     const scaling = await scale(fleetRun, sizes, fleetRuns, 'disk')
     // The same series once more against a registry whose storage is on a tmpfs: distribution
     // fsyncs every file it writes (about eight per rebased image), and on this disk that, not
