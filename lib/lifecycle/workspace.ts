@@ -64,6 +64,8 @@ export async function copyApp(src: string, dest: string, filter: AppFilter = {})
   let files = 0
   const walk = async (rel: string): Promise<void> => {
     const names = (await readdir(join(src, rel))).sort()
+    // Without an include list every directory is made as it is visited; with one, on its first file.
+    let made = !include || rel === ''
     for (const name of names) {
       const r = rel ? `${rel}/${name}` : name
       const from = join(src, r)
@@ -79,7 +81,10 @@ export async function copyApp(src: string, dest: string, filter: AppFilter = {})
       if (exclude?.ignores(r)) continue
       if (include && !include.ignores(r)) continue
       const to = join(dest, r)
-      await mkdir(join(dest, rel), { recursive: true })
+      if (!made) {
+        await mkdir(join(dest, rel), { recursive: true })
+        made = true
+      }
       if (s.isSymbolicLink()) await symlink(await readlink(from), to)
       else if (s.isFile()) {
         await copyFile(from, to)

@@ -35,13 +35,7 @@ export async function copyImage(
   // One tag: the root goes by that tag only, since one PUT either moves it or not (the registry
   // stores it by digest as well); with several, by digest first so no tag moves before all can.
   await copyTree(src, dst, root, limit, opts, tags.length !== 1)
-  for (const tag of tags) {
-    try {
-      await dst.manifests.put(tag, root.bytes, root.descriptor.mediaType, opts.signal)
-    } catch (err) {
-      throw wrapError(`push manifest ${tag} to ${dst.name}`, err)
-    }
-  }
+  for (const tag of tags) await putManifest(dst, tag, root, opts.signal)
   return root.descriptor
 }
 
@@ -64,11 +58,15 @@ async function copyTree(
     const from = mountSources([src.name], dst.name)
     await allOrStop(opts.signal, blobs.map((d) => (signal: AbortSignal) => limit(() => copyBlob(src, dst, d, from, { ...opts, signal }))))
   }
-  if (!byDigest) return
+  if (byDigest) await putManifest(dst, node.descriptor.digest, node, opts.signal)
+}
+
+/** Puts `node`'s exact bytes under `ref`; the error says which manifest went where. */
+async function putManifest(dst: Repository, ref: string, node: Parsed<ImageManifest | ImageIndex>, signal?: AbortSignal): Promise<void> {
   try {
-    await dst.manifests.put(node.descriptor.digest, node.bytes, node.descriptor.mediaType, opts.signal)
+    await dst.manifests.put(ref, node.bytes, node.descriptor.mediaType, signal)
   } catch (err) {
-    throw wrapError(`push manifest ${node.descriptor.digest} to ${dst.name}`, err)
+    throw wrapError(`push manifest ${ref} to ${dst.name}`, err)
   }
 }
 
@@ -76,5 +74,5 @@ async function copyBlob(src: Repository, dst: Repository, d: Descriptor, mountFr
   // A layout's blob file is read in place by a registry upload: bounded memory, resumable from any offset.
   const file = src.blobs.path?.(d.digest)
   // The source holds every blob it lists, so inside one registry a mount comes before any HEAD.
-  await putBlob(dst, () => src.blobs.open(d, opts.signal), d, file ? { mountFrom, file, mountFirst: true } : { mountFrom, mountFirst: true }, opts)
+  await putBlob(dst, () => src.blobs.open(d, opts.signal), d, { mountFrom, mountFirst: true, ...(file ? { file } : {}) }, opts)
 }
