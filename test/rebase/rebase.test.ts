@@ -161,3 +161,40 @@ t.test('an index is rebased child by child; attestations and platforms kept', as
   t.ok(await w.appRepo.manifests.get(out.manifests[0]!.digest), 'child pushed by digest')
   t.equal((await rebaseImage(w.target('multi'), { runImages: new RunImageCache(w.open) })).status, 'up-to-date')
 })
+
+t.test('the old base and the new run image are read at once: neither read waits for the other', async (t) => {
+  const w = await world(dir)
+  await w.patch()
+  const asked: string[] = []
+  let unblock!: () => void
+  const gate = new Promise<void>((r) => { unblock = r })
+  let released = false
+  const release = (): void => {
+    released = true
+    unblock()
+  }
+  // A serial reader would hold here with one read asked for; the timer lets it go on and fail.
+  const timer = setTimeout(release, 2000)
+  t.teardown(() => clearTimeout(timer))
+  let together = false
+  const open = async (name: string) => {
+    const o = await w.open(name)
+    const manifests = Object.create(o.repo.manifests) as Repository['manifests']
+    manifests.get = async (ref, signal) => {
+      asked.push(ref)
+      if (asked.length === 2 && !released) {
+        together = true
+        release()
+      }
+      await gate
+      return o.repo.manifests.get(ref, signal)
+    }
+    const repo = Object.create(o.repo) as Repository
+    repo.manifests = manifests
+    return { ...o, repo }
+  }
+  const r = await rebaseImage(w.target(), { runImages: new RunImageCache(open) })
+  t.equal(r.status, 'rebased')
+  t.ok(together, `both base reads were out before either was answered (asked: ${asked.join(', ')})`)
+  t.same(asked.map((a) => a.startsWith('sha256:') ? 'digest' : a).sort(), ['current', 'digest'])
+})
