@@ -189,9 +189,7 @@ t.test('the old base and the new run image are read at once: neither read waits 
       await gate
       return o.repo.manifests.get(ref, signal)
     }
-    const repo = Object.create(o.repo) as Repository
-    repo.manifests = manifests
-    return { ...o, repo }
+    return { ...o, repo: Object.create(o.repo, { manifests: { value: manifests } }) as Repository }
   }
   const r = await rebaseImage(w.target(), { runImages: new RunImageCache(open) })
   t.equal(r.status, 'rebased')
