@@ -9,8 +9,11 @@ import { createServer, request as httpRequest, type IncomingHttpHeaders, type In
 import { request as httpsRequest } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 
-/** Answer instead of forwarding (with `status`), or forward and overlay headers/body (without). */
-export interface FaultAnswer { status?: number; headers?: Record<string, string>; body?: string }
+/**
+ * Answer instead of forwarding (with `status`), or forward and overlay headers/body (without);
+ * either only after `delayMs` (a slow registry, to show what a client does meanwhile).
+ */
+export interface FaultAnswer { status?: number; headers?: Record<string, string>; body?: string; delayMs?: number }
 /** Forward, then destroy the connection after this many body bytes in the given direction. */
 export interface FaultReset { resetAfterBytes: number; direction: 'request' | 'response' }
 /** Answer 307 with Location = redirectTo + the request's path and query. */
@@ -39,6 +42,9 @@ export interface ProxiedRequest {
   headers: IncomingHttpHeaders
   /** Index in the current rule list of the rule that fired, if any. */
   fault?: number
+  /** When the request arrived and when its answer's status line went out (performance.now(), ms). */
+  arrivedMs: number
+  answeredMs?: number
 }
 
 /** A running fault proxy. */
@@ -90,12 +96,24 @@ export async function startFaultProxy(targetUrl: string, rules: FaultRule[] = []
   }
 
   const server = createServer((req, res) => {
-    const rec: ProxiedRequest = { method: req.method ?? '', path: req.url ?? '', status: 0, bytesIn: 0, bytesOut: 0, headers: req.headers }
+    const rec: ProxiedRequest = { method: req.method ?? '', path: req.url ?? '', status: 0, bytesIn: 0, bytesOut: 0, headers: req.headers, arrivedMs: performance.now() }
     requests.push(rec)
     const i = pick(req)
     const rule = i === undefined ? undefined : current[i]
     if (i !== undefined) rec.fault = i
     const action = rule?.action
+    if (action && 'delayMs' in action && action.delayMs) {
+      const { delayMs, ...rest } = action
+      return void setTimeout(() => respond(req, res, rec, Object.keys(rest).length > 0 ? rest : undefined), delayMs)
+    }
+    respond(req, res, rec, action)
+  })
+  server.on('connection', (s: Socket) => {
+    sockets.add(s)
+    s.once('close', () => sockets.delete(s))
+  })
+
+  function respond(req: IncomingMessage, res: ServerResponse, rec: ProxiedRequest, action: FaultRule['action'] | undefined): void {
     if (action && 'redirectTo' in action) {
       return drainThen(req, rec, () => answer(res, rec, 307, { location: action.redirectTo.replace(/\/$/, '') + (req.url ?? '/') }, ''))
     }
@@ -104,11 +122,7 @@ export async function startFaultProxy(targetUrl: string, rules: FaultRule[] = []
       return drainThen(req, rec, () => answer(res, rec, status, headers, body))
     }
     forward(req, res, rec, action)
-  })
-  server.on('connection', (s: Socket) => {
-    sockets.add(s)
-    s.once('close', () => sockets.delete(s))
-  })
+  }
 
   function forward(req: IncomingMessage, res: ServerResponse, rec: ProxiedRequest,
     action: FaultAnswer | FaultReset | undefined): void {
@@ -173,6 +187,7 @@ export async function startFaultProxy(targetUrl: string, rules: FaultRule[] = []
         return answer(res, rec, upRes.statusCode ?? 502, outHeaders, overlay.body)
       }
       rec.status = upRes.statusCode ?? 502
+      rec.answeredMs = performance.now()
       res.writeHead(rec.status, outHeaders)
       if (reset?.direction === 'response' && reset.resetAfterBytes === 0) {
         res.flushHeaders()
@@ -229,6 +244,7 @@ function drainThen(req: IncomingMessage, rec: ProxiedRequest, then: () => void):
 
 function answer(res: ServerResponse, rec: ProxiedRequest, status: number, headers: OutgoingHttpHeaders, body: string): void {
   rec.status = status
+  rec.answeredMs = performance.now()
   const h: OutgoingHttpHeaders = {}
   for (const [k, v] of Object.entries(headers)) h[k.toLowerCase()] = v
   if (h['content-length'] === undefined) h['content-length'] = Buffer.byteLength(body)

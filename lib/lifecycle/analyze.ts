@@ -57,6 +57,12 @@ export async function analyze(input: AnalyzeInput, signal?: AbortSignal): Promis
   }
   const runTarget: RunTarget = definedOnly({ os: t.os, arch: t.arch, variant: t.archVariant || undefined, distro: t.distro })
   const runReference = `${input.run.repo.name}@${await runImage.digest()}`
+  // The manifest the label records: the app's first rebase proves its old base from this copy.
+  const keep = input.run.repo.manifests.keep
+  if (keep) {
+    const [value, bytes, descriptor] = await Promise.all([runImage.manifest(), runImage.rawManifest(), runImage.descriptor()])
+    await keep.call(input.run.repo.manifests, { value, bytes, descriptor })
+  }
   let layoutRunName: string | undefined
   if (input.run.repo.name.startsWith('oci:')) {
     const desc = await input.run.repo.manifests.resolve(input.run.identifier)

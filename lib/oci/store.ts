@@ -88,6 +88,14 @@ export interface ManifestStore {
    * blob supplied first.
    */
   putWithBlobs?(tagOrDigest: string, bytes: Uint8Array, mediaType: MediaType, opts: PutWithBlobsOptions): Promise<PutWithBlobsResult>
+  /**
+   * The manifest under `digest` from this machine's own copy (checked against the digest), or
+   * undefined; the store is not asked. Only for a digest the caller already trusts to name the
+   * image it wants (a label's run image): a hit says nothing about what the store still holds.
+   */
+  getCached?(digest: Digest): Promise<Parsed<ImageManifest | ImageIndex> | undefined>
+  /** Keeps a copy of `parsed` on this machine for getCached; never throws. */
+  keep?(parsed: Parsed<ImageManifest | ImageIndex>): Promise<void>
 }
 
 /** One repository: blobs, manifests and tags. */

@@ -1,7 +1,7 @@
 /** Run images for rebase, fetched once per process: a fleet of images built on the same run
  * image reads its manifest and config one time, whatever the concurrency.
  */
-import type { Digest } from '../digest/index.js'
+import { isDigest, type Digest } from '../digest/index.js'
 import { LadingError } from '../errors.js'
 import type { Image } from '../image/index.js'
 import type { ImageConfig, ImageIndex, ImageManifest, Parsed, Platform, Repository } from '../oci/index.js'
@@ -59,11 +59,14 @@ export class RunImageCache {
     this.#signal = signal
   }
 
-  #top(name: string): Promise<Top> {
+  /** `kept`: a manifest named by digest may come from this machine's copy (RunImageCache.recorded). */
+  #top(name: string, kept = false): Promise<Top> {
     let p = this.#tops.get(name)
     if (!p) {
       p = (async () => {
         const { repo, identifier } = await this.#open(name)
+        const hit = kept && isDigest(identifier) ? await repo.manifests.getCached?.(identifier) : undefined
+        if (hit) return { repo, parsed: hit }
         this.fetches++
         return { repo, parsed: await repo.manifests.get(identifier, this.#signal) }
       })()
@@ -86,16 +89,30 @@ export class RunImageCache {
     }
   }
 
+  /**
+   * Starts reading `name` now, for a caller that expects to need it (`--run-image`, or the run
+   * image an app was last rebased onto): later calls share the read. Its failure is left for
+   * those calls to see; unasked, it is dropped.
+   */
+  prefetch(name: string): void {
+    this.#top(name).catch(() => {})
+  }
+
   /** Returns `name` resolved for `platform` (an index is narrowed; a single manifest is taken as is). */
   resolve(name: string, platform: Platform): Promise<RunImage> {
+    return this.#resolve(name, platform, false)
+  }
+
+  #resolve(name: string, platform: Platform, kept: boolean): Promise<RunImage> {
     const key = `${name}\n${platform.os}/${platform.architecture}/${platform.variant ?? ''}`
     let p = this.#images.get(key)
     if (!p) {
       p = (async () => {
-        const { repo, parsed } = await this.#top(name)
+        const { repo, parsed } = await this.#top(name, kept)
         const child = await narrowToImage(repo, parsed, platform, this.#signal)
         const image = imageFromManifest(repo, child, this.#signal)
-        const config = await image.config()
+        // The manifest a rebased image's label will record: the next rebase reads it from here.
+        const [config] = await Promise.all([image.config(), repo.manifests.keep?.(child)])
         return { name, repo, image, config, digest: child.descriptor.digest, reference: `${repo.name}@${child.descriptor.digest}` }
       })()
       this.#images.set(key, p)
@@ -106,11 +123,12 @@ export class RunImageCache {
   /**
    * Returns the image at a recorded `repo@sha256:…` reference, or undefined when it cannot be
    * read (deleted, another registry out of reach): the caller then proves the old base by its
-   * top layer alone.
+   * top layer alone. The digest names the content, so a copy kept on this machine (a run image
+   * an earlier rebase or build read) serves without a request.
    */
   async recorded(reference: string, platform: Platform): Promise<RunImage | undefined> {
     try {
-      return await this.resolve(reference, platform)
+      return await this.#resolve(reference, platform, true)
     } catch (err) {
       if (unreadable(err)) return undefined
       throw err

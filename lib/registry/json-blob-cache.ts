@@ -1,6 +1,7 @@
-/** A local content-addressed cache of small JSON blobs (image configs) lading pushed or read, and a
- * repository wrapper that consults it: a config is immutable under its digest, so a rebase that
- * finds the app's config here skips its GET (a fleet rebase: 5 requests per image → 4). Entries
+/** A local content-addressed cache of small JSON blobs (image configs, run images' manifests)
+ * lading pushed or read, and a repository wrapper that consults it: a config is immutable under
+ * its digest, so a rebase that finds the app's config here skips its GET (a fleet rebase: 5
+ * requests per image → 4), and one that finds the run image its label records skips that read. Entries
  * are checked against their digest and size on every read; a damaged or missing one is a miss
  * and the blob is read from the store as before. Best effort throughout: the cache never throws,
  * so a read-only or full disk only costs requests. Files are written whole (temp file + rename),
@@ -14,7 +15,8 @@ import { readdir, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { sha256, type Digest } from '../digest/index.js'
-import { readAll, type BlobStore, type Descriptor, type Repository } from '../oci/index.js'
+import { sniff } from './manifests.js'
+import { readAll, type BlobStore, type Descriptor, type ImageIndex, type ImageManifest, type ManifestStore, type Parsed, type Repository } from '../oci/index.js'
 
 /** Bounds of a JsonBlobCache; the defaults keep ~16k configs of a few KiB. */
 export interface JsonBlobCacheOptions {
@@ -75,7 +77,7 @@ export class JsonBlobCache {
   }
 
   /** The bytes of `desc`, or undefined when absent or damaged (a damaged entry is removed). */
-  async get(desc: Pick<Descriptor, 'digest' | 'size'>): Promise<Buffer | undefined> {
+  async get(desc: Pick<Descriptor, 'digest'> & { size?: number }): Promise<Buffer | undefined> {
     const f = this.#file(desc.digest)
     if (!f) return undefined
     let bytes: Buffer
@@ -84,7 +86,7 @@ export class JsonBlobCache {
     } catch {
       return undefined
     }
-    if (bytes.length !== desc.size || sha256(bytes) !== desc.digest) {
+    if ((desc.size !== undefined && bytes.length !== desc.size) || sha256(bytes) !== desc.digest) {
       try {
         rmSync(f, { force: true })
       } catch {
@@ -232,5 +234,29 @@ export function withJsonBlobCache<R extends Repository>(repo: R, cache: JsonBlob
       return d
     }
   }
-  return { ...repo, blobs }
+  const manifests: ManifestStore = {
+    ...repo.manifests,
+    async getCached(d) {
+      const bytes = await cache.get({ digest: d })
+      return bytes ? parseKeptManifest(bytes, d) : undefined
+    },
+    // Only a manifest whose media type its bytes tell again: the Content-Type it came with is not kept.
+    keep: (p) => (p.descriptor.mediaType && mediaTypeOf(p.value) === p.descriptor.mediaType ? cache.put(p.bytes) : Promise.resolve()),
+  }
+  return { ...repo, blobs, manifests }
+}
+
+/** Its `mediaType` member, or for one without (OCI allows that) the type its shape shows. */
+function mediaTypeOf(v: ImageManifest | ImageIndex): string {
+  return typeof v.mediaType === 'string' && v.mediaType ? v.mediaType : sniff(v)
+}
+
+function parseKeptManifest(bytes: Buffer, digest: Digest): Parsed<ImageManifest | ImageIndex> | undefined {
+  try {
+    const value = JSON.parse(bytes.toString('utf8')) as (ImageManifest | ImageIndex) & { schemaVersion?: unknown }
+    const mediaType = value?.schemaVersion === 2 ? mediaTypeOf(value) : ''
+    return mediaType ? { value, bytes, descriptor: { mediaType, digest, size: bytes.length } } : undefined
+  } catch {
+    return undefined // a config kept under the same kind of name, or not JSON: not a manifest
+  }
 }

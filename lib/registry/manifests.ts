@@ -114,7 +114,8 @@ function contentType(res: WireResponse): string {
   return (header(res.headers, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase()
 }
 
-function sniff(v: unknown): MediaType {
+/** The media type a manifest without a `mediaType` member is taken to have (OCI's, by its shape); '' when unknown. */
+export function sniff(v: unknown): MediaType {
   const o = (v ?? {}) as Record<string, unknown>
   if (Array.isArray(o.manifests)) return MediaTypes.OCI_INDEX
   if (o.config && Array.isArray(o.layers)) return MediaTypes.OCI_MANIFEST

@@ -105,6 +105,22 @@ t.test('a second rebase is a no-op', async (t) => {
   t.equal((await cli(['digest', `${reg.host}/app:1`])).stdout, digest)
 })
 
+t.test('the next rebase of an app rebased here reads its run image at once, and the old base from the copy kept here', async (t) => {
+  // Held back, the app's manifest shows whether the run image's read waited for it.
+  proxy.setRules([{ match: { method: 'GET', path: /^\/v2\/app\/manifests\/1$/ }, action: { delayMs: 200 } }])
+  t.teardown(() => proxy.setRules([]))
+  const mark = proxy.requests.length
+  const r = await runCli(['rebase', `${proxy.host}/app:1`])
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stdout, /up to date/)
+  const reqs = since(mark)
+  t.same(reqs.map((q) => `${q.method} ${q.path}`).sort(), ['GET /v2/app/manifests/1', 'GET /v2/run/manifests/current'],
+    'two reads: no GET of the old base by digest (the label names the run image the last rebase read and kept)')
+  const app = reqs.find((q) => q.path === '/v2/app/manifests/1')!
+  const run = reqs.find((q) => q.path === '/v2/run/manifests/current')!
+  t.ok(run.arrivedMs < app.answeredMs!, 'the run image was asked for before the app\'s manifest came back')
+})
+
 t.test('refusals say why, write nothing, and exit in the rebase range', async (t) => {
   const cases: Array<[string, () => Promise<string>, number, RegExp, string[]?]> = [
     ['run image not named by the label', async () => `${proxy.host}/app-orig:1`, 71, /not the app's run image.*--force/, ['--run-image', `${proxy.host}/run:v2`]],

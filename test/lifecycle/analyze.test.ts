@@ -7,7 +7,7 @@ import { openLayout, type LayoutRepository } from '../../lib/layout/index.js'
 import { analyze } from '../../lib/lifecycle/analyze.js'
 import { dirCache } from '../../lib/cache/cache-dir.js'
 import { PhaseError } from '../../lib/lifecycle/errors.js'
-import { hostPlatform } from '../../lib/oci/index.js'
+import { hostPlatform, type ImageIndex, type ImageManifest, type Parsed } from '../../lib/oci/index.js'
 import { emptyLayersMetadata, encodeLifecycleMetadata, LABELS, type CacheMetadata } from '../../lib/platform/index.js'
 import { createRegistryClient, type RegistryClient } from '../../lib/registry/index.js'
 import { pushImage } from '../../lib/remote/index.js'
@@ -53,6 +53,18 @@ t.test('run image: target from its config and labels, digest reference; no previ
   t.equal(a.layoutRunName, 'run', 'a layout run image is recorded by its ref name, never oci:/dir')
   const byDigest = await analyze({ run: src(await run.digest()), clearCache: false })
   t.equal(byDigest.layoutRunName, await run.digest(), 'or by its digest when it has none')
+})
+
+t.test('a run image store that keeps manifests is given the one the label will record', async (t) => {
+  const kept: Parsed<ImageManifest | ImageIndex>[] = []
+  const keeping = { ...layout, name: layout.name, blobs: layout.blobs, tags: (s?: AbortSignal) => layout.tags(s),
+    manifests: { resolve: layout.manifests.resolve.bind(layout.manifests), get: layout.manifests.get.bind(layout.manifests),
+      put: layout.manifests.put.bind(layout.manifests), keep: async (p: Parsed<ImageManifest | ImageIndex>) => { kept.push(p) } } }
+  const a = await analyze({ run: { repo: keeping, identifier: 'run', display: 'run' }, clearCache: false })
+  t.equal(kept.length, 1)
+  t.equal(`${layout.name}@${kept[0]!.descriptor.digest}`, a.runReference)
+  t.ok(Buffer.from(kept[0]!.bytes).equals(Buffer.from(await run.rawManifest())), 'its exact bytes')
+  t.equal(kept[0]!.descriptor.mediaType, (await run.descriptor()).mediaType)
 })
 
 t.test('a missing run image is exit 30, in a layout and in a registry', async (t) => {

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { imageFromParts, layerFromBytes } from '../../lib/image/index.js'
 import { openLayout } from '../../lib/layout/index.js'
 import { RunImageCache } from '../../lib/rebase/index.js'
-import type { Repository } from '../../lib/oci/index.js'
+import type { ImageIndex, ImageManifest, Parsed, Repository } from '../../lib/oci/index.js'
 import { pushImage } from '../../lib/remote/index.js'
 
 let dir: string
@@ -60,4 +60,61 @@ t.test('missing images are unreadable; other errors are thrown', async (t) => {
   t.equal(await c.readable('x:nope'), false)
   t.equal(await c.recorded(`x:sha256:${'0'.repeat(64)}`, { os: 'linux', architecture: 'amd64' }), undefined)
   await t.rejects(c.readable('x:bad name'), /malformed/)
+})
+
+/** `repo` whose manifests keep copies in `kept` (as lib/registry's JSON blob cache does), counting reads that reach it. */
+function keeping(inner: Repository, kept: Map<string, Parsed<ImageManifest | ImageIndex>>, reads: string[]): Repository {
+  return {
+    name: inner.name,
+    blobs: inner.blobs,
+    tags: (s) => inner.tags(s),
+    manifests: {
+      resolve: (r, s) => inner.manifests.resolve(r, s),
+      get: (r, s) => { reads.push(r); return inner.manifests.get(r, s) },
+      put: (r, b, m, s) => inner.manifests.put(r, b, m, s),
+      getCached: async (d) => kept.get(d),
+      keep: async (p) => { kept.set(p.descriptor.digest, p) },
+    },
+  }
+}
+
+t.test('a resolved run image is kept, and a recorded reference to it is read from the copy, not the store', async (t) => {
+  await pushImage(repo, img('amd64'), ['run'])
+  const kept = new Map<string, Parsed<ImageManifest | ImageIndex>>()
+  const reads: string[] = []
+  const wrapped = keeping(repo, kept, reads)
+  const openKept = async (name: string) => ({ repo: wrapped, identifier: name.slice(name.indexOf(name.includes('@') ? '@' : ':') + 1) })
+  const p = { os: 'linux', architecture: 'amd64' }
+  const first = await new RunImageCache(openKept).resolve('x:run', p)
+  t.same([...kept.keys()], [first.digest], 'the platform manifest a label records is kept')
+  t.same(reads, ['run'])
+
+  const c = new RunImageCache(openKept)
+  const old = await c.recorded(`x@${first.digest}`, p)
+  t.equal(old?.digest, first.digest)
+  t.equal(old?.config.architecture, 'amd64')
+  t.same(reads, ['run'], 'no read reaches the store')
+  t.equal(c.fetches, 0)
+  t.equal(await c.readable(`x@${first.digest}`), true)
+
+  t.same((await new RunImageCache(openKept).resolve(`x@${first.digest}`, p)).digest, first.digest)
+  t.same(reads, ['run', first.digest], 'resolve (a --run-image by digest) still asks the store')
+  kept.clear()
+  t.equal((await new RunImageCache(openKept).recorded(`x@${first.digest}`, p))?.digest, first.digest, 'no copy: the store is read')
+  t.same(reads, ['run', first.digest, first.digest])
+})
+
+t.test('prefetch starts the read that later lookups share; a failed one is only seen by a lookup', async (t) => {
+  await pushImage(repo, img('amd64'), ['run'])
+  const c = new RunImageCache(open)
+  c.prefetch('x:run')
+  t.same(opened, ['x:run'], 'started at once')
+  t.equal((await c.resolve('x:run', { os: 'linux', architecture: 'amd64' })).config.architecture, 'amd64')
+  t.equal(c.fetches, 1, 'one read')
+  c.prefetch('x:nope')
+  c.prefetch('x:bad name')
+  await new Promise((r) => setTimeout(r, 20)) // an unhandled rejection would fail the test here
+  t.equal(await c.readable('x:nope'), false)
+  await t.rejects(c.readable('x:bad name'), /malformed/)
+  t.equal(opened.length, 3, 'each name opened once')
 })

@@ -93,6 +93,24 @@ t.test('times: the first two matching requests get 429 with Retry-After', async 
   t.equal(r3.status, 404, 'third request reaches the registry')
 })
 
+t.test('delayMs holds a request back, forwarded or answered; arrival and answer times are recorded', async (t) => {
+  proxy.setRules([
+    { match: { method: 'GET', path: /\/v2\/slow\// }, action: { delayMs: 150 } },
+    { match: { method: 'GET', path: /\/v2\/teapot\// }, action: { delayMs: 100, status: 418, body: 'no' } },
+  ])
+  const slow = fetch(`${proxy.url}/v2/slow/manifests/x`).then((r) => r.status)
+  const teapot = fetch(`${proxy.url}/v2/teapot/manifests/x`).then(async (r) => [r.status, await r.text()])
+  const quick = await fetch(`${proxy.url}/v2/`).then((r) => r.status)
+  t.equal(quick, 200)
+  t.equal(await slow, 404, 'forwarded to the registry after the delay')
+  t.same(await teapot, [418, 'no'])
+  const by = (p: string) => proxy.requests.find((q) => q.path.startsWith(p))!
+  t.ok(by('/v2/slow/').answeredMs! - by('/v2/slow/').arrivedMs >= 145, 'held back')
+  t.ok(by('/v2/teapot/').answeredMs! - by('/v2/teapot/').arrivedMs >= 95)
+  const ping = proxy.requests.find((q) => q.path === '/v2/')!
+  t.ok(ping.answeredMs! < by('/v2/slow/').answeredMs!, 'others are not held')
+})
+
 t.test('fake invalid_token challenge', async (t) => {
   const challenge = 'Bearer realm="http://127.0.0.1:1/token",service="x",error="invalid_token"'
   proxy.setRules([{ match: { method: 'PUT' }, action: { status: 401, headers: { 'WWW-Authenticate': challenge } } }])

@@ -148,3 +148,44 @@ t.test('a wrapped registry repository: configs read once, pushed configs kept, d
   t.same(await readAll(await repo.blobs.open(layerDesc)), layer)
   await cache.settled()
 })
+
+t.test('a wrapped repository keeps manifests it is given and reads them back by digest only when their bytes tell their type', async (t) => {
+  const reg = await startRegistry({ variant: 'http' })
+  t.teardown(() => reg.stop())
+  const p = await startFaultProxy(reg.url)
+  t.teardown(() => p.stop())
+  const client = createRegistryClient({})
+  t.teardown(() => client.close())
+  const cache = new JsonBlobCache(join(dir, 'cache'))
+  const repo = withJsonBlobCache(client.repository({ registry: p.host, repository: 'run' }), cache)
+  const cfg = blob('run config')
+  await repo.blobs.put(cfg.bytes, cfg.desc)
+  const manifest = (withType: boolean) => Buffer.from(JSON.stringify({ schemaVersion: 2, ...(withType ? { mediaType: 'application/vnd.oci.image.manifest.v1+json' } : {}), config: cfg.desc, layers: [] }))
+  const typed = manifest(true)
+  const untyped = manifest(false)
+  await repo.manifests.put('typed', typed, 'application/vnd.oci.image.manifest.v1+json')
+  await repo.manifests.put('untyped', untyped, 'application/vnd.oci.image.manifest.v1+json')
+  // Served as Docker's type with bytes that name none (distribution refuses such a PUT; other stores may not):
+  // their shape says OCI, so a kept copy would come back as another type.
+  const mislabelled = Buffer.from(JSON.stringify({ schemaVersion: 2, config: cfg.desc, layers: [], annotations: { a: 'b' } }))
+
+  t.equal(await repo.manifests.getCached!(sha256(typed)), undefined, 'nothing kept yet')
+  for (const tag of ['typed', 'untyped']) await repo.manifests.keep!(await repo.manifests.get(tag))
+  await repo.manifests.keep!({ value: JSON.parse(mislabelled.toString()), bytes: mislabelled,
+    descriptor: { mediaType: 'application/vnd.docker.distribution.manifest.v2+json', digest: sha256(mislabelled), size: mislabelled.length } })
+  const before = p.requests.length
+  const a = await repo.manifests.getCached!(sha256(typed))
+  t.same(a?.descriptor, { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha256(typed), size: typed.length })
+  t.same(a?.bytes, typed)
+  t.equal((a?.value as { config: { digest: string } }).config.digest, cfg.desc.digest)
+  const b = await repo.manifests.getCached!(sha256(untyped))
+  t.equal(b?.descriptor.mediaType, 'application/vnd.oci.image.manifest.v1+json', 'no mediaType member: the type its shape shows')
+  t.equal(await repo.manifests.getCached!(sha256(mislabelled)), undefined, 'a type the bytes cannot tell again is not kept')
+  t.equal(p.requests.length, before, 'the registry is not asked')
+
+  await writeFile(join(dir, 'cache', sha256(typed).slice(7)), Buffer.alloc(typed.length, ' '))
+  t.equal(await repo.manifests.getCached!(sha256(typed)), undefined, 'a damaged copy is a miss')
+  t.equal(await repo.manifests.getCached!(cfg.desc.digest), undefined, 'a config under its digest is no manifest')
+  t.equal(typeof repo.manifests.putWithBlobs, 'function', 'the registry\'s own manifest members are kept')
+  await cache.settled()
+})

@@ -8,6 +8,10 @@ import { type RebaseTarget, type FleetSummary, type FleetItem, RunImageCache, re
 import { copyImage } from '../../remote/index.js'
 import { formatBytes } from '../output.js'
 import { parseConcurrency } from './copy.js'
+import { join } from 'node:path'
+import { parseReference } from '../../oci/index.js'
+import { ladingCacheDir } from '../env.js'
+import { RunImageHints } from '../run-image-hints.js'
 
 /** `lading rebase IMAGE...`: move app images onto a new run image by editing config and manifest only. */
 export const rebaseCommand: Command = {
@@ -58,9 +62,13 @@ Examples:
     const dryRun = Boolean(v['dry-run'])
     const runImages = new RunImageCache((name) => openRunImage(ctx, name), ctx.signal)
     const single = refs.length === 1 && typeof v.from !== 'string'
+    const runImage = typeof v['run-image'] === 'string' ? v['run-image'] : undefined
+    const guess = single ? guessRunImage(refs[0]!) : undefined
+    // Read while the app's manifest is on its way: the flag's image surely, the last one likely.
+    if (runImage || guess?.runImage) runImages.prefetch(runImage ?? guess!.runImage!)
     const { items, summary } = await rebaseFleet(refs, async (ref) => openTarget(ctx, ref), {
       runImages, dryRun, force: Boolean(v.force), fleetConcurrency: parseConcurrency(v.concurrency, 8), signal: ctx.signal,
-      runImage: typeof v['run-image'] === 'string' ? v['run-image'] : undefined,
+      runImage,
       onProgress: single && !ctx.flags.json ? ctx.out.progress : undefined,
       onResult: (item) => {
         if (ctx.flags.json) return
@@ -69,6 +77,8 @@ Examples:
       },
     })
     const first = items[0]
+    const chosen = first?.ok && first.bases.length === 1 ? first.bases[0]!.new.name : undefined
+    if (guess && chosen) guess.hints.set(guess.app, chosen)
     if (extraTags.length && first?.ok && !dryRun) {
       const src = await ctx.target(first.image)
       for (const t of extraTags) {
@@ -81,6 +91,32 @@ Examples:
     else if (!single) ctx.out.data(`${summaryLine(summary, dryRun)}\n`)
     return exitCode(items, single)
   },
+}
+
+/**
+ * The run image a lone registry image was last rebased onto here (lading's cache), when it is in
+ * the app's own registry: a guess at another host could leave a connection waiting at exit.
+ */
+function guessRunImage(ref: string): { hints: RunImageHints; app: string; runImage?: string } | undefined {
+  if (ref.startsWith('oci:')) return undefined
+  let app: string
+  let registry: string
+  try {
+    const r = parseReference(ref)
+    registry = r.registry
+    app = `${r.registry}/${r.repository}`
+  } catch {
+    return undefined // the rebase itself reports the bad reference
+  }
+  const hints = RunImageHints.open(join(ladingCacheDir(), 'run-images.json'))
+  const last = hints.get(app)
+  let sameHost = false
+  try {
+    sameHost = last !== undefined && !last.startsWith('oci:') && parseReference(last).registry === registry
+  } catch {
+    // A damaged hint: no guess.
+  }
+  return { hints, app, ...(sameHost ? { runImage: last } : {}) }
 }
 
 async function readRefs(file: string): Promise<string[]> {
