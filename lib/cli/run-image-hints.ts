@@ -22,18 +22,7 @@ export class RunImageHints {
 
   /** Reads `file` (one small synchronous read: this runs before a lone rebase's first request). */
   static open(file: string, now: () => number = Date.now): RunImageHints {
-    const apps = new Map<string, Entry>()
-    try {
-      const v = JSON.parse(readFileSync(file, 'utf8')) as Partial<FileShape>
-      if (v?.version === 1 && v.apps && typeof v.apps === 'object') {
-        for (const [k, e] of Object.entries(v.apps)) {
-          if (typeof e?.runImage === 'string' && e.runImage && typeof e.at === 'number') apps.set(k, { runImage: e.runImage, at: e.at })
-        }
-      }
-    } catch {
-      // No file yet, or not ours to read: no hints.
-    }
-    return new RunImageHints(file, apps, now)
+    return new RunImageHints(file, read(file), now)
   }
 
   /** The run image `app` was last rebased onto, if this machine did that. */
@@ -45,7 +34,10 @@ export class RunImageHints {
   set(app: string, runImage: string): void {
     if (this.#apps.get(app)?.runImage === runImage) return
     this.#apps.set(app, { runImage, at: this.now() })
-    const kept = [...this.#apps.entries()].sort((a, b) => b[1].at - a[1].at).slice(0, MAX_RUN_IMAGE_HINTS)
+    // Other processes (a CI job's parallel rebases) may have written since open: theirs are kept.
+    const all = read(this.file)
+    for (const [k, e] of this.#apps) if ((all.get(k)?.at ?? -1) <= e.at) all.set(k, e)
+    const kept = [...all.entries()].sort((a, b) => b[1].at - a[1].at).slice(0, MAX_RUN_IMAGE_HINTS)
     const body: FileShape = { version: 1, apps: Object.fromEntries(kept) }
     const tmp = `${this.file}.${process.pid}.tmp`
     try {
@@ -60,4 +52,19 @@ export class RunImageHints {
       }
     }
   }
+}
+
+function read(file: string): Map<string, Entry> {
+  const apps = new Map<string, Entry>()
+  try {
+    const v = JSON.parse(readFileSync(file, 'utf8')) as Partial<FileShape>
+    if (v?.version === 1 && v.apps && typeof v.apps === 'object') {
+      for (const [k, e] of Object.entries(v.apps)) {
+        if (typeof e?.runImage === 'string' && e.runImage && typeof e.at === 'number') apps.set(k, { runImage: e.runImage, at: e.at })
+      }
+    }
+  } catch {
+    // No file yet, or not ours to read: no hints.
+  }
+  return apps
 }

@@ -27,6 +27,20 @@ t.test('remembers the run image per app, across processes, writing only when the
   t.same(JSON.parse(await readFile(file, 'utf8')), { version: 1, apps: { 'r.example/app': { runImage: 'r.example/mirror/run:current', at: 2000 } } })
 })
 
+t.test('what another process wrote meanwhile is kept', async (t) => {
+  const file = join(dir, 'run-images.json')
+  const a = RunImageHints.open(file, () => 10)
+  const b = RunImageHints.open(file, () => 20)
+  a.set('r/a', 'r/run:1')
+  b.set('r/b', 'r/run:2')
+  const back = RunImageHints.open(file)
+  t.equal(back.get('r/a'), 'r/run:1')
+  t.equal(back.get('r/b'), 'r/run:2')
+  RunImageHints.open(file, () => 30).set('r/a', 'r/run:3')
+  a.set('r/c', 'r/run:1')
+  t.equal(RunImageHints.open(file).get('r/a'), 'r/run:3', 'a newer answer is not overwritten by an older one')
+})
+
 t.test('bounded: the apps rebased longest ago are forgotten first', async (t) => {
   const file = join(dir, 'run-images.json')
   let now = 0
