@@ -23,11 +23,13 @@ const REQUEST = 'undici/lib/api/api-request.js'
 // lib/ gets a stand-in that loads the real module on first use of one of its exports.
 const LAZY_BUILTINS = ['node:tls', 'node:child_process', 'node:zlib', 'node:fs/promises']
 
-const lazyModules = {
+// `undiciOutside`: the stand-ins load undici from node_modules instead of the bundle (see below).
+const lazyModules = (undiciOutside = false) => ({
   name: 'lazy-modules',
   setup(b) {
     b.onResolve({ filter: /^undici\/lib\/(dispatcher\/agent|api\/api-request)\.js$/ }, (args) =>
-      args.pluginData === 'real' || args.importer.includes('node_modules') ? undefined : { path: args.path, namespace: 'lazy' })
+      args.pluginData === 'real' ? (undiciOutside ? { path: args.path, external: true } : undefined)
+        : args.importer.includes('node_modules') ? undefined : { path: args.path, namespace: 'lazy' })
     b.onResolve({ filter: /^node:/ }, (args) =>
       LAZY_BUILTINS.includes(args.path) && args.pluginData !== 'real' && args.importer.startsWith(`${root}lib/`)
         ? { path: args.path, namespace: 'lazy' } : undefined)
@@ -38,7 +40,7 @@ const lazyModules = {
       contents: args.path === AGENT ? lazyConstructor(args.path) : args.path === REQUEST ? lazyFunction(args.path) : lazyNamespace(args.path),
     }))
   },
-}
+})
 
 // undici compiles its HTTP parser (WebAssembly) and V8 then optimizes it on background threads,
 // which a short command waits ~100 ms for at exit. The baseline compiler alone is plenty for
@@ -96,7 +98,7 @@ const options = {
   legalComments: 'linked',
   charset: 'ascii',
   logLevel: 'warning',
-  plugins: [lazyModules],
+  plugins: [lazyModules()],
 }
 rmSync(join(root, 'dist', 'commands'), { recursive: true, force: true })
 await build(options)
@@ -110,11 +112,15 @@ const mainSource = readFileSync(join(root, 'lib/cli/main.ts'), 'utf8')
 // the commands of COMMANDS (an entry names the module it imports), not an example in a comment
 const names = [...mainSource.matchAll(/name: '([a-z]+)'.*await import\('\.\/commands\/\1\.js'\)/g)].map((m) => m[1])
 if (names.length < 10) throw new Error(`build-cli: found ${names.length} command imports in lib/cli/main.ts; the per-command bundles expect COMMANDS' load() to be \`await import('./commands/NAME.js')\``)
+// A command that speaks Node's own HTTP (Command.transport 'node', the default) reaches undici
+// only with --ca-cert: its bundle leaves undici (360 KB, two thirds of it) in node_modules, where
+// that path loads it from. Every run of the command reads, and V8 checks, a third of the bytes.
+const transportOf = (name) => /\btransport: '(undici|mixed|node)'/.exec(readFileSync(join(root, 'lib/cli/commands', `${name}.ts`), 'utf8'))?.[1] ?? 'node'
 await Promise.all(names.map((name) => build({
   ...options,
   outfile: `dist/commands/${name}.cjs`,
   legalComments: 'none', // dist/lading.cjs.LEGAL.txt covers the same packages
-  plugins: [lazyModules, onlyCommand(name)],
+  plugins: [lazyModules(transportOf(name) === 'node'), onlyCommand(name)],
 })))
 
 /** Leaves out every command but `name`: their dynamic imports become a rejection bin/lading never reaches. */

@@ -72,3 +72,29 @@ t.test('a registry image made with append (undici\'s pool), then read with diges
   t.ok(copied.builtins.has('fs/promises'), 'a layout loads fs/promises when it first writes')
   t.match(JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')), { manifests: [{ annotations: { 'org.opencontainers.image.ref.name': 'app' } }] })
 })
+
+t.test('a command that speaks Node\'s http carries no undici: with --ca-cert it loads undici from node_modules', async (t) => {
+  const dist = fileURLToPath(new URL('../../dist/commands/', import.meta.url))
+  for (const c of ['digest', 'manifest', 'config', 'tags', 'rebase', 'inspect']) {
+    t.notMatch(readFileSync(join(dist, `${c}.cjs`), 'latin1'), /lib\/dispatcher\/client-h2\.js/, `${c}: no undici inside`)
+  }
+  for (const c of ['append', 'build', 'copy']) t.match(readFileSync(join(dist, `${c}.cjs`), 'latin1'), /lib\/dispatcher\/client-h2\.js/, `${c}: undici inside`)
+  const reg = await startRegistry({ variant: 'tls-basic' })
+  t.teardown(() => reg.stop())
+  const config = join(work, 'docker')
+  await mkdir(config, { recursive: true })
+  await writeFile(join(config, 'config.json'), JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from(`${reg.username}:${reg.password}`).toString('base64') } } }))
+  const out = join(work, `builtins-ca`)
+  const env = cleanEnv({ BUILTINS_OUT: out, HOME: work, XDG_CACHE_HOME: join(work, 'cache'), DOCKER_CONFIG: config })
+  const child = spawn('/usr/bin/env', ['-u', 'NODE_OPTIONS', process.execPath, '-r', PRELOAD, LADING_BIN, 'tags', `${reg.host}/nothing`, '--ca-cert', reg.caFile!],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (d) => (stderr += d))
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
+  t.notMatch(stderr, /Cannot find module|MODULE_NOT_FOUND/)
+  t.match(stderr, /repository not found: nothing .*404/, 'the registry answered, over TLS with the CA')
+  t.not(code, 0)
+  const builtins = (await readFile(out, 'utf8')).split('\n')
+  t.ok(builtins.includes('http2') && builtins.includes('tls'), 'undici\'s pool (with TLS) was loaded for --ca-cert')
+})
+
