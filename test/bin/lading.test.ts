@@ -49,7 +49,7 @@ t.test('LADING_NO_COMPILE_CACHE: nothing written; an unwritable cache dir is not
   t.equal(r.stderr, '')
 })
 
-t.test('every command runs from a bundle of its own, about half the whole CLI, and keeps its cache under its name', async (t) => {
+t.test('every command runs from a bundle of its own, smaller than the whole CLI, and keeps its cache under its name', async (t) => {
   const { COMMANDS } = await import('../../lib/cli/main.js')
   const dist = fileURLToPath(new URL('../../dist/', import.meta.url))
   const whole = (await stat(join(dist, 'lading.cjs'))).size
