@@ -4,6 +4,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startRegistry, makeBaseImages, pushBaseImages, skopeoInspect, type RegistryFixture } from '../../registry-fixtures/index.js'
 import { runCli } from '../helpers/cli.js'
+import { appendLayers, layerFromBytes, withConfig, withLabels } from '../../lib/image/index.js'
+import { parseReference } from '../../lib/oci/index.js'
+import { emptyLayersMetadata, encodeLifecycleMetadata, LABELS } from '../../lib/platform/index.js'
+import { createRegistryClient } from '../../lib/registry/index.js'
+import { fetchImage, pushImage } from '../../lib/remote/index.js'
 
 let tls: RegistryFixture
 let tok: RegistryFixture
@@ -103,5 +108,35 @@ t.test('token auth: anonymous push is refused with exit 5', async (t) => {
   await withEnv({ DOCKER_CONFIG: join(work, 'empty'), CNB_REGISTRY_AUTH: undefined }, async () => {
     const r = await runCli(['append', 'scratch', `${tok.host}/anon:1`, '--layer', `${app}:/a`])
     t.equal(r.code, 5, r.stderr)
+  })
+})
+
+t.test('token auth: a lone rebase reads the run image it used last time while the app is read, each with its token', async (t) => {
+  await withEnv({ DOCKER_CONFIG: tok.dockerConfigDir, CNB_REGISTRY_AUTH: undefined }, async () => {
+    const client = createRegistryClient({})
+    const repo = (r: string) => client.repository(parseReference(r))
+    // run:current moves between v1 and v2 (relabelled as a patch of the same distro): each rebase has work to do.
+    const bases = [await fetchImage(repo(`${tok.host}/run:v1`), 'v1'),
+      withLabels(await fetchImage(repo(`${tok.host}/run:v2`), 'v2'), { 'io.buildpacks.base.distro.version': '1' })]
+    const moveTo = (i: number) => pushImage(repo(`${tok.host}/run:current`), bases[i]!, ['current'])
+    try {
+      await moveTo(0)
+      const v1 = bases[0]!
+      const md = emptyLayersMetadata()
+      md.runImage = { topLayer: (await v1.config()).rootfs.diff_ids.at(-1)!, reference: `${tok.host}/run@${await v1.digest()}`, image: `${tok.host}/run:current`, mirrors: [] }
+      await pushImage(repo(`${tok.host}/tokapp:1`), withConfig(appendLayers(v1, { layer: layerFromBytes(Buffer.from('app')) }), (c) => ({
+        ...c, config: { ...c.config, Env: ['CNB_PLATFORM_API=0.13'], Labels: { ...c.config?.Labels, [LABELS.LIFECYCLE_METADATA]: encodeLifecycleMetadata(md) } },
+      })), ['1'])
+      for (const [i, next] of [1, 0, 1].entries()) {
+        await moveTo(next)
+        const r = await runCli(['rebase', `${tok.host}/tokapp:1`, '--json'])
+        t.equal(r.code, 0, r.stderr)
+        const out = JSON.parse(r.stdout)
+        t.equal(out.images[0].status, 'rebased', `rebase ${i + 1}`)
+        t.equal(out.images[0].bases[0].new.digest, await bases[next]!.digest())
+      }
+    } finally {
+      await client.close()
+    }
   })
 })
