@@ -24,6 +24,13 @@ export interface InstallSpec {
   /** The production-only install for the launch layer after a build step. */
   prodArgs: string[]
   /**
+   * The launch layer's install with no build step when NODE_ENV is production, where the tool
+   * does not leave devDependencies out by NODE_ENV alone (Yarn Berry: `workspaces focus`).
+   */
+  launchArgs?: string[]
+  /** Files written into the tool's HOME for every run (Yarn 3's ~/.yarnrc.yml naming a plugin). */
+  homeFiles?: Record<string, string>
+  /**
    * Removes devDependencies from an installed node_modules, running no script. Where the tool runs
    * the app's own `prepare` script on a production install (npm, pnpm), that script usually needs a
    * devDependency (`husky install`) and fails without it: such apps get every dependency, then this.
@@ -71,7 +78,10 @@ export async function installDeps(ctx: BuildContext, reg: RegistryConfig, spec: 
     // a build layer left from builds that had one would only be carried along in the cache.
     for (const f of ['build-modules', 'build-modules.toml']) rmSync(join(ctx.layersDir, f), { recursive: true, force: true })
     const production = !ctx.env.NODE_ENV || ctx.env.NODE_ENV === 'production'
-    launchInstall(ctx, reg, spec, { layer: 'node_modules', types: launch, key, major, ...productionInstall(ctx, spec, spec.args, production) })
+    const args = production && spec.launchArgs ? spec.launchArgs : spec.args
+    // A layer installed with devDependencies (before the tool could leave them out) is not reused.
+    const launchKey = args === spec.args ? key : `${key} production`
+    launchInstall(ctx, reg, spec, { layer: 'node_modules', types: launch, key: launchKey, major, ...productionInstall(ctx, spec, args, production) })
     return
   }
   // Paketo's way: every dependency (devDependencies too) in a cache-only layer for the build step,
@@ -118,6 +128,7 @@ interface LayerInstall { layer: string; sub?: 'node_modules'; types: LayerTypes;
 
 function toolEnv(ctx: BuildContext, reg: RegistryConfig, spec: InstallSpec, home: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...ctx.env, ...spec.env, HOME: home, PATH: `${spec.tool.bin}:${ctx.env.PATH ?? '/usr/bin:/bin'}` }
+  for (const [name, text] of Object.entries(spec.homeFiles ?? {})) writeFileSync(join(home, name), text)
   if (reg.ca) {
     // Node-based tools add these to their built-in CAs; npm's `ca` setting would replace them instead.
     writeFileSync(join(home, 'npm-ca.pem'), reg.ca)

@@ -6,6 +6,7 @@ import { BuildpackError, readPackageJson, toml, writeLayerToml, type BuildContex
 import { installDeps, rewriteUrls } from './deps.js'
 import { onRegistry, registryConfig } from './registry.js'
 import { ensureTool, type ToolSpec } from './tool.js'
+import { ensureFocusPlugin, homeRc } from './yarn-plugin.js'
 
 export const ID = 'lading/yarn-install'
 
@@ -101,12 +102,17 @@ export async function build(ctx: BuildContext): Promise<void> {
     if (!linker || linker === 'pnp') env.YARN_NODE_LINKER = 'node-modules'
   }
   if (reg.token) env.YARN_NPM_AUTH_TOKEN = reg.token
+  const major = Number(tool.version.split('.')[0])
+  // Yarn 4 has `workspaces focus` built in; Yarn 3 gets it as a plugin (yarn-plugin.ts); Yarn 2 goes without.
+  const plugin = spec.berry && major === 3 ? await ensureFocusPlugin(ctx, reg, tool.version, join(tool.bin, '..')) : undefined
+  if (spec.berry && major === 2) ctx.log(`Yarn ${tool.version} has no \`workspaces focus\` to install production dependencies only: the launch layer keeps devDependencies (Yarn 3 and 4 leave them out)`)
   await installDeps(ctx, reg, {
     who: 'yarn-install',
     lockfile: 'yarn.lock',
     rewrite: (text) => rewriteUrls(text, (u) => onRegistry(u, reg)),
     tool: { name: 'yarn', version: tool.version, bin: tool.bin },
-    ...yarnArgs(spec.berry, tool.version),
+    ...yarnArgs(spec.berry, tool.version, Boolean(plugin)),
+    ...(plugin ? { homeFiles: { '.yarnrc.yml': homeRc(plugin) } } : {}),
     // Berry's `yarn run` refuses to work in a project without its install state.
     ...(spec.berry ? { state: ['.yarn/install-state.gz'] } : {}),
     env,
@@ -115,16 +121,18 @@ export async function build(ctx: BuildContext): Promise<void> {
 }
 
 /**
- * The three installs. Classic: `--production=false` / `--production` override NODE_ENV. Berry
- * installs everything whatever NODE_ENV says; from Yarn 4, `workspaces focus --all --production`
- * (built in, no plugin download) installs production dependencies only. Yarn 2 and 3 need the
- * workspace-tools plugin for that, fetched from GitHub at build time, so there the launch layer
- * keeps all dependencies.
+ * The installs. Classic: `--production=false` / `--production` override NODE_ENV. Berry installs
+ * everything whatever NODE_ENV says; `workspaces focus --all --production` installs production
+ * dependencies only, for the launch layer with or without a build step: built into Yarn 4, a
+ * plugin for Yarn 3 (`focusPlugin`: yarn-plugin.ts made one). Yarn 2 has no such command that
+ * runs without libraries it does not hand to plugins, so there the launch layer keeps them all.
  */
-export function yarnArgs(berry: boolean, version: string): { args: string[]; allArgs: string[]; prodArgs: string[] } {
+export function yarnArgs(berry: boolean, version: string, focusPlugin = false): { args: string[]; allArgs: string[]; prodArgs: string[]; launchArgs?: string[] } {
   if (berry) {
     const args = ['install', '--immutable']
-    return { args, allArgs: args, prodArgs: Number(version.split('.')[0]) >= 4 ? ['workspaces', 'focus', '--all', '--production'] : args }
+    const focus = Number(version.split('.')[0]) >= 4 || focusPlugin
+    const prod = ['workspaces', 'focus', '--all', '--production']
+    return focus ? { args, allArgs: args, prodArgs: prod, launchArgs: prod } : { args, allArgs: args, prodArgs: args }
   }
   const args = ['install', '--frozen-lockfile', '--non-interactive', '--no-progress']
   return { args, allArgs: [...args, '--production=false'], prodArgs: [...args, '--production'] }

@@ -66,14 +66,15 @@ t.test('a failing build script: exit 51, the script named with its output, nothi
   t.notOk(await published(image), 'nothing published')
 })
 
-t.test('Heroku yarn-4-pnp-nonzero: Yarn 4 from packageManager, nodeLinker pnp installed as node_modules, answers', async (t) => {
+t.test('Heroku yarn-4-pnp-nonzero: Yarn 4 from packageManager, nodeLinker pnp installed as node_modules, production dependencies only, answers', async (t) => {
   const image = `${suite.reg.host}/real/yarn4:1`
   const r = await build(image, sample(t, 'heroku-yarn-4-pnp'))
   t.equal(r.code, 0, r.stderr)
   t.match(r.stderr, /@yarnpkg\/cli-dist 4\.0\.0 \(4\.0\.0 from packageManager\)/)
   t.match(r.stderr, /nodeLinker: pnp; installing with nodeLinker: node-modules/)
-  t.match(r.stderr, /yarn install --immutable/)
+  t.match(r.stderr, /yarn workspaces focus --all --production/)
   t.equal(await httpAnswer(image), 'Hello from yarn-4-pnp-nonzero')
+  t.equal(await inImage(image, RESOLVES(['express', 'dotenv'])), '["express"]', 'no build step: the devDependency dotenv stays out all the same')
 })
 
 t.test('a Yarn 3 project from before Corepack (yarnPath, no packageManager): Yarn 3.6.4 from the npm registry, its lockfile taken as it is, answers', async (t) => {
@@ -81,8 +82,21 @@ t.test('a Yarn 3 project from before Corepack (yarnPath, no packageManager): Yar
   const r = await build(image, sample(t, 'yarn-3-yarnpath'))
   t.equal(r.code, 0, r.stderr)
   t.match(r.stderr, /@yarnpkg\/cli-dist 3\.6\.4 \(3\.6\.4 from \.yarnrc\.yml yarnPath \.yarn\/releases\/yarn-3\.6\.4\.cjs\)/)
-  t.match(r.stderr, /yarn install --immutable/)
+  t.match(r.stderr, /downloading @yarnpkg\/plugin-workspace-tools 3\.[\d.]+ for `yarn workspaces focus` \(Yarn 3\.6\.4\)[\s\S]*yarn workspaces focus --all --production/)
   t.equal(await httpAnswer(image), 'Hello from yarn-3-yarnpath (ms: 1m)')
+})
+
+t.test('Yarn 3 with a build script: every dependency for the build, then `workspaces focus --production` through the plugin made from the npm registry; rebuild reuses both', async (t) => {
+  const image = `${suite.reg.host}/real/yarn3-build:1`
+  const r = await build(image, sample(t, 'yarn-3-build'))
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stderr, /yarn install --immutable[\s\S]*running yarn run build[\s\S]*yarn workspaces focus --all --production/)
+  t.equal(await httpAnswer(image), 'Hello from yarn-3-build (built with dotenv; ms: 1m)')
+  t.equal(await inImage(image, RESOLVES(['ms', 'dotenv'])), '["ms"]', 'the devDependency dotenv stays out of the image')
+  const again = await build(image, sample(t, 'yarn-3-build'))
+  t.equal(again.code, 0, again.stderr)
+  t.match(again.stderr, /reusing build-modules[\s\S]*reusing node_modules/)
+  t.notMatch(again.stderr, /downloading @yarnpkg\/plugin-workspace-tools/, 'the plugin is kept with the yarn layer')
 })
 
 for (const [tool, drop] of [['npm', 'pnpm-lock.yaml'], ['pnpm', 'package-lock.json']] as const) {

@@ -96,14 +96,17 @@ t.test('yarn flavour from packageManager, BP_YARN_VERSION or the lockfile format
   t.match(yarnSpec(app({ 'package.json': '{}', 'yarn.lock': lock(6), '.yarnrc.yml': 'yarnPath: tools/my-yarn.js\n' }), {}), { range: '3' }, 'a yarnPath that names no version: the lockfile decides')
 })
 
-t.test('yarn installs: classic flags override NODE_ENV; berry 4 focuses on production, 2 and 3 cannot without a plugin', async (t) => {
+t.test('yarn installs: classic flags override NODE_ENV; berry 4, and 3 with the plugin, focus on production with or without a build step; 2 cannot', async (t) => {
   t.same(yarnArgs(false, '1.22.22'), {
     args: ['install', '--frozen-lockfile', '--non-interactive', '--no-progress'],
     allArgs: ['install', '--frozen-lockfile', '--non-interactive', '--no-progress', '--production=false'],
     prodArgs: ['install', '--frozen-lockfile', '--non-interactive', '--no-progress', '--production'],
   })
-  t.same(yarnArgs(true, '4.0.0').prodArgs, ['workspaces', 'focus', '--all', '--production'])
+  const focus = ['workspaces', 'focus', '--all', '--production']
+  t.same(yarnArgs(true, '4.0.0'), { args: ['install', '--immutable'], allArgs: ['install', '--immutable'], prodArgs: focus, launchArgs: focus })
+  t.same(yarnArgs(true, '3.6.4', true), { args: ['install', '--immutable'], allArgs: ['install', '--immutable'], prodArgs: focus, launchArgs: focus })
   t.same(yarnArgs(true, '3.2.4'), { args: ['install', '--immutable'], allArgs: ['install', '--immutable'], prodArgs: ['install', '--immutable'] })
+  t.same(yarnArgs(true, '2.4.2'), { args: ['install', '--immutable'], allArgs: ['install', '--immutable'], prodArgs: ['install', '--immutable'] })
 })
 
 t.test('the node_modules key holds across app edits and moves with lockfile, deps, Node major and tool', async (t) => {
