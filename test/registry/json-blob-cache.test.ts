@@ -1,4 +1,5 @@
 import t from 'tap'
+import type { Test } from 'tap'
 import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -109,7 +110,8 @@ t.test('a process prunes on its first write only when the last prune is old', as
   t.ok(await count() < 3, 'an hour later the next process prunes')
 })
 
-t.test('a wrapped registry repository: configs read once, pushed configs kept, damaged entries read again', async (t) => {
+/** A registry behind a counting proxy, and its repository `name` wrapped with a cache in the test's dir; all stopped when `t` ends. */
+async function wrapped(t: Test, name: string) {
   const reg = await startRegistry({ variant: 'http' })
   t.teardown(() => reg.stop())
   const p = await startFaultProxy(reg.url)
@@ -117,7 +119,11 @@ t.test('a wrapped registry repository: configs read once, pushed configs kept, d
   const client = createRegistryClient({})
   t.teardown(() => client.close())
   const cache = new JsonBlobCache(join(dir, 'cache'))
-  const repo = withJsonBlobCache(client.repository({ registry: p.host, repository: 'app' }), cache)
+  return { p, client, cache, repo: withJsonBlobCache(client.repository({ registry: p.host, repository: name }), cache) }
+}
+
+t.test('a wrapped registry repository: configs read once, pushed configs kept, damaged entries read again', async (t) => {
+  const { p, client, cache, repo } = await wrapped(t, 'app')
   t.equal(typeof repo.blobs.mount, 'function', 'the registry\'s own members are kept')
   t.equal(typeof repo.deleteManifest, 'function')
   const gets = () => p.requests.filter((q) => q.method === 'GET' && /\/blobs\/sha256:/.test(q.path)).length
@@ -150,14 +156,7 @@ t.test('a wrapped registry repository: configs read once, pushed configs kept, d
 })
 
 t.test('a wrapped repository keeps manifests it is given and reads them back by digest only when their bytes tell their type', async (t) => {
-  const reg = await startRegistry({ variant: 'http' })
-  t.teardown(() => reg.stop())
-  const p = await startFaultProxy(reg.url)
-  t.teardown(() => p.stop())
-  const client = createRegistryClient({})
-  t.teardown(() => client.close())
-  const cache = new JsonBlobCache(join(dir, 'cache'))
-  const repo = withJsonBlobCache(client.repository({ registry: p.host, repository: 'run' }), cache)
+  const { p, cache, repo } = await wrapped(t, 'run')
   const cfg = blob('run config')
   await repo.blobs.put(cfg.bytes, cfg.desc)
   const manifest = (withType: boolean) => Buffer.from(JSON.stringify({ schemaVersion: 2, ...(withType ? { mediaType: 'application/vnd.oci.image.manifest.v1+json' } : {}), config: cfg.desc, layers: [] }))
