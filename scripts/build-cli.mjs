@@ -1,8 +1,8 @@
 // Builds the CLI bundle bin/lading loads (dist/lading.cjs) with esbuild: one CommonJS file made
 // to start fast, because a one-off command (`lading digest`) is mostly start-up.
 import { build } from 'esbuild'
-import { readFileSync, rmSync } from 'node:fs'
-import { join } from 'node:path'
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -100,8 +100,20 @@ const options = {
   logLevel: 'warning',
   plugins: [lazyModules()],
 }
-rmSync(join(root, 'dist', 'commands'), { recursive: true, force: true })
-await build(options)
+// Every file is written beside its place and renamed onto it: a lading started while this runs
+// (a test suite that rebuilds, `npm install` under a running CLI) reads the old bundle or the new,
+// never a missing or half-written one.
+async function buildInPlace(o) {
+  const r = await build({ ...o, write: false })
+  for (const f of r.outputFiles) {
+    mkdirSync(dirname(f.path), { recursive: true })
+    const tmp = `${f.path}.${process.pid}.tmp`
+    writeFileSync(tmp, f.contents)
+    renameSync(tmp, f.path)
+  }
+}
+
+await buildInPlace(options)
 
 // One bundle per command as well (dist/commands/NAME.cjs), holding only what that command imports:
 // a one-off command reads, hashes and sets up half the code (`lading config`: 0.6 of 1.2 MB, ~10%
@@ -116,12 +128,16 @@ if (names.length < 10) throw new Error(`build-cli: found ${names.length} command
 // only with --ca-cert: its bundle leaves undici (360 KB, two thirds of it) in node_modules, where
 // that path loads it from. Every run of the command reads, and V8 checks, a third of the bytes.
 const transportOf = (name) => /\btransport: '(undici|mixed|node)'/.exec(readFileSync(join(root, 'lib/cli/commands', `${name}.ts`), 'utf8'))?.[1] ?? 'node'
-await Promise.all(names.map((name) => build({
+await Promise.all(names.map((name) => buildInPlace({
   ...options,
   outfile: `dist/commands/${name}.cjs`,
   legalComments: 'none', // dist/lading.cjs.LEGAL.txt covers the same packages
   plugins: [lazyModules(transportOf(name) === 'node'), onlyCommand(name)],
 })))
+// A command that is gone (or renamed) leaves no bundle behind.
+for (const f of readdirSync(join(root, 'dist', 'commands'))) {
+  if (!names.includes(f.replace(/\.cjs$/, '')) && !f.endsWith('.tmp')) rmSync(join(root, 'dist', 'commands', f), { force: true })
+}
 
 /** Leaves out every command but `name`: their dynamic imports become a rejection bin/lading never reaches. */
 function onlyCommand(name) {

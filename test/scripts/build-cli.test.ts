@@ -3,7 +3,7 @@
 // fs/promises and v8), while the commands that need them still get the real ones.
 import t from 'tap'
 import { spawn } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -98,3 +98,33 @@ t.test('a command that speaks Node\'s http carries no undici: with --ca-cert it 
   t.ok(builtins.includes('http2') && builtins.includes('tls'), 'undici\'s pool (with TLS) was loaded for --ca-cert')
 })
 
+
+t.test('a rebuild replaces each bundle whole: a lading started meanwhile never finds one missing or empty', async (t) => {
+  const dist = fileURLToPath(new URL('../../dist/', import.meta.url))
+  const files = [join(dist, 'lading.cjs'), ...readdirSync(join(dist, 'commands')).map((f) => join(dist, 'commands', f))]
+  // Without the test runner's loader hooks, as npm runs it.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS' && !k.startsWith('TAP') && !k.startsWith('_TAPJS')))
+  const child = spawn(process.execPath, [fileURLToPath(new URL('../../scripts/build-cli.mjs', import.meta.url))], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (d) => (stderr += d))
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+  let done = false
+  void exited.then(() => (done = true))
+  let reads = 0
+  const bad: string[] = []
+  while (!done) {
+    for (const f of files) {
+      try {
+        if (statSync(f).size === 0) bad.push(`${f}: empty`)
+      } catch (err) {
+        bad.push(`${f}: ${(err as NodeJS.ErrnoException).code}`)
+      }
+      reads++
+    }
+    await new Promise((r) => setImmediate(r))
+  }
+  t.equal(await exited, 0, stderr)
+  t.ok(reads > files.length, `${reads} reads while it ran`)
+  t.same(bad, [])
+  t.same(readdirSync(join(dist, 'commands')).filter((f) => f.endsWith('.tmp')), [], 'no temp file left')
+})
