@@ -1,6 +1,7 @@
 // `lading rebase`: one image, an index or a fleet onto a patched run image; result lines, summary, exit code.
 import { ExitCodes } from '../../exit-codes.js'
 import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { UsageError } from '../args.js'
 import type { Command } from '../command.js'
 import type { CommandContext } from '../context.js'
@@ -8,7 +9,6 @@ import { type RebaseTarget, type FleetSummary, type FleetItem, RunImageCache, re
 import { copyImage } from '../../remote/index.js'
 import { formatBytes } from '../output.js'
 import { parseConcurrency } from './copy.js'
-import { join } from 'node:path'
 import { parseReference } from '../../oci/index.js'
 import { ladingCacheDir } from '../env.js'
 import { RunImageHints } from '../run-image-hints.js'
