@@ -8,6 +8,7 @@ import { createRegistryClient, isListedHost, type RegistryClient, type RegistryC
 import type { GlobalFlags } from './args.js'
 import { UsageError } from './args.js'
 import { definedOnly } from '../defined.js'
+import { sha256 } from '../digest/index.js'
 import { NodeHttpDispatcher } from './http-transport.js'
 import type { Output } from './output.js'
 import { ladingCacheDir } from './env.js'
@@ -31,6 +32,11 @@ export interface CommandRuntime {
   signal?: AbortSignal
   /** Credential files and lading's own dirs: never visible to buildpacks. */
   secretPaths?: string[]
+  /**
+   * The process exits as soon as the command returns (bin/lading): idle connections are left
+   * for the exit to close.
+   */
+  exitsAfter?: boolean
 }
 
 /**
@@ -73,7 +79,12 @@ export class CommandContext {
         // 'mixed' shares its requests with undici's pool, where only each call's own signal stops a
         // request (an interrupted upload's last chunk and commit get their grace): the same here.
         this.#light = new NodeHttpDispatcher(definedOnly({ insecure: (host: string) => insecure.length > 0 && isListedHost(host, insecure),
-          signal: this.transport === 'node' ? this.signal : undefined }))
+          signal: this.transport === 'node' ? this.signal : undefined,
+          // node:crypto (~2 ms to load) is needed to check the first answer: it loads while the
+          // registry works on the first requests rather than before they go (scripts/build-cli.mjs
+          // makes the bundles load it on first use).
+          whileWaiting: () => void sha256(''),
+          leaveIdleAtClose: this.runtime.exitsAfter === true }))
       }
       const light = this.#light as unknown as RegistryClientOptions['dispatcher']
       this.#client = createRegistryClient({

@@ -19,6 +19,18 @@ export interface NodeHttpOptions {
    * command stops on SIGINT/SIGTERM even where a call passed no signal of its own.
    */
   signal?: AbortSignal
+  /**
+   * Called once, the first time every request in flight has been sent and none has its answer:
+   * the registry is working and this process has nothing to do until it answers. A one-off
+   * command loads there what it needs next (node:crypto, to check what comes back).
+   */
+  whileWaiting?: () => void
+  /**
+   * close() leaves idle keep-alive connections open (Node's agent has unref'd them): the process
+   * exits right after and the OS closes them. Destroying a socket makes Node create
+   * process.stderr on the way (net's close path compares the socket with it), ~1 ms a command.
+   */
+  leaveIdleAtClose?: boolean
 }
 
 type HttpModule = typeof import('node:http')
@@ -35,9 +47,14 @@ export class NodeHttpDispatcher {
   readonly #agents = new Map<string, HttpAgent>()
   readonly #inFlight = new Set<(err: Error) => void>()
   #closed = false
+  // Requests whose bytes are not all handed to the OS yet, and the whileWaiting hook until it runs.
+  #unsent = 0
+  #whileWaiting: (() => void) | undefined
+
 
   constructor(opts: NodeHttpOptions = {}) {
     this.#opts = opts
+    this.#whileWaiting = opts.whileWaiting
     opts.signal?.addEventListener('abort', () => {
       for (const abort of [...this.#inFlight]) abort(reasonOf(this.#opts.signal))
     }, { once: true })
@@ -62,8 +79,16 @@ export class NodeHttpDispatcher {
     let req: ClientRequest | undefined
     let res: IncomingMessage | undefined
     let timer: NodeJS.Timeout | undefined
+    let unsent = false
+    const sent = (): void => {
+      if (!unsent) return
+      unsent = false
+      this.#unsent--
+      if (this.#unsent === 0 && this.#whileWaiting) setImmediate(() => this.#waiting())
+    }
     const fail = (err: Error): void => {
       clearTimeout(timer)
+      sent()
       if (settled) return
       settled = true
       this.#inFlight.delete(abort)
@@ -99,14 +124,18 @@ export class NodeHttpDispatcher {
       return true
     }
     const r = req
+    unsent = true
+    this.#unsent++
     const headersTimeout = this.#opts.headersTimeoutMs ?? 60_000
     const bodyTimeout = this.#opts.bodyTimeoutMs ?? 120_000
     r.on('error', fail)
     r.on('finish', () => {
+      sent()
       if (!res && !settled) timer = setTimeout(() => abort(coded('UND_ERR_HEADERS_TIMEOUT', 'Headers Timeout Error')), headersTimeout).unref()
     })
     r.on('response', (m) => {
       clearTimeout(timer)
+      sent()
       res = m
       if (settled) {
         m.destroy()
@@ -147,15 +176,35 @@ export class NodeHttpDispatcher {
     return true
   }
 
+  // Still nothing to send and answers outstanding (a request dispatched in the meantime may be
+  // waiting for its socket): the hook's work overlaps the registry's.
+  #waiting(): void {
+    const hook = this.#whileWaiting
+    if (!hook || this.#unsent > 0 || this.#inFlight.size === 0) return
+    this.#whileWaiting = undefined
+    try {
+      hook()
+    } catch {
+      // it was only a head start: whatever it loads is loaded again where it is used
+    }
+  }
+
   /** undici's request API over dispatch(): lib/registry uses it instead of undici's own when it is there. */
   request(opts: ApiRequestOptions): Promise<Response> {
     return request((o, h) => this.dispatch(o, h), opts)
   }
 
-  /** Ends every connection (the CLI closes it once its command is done); later requests fail with UND_ERR_CLOSED. */
+  /**
+   * Ends every connection, or with leaveIdleAtClose only those in use (the CLI closes it once its
+   * command is done); later requests fail with UND_ERR_CLOSED.
+   */
   async close(): Promise<void> {
     this.#closed = true
-    for (const a of this.#agents.values()) a.destroy()
+    if (!this.#opts.leaveIdleAtClose) {
+      for (const a of this.#agents.values()) a.destroy()
+      return
+    }
+    for (const abort of [...this.#inFlight]) abort(coded('UND_ERR_CLOSED', 'The client is closed'))
   }
 
   /** The same as close(): nothing here waits for requests to finish. */

@@ -188,7 +188,7 @@ export async function run(): Promise<void> {
   const stdout = new FdWriter(1, () => process.stdout)
   const stderr = new FdWriter(2, () => process.stderr)
   const code = await main(process.argv.slice(2), { stdout, stderr }, {
-    signal: controller.signal, secretPaths: secretPaths(process.env, homedir()), debug: process.env.LADING_DEBUG === '1',
+    signal: controller.signal, secretPaths: secretPaths(process.env, homedir()), debug: process.env.LADING_DEBUG === '1', exitsAfter: true,
   })
   const final = caught ? caught.exit : code
   // Writes are synchronous; only what went to Node's streams after an EAGAIN may still be queued.

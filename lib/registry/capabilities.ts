@@ -117,6 +117,8 @@ export function loadCapabilities(file: string | undefined, o: { now?: () => numb
   const start = file ? read(file, now(), ttlMs) : empty()
   const sets = Object.fromEntries(SETS.map((k) => [k, new Set(Object.keys(start[k]))])) as Record<(typeof SETS)[number], Set<string>>
   const pings = new Map(Object.entries(start.pings).map(([k, { t: _t, ...p }]) => [k, p as KeptPing]))
+  // A full file holds 200 pings: those still the objects read here need no comparing at save.
+  const unchanged = new WeakSet<KeptPing>(pings.values())
   for (const r of sets.chunked) o.log?.(`registry ${r}: chunked uploads (it refused a whole-body upload before)`)
   return {
     ...sets,
@@ -124,7 +126,7 @@ export function loadCapabilities(file: string | undefined, o: { now?: () => numb
     save() {
       const added = SETS.map((k) => [k, [...sets[k]].filter((x) => !(x in start[k]))] as const)
       const samePing = (a: KeptPing | undefined, b: KeptPing): boolean => JSON.stringify(a && pingToKeep(a.base, a.challenge)) === JSON.stringify(b)
-      const changedPings = [...pings].filter(([k, p]) => !samePing(start.pings[k], p))
+      const changedPings = [...pings].filter(([k, p]) => !unchanged.has(p) && !samePing(start.pings[k], p))
       const forgotten = Object.keys(start.pings).filter((k) => !pings.has(k))
       if (!file || added.every(([, ks]) => ks.length === 0) && changedPings.length + forgotten.length === 0) return
       const t = now()

@@ -155,3 +155,59 @@ t.test('a request\'s own signal, a body dropped half read, and a closed dispatch
   await d.close()
   t.equal((await fails(request.call(asDispatcher(d), { origin: s.origin, path: '/small', method: 'GET' }))).code, 'UND_ERR_CLOSED')
 })
+
+t.test('whileWaiting runs once, when every request in flight is sent and none is answered', async (t) => {
+  let release!: () => void
+  const held = new Promise<void>((r) => { release = r })
+  const s = await server(t, (req, res) => {
+    req.resume()
+    req.on('end', () => void held.then(() => res.end('ok')))
+  })
+  const events: string[] = []
+  let runs = 0
+  const d = dispatcher(t, {
+    whileWaiting: () => {
+      runs++
+      events.push('hook')
+      throw new Error('a failing warm-up fails nothing')
+    },
+  })
+  // A body that takes 100 ms to send: the hook waits for its last byte, not only for the GET's.
+  const body = new Readable({ read() {} })
+  body.push(Buffer.alloc(10))
+  setTimeout(() => {
+    events.push('body sent')
+    body.push(null)
+  }, 100)
+  const put = request.call(asDispatcher(d), { origin: s.origin, path: '/put', method: 'PUT', body, headers: { 'content-length': '10' } })
+  const get = request.call(asDispatcher(d), { origin: s.origin, path: '/get', method: 'GET' })
+  while (runs === 0) await new Promise((r) => setTimeout(r, 5))
+  events.push('answers')
+  release()
+  for (const r of await Promise.all([put, get])) t.equal(await r.body.text(), 'ok')
+  t.same(events, ['body sent', 'hook', 'answers'])
+  t.equal(await (await request.call(asDispatcher(d), { origin: s.origin, path: '/again', method: 'GET' })).body.text(), 'ok')
+  t.equal(runs, 1, 'once only')
+})
+
+t.test('leaveIdleAtClose: idle connections stay for the exit; requests in flight and later ones fail as closed', async (t) => {
+  const open = new Set<unknown>()
+  const s = await server(t, (req, res) => {
+    if (req.url !== '/hang') res.end('ok')
+  })
+  s.server.on('connection', (sock) => {
+    open.add(sock)
+    sock.on('close', () => open.delete(sock))
+  })
+  const d = dispatcher(t, { leaveIdleAtClose: true })
+  // The hanging request holds the first connection; the answered one leaves a second idle.
+  const hanging = fails(request.call(asDispatcher(d), { origin: s.origin, path: '/hang', method: 'GET' }))
+  while (s.seen.length < 1) await new Promise((r) => setTimeout(r, 5))
+  t.equal(await (await request.call(asDispatcher(d), { origin: s.origin, path: '/a', method: 'GET' })).body.text(), 'ok')
+  t.equal(open.size, 2)
+  await d.close()
+  t.equal((await hanging).code, 'UND_ERR_CLOSED')
+  t.equal((await fails(request.call(asDispatcher(d), { origin: s.origin, path: '/b', method: 'GET' }))).code, 'UND_ERR_CLOSED')
+  await new Promise((r) => setTimeout(r, 50))
+  t.equal(open.size, 1, 'the idle connection is still open; the one in use was closed')
+})

@@ -16,6 +16,7 @@ t.test('parses valid digests and refuses bad ones', async (t) => {
 })
 
 t.test('sha256 and parts', async (t) => {
+  t.equal(EMPTY_SHA256, sha256(''), 'the written-out constant is the digest of nothing')
   t.equal(EMPTY_SHA256, 'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855')
   t.equal(sha256('{}'), 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a')
   t.equal(digestHex(EMPTY_SHA256), EMPTY_SHA256.slice(7))

@@ -112,3 +112,20 @@ t.test('ping answers, manifest validation and ignored single POSTs are kept; a p
   } }))
   t.same([...loadCapabilities(file, { now: () => now }).pings.keys()], ['e'], 'damaged entries are ignored')
 })
+
+t.test('save writes only what changed: pings read back and set again as they were leave the file alone', async (t) => {
+  const file = join(t.testdir(), 'registries.json')
+  const now = 1000 * DAY
+  const ping = (i: number) => pingToKeep(`https://r${i}.example`, { scheme: 'bearer', params: { realm: 'https://auth.example/token', service: `r${i}` } })
+  const a = loadCapabilities(file, { now: () => now })
+  for (let i = 0; i < 3; i++) a.pings.set(`r${i}.example`, ping(i))
+  a.save()
+  const b = loadCapabilities(file, { now: () => now })
+  b.pings.set('r1.example', ping(1)) // a session that pinged again and got the same answer
+  writeFileSync(file, 'not written since')
+  b.save()
+  t.equal(readFileSync(file, 'utf8'), 'not written since', 'nothing changed: the file is not written')
+  b.pings.set('r2.example', pingToKeep('https://r2.example', undefined))
+  b.save()
+  t.same(JSON.parse(readFileSync(file, 'utf8')).pings['r2.example'], { base: 'https://r2.example', t: now }, 'a changed answer is written')
+})

@@ -21,7 +21,7 @@ await writeFile(PRELOAD, `process.on('exit', () => require('fs').writeFileSync(p
   process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)).join('\\n')))\n`)
 
 /** Runs bin/lading under node with the preload; returns its exit code, output and loaded built-ins. */
-async function lading(argv: string[]): Promise<{ code: number | null; stdout: string; stderr: string; builtins: Set<string> }> {
+async function lading(argv: string[]): Promise<{ code: number | null; stdout: string; stderr: string; builtins: Set<string>; order: string[] }> {
   const out = join(work, `builtins-${Math.random().toString(36).slice(2)}`)
   const env = cleanEnv({ BUILTINS_OUT: out, HOME: work, XDG_CACHE_HOME: join(work, 'cache') })
   // Through env -u: the test runner puts its own loader into every child's NODE_OPTIONS.
@@ -31,8 +31,8 @@ async function lading(argv: string[]): Promise<{ code: number | null; stdout: st
   child.stdout.on('data', (d) => (stdout += d))
   child.stderr.on('data', (d) => (stderr += d))
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
-  const builtins = new Set(existsSync(out) ? (await readFile(out, 'utf8')).split('\n') : [])
-  return { code, stdout, stderr, builtins }
+  const order = existsSync(out) ? (await readFile(out, 'utf8')).split('\n') : []
+  return { code, stdout, stderr, builtins: new Set(order), order }
 }
 
 t.test('the bundle is pure ASCII, its licence notices in a file beside it', async (t) => {
@@ -63,6 +63,7 @@ t.test('a registry image made with append (undici\'s pool), then read with diges
   t.equal(digest.code, 0, digest.stderr)
   t.equal(digest.stdout, pushed.stdout, 'the digest append printed')
   t.ok(digest.builtins.has('http') && digest.builtins.has('crypto'), 'http and crypto are what it needs')
+  t.ok(digest.order.indexOf('crypto') > digest.order.indexOf('http'), 'crypto loads once the request is out (while the registry answers), not before')
   for (const m of ['https', 'tls', 'http2', 'zlib', 'child_process', 'fs/promises', 'v8']) t.notOk(digest.builtins.has(m), `${m} not loaded`)
 
   const layout = join(work, 'layout')
