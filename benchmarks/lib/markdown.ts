@@ -20,7 +20,7 @@ function rowLine(r: Row): string {
   // A lading-only row's peer has no figures (NaN, or null once read back from latest.json).
   const side = (s: Row['lading']): string => !Number.isFinite(s.wallMs.median) ? '—'
     : `${ms(s.wallMs)}; ${num(s.cpuS.median, ' CPU-s')}; ${num(Number.isFinite(s.peakRssMiB.median) ? Math.round(s.peakRssMiB.median) : NaN, ' MiB')}`
-  const target = r.target ? `${r.target.text}: ${r.target.met ? 'met' : '**not met**'}` : ''
+  const target = [r.target, ...(r.targets ?? [])].filter((x) => x !== undefined).map((x) => `${x.text}: ${x.met ? 'met' : '**not met**'}`).join('; ')
   return `| ${cell(r.title)} | ${cell(side(r.lading))} | ${cell(`${r.peer.name}: ${side(r.peer)}`)} | ${cell(range(r.ratio))} | ${cell(num(r.cpuRatio))} | ${cell(`${r.sameWork.ok ? '' : '**differs:** '}${r.sameWork.note}`)} | ${cell(target)} |`
 }
 

@@ -55,6 +55,8 @@ t.test('markdown says when and where, escapes cells, lists min–max and targets
   t.match(md, /push \\\| of 256 MiB/)
   t.match(md, /1\.11 \(0\.9–1\.3\)/)
   t.match(md, /≥ skopeo: met/)
+  const two = markdown({ ...report, results: [{ benchmark: 'startup', rows: [{ ...row, targets: [{ text: 'within 1.3× + network', met: false }] }] }] })
+  t.match(two, /≥ skopeo: met; within 1\.3× \+ network: \*\*not met\*\*/, 'every target of a row, each with its verdict')
   t.match(md, /\| 100 images \| disk \| 600 ms \(500–700\) \| 166 \| 4 \|/)
 })
 
