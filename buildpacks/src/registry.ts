@@ -96,7 +96,7 @@ function request(url: string, reg: RegistryConfig, accept: string, redirects = 5
 export interface Packument {
   name: string
   'dist-tags'?: Record<string, string>
-  versions: Record<string, { version: string; license?: string; peerDependencies?: Record<string, string>; dist: { tarball: string; integrity?: string; shasum?: string } }>
+  versions: Record<string, { version: string; license?: string; dependencies?: Record<string, string>; peerDependencies?: Record<string, string>; dist: { tarball: string; integrity?: string; shasum?: string } }>
 }
 
 /** A package's metadata from the registry. */

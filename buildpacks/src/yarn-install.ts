@@ -103,16 +103,19 @@ export async function build(ctx: BuildContext): Promise<void> {
   }
   if (reg.token) env.YARN_NPM_AUTH_TOKEN = reg.token
   const major = Number(tool.version.split('.')[0])
-  // Yarn 4 has `workspaces focus` built in; Yarn 3 gets it as a plugin (yarn-plugin.ts); Yarn 2 goes without.
-  const plugin = spec.berry && major === 3 ? await ensureFocusPlugin(ctx, reg, tool.version, join(tool.bin, '..')) : undefined
-  if (spec.berry && major === 2) ctx.log(`Yarn ${tool.version} has no \`workspaces focus\` to install production dependencies only: the launch layer keeps devDependencies (Yarn 3 and 4 leave them out)`)
+  // Yarn 4 has `workspaces focus` built in; Yarn 2 and 3 get it as a plugin (yarn-plugin.ts).
+  const plugin = spec.berry && (major === 2 || major === 3) ? await ensureFocusPlugin(ctx, reg, tool.version, join(tool.bin, '..')) : undefined
+  // Yarn 3 loads the plugins its home rc file names. Yarn 2 reads that file for settings only; it
+  // loads plugins from the project's rc files and from YARN_PLUGINS (paths, `;` between them).
+  // Either way the app's own files stay as they are.
+  if (plugin && major === 2) env.YARN_PLUGINS = plugin
   await installDeps(ctx, reg, {
     who: 'yarn-install',
     lockfile: 'yarn.lock',
     rewrite: (text) => rewriteUrls(text, (u) => onRegistry(u, reg)),
     tool: { name: 'yarn', version: tool.version, bin: tool.bin },
     ...yarnArgs(spec.berry, tool.version, Boolean(plugin)),
-    ...(plugin ? { homeFiles: { '.yarnrc.yml': homeRc(plugin) } } : {}),
+    ...(plugin && major === 3 ? { homeFiles: { '.yarnrc.yml': homeRc(plugin) } } : {}),
     // Berry's `yarn run` refuses to work in a project without its install state.
     ...(spec.berry ? { state: ['.yarn/install-state.gz'] } : {}),
     env,
@@ -124,8 +127,8 @@ export async function build(ctx: BuildContext): Promise<void> {
  * The installs. Classic: `--production=false` / `--production` override NODE_ENV. Berry installs
  * everything whatever NODE_ENV says; `workspaces focus --all --production` installs production
  * dependencies only, for the launch layer with or without a build step: built into Yarn 4, a
- * plugin for Yarn 3 (`focusPlugin`: yarn-plugin.ts made one). Yarn 2 has no such command that
- * runs without libraries it does not hand to plugins, so there the launch layer keeps them all.
+ * plugin for Yarn 2 and 3 (`focusPlugin`: yarn-plugin.ts made one). Without one (a Yarn 2 older
+ * than 2.4, which no plugin release takes) the launch layer keeps them all.
  */
 export function yarnArgs(berry: boolean, version: string, focusPlugin = false): { args: string[]; allArgs: string[]; prodArgs: string[]; launchArgs?: string[] } {
   if (berry) {

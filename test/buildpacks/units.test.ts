@@ -96,7 +96,7 @@ t.test('yarn flavour from packageManager, BP_YARN_VERSION or the lockfile format
   t.match(yarnSpec(app({ 'package.json': '{}', 'yarn.lock': lock(6), '.yarnrc.yml': 'yarnPath: tools/my-yarn.js\n' }), {}), { range: '3' }, 'a yarnPath that names no version: the lockfile decides')
 })
 
-t.test('yarn installs: classic flags override NODE_ENV; berry 4, and 3 with the plugin, focus on production with or without a build step; 2 cannot', async (t) => {
+t.test('yarn installs: classic flags override NODE_ENV; berry 4, and 2 and 3 with the plugin, focus on production with or without a build step', async (t) => {
   t.same(yarnArgs(false, '1.22.22'), {
     args: ['install', '--frozen-lockfile', '--non-interactive', '--no-progress'],
     allArgs: ['install', '--frozen-lockfile', '--non-interactive', '--no-progress', '--production=false'],
@@ -106,7 +106,8 @@ t.test('yarn installs: classic flags override NODE_ENV; berry 4, and 3 with the 
   t.same(yarnArgs(true, '4.0.0'), { args: ['install', '--immutable'], allArgs: ['install', '--immutable'], prodArgs: focus, launchArgs: focus })
   t.same(yarnArgs(true, '3.6.4', true), { args: ['install', '--immutable'], allArgs: ['install', '--immutable'], prodArgs: focus, launchArgs: focus })
   t.same(yarnArgs(true, '3.2.4'), { args: ['install', '--immutable'], allArgs: ['install', '--immutable'], prodArgs: ['install', '--immutable'] })
-  t.same(yarnArgs(true, '2.4.2'), { args: ['install', '--immutable'], allArgs: ['install', '--immutable'], prodArgs: ['install', '--immutable'] })
+  t.same(yarnArgs(true, '2.4.2'), { args: ['install', '--immutable'], allArgs: ['install', '--immutable'], prodArgs: ['install', '--immutable'] }, 'no plugin (no release takes this Yarn, or it needs more than Yarn gives): everything')
+  t.same(yarnArgs(true, '2.4.2', true), { args: ['install', '--immutable'], allArgs: ['install', '--immutable'], prodArgs: focus, launchArgs: focus })
 })
 
 t.test('the node_modules key holds across app edits and moves with lockfile, deps, Node major and tool', async (t) => {
