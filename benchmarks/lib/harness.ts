@@ -11,7 +11,7 @@
  * benchmarks/NAME.ts and build its rows with `compare()`; benchmarks/run.ts finds it by itself.
  */
 import { spawn } from 'node:child_process'
-import { readFile, rm } from 'node:fs/promises'
+import { mkdir, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { median } from './measure.js'
 import { benchDir, trackRun } from './temp.js'
@@ -77,12 +77,17 @@ const TIME = '/usr/bin/time'
 export async function timeCmd(cmd: Cmd): Promise<Sample> {
   const dir = await benchDir('time')
   const out = join(dir, 'time')
+  // The command's temp dir is inside this scratch dir (unless it names its own): what a command
+  // killed when the benchmark is stopped leaves there (a lading build's scratch dir) goes with it.
+  const tmp = join(dir, 'tmp')
+  await mkdir(tmp)
+  const env = cmd.env?.TMPDIR !== undefined ? cmd.env : { ...(cmd.env ?? process.env), TMPDIR: tmp }
   try {
     const start = process.hrtime.bigint()
     const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
       // A process group of its own, so a signal to the benchmark takes the command down with it (trackRun).
       const child = spawn(TIME, ['-f', '%U %S %M', '-o', out, '--', ...cmd.argv], {
-        env: cmd.env ?? process.env, cwd: cmd.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+        env, cwd: cmd.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
       })
       const untrack = child.pid ? trackRun(child.pid) : () => {}
       child.once('exit', untrack)

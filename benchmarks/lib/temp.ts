@@ -56,8 +56,11 @@ function hook(): void {
   hooked = true
   // A benchmark that ends any other way (a thrown error) leaves nothing running or behind either.
   process.on('exit', cleanUp)
-  process.once('SIGINT', () => onSignal('SIGINT', 130))
-  process.once('SIGTERM', () => onSignal('SIGTERM', 143))
+  // `on`, not `once`: with no listener left Node restores the default action, and the same signal
+  // sent again (Ctrl-C reaches tsx too, which passes it on) would kill the benchmark in the middle
+  // of removing its directories. Cleaning up ends in process.exit, so a second one never runs.
+  process.on('SIGINT', () => onSignal('SIGINT', 130))
+  process.on('SIGTERM', () => onSignal('SIGTERM', 143))
 }
 
 /** A new `$TMPDIR/lading-bench-NAME-XXXXXX`; the caller removes it when done, a signal removes it otherwise. */

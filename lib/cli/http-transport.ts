@@ -51,7 +51,6 @@ export class NodeHttpDispatcher {
   #unsent = 0
   #whileWaiting: (() => void) | undefined
 
-
   constructor(opts: NodeHttpOptions = {}) {
     this.#opts = opts
     this.#whileWaiting = opts.whileWaiting

@@ -41,10 +41,12 @@ t.test('a timed command still running is killed before the scratch dirs go, so i
   t.teardown(() => rmSync(own, { recursive: true, force: true }))
   const harness = fileURLToPath(new URL('../../benchmarks/lib/harness.ts', import.meta.url))
   const script = join(own, 'child.mts')
-  // The timed command keeps re-creating a file in the scratch dir, as a lading run with HOME there would.
+  // The timed command keeps re-creating a file in the scratch dir, as a lading run with HOME there
+  // would, and leaves a file in its temp dir, as a lading build killed mid-way would.
+  const tmpSeen = join(own, 'tmpdir')
   writeFileSync(script, `import { benchDir } from ${JSON.stringify(TEMP)}\nimport { timeCmd } from ${JSON.stringify(harness)}\n` +
     `const a = await benchDir('a')\nprocess.stdout.write(a + '\\n')\n` +
-    `await timeCmd({ argv: ['sh', '-c', 'echo up > ' + a + '/up; while :; do mkdir -p ' + a + '/again; sleep 0.01; done'] })\n`)
+    `await timeCmd({ argv: ['sh', '-c', 'echo "$TMPDIR" > ${tmpSeen}; mkdir "$TMPDIR/lading-build-x"; echo up > ' + a + '/up; while :; do mkdir -p ' + a + '/again; sleep 0.01; done'] })\n`)
   const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   const dir = await new Promise<string>((resolve, reject) => {
@@ -59,6 +61,9 @@ t.test('a timed command still running is killed before the scratch dirs go, so i
   t.equal(await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c))), 143)
   await new Promise((r) => setTimeout(r, 300))
   t.notOk(existsSync(dir), 'still gone 300 ms later: the command was stopped, not left writing')
+  const tmp = readFileSync(tmpSeen, 'utf8').trim()
+  t.match(tmp, /lading-bench-time-/, 'its TMPDIR was inside the benchmark\'s scratch dirs')
+  t.notOk(existsSync(tmp), 'and what it left there is gone with them')
 })
 
 t.test('a benchmark that dies of an error leaves no timed command running and no scratch dir', async (t) => {
@@ -93,4 +98,30 @@ t.test('a benchmark that dies of an error leaves no timed command running and no
   }
   if (alive) process.kill(pid, 'SIGKILL')
   t.notOk(alive, 'the command was killed when the benchmark exited')
+})
+
+t.test('Ctrl-C arriving again while the dirs are being removed (the terminal\'s and the one tsx passes on) still removes them all', async (t) => {
+  const own = mkdtempSync(join(tmpdir(), 'lading-bench-temp-test-'))
+  t.teardown(() => rmSync(own, { recursive: true, force: true }))
+  const script = join(own, 'child.mts')
+  // Enough files that removing them takes a while: the signals below land during it.
+  writeFileSync(script, `import { benchDir } from ${JSON.stringify(TEMP)}\nimport { mkdirSync, writeFileSync } from 'node:fs'\n` +
+    `const a = await benchDir('a')\nfor (let i = 0; i < 100; i++) { mkdirSync(a + '/' + i); for (let j = 0; j < 200; j++) writeFileSync(a + '/' + i + '/' + j, '') }\n` +
+    `process.stdout.write(a + '\\n')\nsetInterval(() => {}, 1000)\n`)
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  const dir = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (d) => {
+      out += d
+      if (out.includes('\n')) resolve(out.trim())
+    })
+    child.once('exit', (c) => reject(new Error(`the child exited ${c} first`)))
+  })
+  const exited = new Promise<[number | null, string | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])))
+  child.kill('SIGINT')
+  const again = setInterval(() => child.kill('SIGINT'), 2)
+  const [code, signal] = await exited
+  clearInterval(again)
+  t.same([code, signal], [130, null], 'exit 130, not killed by the second signal')
+  t.notOk(existsSync(dir), 'removed whole')
 })
