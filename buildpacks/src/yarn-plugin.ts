@@ -4,7 +4,7 @@ import { builtinModules } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import semver from 'semver'
-import { BuildpackError, type BuildContext } from './cnb.js'
+import type { BuildContext } from './cnb.js'
 import { download, extractTarball, onRegistry, packument, type RegistryConfig } from './registry.js'
 
 export const WORKSPACE_TOOLS = '@yarnpkg/plugin-workspace-tools'
@@ -27,9 +27,10 @@ const YARN_PROVIDES: Record<number, ReadonlySet<string>> = {
 const INLINED: Record<string, string> = { tslib: 'tslib.js' }
 
 /**
- * A Yarn plugin file holding `focus.js` (the package's compiled `workspaces focus` command) and
- * nothing else: the package's other command needs libraries Yarn does not hand to plugins. Yarn
- * calls `factory` with its own `require`, which the command's `require`s go to.
+ * A Yarn plugin file holding `focus.js` (the package's compiled `workspaces focus` command), and
+ * the `inlined` libraries it needs that Yarn does not hand to plugins (name → source); not the
+ * package's other command, which needs more. Yarn calls `factory` with its own `require`, which the
+ * command's other `require`s go to.
  */
 export function pluginSource(focusJs: string, inlined: Record<string, string> = {}): string {
   // An inlined library is evaluated once, on first require, with a `global` of its own: tslib's
@@ -117,7 +118,15 @@ export async function ensureFocusPlugin(ctx: BuildContext, reg: RegistryConfig, 
       return undefined
     }
     const inlined: Record<string, string> = {}
-    for (const lib of needs) inlined[lib] = await libraryFile(ctx, reg, lib, meta.dependencies![lib]!, tmp)
+    for (const lib of needs) {
+      const range = meta.dependencies![lib]!
+      const src = await libraryFile(ctx, reg, lib, range, tmp)
+      if (src === undefined) {
+        ctx.log(`${WORKSPACE_TOOLS} ${version}'s focus command needs ${lib}@${range}, and ${reg.url} has no release in that range: the launch layer keeps devDependencies`)
+        return undefined
+      }
+      inlined[lib] = src
+    }
     mkdirSync(join(dir, 'plugins'), { recursive: true })
     // Whole or not at all: a build killed mid-write leaves no plugin half there for the next one.
     writeFileSync(`${file}.tmp`, pluginSource(focus, inlined))
@@ -128,11 +137,14 @@ export async function ensureFocusPlugin(ctx: BuildContext, reg: RegistryConfig, 
   }
 }
 
-/** The source of INLINED[lib] at the newest release of `lib` in `range`, downloaded and checked like every package. */
-async function libraryFile(ctx: BuildContext, reg: RegistryConfig, lib: string, range: string, tmp: string): Promise<string> {
+/**
+ * The source of INLINED[lib] at the newest release of `lib` in `range`, downloaded and checked like
+ * every package; undefined when the registry has no release in the range.
+ */
+async function libraryFile(ctx: BuildContext, reg: RegistryConfig, lib: string, range: string, tmp: string): Promise<string | undefined> {
   const doc = await packument(lib, reg)
   const version = semver.maxSatisfying(Object.keys(doc.versions), range)
-  if (!version) throw new BuildpackError(`${WORKSPACE_TOOLS} needs ${lib}@${range}, and ${reg.url} has no release in that range`)
+  if (!version) return undefined
   const meta = doc.versions[version]!
   const dest = join(tmp, lib)
   mkdirSync(dest)
