@@ -86,13 +86,16 @@ t.test('a Yarn 3 project from before Corepack (yarnPath, no packageManager): Yar
   t.equal(await httpAnswer(image), 'Hello from yarn-3-yarnpath (ms: 1m)')
 })
 
-// Yarn 3's focus command comes alone; Yarn 2's needs tslib, which the plugin file carries.
-for (const [major, yarn, extra] of [[3, '3.6.4', ''], [2, '2.4.2', '[\\s\\S]*downloading tslib 1\\.[\\d.]+']] as const) {
+// Yarn 2's focus command needs tslib, which the plugin file carries. Yarn 3's plugin was made by
+// the yarnPath test above, and comes here with the Yarn 3 layer it reuses: no download to see.
+const PLUGIN_DOWNLOAD = { 3: undefined, 2: /downloading @yarnpkg\/plugin-workspace-tools 2\.[\d.]+ for `yarn workspaces focus` \(Yarn 2\.4\.2\)[\s\S]*downloading tslib 1\.[\d.]+/ }
+for (const major of [3, 2] as const) {
   t.test(`Yarn ${major} with a build script: every dependency for the build, then \`workspaces focus --production\` through the plugin made from the npm registry; rebuild reuses both`, async (t) => {
     const image = `${suite.reg.host}/real/yarn${major}-build:1`
     const r = await build(image, sample(t, `yarn-${major}-build`))
     t.equal(r.code, 0, r.stderr)
-    t.match(r.stderr, new RegExp(`downloading @yarnpkg/plugin-workspace-tools ${major}\\.[\\d.]+ for \`yarn workspaces focus\` \\(Yarn ${yarn.replaceAll('.', '\\.')}\\)${extra}`))
+    const download = PLUGIN_DOWNLOAD[major]
+    if (download) t.match(r.stderr, download)
     t.match(r.stderr, /yarn install --immutable[\s\S]*running yarn run build[\s\S]*yarn workspaces focus --all --production/)
     t.equal(await httpAnswer(image), `Hello from yarn-${major}-build (built with dotenv; ms: 1m)`)
     t.equal(await inImage(image, RESOLVES(['ms', 'dotenv'])), '["ms"]', 'the devDependency dotenv stays out of the image')
